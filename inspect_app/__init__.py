@@ -1,0 +1,212 @@
+"""医共体核查整改 — the Flask application factory."""
+import json
+import os
+from datetime import datetime, timezone
+
+from flask import Flask, flash, get_flashed_messages, redirect, request, session, url_for
+from flask_login import current_user, logout_user
+from flask_wtf.csrf import CSRFError
+
+from inspect_app.extensions import csrf, db, htmx, login_manager, migrate
+
+ROOT_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir))
+
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data: blob:",
+    "connect-src 'self'",
+    "font-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+
+
+def create_app(config=None) -> Flask:
+    """Build the app: extensions, blueprints, security headers, error pages and CLI commands."""
+    app = Flask(__name__, instance_path=os.path.join(ROOT_DIR, "instance"),
+                template_folder=os.path.join(ROOT_DIR, "templates"),
+                static_folder=os.path.join(ROOT_DIR, "static"))
+    if config is None:
+        from config import Config, ProductionConfig
+        config = ProductionConfig if os.environ.get("APP_ENV") == "production" else Config
+    app.config.from_object(config)
+    if hasattr(config, "check"):
+        config.check()
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(ROOT_DIR, "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+
+    _register_models()
+    _register_blueprints(app)
+    _register_session_rules(app)
+    _register_response_rules(app)
+    _register_errors(app)
+    _register_template_helpers(app)
+    _register_cli(app)
+    return app
+
+
+def _register_models():
+    """Import every models module so metadata (and Alembic autogenerate) sees all tables."""
+    from inspect_app.audit import models as _audit  # noqa: F401
+    from inspect_app.auth import models as _auth  # noqa: F401
+    from inspect_app.campaigns import models as _campaigns  # noqa: F401
+    from inspect_app.org import models as _org  # noqa: F401
+
+
+def _register_blueprints(app):
+    # Route modules are imported here, not in each package's __init__, so that models can be
+    # imported anywhere without dragging views (and their imports) along in a cycle.
+    from inspect_app.audit import routes as _audit_routes  # noqa: F401
+    from inspect_app.auth import routes as _auth_routes  # noqa: F401
+    from inspect_app.main import routes as _main_routes  # noqa: F401
+    from inspect_app.org import routes as _org_routes  # noqa: F401
+    from inspect_app.users import routes as _users_routes  # noqa: F401
+    from inspect_app.audit import bp as audit_bp
+    from inspect_app.auth import bp as auth_bp
+    from inspect_app.main import bp as main_bp
+    from inspect_app.org import bp as org_bp
+    from inspect_app.users import bp as users_bp
+
+    for bp in (main_bp, auth_bp, org_bp, users_bp, audit_bp):
+        app.register_blueprint(bp)
+    # Static files are public by nature; declare it so the route-rule test sees a decision.
+    app.view_functions["static"].access_rule = "public"
+
+
+def _register_session_rules(app):
+    """Sessions end after the idle timeout, on logout, password change or account disabling."""
+    from inspect_app.auth.models import User
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录"
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(token: str):
+        try:
+            user_id, version = (int(part) for part in token.split(":"))
+        except ValueError:
+            return None
+        user = db.session.get(User, user_id)
+        if user is None or not user.active or user.session_version != version:
+            return None
+        return user
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        if request.htmx:
+            response = app.response_class(status=401)
+            response.headers["HX-Redirect"] = url_for("auth.login")
+            return response
+        flash("请先登录", "info")
+        return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+
+    @app.before_request
+    def enforce_idle_timeout():
+        if request.endpoint == "static" or not current_user.is_authenticated:
+            return None
+        now = datetime.now(timezone.utc).timestamp()
+        idle = app.config["IDLE_TIMEOUT_MINUTES"] * 60
+        seen = session.get("seen")
+        if seen is not None and now - seen > idle:
+            logout_user()
+            session.clear()
+            flash("长时间未操作，已自动退出，请重新登录", "info")
+            return login_manager.unauthorized()
+        session["seen"] = now
+        session.permanent = True
+        return None
+
+
+def _register_response_rules(app):
+    """Security headers on every response; flashed messages become toasts for htmx swaps."""
+
+    @app.after_request
+    def secure_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(self)")
+        response.vary.add("HX-Request")
+        if request.endpoint != "static" and "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.after_request
+    def flashes_to_toasts(response):
+        # A full page renders its flashes itself; a fragment swap carries them in HX-Trigger.
+        from inspect_app.rendering import wants_fragment
+        if request.htmx and (wants_fragment() or response.status_code >= 400) \
+                and "HX-Redirect" not in response.headers:
+            messages = get_flashed_messages(with_categories=True)
+            if messages:
+                payload = {"toast": [{"level": c, "message": m} for c, m in messages]}
+                response.headers["HX-Trigger"] = json.dumps(payload)
+        return response
+
+
+def _register_errors(app):
+    from flask import render_template
+
+    def page(code, title, message):
+        if request.htmx:
+            body = json.dumps({"toast": [{"level": "error", "message": message}]})
+            return app.response_class(status=code, headers={"HX-Trigger": body})
+        return render_template("errors/error.html", code=code, title=title, message=message), code
+
+    @app.errorhandler(403)
+    def forbidden(_e):
+        return page(403, "无权访问", "您没有权限执行此操作。")
+
+    @app.errorhandler(404)
+    def not_found(_e):
+        return page(404, "页面不存在", "您要找的内容不存在，或不在您的查看范围内。")
+
+    @app.errorhandler(405)
+    def not_allowed(_e):
+        return page(405, "请求方式不正确", "该页面不支持这种请求方式。")
+
+    @app.errorhandler(413)
+    def too_large(_e):
+        return page(413, "文件过大", "上传的文件超过 20 MB 上限，请压缩后重试。")
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(_e):
+        return page(400, "请求已失效", "页面已过期或请求来源无法验证，请刷新页面后重试。")
+
+    @app.errorhandler(500)
+    def server_error(_e):
+        db.session.rollback()
+        return page(500, "系统错误", "服务器处理请求时出错，已记录。请稍后重试。")
+
+
+def _register_template_helpers(app):
+    from inspect_app import access
+    from inspect_app.documents.dates import cn_date, cn_datetime, iso_date
+
+    app.jinja_env.filters["cn_date"] = cn_date
+    app.jinja_env.filters["iso_date"] = iso_date
+    app.jinja_env.filters["cn_datetime"] = cn_datetime
+
+    @app.context_processor
+    def inject_access():
+        return {"perms": access.permissions_of(current_user), "Permission": access.Permission}
+
+
+def _register_cli(app):
+    from inspect_app.demo.cli import seed_demo_command
+    from inspect_app.org.cli import import_divisions_command
+
+    app.cli.add_command(import_divisions_command)
+    app.cli.add_command(seed_demo_command)

@@ -1,0 +1,183 @@
+"""THE place that decides who may see and do what.
+
+Two questions, answered only here:
+- *Which rows may this user see?* — `county_clause` / `scoped` restrict any query by its county
+  column: everything (province roles), one city's counties, one county, or the counties of the
+  user's inspection teams. Objects outside the scope answer 404, as if they did not exist.
+- *May this user do this?* — `can` / `require` combine the role's permissions with the scope.
+
+Every view declares its rule with `@rule(...)`; a test walks ``app.url_map`` and fails for any view
+without one, so a forgotten check cannot ship.
+"""
+import enum
+from functools import wraps
+
+import sqlalchemy as sa
+from flask import abort, current_app
+from flask_login import current_user
+
+from inspect_app.campaigns.models import Team, team_counties, team_members
+from inspect_app.extensions import db
+from inspect_app.org.models import Region, RegionLevel
+from inspect_app.roles import Role
+
+PUBLIC = "public"        # no sign-in needed (login page, health check, static files)
+SIGNED_IN = "signed_in"  # any signed-in account
+
+
+class Permission(str, enum.Enum):
+    ORG_VIEW = "org.view"          # browse the tree within one's scope
+    ORG_MANAGE = "org.manage"      # regions, 医共体, site kinds, XLSX import
+    SITE_MANAGE = "site.manage"    # add and edit sites of a county
+    UNIT_MANAGE = "unit.manage"    # add and edit responsible units of a county
+    USER_MANAGE = "user.manage"    # accounts
+    AUDIT_VIEW = "audit.view"      # read the audit trail
+
+
+_ALL_BUSINESS_ROLES = frozenset(Role) - {Role.AUDIT_ADMIN}
+
+ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
+    Permission.ORG_VIEW: _ALL_BUSINESS_ROLES,
+    Permission.ORG_MANAGE: frozenset({Role.PROVINCE_ADMIN}),
+    Permission.SITE_MANAGE: frozenset({Role.PROVINCE_ADMIN, Role.COUNTY_COORDINATOR}),
+    Permission.UNIT_MANAGE: frozenset({Role.PROVINCE_ADMIN, Role.COUNTY_COORDINATOR}),
+    Permission.USER_MANAGE: frozenset({Role.SYSTEM_ADMIN, Role.PROVINCE_ADMIN}),
+    Permission.AUDIT_VIEW: frozenset({Role.AUDIT_ADMIN, Role.SYSTEM_ADMIN, Role.PROVINCE_ADMIN}),
+}
+
+# Roles that see every county of the province.
+PROVINCE_WIDE = frozenset({Role.SYSTEM_ADMIN, Role.AUDIT_ADMIN, Role.PROVINCE_ADMIN, Role.PROVINCE_VIEWER})
+TEAM_ROLES = frozenset({Role.TEAM_LEADER, Role.INSPECTOR})
+COUNTY_ROLES = frozenset({Role.COUNTY_COORDINATOR, Role.UNIT_RESPONDER})
+
+
+# ---------------------------------------------------------------- which rows
+
+def team_county_ids(user) -> sa.Select:
+    """Counties assigned to any team the user leads or belongs to."""
+    led = sa.select(team_counties.c.county_id).join(Team, Team.id == team_counties.c.team_id) \
+        .where(Team.leader_id == user.id)
+    member = sa.select(team_counties.c.county_id) \
+        .join(team_members, team_members.c.team_id == team_counties.c.team_id) \
+        .where(team_members.c.user_id == user.id)
+    return sa.union(led, member)
+
+
+def county_clause(user, column) -> sa.ColumnElement[bool]:
+    """A WHERE clause limiting a county-id column to what `user` may see."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return sa.false()
+    if user.role in PROVINCE_WIDE:
+        return sa.true()
+    if user.role == Role.CITY_VIEWER:
+        if user.region_id is None:
+            return sa.false()
+        return column.in_(sa.select(Region.id).where(Region.parent_id == user.region_id))
+    if user.role in COUNTY_ROLES:
+        return column == user.region_id if user.region_id is not None else sa.false()
+    if user.role in TEAM_ROLES:
+        return column.in_(team_county_ids(user))
+    return sa.false()
+
+
+def scoped(stmt: sa.Select, column, user=None) -> sa.Select:
+    """Restrict a SELECT by its county column to the (current) user's scope."""
+    return stmt.where(county_clause(user if user is not None else current_user, column))
+
+
+def unit_clause(user, column) -> sa.ColumnElement[bool]:
+    """Unit responders see only rows of their own responsible unit; others are unrestricted here."""
+    if user.role == Role.UNIT_RESPONDER:
+        return column == user.unit_id if user.unit_id is not None else sa.false()
+    return sa.true()
+
+
+def visible_counties(user=None) -> sa.Select:
+    """SELECT of the county regions this user may see, ordered by code."""
+    user = user if user is not None else current_user
+    return scoped(sa.select(Region).where(Region.level == RegionLevel.COUNTY), Region.id, user) \
+        .order_by(Region.code)
+
+
+def can_see_county(user, county_id: int | None) -> bool:
+    """Whether one county lies inside the user's scope."""
+    if county_id is None:
+        return False
+    if user.role in PROVINCE_WIDE:
+        return True
+    stmt = sa.select(sa.literal(1)).select_from(Region) \
+        .where(Region.id == county_id, county_clause(user, Region.id))
+    return db.session.execute(stmt).first() is not None
+
+
+# ---------------------------------------------------------------- what actions
+
+def can(user, permission: Permission, county_id: int | None = None) -> bool:
+    """Whether `user` may do `permission`, on `county_id`'s objects when one is given."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if user.role not in ROLE_PERMISSIONS[permission]:
+        return False
+    return county_id is None or can_see_county(user, county_id)
+
+
+def require(permission: Permission, county_id: int | None = None) -> None:
+    """Abort 404 when the object's county is outside the scope, 403 when the role may not act."""
+    if county_id is not None and not can_see_county(current_user, county_id):
+        abort(404)
+    if not can(current_user, permission, county_id):
+        abort(403)
+
+
+def get_or_404(model, ident):
+    """Load a county-bound object the current user may see, or answer 404 (never 403: another
+    county's objects must look non-existent)."""
+    obj = db.session.get(model, ident)
+    if obj is None or not can_see_county(current_user, obj.county_id):
+        abort(404)
+    return obj
+
+
+def get_county_or_404(code: str) -> Region:
+    """A county by its 6-digit code, if the current user may see it."""
+    county = db.session.execute(
+        sa.select(Region).where(Region.code == code, Region.level == RegionLevel.COUNTY)
+    ).scalar_one_or_none()
+    if county is None or not can_see_county(current_user, county.id):
+        abort(404)
+    return county
+
+
+# ---------------------------------------------------------------- declaring a view's rule
+
+def rule(requirement):
+    """Declare and enforce who may call a view: PUBLIC, SIGNED_IN or a `Permission`.
+
+    Object-level checks (which county) happen in the view through `get_or_404`/`require`, since
+    only the view knows the object; the role-level check happens here before the view runs.
+    """
+    def decorate(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if requirement != PUBLIC:
+                if not current_user.is_authenticated:
+                    return current_app.login_manager.unauthorized()
+                if isinstance(requirement, Permission) and current_user.role not in ROLE_PERMISSIONS[requirement]:
+                    abort(403)
+            return view(*args, **kwargs)
+        wrapped.access_rule = requirement
+        return wrapped
+    return decorate
+
+
+def rule_of(view) -> object | None:
+    """The declared rule of a view function (None when it has none — a bug the tests catch)."""
+    return getattr(view, "access_rule", None)
+
+
+def permissions_of(user) -> set[str]:
+    """The permission names a user's role carries; templates use it to draw navigation."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    return {p.value for p, roles in ROLE_PERMISSIONS.items() if user.role in roles}
+

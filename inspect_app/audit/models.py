@@ -1,0 +1,27 @@
+"""The append-only audit trail: who, when, what, from what to what, from where."""
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from inspect_app.extensions import UTCDateTime, db, utcnow
+
+
+class AuditEvent(db.Model):
+    """One state change or security event. Rows are only ever inserted."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (sa.Index("ix_audit_events_at", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    username: Mapped[str] = mapped_column(sa.String(64), default="")
+    action: Mapped[str] = mapped_column(sa.String(64), index=True)
+    object_type: Mapped[str] = mapped_column(sa.String(64), default="")
+    object_id: Mapped[str] = mapped_column(sa.String(64), default="")
+    object_label: Mapped[str] = mapped_column(sa.String(255), default="")
+    county_id: Mapped[int | None] = mapped_column(sa.ForeignKey("regions.id"), index=True)
+    before: Mapped[dict | None] = mapped_column(sa.JSON)
+    after: Mapped[dict | None] = mapped_column(sa.JSON)
+    summary: Mapped[str] = mapped_column(sa.Text, default="")
+    ip: Mapped[str] = mapped_column(sa.String(64), default="")

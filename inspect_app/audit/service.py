@@ -1,0 +1,63 @@
+"""Recording audit events inside the caller's transaction, so a change and its record commit together."""
+from flask import has_request_context, request
+from flask_login import current_user
+
+from inspect_app.audit.models import AuditEvent
+from inspect_app.extensions import db
+
+
+def _snapshot(value):
+    """JSON-friendly copy of a before/after summary (dates and enums become strings)."""
+    if value is None:
+        return None
+    out = {}
+    for key, val in value.items():
+        if hasattr(val, "label"):
+            val = val.label
+        elif hasattr(val, "isoformat"):
+            val = val.isoformat()
+        elif val is not None and not isinstance(val, (str, int, float, bool, list, dict)):
+            val = str(val)
+        out[key] = val
+    return out
+
+
+def record(action: str, *, obj=None, object_type: str = "", object_id=None, label: str = "",
+           county_id: int | None = None, before: dict | None = None, after: dict | None = None,
+           summary: str = "", user=None, username: str | None = None) -> AuditEvent:
+    """Append one audit event to the current session (the caller commits).
+
+    Every state change calls this in the same transaction as the change itself: a rolled-back
+    change leaves no audit row, and a committed one always has one.
+    """
+    if user is None and has_request_context() and current_user.is_authenticated:
+        user = current_user
+    if obj is not None:
+        object_type = object_type or type(obj).__name__
+        object_id = object_id if object_id is not None else getattr(obj, "id", None)
+        county_id = county_id if county_id is not None else getattr(obj, "county_id", None)
+    event = AuditEvent(
+        user_id=getattr(user, "id", None),
+        username=username if username is not None else getattr(user, "username", ""),
+        action=action,
+        object_type=object_type,
+        object_id="" if object_id is None else str(object_id),
+        object_label=label[:255],
+        county_id=county_id,
+        before=_snapshot(before),
+        after=_snapshot(after),
+        summary=summary,
+        ip=(request.remote_addr or "") if has_request_context() else "cli",
+    )
+    db.session.add(event)
+    return event
+
+
+def changes(obj, fields: list[str], new_values: dict) -> tuple[dict, dict]:
+    """Before/after dicts holding only the fields whose value actually changes."""
+    before, after = {}, {}
+    for field in fields:
+        if field in new_values and getattr(obj, field) != new_values[field]:
+            before[field] = getattr(obj, field)
+            after[field] = new_values[field]
+    return before, after

@@ -1,0 +1,26 @@
+"""Forms for signing in and changing one's password."""
+from flask import current_app
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+from inspect_app.auth.service import password_problems
+
+
+class LoginForm(FlaskForm):
+    username = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=64)])
+    password = PasswordField("密码", validators=[DataRequired("请输入密码"), Length(max=128)])
+
+
+def policy_check(_form, field):
+    """WTForms validator applying the configured password policy."""
+    problems = password_problems(field.data or "", current_app.config["PASSWORD_MIN_LENGTH"])
+    if problems:
+        raise ValidationError("；".join(problems))
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("当前密码", validators=[DataRequired("请输入当前密码")])
+    new_password = PasswordField("新密码", validators=[DataRequired("请输入新密码"), policy_check])
+    confirm = PasswordField("确认新密码", validators=[DataRequired("请再次输入新密码"),
+                                                    EqualTo("new_password", "两次输入的新密码不一致")])

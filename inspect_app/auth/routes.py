@@ -1,0 +1,75 @@
+"""Sign-in, sign-out and own-password views (thin: the rules live in auth.service)."""
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from inspect_app import access
+from inspect_app.audit.service import record
+from inspect_app.auth import bp
+from inspect_app.auth.forms import ChangePasswordForm, LoginForm
+from inspect_app.auth.service import SignInRefused, change_own_password, sign_in
+from inspect_app.extensions import db
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths are followed after sign-in (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("main.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@access.rule(access.PUBLIC)
+def login():
+    """Show the sign-in form; on POST apply the lock rule and start a session."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            user = sign_in(form.username.data, form.password.data,
+                           max_failures=current_app.config["LOGIN_MAX_FAILURES"],
+                           lock_minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+        except SignInRefused as refused:
+            error = refused.message
+        else:
+            session.clear()
+            login_user(user)
+            session["seen"] = datetime.now(timezone.utc).timestamp()
+            session.permanent = True
+            return redirect(_safe_next(request.args.get("next")))
+    status = 200 if error is None and not form.errors else 401 if error else 422
+    return render_template("auth/login.html", form=form, error=error), status
+
+
+@bp.post("/logout")
+@access.rule(access.SIGNED_IN)
+def logout():
+    """End this session (POST with CSRF: a link cannot sign someone out)."""
+    record("logout", obj=current_user, label=current_user.display_name, summary="退出登录")
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("已安全退出", "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@access.rule(access.SIGNED_IN)
+def change_password():
+    """Change one's own password; other sessions of this account end, this one continues."""
+    form = ChangePasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        error = change_own_password(current_user, form.current_password.data, form.new_password.data)
+        if error is None:
+            login_user(current_user._get_current_object())
+            flash("密码已修改，其他设备上的登录已失效", "success")
+            return redirect(url_for("main.index"))
+        form.current_password.errors.append(error)
+    if form.errors:
+        status = 422
+    return render_template("auth/password.html", form=form), status

@@ -1,0 +1,49 @@
+"""Campaigns (核查任务) and the inspection teams (核查组) that carry them out."""
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from inspect_app.extensions import db
+
+team_members = sa.Table(
+    "team_members", db.metadata,
+    sa.Column("team_id", sa.ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+)
+
+team_counties = sa.Table(
+    "team_counties", db.metadata,
+    sa.Column("team_id", sa.ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("county_id", sa.ForeignKey("regions.id", ondelete="CASCADE"), primary_key=True,
+              index=True),
+)
+
+
+class Campaign(db.Model):
+    """One round of provincial inspection, e.g. 2022年紧密型县域医共体建设核查."""
+
+    __tablename__ = "campaigns"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(128), unique=True)
+    year: Mapped[int]
+    start_date: Mapped[date]
+    end_date: Mapped[date]
+
+    teams: Mapped[list["Team"]] = relationship(back_populates="campaign", order_by="Team.id")
+
+
+class Team(db.Model):
+    """A 核查组: a leader, members, and the counties it inspects in one campaign."""
+
+    __tablename__ = "teams"
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(64))
+    leader_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="teams")
+    leader = relationship("User", foreign_keys=[leader_id])
+    members = relationship("User", secondary=team_members, order_by="User.id")
+    counties = relationship("Region", secondary=team_counties, order_by="Region.code")

@@ -1,0 +1,205 @@
+"""Business rules of the organisation tree: listing within scope, editing with audit, defaults."""
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from inspect_app import access
+from inspect_app.audit.service import changes, record
+from inspect_app.extensions import db
+from inspect_app.org.models import (MedicalCommunity, Region, RegionLevel, ResponsibleUnit, Site,
+                                    SiteKind, SiteKindGroup, UnitCategory)
+
+# Site kinds are data (names vary by county); these are the defaults every province starts with.
+DEFAULT_SITE_KINDS = [
+    ("office", "医共体管理办公室", SiteKindGroup.OFFICE),
+    ("dept_hr", "人力资源部", SiteKindGroup.OFFICE),
+    ("dept_finance", "财务管理部", SiteKindGroup.OFFICE),
+    ("dept_medical", "医疗业务部", SiteKindGroup.OFFICE),
+    ("dept_public_health", "公共卫生部", SiteKindGroup.OFFICE),
+    ("dept_it", "信息管理部", SiteKindGroup.OFFICE),
+    ("dept_operations", "医保药械运营管理部", SiteKindGroup.OFFICE),
+    ("center_imaging", "远程影像诊断中心", SiteKindGroup.CENTER),
+    ("center_ecg", "远程心电诊断中心", SiteKindGroup.CENTER),
+    ("center_consult", "远程会诊中心", SiteKindGroup.CENTER),
+    ("center_lab", "医学检验中心", SiteKindGroup.CENTER),
+    ("center_pathology", "病理诊断中心", SiteKindGroup.CENTER),
+    ("center_sterile", "消毒供应中心", SiteKindGroup.CENTER),
+    ("county_hospital", "县级医院", SiteKindGroup.INSTITUTION),
+    ("township_center", "乡镇卫生院/社区卫生服务中心", SiteKindGroup.INSTITUTION),
+    ("village_clinic", "村卫生室", SiteKindGroup.INSTITUTION),
+    ("gov_department", "政府部门", SiteKindGroup.GOVERNMENT),
+]
+
+# Responsible units every county starts with; `{county}` becomes the county's name.
+DEFAULT_UNITS = [
+    ("{county}卫健委", UnitCategory.GOVERNMENT),
+    ("{county}医保局", UnitCategory.GOVERNMENT),
+    ("{county}财政局", UnitCategory.GOVERNMENT),
+    ("{county}人社局", UnitCategory.GOVERNMENT),
+    ("{county}委编办", UnitCategory.GOVERNMENT),
+    ("{county}医共体总医院", UnitCategory.COMMUNITY),
+    ("医共体管理办公室", UnitCategory.DEPARTMENT),
+    ("医共体人力资源部", UnitCategory.DEPARTMENT),
+    ("医共体财务管理部", UnitCategory.DEPARTMENT),
+    ("医共体医疗业务部", UnitCategory.DEPARTMENT),
+    ("医共体公共卫生部", UnitCategory.DEPARTMENT),
+    ("医共体信息管理部", UnitCategory.DEPARTMENT),
+    ("医共体医保药械运营管理部", UnitCategory.DEPARTMENT),
+]
+
+
+class OrgError(Exception):
+    """A rule of the tree was broken; `field` names the form field, `message` is Chinese."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message, self.field = message, field
+
+
+def ensure_site_kinds() -> dict[str, SiteKind]:
+    """Create the default site kinds that are missing (idempotent); return all kinds by code."""
+    kinds = {k.code: k for k in db.session.execute(sa.select(SiteKind)).scalars()}
+    for order, (code, name, group) in enumerate(DEFAULT_SITE_KINDS):
+        if code not in kinds:
+            kinds[code] = SiteKind(code=code, name=name, group=group, sort_order=order)
+            db.session.add(kinds[code])
+    db.session.flush()
+    return kinds
+
+
+def ensure_default_units(county: Region) -> list[ResponsibleUnit]:
+    """Give a county its default responsible units (idempotent)."""
+    existing = {u.name: u for u in db.session.execute(
+        sa.select(ResponsibleUnit).where(ResponsibleUnit.county_id == county.id)).scalars()}
+    for order, (pattern, category) in enumerate(DEFAULT_UNITS):
+        name = pattern.format(county=county.name)
+        if name not in existing:
+            existing[name] = ResponsibleUnit(county_id=county.id, name=name, category=category,
+                                             sort_order=order)
+            db.session.add(existing[name])
+    db.session.flush()
+    return list(existing.values())
+
+
+def site_kinds() -> list[SiteKind]:
+    return list(db.session.execute(sa.select(SiteKind).order_by(SiteKind.sort_order, SiteKind.id)).scalars())
+
+
+def cities_in_scope(user) -> list[Region]:
+    """Cities that contain at least one county the user may see (for the city filter)."""
+    counties = access.visible_counties(user).with_only_columns(Region.parent_id).scalar_subquery()
+    return list(db.session.execute(
+        sa.select(Region).where(Region.level == RegionLevel.CITY, Region.id.in_(counties))
+        .order_by(Region.code)).scalars())
+
+
+def search_counties(user, q: str = "", city_code: str = "", page: int = 1, per_page: int = 20):
+    """Counties the user may see, matched by name or code, optionally within one city."""
+    stmt = access.visible_counties(user)
+    q = (q or "").strip()
+    if q:
+        stmt = stmt.where(sa.or_(Region.name.contains(q), Region.code.startswith(q)))
+    if city_code:
+        city = sa.select(Region.id).where(Region.code == city_code).scalar_subquery()
+        stmt = stmt.where(Region.parent_id == city)
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def county_counts(county_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Number of 医共体, sites and units per county, in three grouped queries."""
+    result = {cid: {"communities": 0, "sites": 0, "units": 0} for cid in county_ids}
+    for key, model in (("communities", MedicalCommunity), ("sites", Site), ("units", ResponsibleUnit)):
+        rows = db.session.execute(sa.select(model.county_id, sa.func.count())
+                                  .where(model.county_id.in_(county_ids)).group_by(model.county_id))
+        for county_id, count in rows:
+            result[county_id][key] = count
+    return result
+
+
+def scope_overview(user) -> dict:
+    """Headline counts of what the account covers, for the home page."""
+    county_ids = access.visible_counties(user).with_only_columns(Region.id).scalar_subquery()
+    counts = {"counties": db.session.scalar(sa.select(sa.func.count()).where(Region.id.in_(county_ids)))}
+    for key, model in (("communities", MedicalCommunity), ("sites", Site), ("units", ResponsibleUnit)):
+        counts[key] = db.session.scalar(sa.select(sa.func.count()).select_from(model)
+                                        .where(model.county_id.in_(county_ids)))
+    return counts
+
+
+def list_rows(model, county: Region, q: str = "", page: int = 1, per_page: int = 20, kind_id=None):
+    """One page of a county's sites, units or 医共体, matched by name."""
+    stmt = sa.select(model).where(model.county_id == county.id)
+    q = (q or "").strip()
+    if q:
+        stmt = stmt.where(model.name.contains(q))
+    if kind_id and model is Site:
+        stmt = stmt.where(Site.kind_id == kind_id)
+    order = [model.kind_id, model.name] if model is Site else \
+        [model.sort_order, model.id] if model is ResponsibleUnit else [model.name]
+    return db.paginate(stmt.order_by(*order), page=page, per_page=per_page, error_out=False)
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    """How one editable kind of tree row is named, checked and audited."""
+
+    key: str
+    model: type
+    label: str
+    permission: access.Permission
+    fields: tuple[str, ...]
+
+
+ENTITIES = {
+    "sites": EntitySpec("sites", Site, "核查点位", access.Permission.SITE_MANAGE,
+                        ("name", "kind_id", "community_id", "address", "active")),
+    "units": EntitySpec("units", ResponsibleUnit, "责任单位", access.Permission.UNIT_MANAGE,
+                        ("name", "category", "active")),
+    "communities": EntitySpec("communities", MedicalCommunity, "医共体", access.Permission.ORG_MANAGE,
+                              ("name", "lead_hospital")),
+}
+
+
+def _check(spec: EntitySpec, county: Region, values: dict, current=None) -> None:
+    """Names are unique within a county; a site's 医共体 must belong to the same county."""
+    clash = db.session.execute(sa.select(spec.model.id).where(
+        spec.model.county_id == county.id, spec.model.name == values["name"],
+        spec.model.id != (current.id if current is not None else -1))).first()
+    if clash:
+        raise OrgError(f"{county.name}已有同名的{spec.label}“{values['name']}”", "name")
+    if spec.model is Site:
+        if db.session.get(SiteKind, values["kind_id"]) is None:
+            raise OrgError("请选择点位类型", "kind_id")
+        community_id = values.get("community_id")
+        if community_id:
+            community = db.session.get(MedicalCommunity, community_id)
+            if community is None or community.county_id != county.id:
+                raise OrgError("所选医共体不属于本县", "community_id")
+
+
+def create_entity(spec: EntitySpec, county: Region, values: dict):
+    """Add a site, unit or 医共体 to a county, with its audit event, in one transaction."""
+    values = {k: v for k, v in values.items() if k in spec.fields}
+    _check(spec, county, values)
+    obj = spec.model(county_id=county.id, **values)
+    db.session.add(obj)
+    db.session.flush()
+    record(f"{spec.key}.create", obj=obj, label=obj.name, after=values,
+           summary=f"新增{spec.label}“{obj.name}”（{county.name}）")
+    db.session.commit()
+    return obj
+
+
+def update_entity(spec: EntitySpec, obj, values: dict):
+    """Edit a site, unit or 医共体; records only the fields that changed."""
+    values = {k: v for k, v in values.items() if k in spec.fields}
+    _check(spec, obj.county, values, current=obj)
+    before, after = changes(obj, list(spec.fields), values)
+    if not after:
+        return obj
+    for key, value in after.items():
+        setattr(obj, key, value)
+    record(f"{spec.key}.update", obj=obj, label=obj.name, before=before, after=after,
+           summary=f"修改{spec.label}“{obj.name}”")
+    db.session.commit()
+    return obj

@@ -1,0 +1,107 @@
+"""Account administration views."""
+from flask import abort, flash, redirect, request, url_for
+from flask_login import current_user
+
+from inspect_app import access
+from inspect_app.access import Permission
+from inspect_app.auth.models import User
+from inspect_app.extensions import db
+from inspect_app.rendering import render
+from inspect_app.roles import Role
+from inspect_app.users import bp, service
+from inspect_app.users.forms import ResetPasswordForm, UserForm
+
+
+def _prepare(form: UserForm, user: User | None = None) -> UserForm:
+    form.role.choices = [(r.value, r.label) for r in service.grantable_roles(current_user)]
+    if user is not None and user.role not in service.grantable_roles(current_user):
+        abort(403)
+    code = form.region_code.data or ""
+    form.unit_id.choices = [(0, "（不适用）")] + [(u.id, u.name) for u in service.units_of(code)]
+    return form
+
+
+def _values(form: UserForm) -> dict:
+    return {"username": form.username.data, "display_name": form.display_name.data,
+            "organisation": form.organisation.data, "role": form.role.data,
+            "region_code": form.region_code.data, "unit_id": form.unit_id.data or None,
+            "active": bool(form.active.data)}
+
+
+@bp.get("")
+@access.rule(Permission.USER_MANAGE)
+def index():
+    """All accounts, searchable by name, filterable by role, paged."""
+    q, role = request.args.get("q", "").strip(), request.args.get("role", "")
+    if role and role not in {r.value for r in Role}:
+        role = ""
+    pagination = service.search_users(q, role, max(request.args.get("page", 1, type=int), 1))
+    return render("users/index.html", "users/_table.html", pagination=pagination, q=q, role=role, roles=list(Role))
+
+
+@bp.get("/unit-options")
+@access.rule(Permission.USER_MANAGE)
+def unit_options():
+    """<option>s of the units of the county whose code was typed (fills the unit select)."""
+    units = service.units_of(request.args.get("region_code", "").strip())
+    return render("users/_unit_options.html", units=units, selected=request.args.get("unit_id", 0, type=int))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@access.rule(Permission.USER_MANAGE)
+def create():
+    """Create an account; errors keep what was typed (422)."""
+    form = _prepare(UserForm())
+    if form.validate_on_submit():
+        try:
+            user = service.create_user(current_user, _values(form), form.password.data)
+        except service.UserError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(error.message)
+        else:
+            flash(f"已创建账户 {user.username}", "success")
+            return redirect(url_for("users.index"))
+    return render("users/form.html", form=form, user=None, status=422 if form.errors else 200)
+
+
+@bp.route("/<int:user_id>", methods=["GET", "POST"])
+@access.rule(Permission.USER_MANAGE)
+def edit(user_id):
+    """Edit an account's name, role, scope and status."""
+    user = db.session.get(User, user_id) or abort(404)
+    if request.method == "GET":
+        form = UserForm(obj=user, region_code=user.region.code if user.region else "", role=user.role.value,
+                        unit_id=user.unit_id or 0)
+    else:
+        form = UserForm()
+        form.username.data = user.username
+    _prepare(form, user)
+    if request.method == "POST" and form.validate():
+        try:
+            service.update_user(current_user, user, _values(form))
+        except service.UserError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(error.message)
+        else:
+            flash(f"已保存账户 {user.username}", "success")
+            return redirect(url_for("users.index"))
+    return render("users/form.html", form=form, user=user, reset_form=ResetPasswordForm(),
+                  status=422 if form.errors else 200)
+
+
+@bp.post("/<int:user_id>/password")
+@access.rule(Permission.USER_MANAGE)
+def reset_password(user_id):
+    """Set a new password for an account (the user's sessions end)."""
+    user = db.session.get(User, user_id) or abort(404)
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            service.reset_password(current_user, user, form.password.data)
+        except service.UserError as error:
+            abort(403, error.message)
+        flash(f"已重置 {user.username} 的密码", "success")
+        return redirect(url_for("users.edit", user_id=user.id))
+    edit_form = _prepare(UserForm(obj=user, region_code=user.region.code if user.region else "",
+                                  role=user.role.value, unit_id=user.unit_id or 0), user)
+    return render("users/form.html", form=edit_form, user=user, reset_form=form, status=422)

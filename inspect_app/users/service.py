@@ -1,0 +1,118 @@
+"""Account rules: which scope each role needs, who may grant which role, and audited changes."""
+import sqlalchemy as sa
+
+from inspect_app.access import PROVINCE_WIDE
+from inspect_app.audit.service import changes, record
+from inspect_app.auth.models import User
+from inspect_app.extensions import db
+from inspect_app.org.models import Region, RegionLevel, ResponsibleUnit
+from inspect_app.roles import Role
+
+# Only the system administrator hands out the administrators' roles (三权分立).
+ADMIN_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.AUDIT_ADMIN, Role.PROVINCE_ADMIN})
+REGION_LEVEL_FOR_ROLE = {Role.CITY_VIEWER: RegionLevel.CITY, Role.COUNTY_COORDINATOR: RegionLevel.COUNTY,
+                         Role.UNIT_RESPONDER: RegionLevel.COUNTY}
+
+
+class UserError(Exception):
+    def __init__(self, message: str, field: str):
+        super().__init__(message)
+        self.message, self.field = message, field
+
+
+def grantable_roles(actor) -> list[Role]:
+    """Roles this administrator may give."""
+    return [r for r in Role if actor.role == Role.SYSTEM_ADMIN or r not in ADMIN_ROLES]
+
+
+def search_users(q: str = "", role: str = "", page: int = 1, per_page: int = 20):
+    stmt = sa.select(User).order_by(User.id)
+    if q:
+        stmt = stmt.where(sa.or_(User.username.contains(q.lower()), User.display_name.contains(q)))
+    if role:
+        stmt = stmt.where(User.role == Role(role))
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def units_of(region_code: str) -> list[ResponsibleUnit]:
+    return list(db.session.execute(
+        sa.select(ResponsibleUnit).join(Region, Region.id == ResponsibleUnit.county_id)
+        .where(Region.code == region_code).order_by(ResponsibleUnit.sort_order, ResponsibleUnit.id)).scalars())
+
+
+def resolve_scope(role: Role, region_code: str, unit_id: int | None) -> tuple[int | None, int | None]:
+    """The region and unit a role needs: a city for city viewers, a county for county roles, a unit
+    of that county for unit responders, nothing for province-wide and team roles."""
+    level = REGION_LEVEL_FOR_ROLE.get(role)
+    if level is None:
+        return None, None
+    region = db.session.execute(sa.select(Region).where(Region.code == (region_code or ""))).scalar_one_or_none()
+    if region is None or region.level != level:
+        raise UserError(f"{role.label}需要填写所属{'市' if level == RegionLevel.CITY else '县'}级区划代码",
+                        "region_code")
+    if role != Role.UNIT_RESPONDER:
+        return region.id, None
+    unit = db.session.get(ResponsibleUnit, unit_id) if unit_id else None
+    if unit is None or unit.county_id != region.id:
+        raise UserError("请选择本县的责任单位", "unit_id")
+    return region.id, unit.id
+
+
+def _check_grant(actor, role: Role, target: User | None = None):
+    if role not in grantable_roles(actor) or (target is not None and target.role not in grantable_roles(actor)):
+        raise UserError("您无权授予或修改该角色", "role")
+
+
+def create_user(actor, values: dict, password: str) -> User:
+    """Create an account with a policy-checked initial password."""
+    role = Role(values["role"])
+    _check_grant(actor, role)
+    if db.session.execute(sa.select(User.id).where(User.username == values["username"])).first():
+        raise UserError("该用户名已被使用", "username")
+    if not password:
+        raise UserError("请设置初始密码", "password")
+    region_id, unit_id = resolve_scope(role, values.get("region_code"), values.get("unit_id"))
+    user = User(username=values["username"], display_name=values["display_name"],
+                organisation=values.get("organisation") or "", role=role, region_id=region_id,
+                unit_id=unit_id, active=values.get("active", True), session_version=0)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    record("user.create", obj=user, label=user.display_name, summary=f"新建账户 {user.username}（{role.label}）",
+           after={"username": user.username, "role": role, "region_id": region_id, "unit_id": unit_id})
+    db.session.commit()
+    return user
+
+
+def update_user(actor, user: User, values: dict) -> User:
+    """Edit role, scope and status; disabling an account ends its sessions at once."""
+    role = Role(values["role"])
+    _check_grant(actor, role, user)
+    if user.id == actor.id and (role != user.role or not values.get("active", True)):
+        raise UserError("不能修改自己的角色或停用自己的账户", "role")
+    region_id, unit_id = resolve_scope(role, values.get("region_code"), values.get("unit_id"))
+    new = {"display_name": values["display_name"], "organisation": values.get("organisation") or "",
+           "role": role, "region_id": region_id, "unit_id": unit_id, "active": values.get("active", True)}
+    before, after = changes(user, list(new), new)
+    if not after:
+        return user
+    for key, value in after.items():
+        setattr(user, key, value)
+    if "active" in after or "role" in after or "region_id" in after or "unit_id" in after:
+        user.session_version += 1  # a narrowed or disabled account must not keep its old session
+    record("user.update", obj=user, label=user.display_name, before=before, after=after,
+           summary=f"修改账户 {user.username}")
+    db.session.commit()
+    return user
+
+
+def reset_password(actor, user: User, password: str) -> None:
+    """An administrator sets a new password; the user's sessions end."""
+    _check_grant(actor, user.role, user)
+    user.set_password(password)
+    record("user.password_reset", obj=user, label=user.display_name, summary=f"管理员重置 {user.username} 的密码")
+    db.session.commit()
+
+
+def is_province_wide(role: Role) -> bool:
+    return role in PROVINCE_WIDE

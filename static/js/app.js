@@ -1,0 +1,45 @@
+/* Small behaviours htmx does not cover: toasts from HX-Trigger, fading flashes, error toasts.
+   No inline scripts anywhere (the Content-Security-Policy forbids them). */
+(function () {
+  "use strict";
+
+  function toast(message, level) {
+    var box = document.getElementById("toasts");
+    if (!box) { return; }
+    var el = document.createElement("div");
+    el.className = "toast toast-" + (level || "info");
+    el.setAttribute("role", "status");
+    el.textContent = message;
+    box.appendChild(el);
+    fadeLater(el);
+  }
+
+  function fadeLater(el) {
+    setTimeout(function () { el.classList.add("fade"); }, 4000);
+    setTimeout(function () { el.remove(); }, 4600);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("#toasts .toast").forEach(fadeLater);
+  });
+
+  document.addEventListener("toast", function (event) {
+    var items = event.detail && event.detail.value ? event.detail.value : event.detail;
+    (Array.isArray(items) ? items : [items]).forEach(function (item) {
+      if (item && item.message) { toast(item.message, item.level); }
+    });
+  });
+
+  document.addEventListener("htmx:sendError", function () {
+    toast("网络连接中断，操作未完成。请检查网络后重试，已填写的内容仍保留在页面上。", "error");
+  });
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr && !xhr.getResponseHeader("HX-Trigger")) {
+      toast("操作失败（" + xhr.status + "），请刷新页面后重试。", "error");
+    }
+  });
+
+  window.inspectApp = { toast: toast };
+})();
