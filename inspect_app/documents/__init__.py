@@ -1,0 +1,1 @@
+"""Pure builders for official documents (公文 DOCX, Excel ledgers): plain data in, bytes out."""

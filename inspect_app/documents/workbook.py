@@ -1,0 +1,552 @@
+"""Excel workbooks officials pass round: the 整改台账 ledger and simple list exports.
+
+Pure builders: plain data in, ``.xlsx`` bytes out.  No Flask, no database.
+
+Conventions (domain.md §6, §8): row 1 is the header (so AutoFilter works) and is
+frozen; dates are real Excel date cells formatted ``yyyy-mm-dd``; counts are
+numbers; column widths fit Chinese text; long text wraps; overdue rows are
+tinted light red; a 汇总 sheet carries the closure figures.
+
+Text that starts with ``=`` is always written as text, never as a formula, so a
+finding typed as ``=HYPERLINK(...)`` cannot turn into a live formula.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Callable, Iterable, Mapping, Sequence
+from urllib.parse import quote
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from .dates import UTC, to_china
+
+__all__ = [
+    "LEDGER_COLUMNS",
+    "LEDGER_DATE_COLUMNS",
+    "LEDGER_INT_COLUMNS",
+    "LEDGER_WRAP_COLUMNS",
+    "LEDGER_SHEET_TITLE",
+    "SUMMARY_SHEET_TITLE",
+    "SUMMARY_LABELS",
+    "STATUS_LABELS",
+    "PROBLEM_LIST_COLUMNS",
+    "compute_summary",
+    "build_ledger",
+    "build_simple_table",
+    "safe_filename",
+    "content_disposition",
+    "display_width",
+]
+
+# ---------------------------------------------------------------------------
+# Column vocabulary
+# ---------------------------------------------------------------------------
+
+#: The 整改台账 columns (domain.md §6), in order.  ``build_ledger`` rows are dicts
+#: keyed by exactly these names; a missing key is an empty cell and ``序号``
+#: defaults to the row's position.  Value types:
+#: 完成时限 / 销号日期 → ``date`` (a datetime is reduced to its Beijing date);
+#: 序号 / 退回次数 / 佐证材料数 → ``int``; 是否超期 → ``'是'``/``'否'`` (a bool is
+#: accepted); 整改状态 → one of ``STATUS_LABELS``; everything else → text.
+LEDGER_COLUMNS: tuple[str, ...] = (
+    "序号",
+    "问题编号",
+    "县(市)",
+    "核查点位",
+    "问题描述",
+    "问题类别",
+    "严重程度",
+    "整改类型",
+    "整改措施",
+    "责任单位",
+    "责任人",
+    "完成时限",
+    "整改进展(最新)",
+    "整改状态",
+    "是否超期",
+    "验收意见",
+    "退回次数",
+    "销号日期",
+    "佐证材料数",
+)
+LEDGER_DATE_COLUMNS: tuple[str, ...] = ("完成时限", "销号日期")
+LEDGER_INT_COLUMNS: tuple[str, ...] = ("序号", "退回次数", "佐证材料数")
+LEDGER_WRAP_COLUMNS: tuple[str, ...] = ("问题描述", "整改措施", "整改进展(最新)", "验收意见")
+
+#: The 反馈问题清单 export (use with ``build_simple_table(..., date_columns=("完成时限",))``).
+PROBLEM_LIST_COLUMNS: tuple[str, ...] = (
+    "序号",
+    "问题编号",
+    "问题类别",
+    "核查点位",
+    "问题描述",
+    "严重程度",
+    "整改类型",
+    "完成时限",
+    "整改建议",
+)
+
+STATUS_LABELS: tuple[str, ...] = ("待整改", "整改中", "待验收", "已销号")
+#: Figures on the 汇总 sheet, in order.  销号率 is a fraction (0.375 shows as 37.5%).
+SUMMARY_LABELS: tuple[str, ...] = ("问题总数", "已销号", "销号率", "待整改", "整改中", "待验收", "已超期")
+
+LEDGER_SHEET_TITLE = "整改台账"
+SUMMARY_SHEET_TITLE = "汇总"
+
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+PERCENT_FORMAT = "0.0%"
+
+MAX_WIDTH = 50  # Excel width units; wider text wraps
+MIN_WIDTH = 6
+EXCEL_MAX_CELL_CHARS = 32767
+
+_FONT = Font(name="宋体", size=11)
+_FONT_BOLD = Font(name="宋体", size=11, bold=True)
+_FONT_TITLE = Font(name="宋体", size=14, bold=True)
+_HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
+#: Excel's own "light red fill" for overdue rows.
+OVERDUE_FILL = PatternFill("solid", fgColor="FFC7CE")
+_THIN = Side(style="thin", color="808080")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+# ---------------------------------------------------------------------------
+# Cell helpers
+# ---------------------------------------------------------------------------
+
+
+def display_width(text: str) -> int:
+    """Excel width units of ``text``: CJK / full-width characters count 2, others 1."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _beijing_naive(dt: datetime) -> datetime:
+    # Excel has no time zones: write the Beijing wall-clock time.
+    return to_china(dt).replace(tzinfo=None)
+
+
+def _coerce(value: Any, *, as_date: bool = False, as_int: bool = False) -> Any:
+    """Python value → what the cell should hold."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, datetime):
+        return to_china(value).date() if as_date else _beijing_naive(value)
+    if isinstance(value, date):
+        return value
+    if isinstance(value, (int, float, Decimal)):
+        return value
+    text = _ILLEGAL_XML.sub("", str(value))
+    stripped = text.strip()
+    if as_date and stripped:
+        try:
+            return date.fromisoformat(stripped[:10])
+        except ValueError:
+            pass
+    if as_int and re.fullmatch(r"[+-]?\d+", stripped):
+        return int(stripped)
+    if len(text) > EXCEL_MAX_CELL_CHARS:
+        text = text[: EXCEL_MAX_CELL_CHARS - 1] + "…"
+    return text
+
+
+def _set(cell: Any, value: Any) -> None:
+    cell.value = value
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"  # text, not a formula
+    if isinstance(value, datetime):
+        cell.number_format = DATETIME_FORMAT
+    elif isinstance(value, date):
+        cell.number_format = DATE_FORMAT
+
+
+def _text_for_width(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return "2022-07-25 14:03"
+    if isinstance(value, date):
+        return "2022-07-25"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def _row_values(row: Mapping[str, Any] | Sequence[Any], columns: Sequence[str]) -> list[Any]:
+    if isinstance(row, Mapping):
+        return [row.get(c) for c in columns]
+    values = list(row)[: len(columns)]
+    return values + [None] * (len(columns) - len(values))
+
+
+def _write_table(
+    ws: Worksheet,
+    columns: Sequence[str],
+    rows: Sequence[Mapping[str, Any] | Sequence[Any]],
+    *,
+    date_columns: Iterable[str] = (),
+    int_columns: Iterable[str] = (),
+    wrap_columns: Iterable[str] = (),
+    highlight: Callable[[Any], bool] | None = None,
+    number_column: str | None = "序号",
+) -> None:
+    """Header in row 1, data below, frozen header, AutoFilter, widths, wrapping."""
+    date_set, int_set, wrap_set = set(date_columns), set(int_columns), set(wrap_columns)
+    ncols = len(columns)
+    widths = [display_width(str(c)) for c in columns]
+    header_align = Alignment(horizontal="center", vertical="center", wrap_text=True)
+
+    for j, name in enumerate(columns, start=1):
+        cell = ws.cell(row=1, column=j)
+        _set(cell, str(name))
+        cell.font = _FONT_BOLD
+        cell.fill = _HEADER_FILL
+        cell.border = _BORDER
+        cell.alignment = header_align
+
+    coerced_rows = []
+    for i, row in enumerate(rows, start=1):
+        raw = _row_values(row, columns)
+        values = [
+            _coerce(v, as_date=c in date_set, as_int=c in int_set) for c, v in zip(columns, raw)
+        ]
+        if number_column in columns:
+            k = list(columns).index(number_column)
+            if values[k] in (None, ""):
+                values[k] = i
+        coerced_rows.append((row, values))
+        for j, v in enumerate(values):
+            text = _text_for_width(v)
+            longest = max((display_width(line) for line in text.split("\n")), default=0)
+            widths[j] = max(widths[j], longest)
+
+    # Long text wraps; wrap columns are also those that hit the cap.
+    wrap_idx = {j for j, c in enumerate(columns) if c in wrap_set or widths[j] + 2 > MAX_WIDTH}
+    aligns = [
+        Alignment(vertical="top", wrap_text=True)
+        if j in wrap_idx
+        else Alignment(
+            horizontal="center" if columns[j] in date_set or columns[j] in int_set else None,
+            vertical="top",
+        )
+        for j in range(ncols)
+    ]
+
+    for r, (row, values) in enumerate(coerced_rows, start=2):
+        fill = OVERDUE_FILL if highlight is not None and _safe_bool(highlight, row) else None
+        for j, v in enumerate(values, start=1):
+            cell = ws.cell(row=r, column=j)
+            _set(cell, v)
+            cell.font = _FONT
+            cell.border = _BORDER
+            cell.alignment = aligns[j - 1]
+            if fill is not None:
+                cell.fill = fill
+
+    for j, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = max(MIN_WIDTH, min(MAX_WIDTH, w + 2))
+
+    last_col = get_column_letter(max(ncols, 1))
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{last_col}{len(coerced_rows) + 1}"
+    # Printing: A4 landscape, fit all columns on the page width, header on every page.
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
+
+
+def _safe_bool(fn: Callable[[Any], bool], row: Any) -> bool:
+    try:
+        return bool(fn(row))
+    except (KeyError, TypeError, AttributeError):
+        return False
+
+
+def _sheet_title(name: str) -> str:
+    cleaned = re.sub(r"[\[\]:*?/\\]", "", str(name)).strip("'").strip() or "Sheet1"
+    return cleaned[:31]
+
+
+def _save(wb: Workbook) -> bytes:
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _set_properties(wb: Workbook, title: str, generated_at: datetime | None) -> None:
+    wb.properties.title = title
+    wb.properties.creator = "医共体核查整改"
+    wb.properties.language = "zh-CN"
+    if generated_at is not None:
+        utc_naive = to_china(generated_at).astimezone(UTC).replace(tzinfo=None)
+        wb.properties.created = utc_naive
+        wb.properties.modified = utc_naive
+
+
+# ---------------------------------------------------------------------------
+# Summary
+# ---------------------------------------------------------------------------
+
+
+def _is_overdue_flag(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.strip() == "是")
+
+
+def compute_summary(rows: Iterable[Mapping[str, Any]]) -> dict[str, float | int]:
+    """The 汇总 figures from ledger rows.
+
+    问题总数 counts all rows; 已销号/待整改/整改中/待验收 count 整改状态; 已超期
+    counts rows marked 是否超期 = 是 that are not yet 已销号 (an item closed late
+    is no longer "overdue"); 销号率 = 已销号 / 问题总数 as a fraction (0 when empty).
+    """
+    rows = list(rows)
+    total = len(rows)
+    status = [str(r.get("整改状态") or "").strip() for r in rows]
+    closed = status.count("已销号")
+    out: dict[str, float | int] = {
+        "问题总数": total,
+        "已销号": closed,
+        "销号率": (closed / total) if total else 0.0,
+        "待整改": status.count("待整改"),
+        "整改中": status.count("整改中"),
+        "待验收": status.count("待验收"),
+        "已超期": sum(
+            1 for r, s in zip(rows, status) if _is_overdue_flag(r.get("是否超期")) and s != "已销号"
+        ),
+    }
+    return out
+
+
+def _merge_summary(rows: Sequence[Mapping[str, Any]], given: Mapping[str, Any] | None) -> dict[str, Any]:
+    figures: dict[str, Any] = compute_summary(rows)
+    if given:
+        figures.update({k: v for k, v in given.items() if v is not None})
+        if "销号率" not in given or given.get("销号率") is None:
+            total = figures.get("问题总数") or 0
+            figures["销号率"] = (figures.get("已销号", 0) / total) if total else 0.0
+    rate = figures.get("销号率")
+    if isinstance(rate, (int, float, Decimal)) and rate > 1:
+        figures["销号率"] = float(rate) / 100  # given as a percentage (37.5)
+    return figures
+
+
+def _write_summary(
+    ws: Worksheet,
+    *,
+    title: str,
+    generated_at: datetime,
+    figures: Mapping[str, Any],
+    rows: Sequence[Mapping[str, Any]],
+) -> None:
+    ws["A1"] = title
+    ws["A1"].font = _FONT_TITLE
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=7)
+    ws["A2"] = "生成时间（北京时间）"
+    ws["A2"].font = _FONT
+    _set(ws["B2"], _beijing_naive(generated_at))
+    ws["B2"].font = _FONT
+    ws["B2"].alignment = Alignment(horizontal="left")
+
+    r = 4
+    for j, text in enumerate(("指标", "数值"), start=1):
+        c = ws.cell(row=r, column=j, value=text)
+        c.font, c.fill, c.border = _FONT_BOLD, _HEADER_FILL, _BORDER
+        c.alignment = Alignment(horizontal="center")
+    labels = list(SUMMARY_LABELS) + [k for k in figures if k not in SUMMARY_LABELS]
+    for label in labels:
+        r += 1
+        a = ws.cell(row=r, column=1, value=label)
+        b = ws.cell(row=r, column=2)
+        _set(b, _coerce(figures.get(label, 0)))
+        if label == "销号率":
+            b.number_format = PERCENT_FORMAT
+        a.font = b.font = _FONT
+        a.border = b.border = _BORDER
+        b.alignment = Alignment(horizontal="right")
+
+    # Per-county breakdown (分县统计) when the rows name counties.
+    counties: dict[str, list[Mapping[str, Any]]] = {}
+    for row in rows:
+        name = str(row.get("县(市)") or "").strip()
+        if name:
+            counties.setdefault(name, []).append(row)
+    if counties:
+        r += 2
+        ws.cell(row=r, column=1, value="分县(市)统计").font = _FONT_BOLD
+        r += 1
+        head = ("县(市)", "问题总数", "已销号", "销号率", "整改中", "待验收", "已超期")
+        for j, text in enumerate(head, start=1):
+            c = ws.cell(row=r, column=j, value=text)
+            c.font, c.fill, c.border = _FONT_BOLD, _HEADER_FILL, _BORDER
+            c.alignment = Alignment(horizontal="center")
+        for name, crows in counties.items():
+            r += 1
+            f = compute_summary(crows)
+            values = (name, f["问题总数"], f["已销号"], f["销号率"], f["整改中"], f["待验收"], f["已超期"])
+            for j, v in enumerate(values, start=1):
+                c = ws.cell(row=r, column=j)
+                _set(c, _coerce(v))
+                c.font, c.border = _FONT, _BORDER
+                if j == 4:
+                    c.number_format = PERCENT_FORMAT
+
+    ws.column_dimensions["A"].width = max(22, min(MAX_WIDTH, max(
+        [display_width(n) + 2 for n in counties] or [0]
+    )))
+    for col in "BCDEFG":
+        ws.column_dimensions[col].width = 18 if col == "B" else 12
+
+
+# ---------------------------------------------------------------------------
+# Public builders
+# ---------------------------------------------------------------------------
+
+
+def _default_highlight(row: Mapping[str, Any]) -> bool:
+    return _is_overdue_flag(row.get("是否超期"))
+
+
+def build_ledger(
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    title: str,
+    generated_at: datetime,
+    summary: Mapping[str, Any] | None = None,
+    highlight: Callable[[Mapping[str, Any]], bool] | None = None,
+) -> bytes:
+    """The 整改台账 workbook: sheet 整改台账 (one row per item, columns
+    ``LEDGER_COLUMNS``) and sheet 汇总 (figures, generation time, title).
+
+    ``summary`` overrides computed figures (keys from ``SUMMARY_LABELS``; 销号率 as
+    a fraction).  ``highlight(row)`` picks the rows tinted light red (default:
+    ``row['是否超期'] == '是'``).  ``generated_at`` is UTC (naive = UTC).
+    """
+    rows = list(rows)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = LEDGER_SHEET_TITLE
+    _write_table(
+        ws,
+        LEDGER_COLUMNS,
+        rows,
+        date_columns=LEDGER_DATE_COLUMNS,
+        int_columns=LEDGER_INT_COLUMNS,
+        wrap_columns=LEDGER_WRAP_COLUMNS,
+        highlight=highlight or _default_highlight,
+    )
+    ws.oddHeader.center.text = title.replace("&", "&&")[:200]  # printed header
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+
+    summary_ws = wb.create_sheet(SUMMARY_SHEET_TITLE)
+    _write_summary(
+        summary_ws,
+        title=title,
+        generated_at=generated_at,
+        figures=_merge_summary(rows, summary),
+        rows=rows,
+    )
+    _set_properties(wb, title, generated_at)
+    return _save(wb)
+
+
+def build_simple_table(
+    sheet_title: str,
+    columns: Sequence[str],
+    rows: Sequence[Mapping[str, Any] | Sequence[Any]],
+    *,
+    date_columns: Iterable[str] = (),
+    wrap_columns: Iterable[str] | None = None,
+) -> bytes:
+    """One-sheet export with the ledger conventions (frozen header, filter, real
+    dates, fitted widths).  ``rows`` are dicts keyed by column name or sequences
+    in column order.  Columns named in ``date_columns`` become date cells (ISO
+    strings are parsed); ``date``/``datetime`` values are date cells anywhere.
+    Text columns wrap when they reach the width cap (or when named in
+    ``wrap_columns``; default: 问题描述, 整改措施, 整改建议, 整改进展(最新), 验收意见).
+    """
+    if wrap_columns is None:
+        wrap_columns = (*LEDGER_WRAP_COLUMNS, "整改建议")
+    wb = Workbook()
+    ws = wb.active
+    ws.title = _sheet_title(sheet_title)
+    _write_table(
+        ws,
+        list(columns),
+        list(rows),
+        date_columns=date_columns,
+        int_columns=[c for c in columns if c in LEDGER_INT_COLUMNS],
+        wrap_columns=wrap_columns,
+    )
+    _set_properties(wb, sheet_title, None)
+    return _save(wb)
+
+
+# ---------------------------------------------------------------------------
+# File names and the download header
+# ---------------------------------------------------------------------------
+
+_UNSAFE_FILENAME = re.compile(r'[/\\:*?"<>|]')
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+MAX_FILENAME_BYTES = 200
+
+
+def _split_ext(name: str) -> tuple[str, str]:
+    m = re.search(r"(\.[A-Za-z0-9]{1,8})$", name)
+    if m:
+        return name[: m.start()], m.group(1)
+    return name, ""
+
+
+def safe_filename(name: str, default: str = "download") -> str:
+    """A file name safe on Windows, macOS and Linux that keeps its Chinese:
+    drops ``/ \\ : * ? " < > |`` and control characters, trims spaces and dots
+    at the ends, avoids reserved device names and caps the length at 200 UTF-8
+    bytes (keeping the extension).  ``'新野县整改台账_2022-07-25.xlsx'`` is unchanged.
+    """
+    text = unicodedata.normalize("NFC", str(name or ""))
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp"))
+    text = _UNSAFE_FILENAME.sub("", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    stem, ext = _split_ext(text)
+    stem = stem.strip(" .")
+    if not stem:
+        stem = default
+    if stem.upper().split(".")[0] in _WINDOWS_RESERVED:
+        stem = "_" + stem
+    budget = MAX_FILENAME_BYTES - len(ext.encode("utf-8"))
+    while len(stem.encode("utf-8")) > budget:
+        stem = stem[:-1]
+    return stem.rstrip(" .") + ext
+
+
+def _ascii_fallback(name: str) -> str:
+    stem, ext = _split_ext(name)
+    folded = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode("ascii")
+    folded = re.sub(r"[^A-Za-z0-9._()\[\]-]+", "_", folded)
+    folded = re.sub(r"_+", "_", folded).strip("_-. ")
+    return (folded or "download") + ext
+
+
+def content_disposition(filename: str, *, inline: bool = False) -> str:
+    """``Content-Disposition`` value per RFC 6266 / RFC 5987: a plain-ASCII
+    ``filename="…"`` for old clients plus ``filename*=UTF-8''…`` with the real
+    (Chinese) name percent-encoded, which browsers and WPS prefer."""
+    name = safe_filename(filename)
+    fallback = _ascii_fallback(name)
+    encoded = quote(name, safe="!#$&+-.^_`|~")
+    kind = "inline" if inline else "attachment"
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"

@@ -1,0 +1,1 @@
+"""Photo and evidence-document ingest: verification, derived images and storage."""

@@ -1,0 +1,567 @@
+"""The rectification (整改) lifecycle as one pure module: statuses, who may do what, deadlines.
+
+No Flask, no SQLAlchemy, no queries. The caller loads the item, decides with `access.py` whether the
+user may see the item's county (`Actor.in_scope`), calls `apply`, and persists the mutated item, the
+returned `HistoryRecord` and the audit entry in one transaction. Templates draw buttons from
+`allowed_actions`, so the server alone decides what is possible.
+
+Statuses (domain.md §5): 待整改 → 整改中 → 待验收 → 已销号; 待验收 → 退回 → 整改中;
+已销号 → 重新打开 → 整改中.
+
+Checks run in a fixed order and each maps to one HTTP status:
+404 the item is outside the user's scope (it must look non-existent), 403 the role or unit may not,
+409 the item's version is stale or its state does not allow the action, 400 the input is missing or
+invalid. All checks run before anything is changed, so a refused action leaves the item untouched.
+
+Time: `now` is an aware datetime (UTC in practice). A deadline date means the end of that day in
+Beijing time (Asia/Shanghai), so "today" is always computed in Beijing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import Enum
+from types import MappingProxyType
+from typing import Any, Callable, Mapping, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from inspect_app.roles import Role
+
+try:
+    BEIJING: dt.tzinfo = ZoneInfo("Asia/Shanghai")
+except ZoneInfoNotFoundError:  # a host without a tz database; China has had no DST since 1991
+    BEIJING = dt.timezone(dt.timedelta(hours=8), "CST")
+
+
+# --------------------------------------------------------------------------------------------------
+# Vocabulary
+# --------------------------------------------------------------------------------------------------
+
+
+class Status(str, Enum):
+    """An item's rectification status. Store the *name* in the database; the value is the label."""
+
+    PENDING = "待整改"
+    IN_PROGRESS = "整改中"
+    SUBMITTED = "待验收"
+    CLOSED = "已销号"
+
+    @property
+    def label(self) -> str:
+        """The Chinese label shown on screen and in the ledger."""
+        return self.value
+
+
+class Action(str, Enum):
+    """Something a user does to an item. The value is a stable code (URLs, history rows)."""
+
+    ASSIGN = "assign"
+    WRITE_MEASURES = "write_measures"
+    POST_PROGRESS = "post_progress"
+    SUBMIT = "submit"
+    ACCEPT = "accept"
+    RETURN = "return"
+    REOPEN = "reopen"
+    REQUEST_EXTENSION = "request_extension"
+    APPROVE_EXTENSION = "approve_extension"
+    REFUSE_EXTENSION = "refuse_extension"
+    ACCEPT_MILESTONE = "accept_milestone"
+    COMMENT = "comment"
+
+    @property
+    def label(self) -> str:
+        """The Chinese name of the action, as on its button."""
+        return ACTION_LABELS[self]
+
+
+ACTION_LABELS: Mapping[Action, str] = MappingProxyType(
+    {
+        Action.ASSIGN: "指派责任单位",
+        Action.WRITE_MEASURES: "填写整改措施",
+        Action.POST_PROGRESS: "报送整改进展",
+        Action.SUBMIT: "申请销号",
+        Action.ACCEPT: "验收通过",
+        Action.RETURN: "退回",
+        Action.REOPEN: "重新打开",
+        Action.REQUEST_EXTENSION: "申请延期",
+        Action.APPROVE_EXTENSION: "同意延期",
+        Action.REFUSE_EXTENSION: "不同意延期",
+        Action.ACCEPT_MILESTONE: "阶段验收",
+        Action.COMMENT: "评论",
+    }
+)
+
+RECTIFICATION_TYPES: Mapping[str, str] = MappingProxyType(
+    {"immediate": "立行立改", "deadline": "限期整改", "long_term": "长期坚持"}
+)
+
+# Days from issuing the problem list to the default deadline, per rectification type. 立行立改 is fixed
+# within days; 限期整改 is usually given a month; 长期坚持 is reviewed by milestones over about half a year.
+DEFAULT_DEADLINE_DAYS: Mapping[str, int] = MappingProxyType({"immediate": 7, "deadline": 30, "long_term": 180})
+
+BLUE_ALERT_DAYS = 7  # 三色督办: blue once this many days or fewer are left
+
+AGING_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "closed": "已销号",
+        "overdue": "已超期",
+        "le10": "剩余≤10天",
+        "le20": "剩余≤20天",
+        "gt20": "剩余>20天",
+    }
+)
+
+URGENCY_LABELS: Mapping[str, str] = MappingProxyType({"red": "已超期", "yellow": "进度滞后", "blue": "临近时限"})
+
+STALE_MESSAGE = "该事项已被他人修改，请刷新后查看最新内容"
+NOT_FOUND_MESSAGE = "事项不存在或您无权查看"
+
+
+# --------------------------------------------------------------------------------------------------
+# The item and the actor
+# --------------------------------------------------------------------------------------------------
+
+
+class RectificationItemLike(Protocol):
+    """What the lifecycle reads and writes on an item (the SQLAlchemy model or a test dataclass)."""
+
+    status: Status
+    unit_id: int | None  # the responsible unit (责任单位), None until assigned
+    responsible_person: str | None  # 责任人, set together with the unit
+    deadline: dt.date  # the original 完成时限; never changed, stays on record
+    extended_deadline: dt.date | None  # set by an approved extension (or a reopen with a new date)
+    rectification_type: str  # a key of RECTIFICATION_TYPES
+    measures: str | None  # 整改措施
+    planned_date: dt.date | None  # the unit's own planned completion date
+    return_count: int
+    reopen_count: int
+    pending_extension: Mapping[str, Any] | None  # see `pending_extension_date`
+    version: int  # optimistic-locking counter, +1 on every change
+    closed_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The user acting, as far as the lifecycle needs to know.
+
+    `in_scope` is decided by access.py: whether this user may see the item's county at all (and, for a
+    unit responder, typically the unit's items). The lifecycle never queries anything itself.
+    """
+
+    user_id: int
+    role: Role
+    unit_id: int | None
+    in_scope: bool
+
+
+@dataclass(frozen=True)
+class HistoryRecord:
+    """One step of an item's history, for the caller to persist with the item in one transaction.
+
+    `note` is the human text of the step (reason, opinion, progress, comment); `data` holds the
+    action's structured details and is JSON-serialisable (dates as ISO strings).
+    """
+
+    action: Action
+    from_status: Status
+    to_status: Status
+    actor_user_id: int
+    actor_role: Role
+    at: dt.datetime
+    note: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+class TransitionError(Exception):
+    """A refused action: `.message` is user-facing Chinese, `.http_status` is 404/403/409/400.
+
+    `.field` names the offending input (e.g. "reason") for 400 errors, so a form can show the message
+    next to the right field.
+    """
+
+    def __init__(self, message: str, http_status: int, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.http_status = http_status
+        self.field = field
+
+
+# --------------------------------------------------------------------------------------------------
+# Deadlines (pure helpers, also used by the ledger and the dashboards)
+# --------------------------------------------------------------------------------------------------
+
+
+def beijing_today(now: dt.datetime) -> dt.date:
+    """The calendar date in Beijing at the aware instant `now`."""
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be an aware datetime (UTC)")
+    return now.astimezone(BEIJING).date()
+
+
+def format_date(day: dt.date) -> str:
+    """A date as officials read it in prose: 2022年7月25日."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def effective_deadline(item: RectificationItemLike) -> dt.date:
+    """The deadline in force: the extended one if an extension was approved, else the original."""
+    return item.extended_deadline or item.deadline
+
+
+def days_remaining(item: RectificationItemLike, now: dt.datetime) -> int:
+    """Whole days left until the end of the deadline day (Beijing): 0 on the day, negative when late."""
+    return (effective_deadline(item) - beijing_today(now)).days
+
+
+def is_overdue(item: RectificationItemLike, now: dt.datetime) -> bool:
+    """Whether the deadline day has ended in Beijing and the item is not closed."""
+    return item.status is not Status.CLOSED and days_remaining(item, now) < 0
+
+
+def urgency(item: RectificationItemLike, now: dt.datetime) -> str | None:
+    """三色督办 colour: 'red' overdue, 'yellow' behind its planned date, 'blue' ≤ 7 days left, else None.
+
+    Yellow means the unit's own planned completion date has passed while the item is still with the
+    county (待整改 or 整改中). Closed items have no colour.
+    """
+    if item.status is Status.CLOSED:
+        return None
+    if is_overdue(item, now):
+        return "red"
+    if (
+        item.planned_date is not None
+        and item.status in (Status.PENDING, Status.IN_PROGRESS)
+        and beijing_today(now) > item.planned_date
+    ):
+        return "yellow"
+    if days_remaining(item, now) <= BLUE_ALERT_DAYS:
+        return "blue"
+    return None
+
+
+def aging_bucket(item: RectificationItemLike, now: dt.datetime) -> str:
+    """The ledger filter the item falls in: a key of AGING_LABELS."""
+    if item.status is Status.CLOSED:
+        return "closed"
+    left = days_remaining(item, now)
+    if left < 0:
+        return "overdue"
+    if left <= 10:
+        return "le10"
+    if left <= 20:
+        return "le20"
+    return "gt20"
+
+
+def default_deadline(rectification_type: str, issued_on: dt.date) -> dt.date:
+    """The deadline proposed when a problem list is issued on `issued_on`, by rectification type."""
+    try:
+        days = DEFAULT_DEADLINE_DAYS[rectification_type]
+    except KeyError:
+        raise ValueError(f"unknown rectification type: {rectification_type!r}") from None
+    return issued_on + dt.timedelta(days=days)
+
+
+def pending_extension_date(item: RectificationItemLike) -> dt.date | None:
+    """The date asked for by the pending extension request, or None when none is pending.
+
+    `apply` stores the request as a JSON-friendly dict ({"new_date": "2022-08-31", ...}); a mapping or
+    object holding a `date` is accepted too.
+    """
+    pending = item.pending_extension
+    if not pending:
+        return None
+    value = pending.get("new_date") if isinstance(pending, Mapping) else getattr(pending, "new_date", None)
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value
+
+
+# --------------------------------------------------------------------------------------------------
+# The transition table
+# --------------------------------------------------------------------------------------------------
+
+ALL_STATUSES = frozenset(Status)
+OPEN_STATUSES = frozenset({Status.PENDING, Status.IN_PROGRESS})
+NOT_CLOSED = ALL_STATUSES - {Status.CLOSED}
+
+COUNTY_SIDE = frozenset({Role.COUNTY_COORDINATOR, Role.UNIT_RESPONDER})
+ACCEPTORS = frozenset({Role.TEAM_LEADER, Role.PROVINCE_ADMIN})
+# Viewers are read-only; the system and audit admins (三权分立) do not take part in the work.
+COMMENTERS = frozenset(
+    {Role.PROVINCE_ADMIN, Role.TEAM_LEADER, Role.INSPECTOR, Role.COUNTY_COORDINATOR, Role.UNIT_RESPONDER}
+)
+
+# A unit responder acts only on items assigned to their own unit, whatever the action. This is one
+# rule for the whole table rather than a per-row flag, so a new row cannot forget it.
+UNIT_BOUND_ROLES = frozenset({Role.UNIT_RESPONDER})
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One row of the table: where an action may start, where it leads, who may do it, what it needs.
+
+    `target` None means the status is unchanged. `guards` are preconditions on the item that do not
+    depend on user input (refused with 409); `requires` names the inputs that must be given (400).
+    """
+
+    action: Action
+    sources: frozenset[Status]
+    target: Status | None
+    roles: frozenset[Role]
+    requires: tuple[str, ...] = ()
+    guards: tuple[str, ...] = ()
+    changes_item: bool = True  # False: recorded in history only; the version is neither checked nor bumped
+
+
+TRANSITIONS: Mapping[Action, Transition] = MappingProxyType(
+    {
+        t.action: t
+        for t in (
+            Transition(Action.ASSIGN, OPEN_STATUSES, None, frozenset({Role.COUNTY_COORDINATOR}),
+                       requires=("unit_id",)),
+            Transition(Action.WRITE_MEASURES, OPEN_STATUSES, Status.IN_PROGRESS, COUNTY_SIDE,
+                       requires=("text", "new_date"), guards=("assigned",)),
+            Transition(Action.POST_PROGRESS, OPEN_STATUSES, Status.IN_PROGRESS, COUNTY_SIDE,
+                       requires=("text",), guards=("assigned",)),
+            Transition(Action.SUBMIT, frozenset({Status.IN_PROGRESS}), Status.SUBMITTED, COUNTY_SIDE,
+                       guards=("measures",)),
+            Transition(Action.ACCEPT, frozenset({Status.SUBMITTED}), Status.CLOSED, ACCEPTORS,
+                       requires=("opinion",)),
+            Transition(Action.RETURN, frozenset({Status.SUBMITTED}), Status.IN_PROGRESS, ACCEPTORS,
+                       requires=("reason",)),
+            Transition(Action.REOPEN, frozenset({Status.CLOSED}), Status.IN_PROGRESS, ACCEPTORS,
+                       requires=("reason",)),
+            Transition(Action.REQUEST_EXTENSION, OPEN_STATUSES, None, COUNTY_SIDE,
+                       requires=("reason", "new_date"), guards=("no_extension_pending", "not_overdue")),
+            Transition(Action.APPROVE_EXTENSION, NOT_CLOSED, None, ACCEPTORS,
+                       guards=("extension_pending",)),
+            Transition(Action.REFUSE_EXTENSION, NOT_CLOSED, None, ACCEPTORS,
+                       requires=("reason",), guards=("extension_pending",)),
+            Transition(Action.ACCEPT_MILESTONE, frozenset({Status.IN_PROGRESS, Status.SUBMITTED}), None,
+                       ACCEPTORS, requires=("opinion", "milestone"), guards=("long_term",)),
+            Transition(Action.COMMENT, ALL_STATUSES, None, COMMENTERS,
+                       requires=("text",), changes_item=False),
+        )
+    }
+)
+
+
+def _has_measures(item: RectificationItemLike) -> bool:
+    return bool((item.measures or "").strip())
+
+
+# Each guard: (holds?, message when it does not). All refusals are 409: the item's state forbids it.
+_GUARDS: Mapping[str, tuple[Callable[[RectificationItemLike, dt.datetime], bool],
+                            Callable[[RectificationItemLike], str]]] = MappingProxyType(
+    {
+        "assigned": (lambda item, now: item.unit_id is not None,
+                     lambda item: "该事项尚未指派责任单位，请先指派"),
+        "measures": (lambda item, now: _has_measures(item),
+                     lambda item: "请先填写整改措施，再申请销号"),
+        "long_term": (lambda item, now: item.rectification_type == "long_term",
+                      lambda item: "只有“长期坚持”类事项才能进行阶段验收"),
+        "extension_pending": (lambda item, now: pending_extension_date(item) is not None,
+                              lambda item: "该事项没有待审批的延期申请"),
+        "no_extension_pending": (lambda item, now: pending_extension_date(item) is None,
+                                 lambda item: "已有一项延期申请正在审批，请等待审批结果"),
+        "not_overdue": (lambda item, now: days_remaining(item, now) >= 0,
+                        lambda item: f"已超过完成时限（{format_date(effective_deadline(item))}），不能再申请延期"),
+    }
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# Checking and applying
+# --------------------------------------------------------------------------------------------------
+
+
+def _refusal(item: RectificationItemLike, actor: Actor, transition: Transition, now: dt.datetime,
+             expected_version: int | None) -> TransitionError | None:
+    """The first reason (404, 403, 409) this actor may not start this action now, or None."""
+    action = transition.action
+    if not actor.in_scope:
+        return TransitionError(NOT_FOUND_MESSAGE, 404)
+    if actor.role not in transition.roles:
+        return TransitionError(f"您无权对该事项执行“{action.label}”", 403)
+    if actor.role in UNIT_BOUND_ROLES and (actor.unit_id is None or actor.unit_id != item.unit_id):
+        return TransitionError(f"该事项未指派给您所在的单位，不能执行“{action.label}”", 403)
+    # A stale form is the real reason when the state has moved on since the user loaded the page.
+    if transition.changes_item and expected_version is not None and expected_version != item.version:
+        return TransitionError(STALE_MESSAGE, 409)
+    if item.status not in transition.sources:
+        return TransitionError(f"当前状态为“{item.status.label}”，不能{action.label}", 409)
+    for name in transition.guards:
+        holds, message = _GUARDS[name]
+        if not holds(item, now):
+            return TransitionError(message(item), 409)
+    return None
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def allowed_actions(item: RectificationItemLike, actor: Actor,
+                    now: dt.datetime | None = None) -> list[Action]:
+    """The actions this actor may start on this item now, in table order; templates draw buttons from it.
+
+    Checks scope, role, unit, status and the preconditions that need no user input. An action listed
+    here succeeds in `apply` when given valid input.
+    """
+    now = now or _utcnow()
+    return [action for action, t in TRANSITIONS.items() if _refusal(item, actor, t, now, None) is None]
+
+
+def _text(value: Any, field_name: str, message: str) -> str:
+    """A required text input, stripped; 400 when missing or blank."""
+    if not isinstance(value, str) or not value.strip():
+        raise TransitionError(message, 400, field_name)
+    return value.strip()
+
+
+def _optional_text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _date(value: Any, field_name: str, message: str) -> dt.date:
+    """A required date input; 400 when missing or not a date (a datetime is not a date here)."""
+    if value is None or value == "":
+        raise TransitionError(message, 400, field_name)
+    if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+        raise TransitionError("日期格式不正确", 400, field_name)
+    return value
+
+
+@dataclass
+class _Effect:
+    changes: dict[str, Any]
+    note: str
+    data: dict[str, Any]
+
+
+def _effect(item: RectificationItemLike, action: Action, actor: Actor, now: dt.datetime,
+            inputs: dict[str, Any]) -> _Effect:
+    """Validate the inputs (400) and work out the changes to the item, without touching it."""
+    deadline = effective_deadline(item)
+    if action is Action.ASSIGN:
+        unit_id = inputs["unit_id"]
+        if unit_id is None or unit_id == "":
+            raise TransitionError("请选择责任单位", 400, "unit_id")
+        if not isinstance(unit_id, int) or isinstance(unit_id, bool) or unit_id <= 0:
+            raise TransitionError("责任单位无效", 400, "unit_id")
+        person = _optional_text(inputs["person"]) or None
+        return _Effect({"unit_id": unit_id, "responsible_person": person}, person or "",
+                       {"unit_id": unit_id, "previous_unit_id": item.unit_id, "person": person})
+    if action is Action.WRITE_MEASURES:
+        measures = _text(inputs["text"], "text", "请填写整改措施")
+        planned = _date(inputs["new_date"], "new_date", "请填写计划完成时间")
+        if planned > deadline:
+            raise TransitionError(f"计划完成时间不能晚于完成时限（{format_date(deadline)}）", 400, "new_date")
+        return _Effect({"measures": measures, "planned_date": planned}, measures,
+                       {"planned_date": planned.isoformat(),
+                        "previous_planned_date": item.planned_date.isoformat() if item.planned_date else None})
+    if action is Action.POST_PROGRESS:
+        progress = _text(inputs["text"], "text", "请填写整改进展")
+        return _Effect({}, progress, {})
+    if action is Action.SUBMIT:
+        return _Effect({}, _optional_text(inputs["text"]), {})
+    if action is Action.ACCEPT:
+        opinion = _text(inputs["opinion"], "opinion", "请填写验收意见")
+        data: dict[str, Any] = {}
+        dropped = pending_extension_date(item)
+        if dropped is not None:  # nobody can decide it once closed, so it lapses with the closure
+            data["dropped_extension_date"] = dropped.isoformat()
+        return _Effect({"closed_at": now, "pending_extension": None}, opinion, data)
+    if action is Action.RETURN:
+        reason = _text(inputs["reason"], "reason", "请填写退回原因")
+        return _Effect({"return_count": item.return_count + 1}, reason, {"return_count": item.return_count + 1})
+    if action is Action.REOPEN:
+        reason = _text(inputs["reason"], "reason", "请填写重新打开原因")
+        changes: dict[str, Any] = {"reopen_count": item.reopen_count + 1, "closed_at": None}
+        data = {"reopen_count": item.reopen_count + 1,
+                "previous_closed_at": item.closed_at.isoformat() if item.closed_at else None}
+        # A re-check usually comes after the deadline; without a new date the item would reopen
+        # already overdue and could not even ask for an extension.
+        if inputs["new_date"] not in (None, ""):
+            new = _date(inputs["new_date"], "new_date", "请填写新的完成时限")
+            if new <= deadline or new < beijing_today(now):
+                raise TransitionError(
+                    f"新的完成时限须晚于原完成时限（{format_date(deadline)}），且不早于今天", 400, "new_date")
+            changes["extended_deadline"] = new
+            data["new_deadline"] = new.isoformat()
+        return _Effect(changes, reason, data)
+    if action is Action.REQUEST_EXTENSION:
+        reason = _text(inputs["reason"], "reason", "请填写延期原因")
+        new = _date(inputs["new_date"], "new_date", "请填写申请延期至的日期")
+        if new <= deadline:
+            raise TransitionError(f"申请延期至的日期须晚于当前完成时限（{format_date(deadline)}）", 400, "new_date")
+        request = {"new_date": new.isoformat(), "reason": reason,
+                   "requested_by": actor.user_id, "requested_at": now.isoformat()}
+        # A new dict, never an in-place edit: JSON columns only notice reassignment.
+        return _Effect({"pending_extension": request}, reason,
+                       {"new_date": new.isoformat(), "current_deadline": deadline.isoformat()})
+    if action is Action.APPROVE_EXTENSION:
+        new = pending_extension_date(item)
+        assert new is not None  # guarded by "extension_pending"
+        return _Effect({"extended_deadline": new, "pending_extension": None}, _optional_text(inputs["opinion"]),
+                       {"new_deadline": new.isoformat(), "previous_deadline": deadline.isoformat()})
+    if action is Action.REFUSE_EXTENSION:
+        reason = _text(inputs["reason"], "reason", "请填写不同意延期的理由")
+        new = pending_extension_date(item)
+        assert new is not None
+        return _Effect({"pending_extension": None}, reason, {"refused_date": new.isoformat()})
+    if action is Action.ACCEPT_MILESTONE:
+        opinion = _text(inputs["opinion"], "opinion", "请填写验收意见")
+        milestone = _text(inputs["milestone"], "milestone", "请注明验收的阶段目标")
+        return _Effect({}, opinion, {"milestone": milestone})
+    if action is Action.COMMENT:
+        return _Effect({}, _text(inputs["text"], "text", "请填写评论内容"), {})
+    raise AssertionError(f"no effect for {action!r}")  # pragma: no cover - every Action has a row
+
+
+def apply(item: RectificationItemLike, action: Action | str, actor: Actor, *, now: dt.datetime,
+          expected_version: int | None = None, reason: str | None = None, opinion: str | None = None,
+          text: str | None = None, new_date: dt.date | None = None, unit_id: int | None = None,
+          person: str | None = None, milestone: str | None = None) -> HistoryRecord:
+    """Apply one action to the item and return the history record to persist with it.
+
+    Enforces, in order: scope (404), role and unit (403), stale `expected_version` and status and
+    preconditions (409), inputs (400). Only then is the item changed: status, counters, dates and
+    `version` += 1 (a comment changes nothing on the item). On any error the item is untouched.
+
+    Inputs by action: ASSIGN unit_id (+ person); WRITE_MEASURES text = measures, new_date = planned
+    completion date; POST_PROGRESS text; SUBMIT optional text; ACCEPT opinion; RETURN reason; REOPEN
+    reason (+ new_date: a new deadline); REQUEST_EXTENSION reason, new_date; APPROVE_EXTENSION optional
+    opinion; REFUSE_EXTENSION reason; ACCEPT_MILESTONE opinion, milestone; COMMENT text.
+    """
+    action = Action(action)
+    beijing_today(now)  # rejects a naive `now` before anything else
+    transition = TRANSITIONS[action]
+    refusal = _refusal(item, actor, transition, now, expected_version)
+    if refusal is not None:
+        raise refusal
+    inputs = {"reason": reason, "opinion": opinion, "text": text, "new_date": new_date,
+              "unit_id": unit_id, "person": person, "milestone": milestone}
+    effect = _effect(item, action, actor, now, inputs)
+
+    from_status = item.status
+    to_status = transition.target or from_status
+    if transition.changes_item:
+        for name, value in effect.changes.items():
+            setattr(item, name, value)
+        item.status = to_status
+        item.version = item.version + 1
+    return HistoryRecord(
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        actor_user_id=actor.user_id,
+        actor_role=actor.role,
+        at=now,
+        note=effect.note,
+        data=effect.data,
+    )

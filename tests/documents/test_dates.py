@@ -1,0 +1,105 @@
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from inspect_app.documents.dates import (
+    CHINA_TZ,
+    cn_date,
+    cn_date_range,
+    cn_datetime,
+    end_of_day_utc,
+    iso_date,
+    to_china,
+    today_china,
+)
+
+UTC = timezone.utc
+
+
+def test_zone_is_shanghai_utc_plus_8():
+    assert str(CHINA_TZ) == "Asia/Shanghai"
+    assert to_china(datetime(2022, 7, 25, 0, 0, tzinfo=UTC)).utcoffset() == timedelta(hours=8)
+
+
+def test_cn_date_has_no_zero_padding():
+    assert cn_date(date(2022, 7, 25)) == "2022年7月25日"
+    assert cn_date(date(2022, 1, 5)) == "2022年1月5日"
+    assert cn_date(date(2022, 12, 31)) == "2022年12月31日"
+    assert cn_date(None) == ""
+
+
+def test_iso_date():
+    assert iso_date(date(2022, 7, 5)) == "2022-07-05"
+    assert iso_date(None) == ""
+
+
+def test_datetime_dates_are_read_in_beijing():
+    # 16:00 UTC is midnight in Beijing: already the next day there.
+    assert cn_date(datetime(2022, 7, 24, 16, 0, tzinfo=UTC)) == "2022年7月25日"
+    assert cn_date(datetime(2022, 7, 24, 15, 59, 59, tzinfo=UTC)) == "2022年7月24日"
+    assert iso_date(datetime(2022, 7, 24, 16, 0, tzinfo=UTC)) == "2022-07-25"
+    # An aware datetime in another zone is converted too.
+    assert cn_date(datetime(2022, 7, 25, 0, 30, tzinfo=CHINA_TZ)) == "2022年7月25日"
+
+
+def test_naive_datetimes_are_utc():
+    assert cn_date(datetime(2022, 7, 24, 16, 0)) == "2022年7月25日"
+    assert cn_datetime(datetime(2022, 7, 25, 6, 3)) == "2022-07-25 14:03"
+    assert to_china(datetime(2022, 7, 25, 6, 3)).hour == 14
+
+
+def test_cn_datetime_in_beijing():
+    assert cn_datetime(datetime(2022, 7, 25, 6, 3, tzinfo=UTC)) == "2022-07-25 14:03"
+    assert cn_datetime(datetime(2022, 12, 31, 16, 0, tzinfo=UTC)) == "2023-01-01 00:00"
+    assert cn_datetime(None) == ""
+
+
+@pytest.mark.parametrize(
+    "now_utc, expected",
+    [
+        (datetime(2022, 7, 24, 15, 59, 59, tzinfo=UTC), date(2022, 7, 24)),
+        (datetime(2022, 7, 24, 16, 0, 0, tzinfo=UTC), date(2022, 7, 25)),
+        (datetime(2022, 12, 31, 16, 0, 0, tzinfo=UTC), date(2023, 1, 1)),
+        (datetime(2022, 7, 24, 16, 0, 0), date(2022, 7, 25)),  # naive = UTC
+    ],
+)
+def test_today_china_midnight_edges(now_utc, expected):
+    assert today_china(now_utc) == expected
+
+
+def test_today_china_defaults_to_now():
+    assert today_china() == datetime.now(CHINA_TZ).date()
+
+
+def test_end_of_day_is_next_beijing_midnight_in_utc():
+    end = end_of_day_utc(date(2022, 7, 25))
+    assert end == datetime(2022, 7, 25, 16, 0, tzinfo=UTC)
+    assert end.utcoffset() == timedelta(0)
+
+
+def test_deadline_comparison_at_the_edges():
+    deadline = date(2022, 7, 25)
+    end = end_of_day_utc(deadline)
+    last_second = datetime(2022, 7, 25, 15, 59, 59, tzinfo=UTC)  # 23:59:59 Beijing
+    midnight = datetime(2022, 7, 25, 16, 0, 0, tzinfo=UTC)  # 00:00 on the 26th Beijing
+    assert last_second < end  # still on time
+    assert not (midnight < end)  # overdue from Beijing midnight
+    # Early on the deadline day in Beijing is the previous UTC day: still on time.
+    assert datetime(2022, 7, 24, 16, 30, tzinfo=UTC) < end
+
+
+def test_end_of_day_across_year_end():
+    assert end_of_day_utc(date(2022, 12, 31)) == datetime(2022, 12, 31, 16, 0, tzinfo=UTC)
+
+
+def test_cn_date_range():
+    assert cn_date_range(date(2022, 7, 9), date(2022, 7, 13)) == "2022年7月9日至13日"
+    assert cn_date_range(date(2022, 7, 29), date(2022, 8, 2)) == "2022年7月29日至8月2日"
+    assert cn_date_range(date(2022, 12, 30), date(2023, 1, 3)) == "2022年12月30日至2023年1月3日"
+    assert cn_date_range(date(2022, 7, 9)) == "2022年7月9日"
+    assert cn_date_range(date(2022, 7, 9), date(2022, 7, 9)) == "2022年7月9日"
+
+
+def test_rejects_non_dates():
+    with pytest.raises(TypeError):
+        cn_date("2022-07-25")
