@@ -59,25 +59,28 @@ def _register_models():
     from inspect_app.audit import models as _audit  # noqa: F401
     from inspect_app.auth import models as _auth  # noqa: F401
     from inspect_app.campaigns import models as _campaigns  # noqa: F401
+    from inspect_app.checklists import models as _checklists  # noqa: F401
+    from inspect_app.media import models as _media  # noqa: F401
     from inspect_app.org import models as _org  # noqa: F401
+    from inspect_app.rectification import models as _rectification  # noqa: F401
+    from inspect_app.visits import models as _visits  # noqa: F401
+
+
+BLUEPRINT_PACKAGES = ("main", "auth", "org", "users", "audit", "checklists", "campaigns", "visits", "media",
+                      "problem_lists", "rectification", "dashboard", "api")
 
 
 def _register_blueprints(app):
-    # Route modules are imported here, not in each package's __init__, so that models can be
-    # imported anywhere without dragging views (and their imports) along in a cycle.
-    from inspect_app.audit import routes as _audit_routes  # noqa: F401
-    from inspect_app.auth import routes as _auth_routes  # noqa: F401
-    from inspect_app.main import routes as _main_routes  # noqa: F401
-    from inspect_app.org import routes as _org_routes  # noqa: F401
-    from inspect_app.users import routes as _users_routes  # noqa: F401
-    from inspect_app.audit import bp as audit_bp
-    from inspect_app.auth import bp as auth_bp
-    from inspect_app.main import bp as main_bp
-    from inspect_app.org import bp as org_bp
-    from inspect_app.users import bp as users_bp
+    """Import each feature's routes and register its blueprint.
 
-    for bp in (main_bp, auth_bp, org_bp, users_bp, audit_bp):
-        app.register_blueprint(bp)
+    Route modules are imported here, not in each package's __init__, so that models can be imported
+    anywhere without dragging views (and their imports) along in a cycle.
+    """
+    import importlib
+
+    for name in BLUEPRINT_PACKAGES:
+        importlib.import_module(f"inspect_app.{name}.routes")
+        app.register_blueprint(importlib.import_module(f"inspect_app.{name}").bp)
     # Static files are public by nature; declare it so the route-rule test sees a decision.
     app.view_functions["static"].access_rule = "public"
 
@@ -199,9 +202,22 @@ def _register_template_helpers(app):
     app.jinja_env.filters["iso_date"] = iso_date
     app.jinja_env.filters["cn_datetime"] = cn_datetime
 
+    P = access.Permission
+    navigation = [("首页", "main.index", None), ("我的核查", "visits.index", P.VISIT_RECORD),
+                  ("问题清单", "problem_lists.index", P.PROBLEM_LIST_VIEW),
+                  ("整改事项", "rectification.index", P.ITEM_VIEW),
+                  ("待验收", "rectification.review_queue", P.ITEM_REVIEW),
+                  ("统计分析", "dashboard.index", P.DASHBOARD_VIEW),
+                  ("核查任务", "campaigns.index", P.CAMPAIGN_VIEW), ("核查表", "checklists.index", P.CHECKLIST_VIEW),
+                  ("组织架构", "org.counties", P.ORG_VIEW), ("用户管理", "users.index", P.USER_MANAGE),
+                  ("审计日志", "audit.index", P.AUDIT_VIEW)]
+
     @app.context_processor
     def inject_access():
-        return {"perms": access.permissions_of(current_user), "Permission": access.Permission}
+        perms = access.permissions_of(current_user)
+        nav = [(label, endpoint) for label, endpoint, perm in navigation
+               if endpoint in app.view_functions and (perm is None or perm.value in perms)]
+        return {"perms": perms, "Permission": access.Permission, "nav_items": nav}
 
 
 def _register_cli(app):

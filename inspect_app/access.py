@@ -32,6 +32,21 @@ class Permission(str, enum.Enum):
     UNIT_MANAGE = "unit.manage"    # add and edit responsible units of a county
     USER_MANAGE = "user.manage"    # accounts
     AUDIT_VIEW = "audit.view"      # read the audit trail
+    CHECKLIST_VIEW = "checklist.view"
+    CHECKLIST_MANAGE = "checklist.manage"      # import, edit drafts, publish
+    CAMPAIGN_VIEW = "campaign.view"
+    CAMPAIGN_MANAGE = "campaign.manage"        # campaigns, teams, county assignments
+    VISIT_VIEW = "visit.view"                  # visits, answers and draft findings (not the county side)
+    VISIT_RECORD = "visit.record"              # start visits, answer, record findings and photos
+    VISIT_REOPEN = "visit.reopen"              # reopen a submitted visit
+    PROBLEM_LIST_VIEW = "problem_list.view"    # county roles: issued lists only (the service checks)
+    PROBLEM_LIST_MANAGE = "problem_list.manage"  # consolidate, number and issue (下发)
+    ITEM_VIEW = "item.view"                    # rectification items (unit responders: own unit)
+    ITEM_ASSIGN = "item.assign"                # assign items to responsible units
+    ITEM_REVIEW = "item.review"                # the acceptance queue (accept / return / extensions)
+    LEDGER_EXPORT = "ledger.export"
+    DASHBOARD_VIEW = "dashboard.view"          # closure rates and reports for one's scope
+    API_TOKEN_MANAGE = "api_token.manage"
 
 
 _ALL_BUSINESS_ROLES = frozenset(Role) - {Role.AUDIT_ADMIN}
@@ -43,6 +58,26 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.UNIT_MANAGE: frozenset({Role.PROVINCE_ADMIN, Role.COUNTY_COORDINATOR}),
     Permission.USER_MANAGE: frozenset({Role.SYSTEM_ADMIN, Role.PROVINCE_ADMIN}),
     Permission.AUDIT_VIEW: frozenset({Role.AUDIT_ADMIN, Role.SYSTEM_ADMIN, Role.PROVINCE_ADMIN}),
+    Permission.CHECKLIST_VIEW: frozenset({Role.PROVINCE_ADMIN, Role.PROVINCE_VIEWER, Role.TEAM_LEADER,
+                                          Role.INSPECTOR}),
+    Permission.CHECKLIST_MANAGE: frozenset({Role.PROVINCE_ADMIN}),
+    Permission.CAMPAIGN_VIEW: frozenset({Role.PROVINCE_ADMIN, Role.PROVINCE_VIEWER, Role.TEAM_LEADER,
+                                         Role.INSPECTOR}),
+    Permission.CAMPAIGN_MANAGE: frozenset({Role.PROVINCE_ADMIN}),
+    Permission.VISIT_VIEW: frozenset({Role.PROVINCE_ADMIN, Role.PROVINCE_VIEWER, Role.CITY_VIEWER,
+                                      Role.TEAM_LEADER, Role.INSPECTOR}),
+    Permission.VISIT_RECORD: frozenset({Role.TEAM_LEADER, Role.INSPECTOR}),
+    Permission.VISIT_REOPEN: frozenset({Role.TEAM_LEADER, Role.PROVINCE_ADMIN}),
+    Permission.PROBLEM_LIST_VIEW: frozenset({Role.PROVINCE_ADMIN, Role.PROVINCE_VIEWER, Role.CITY_VIEWER,
+                                             Role.TEAM_LEADER, Role.INSPECTOR, Role.COUNTY_COORDINATOR}),
+    Permission.PROBLEM_LIST_MANAGE: frozenset({Role.TEAM_LEADER, Role.PROVINCE_ADMIN}),
+    Permission.ITEM_VIEW: _ALL_BUSINESS_ROLES - {Role.SYSTEM_ADMIN},
+    Permission.ITEM_ASSIGN: frozenset({Role.COUNTY_COORDINATOR}),
+    Permission.ITEM_REVIEW: frozenset({Role.TEAM_LEADER, Role.PROVINCE_ADMIN}),
+    Permission.LEDGER_EXPORT: _ALL_BUSINESS_ROLES - {Role.SYSTEM_ADMIN},
+    Permission.DASHBOARD_VIEW: frozenset({Role.PROVINCE_ADMIN, Role.PROVINCE_VIEWER, Role.CITY_VIEWER,
+                                          Role.TEAM_LEADER, Role.COUNTY_COORDINATOR}),
+    Permission.API_TOKEN_MANAGE: frozenset({Role.SYSTEM_ADMIN, Role.PROVINCE_ADMIN}),
 }
 
 # Roles that see every county of the province.
@@ -90,6 +125,44 @@ def unit_clause(user, column) -> sa.ColumnElement[bool]:
     if user.role == Role.UNIT_RESPONDER:
         return column == user.unit_id if user.unit_id is not None else sa.false()
     return sa.true()
+
+
+def item_clause(user, item_model) -> sa.ColumnElement[bool]:
+    """Rectification items this user may see: their scope's counties and, for unit responders,
+    only the items assigned to their unit."""
+    return sa.and_(county_clause(user, item_model.county_id), unit_clause(user, item_model.unit_id))
+
+
+def can_see_item(user, item) -> bool:
+    """One rectification item: in scope and, for unit responders, assigned to their unit."""
+    if not can_see_county(user, item.county_id):
+        return False
+    return user.role != Role.UNIT_RESPONDER or (user.unit_id is not None and item.unit_id == user.unit_id)
+
+
+def can_see_attachment(user, attachment) -> bool:
+    """A photo or document is visible to whoever may see what it is attached to.
+
+    Inspection material (answers, findings) is for the inspection side; the county side sees a
+    finding's photos only once the finding has been issued as a rectification item it may see.
+    """
+    from inspect_app.rectification.models import ProgressPost, RectificationItem
+
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if not can_see_county(user, attachment.county_id):
+        return False
+    if attachment.progress_id is not None:
+        post = db.session.get(ProgressPost, attachment.progress_id)
+        item = db.session.get(RectificationItem, post.item_id) if post else None
+        return item is not None and user.role in ROLE_PERMISSIONS[Permission.ITEM_VIEW] and can_see_item(user, item)
+    if user.role in ROLE_PERMISSIONS[Permission.VISIT_VIEW]:
+        return True
+    if attachment.finding_id is None or user.role not in ROLE_PERMISSIONS[Permission.ITEM_VIEW]:
+        return False
+    item = db.session.execute(sa.select(RectificationItem).where(
+        RectificationItem.finding_id == attachment.finding_id)).scalar_one_or_none()
+    return item is not None and can_see_item(user, item)
 
 
 def visible_counties(user=None) -> sa.Select:

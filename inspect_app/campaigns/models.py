@@ -29,7 +29,9 @@ class Campaign(db.Model):
     year: Mapped[int]
     start_date: Mapped[date]
     end_date: Mapped[date]
+    checklist_version_id: Mapped[int | None] = mapped_column(sa.ForeignKey("checklist_versions.id"))
 
+    checklist_version = relationship("ChecklistVersion")
     teams: Mapped[list["Team"]] = relationship(back_populates="campaign", order_by="Team.id")
 
 

@@ -1,1 +1,4 @@
-"""Checklists (核查表): the default template content and its XLSX exchange format."""
+"""Checklists (核查表): versioned templates, XLSX exchange, publishing."""
+from flask import Blueprint
+
+bp = Blueprint("checklists", __name__, url_prefix="/checklists")

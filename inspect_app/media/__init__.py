@@ -1,1 +1,4 @@
-"""Photo and evidence-document ingest: verification, derived images and storage."""
+"""Photos and evidence documents: ingest, storage, and access-checked serving."""
+from flask import Blueprint
+
+bp = Blueprint("media", __name__, url_prefix="/media")

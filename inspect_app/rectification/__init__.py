@@ -1,1 +1,4 @@
-"""Rectification (整改): items issued to counties, tracked from 待整改 to 已销号."""
+"""Rectification items (整改事项) tracked to closure (销号): the county side and acceptance."""
+from flask import Blueprint
+
+bp = Blueprint("rectification", __name__, url_prefix="/items")

@@ -1,0 +1,2 @@
+"""Views of the checklists package (being built)."""
+from inspect_app.checklists import bp  # noqa: F401

@@ -1,0 +1,56 @@
+"""Stored photos and documents. Files live in content-addressed storage; rows say who may see them."""
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from inspect_app.extensions import UTCDateTime, db, utcnow
+
+
+class AttachmentKind(str, enum.Enum):
+    PHOTO = "photo"
+    DOCUMENT = "document"
+
+
+class PhotoStage(str, enum.Enum):
+    BEFORE = "before"    # 整改前: taken by inspectors with a finding
+    AFTER = "after"      # 整改后: evidence posted by the responsible unit
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return {"before": "整改前", "after": "整改后", "other": "其他"}[self.value]
+
+
+class Attachment(db.Model):
+    """A photo (display + thumbnail derived, original not kept) or an evidence document.
+
+    Exactly one owner is set: a finding, an answer or a progress post. `county_id` is copied from
+    the owner so that access checks need no joins.
+    """
+
+    __tablename__ = "attachments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    kind: Mapped[AttachmentKind] = mapped_column(sa.Enum(AttachmentKind, native_enum=False, length=16))
+    stage: Mapped[PhotoStage] = mapped_column(sa.Enum(PhotoStage, native_enum=False, length=16),
+                                              default=PhotoStage.OTHER)
+    county_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), index=True)
+    finding_id: Mapped[int | None] = mapped_column(sa.ForeignKey("findings.id"), index=True)
+    answer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("answers.id"), index=True)
+    progress_id: Mapped[int | None] = mapped_column(sa.ForeignKey("progress_posts.id"), index=True)
+    sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
+    mime: Mapped[str] = mapped_column(sa.String(128))
+    filename: Mapped[str] = mapped_column(sa.String(255), default="")
+    size_bytes: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    gps_lat: Mapped[float | None] = mapped_column(sa.Float)
+    gps_lon: Mapped[float | None] = mapped_column(sa.Float)
+    display_key: Mapped[str] = mapped_column(sa.String(255), default="")
+    thumb_key: Mapped[str] = mapped_column(sa.String(255), default="")
+    file_key: Mapped[str] = mapped_column(sa.String(255), default="")
+    uploaded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

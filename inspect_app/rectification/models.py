@@ -1,0 +1,153 @@
+"""Problem lists (反馈问题清单) and the rectification items (整改事项) they become when issued."""
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from inspect_app.extensions import UTCDateTime, db, utcnow
+from inspect_app.rectification.lifecycle import Action, Status
+from inspect_app.roles import Role
+from inspect_app.visits.models import RectificationType, Severity
+
+
+class ProblemListStatus(str, enum.Enum):
+    DRAFT = "draft"
+    ISSUED = "issued"
+
+    @property
+    def label(self) -> str:
+        return {"draft": "整理中", "issued": "已下发"}[self.value]
+
+
+class ProblemList(db.Model):
+    """One county's problem list in one campaign; issuing it creates the rectification items."""
+
+    __tablename__ = "problem_lists"
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "county_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id"), index=True)
+    county_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), index=True)
+    team_id: Mapped[int | None] = mapped_column(sa.ForeignKey("teams.id"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(255), default="")
+    status: Mapped[ProblemListStatus] = mapped_column(sa.Enum(ProblemListStatus, native_enum=False, length=16),
+                                                      default=ProblemListStatus.DRAFT)
+    issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    issued_on: Mapped[date | None]            # the feedback meeting date (Beijing), printed on the list
+    issued_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(default=1)
+
+    campaign = relationship("Campaign")
+    county = relationship("Region")
+    team = relationship("Team")
+    items: Mapped[list["RectificationItem"]] = relationship(back_populates="problem_list",
+                                                            order_by="RectificationItem.seq")
+
+
+class RectificationItem(db.Model):
+    """An issued problem tracked to closure. Status changes go through lifecycle.apply only."""
+
+    __tablename__ = "rectification_items"
+    __table_args__ = (sa.UniqueConstraint("problem_list_id", "seq"),
+                      sa.Index("ix_rectification_items_county_status", "county_id", "status"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    problem_list_id: Mapped[int] = mapped_column(sa.ForeignKey("problem_lists.id"), index=True)
+    finding_id: Mapped[int] = mapped_column(sa.ForeignKey("findings.id"), unique=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id"), index=True)
+    county_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), index=True)
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("sites.id"), index=True)
+    seq: Mapped[int]                                          # 1, 2, 3 … within the list
+    number: Mapped[str] = mapped_column(sa.String(32), unique=True)   # 问题编号, e.g. 411329-2022-001
+    category: Mapped[str] = mapped_column(sa.String(128))
+    description: Mapped[str] = mapped_column(sa.Text)
+    severity: Mapped[Severity] = mapped_column(sa.Enum(Severity, native_enum=False, length=16))
+    rectification_type: Mapped[RectificationType] = mapped_column(
+        sa.Enum(RectificationType, native_enum=False, length=16))
+    suggested_measures: Mapped[str] = mapped_column(sa.Text, default="")
+    deadline: Mapped[date]
+    extended_deadline: Mapped[date | None]
+    status: Mapped[Status] = mapped_column(sa.Enum(Status, native_enum=False, length=16), default=Status.PENDING)
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("responsible_units.id"), index=True)
+    responsible_person: Mapped[str] = mapped_column(sa.String(64), default="")
+    measures: Mapped[str] = mapped_column(sa.Text, default="")
+    planned_date: Mapped[date | None]
+    latest_progress: Mapped[str] = mapped_column(sa.Text, default="")
+    acceptance_opinion: Mapped[str] = mapped_column(sa.Text, default="")
+    return_count: Mapped[int] = mapped_column(default=0)
+    reopen_count: Mapped[int] = mapped_column(default=0)
+    pending_extension: Mapped[dict | None] = mapped_column(sa.JSON)
+    version: Mapped[int] = mapped_column(default=1)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+    problem_list: Mapped[ProblemList] = relationship(back_populates="items")
+    finding = relationship("Finding")
+    site = relationship("Site")
+    county = relationship("Region")
+    unit = relationship("ResponsibleUnit")
+    history: Mapped[list["ItemHistory"]] = relationship(back_populates="item", order_by="ItemHistory.id")
+
+
+class ItemHistory(db.Model):
+    """The item's timeline: every transition, edit, progress post and comment, who and when."""
+
+    __tablename__ = "item_history"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(sa.ForeignKey("rectification_items.id", ondelete="CASCADE"), index=True)
+    action: Mapped[Action] = mapped_column(sa.Enum(Action, native_enum=False, length=32))
+    from_status: Mapped[Status | None] = mapped_column(sa.Enum(Status, native_enum=False, length=16))
+    to_status: Mapped[Status | None] = mapped_column(sa.Enum(Status, native_enum=False, length=16))
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    actor_role: Mapped[Role | None] = mapped_column(sa.Enum(Role, native_enum=False, length=32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    data: Mapped[dict | None] = mapped_column(sa.JSON)
+
+    item: Mapped[RectificationItem] = relationship(back_populates="history")
+    actor = relationship("User")
+
+
+class ProgressPost(db.Model):
+    """整改进展: a responsible unit's progress report, with its evidence attachments."""
+
+    __tablename__ = "progress_posts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    item_id: Mapped[int] = mapped_column(sa.ForeignKey("rectification_items.id", ondelete="CASCADE"), index=True)
+    county_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), index=True)
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author = relationship("User")
+
+
+class Milestone(db.Model):
+    """A checkpoint of a 长期坚持 item: due date and expected result, accepted one by one."""
+
+    __tablename__ = "milestones"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(sa.ForeignKey("rectification_items.id", ondelete="CASCADE"), index=True)
+    due_date: Mapped[date]
+    expected_result: Mapped[str] = mapped_column(sa.Text)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    opinion: Mapped[str] = mapped_column(sa.Text, default="")
+
+
+class Notification(db.Model):
+    """An in-app notice for one user; `dedupe_key` stops reminders from repeating."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (sa.Index("ix_notifications_user_unread", "user_id", "read_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int | None] = mapped_column(sa.ForeignKey("rectification_items.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    message: Mapped[str] = mapped_column(sa.Text)
+    dedupe_key: Mapped[str | None] = mapped_column(sa.String(128), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
