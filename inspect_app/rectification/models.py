@@ -91,13 +91,26 @@ class RectificationItem(db.Model):
     history: Mapped[list["ItemHistory"]] = relationship(back_populates="item", order_by="ItemHistory.id")
 
 
+# Timeline events that are not lifecycle actions.
+HISTORY_EVENTS = {"issue": "下发", "edit": "修改", "milestone_add": "新增阶段目标"}
+
+
+def history_label(action: str) -> str:
+    """The Chinese label of a timeline entry."""
+    try:
+        return Action(action).label
+    except ValueError:
+        return HISTORY_EVENTS.get(action, action)
+
+
 class ItemHistory(db.Model):
     """The item's timeline: every transition, edit, progress post and comment, who and when."""
 
     __tablename__ = "item_history"
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(sa.ForeignKey("rectification_items.id", ondelete="CASCADE"), index=True)
-    action: Mapped[Action] = mapped_column(sa.Enum(Action, native_enum=False, length=32))
+    # An `Action` value, or one of the events that are not lifecycle actions (HISTORY_EVENTS).
+    action: Mapped[str] = mapped_column(sa.String(32))
     from_status: Mapped[Status | None] = mapped_column(sa.Enum(Status, native_enum=False, length=16))
     to_status: Mapped[Status | None] = mapped_column(sa.Enum(Status, native_enum=False, length=16))
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))

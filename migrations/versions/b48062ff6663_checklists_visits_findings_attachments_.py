@@ -1,8 +1,8 @@
 """checklists, visits, findings, attachments, problem lists, rectification items
 
-Revision ID: 81324fb90cd4
+Revision ID: b48062ff6663
 Revises: 850230cfa166
-Create Date: 2026-11-23 05:28:20.961625
+Create Date: 2026-11-23 05:28:57.232917
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '81324fb90cd4'
+revision = 'b48062ff6663'
 down_revision = '850230cfa166'
 branch_labels = None
 depends_on = None
@@ -251,7 +251,7 @@ def upgrade():
     op.create_table('item_history',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('item_id', sa.Integer(), nullable=False),
-    sa.Column('action', sa.Enum('ASSIGN', 'WRITE_MEASURES', 'POST_PROGRESS', 'SUBMIT', 'ACCEPT', 'RETURN', 'REOPEN', 'REQUEST_EXTENSION', 'APPROVE_EXTENSION', 'REFUSE_EXTENSION', 'ACCEPT_MILESTONE', 'COMMENT', name='action', native_enum=False, length=32), nullable=False),
+    sa.Column('action', sa.String(length=32), nullable=False),
     sa.Column('from_status', sa.Enum('PENDING', 'IN_PROGRESS', 'SUBMITTED', 'CLOSED', name='status', native_enum=False, length=16), nullable=True),
     sa.Column('to_status', sa.Enum('PENDING', 'IN_PROGRESS', 'SUBMITTED', 'CLOSED', name='status', native_enum=False, length=16), nullable=True),
     sa.Column('actor_id', sa.Integer(), nullable=True),
