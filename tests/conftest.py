@@ -41,6 +41,12 @@ class CSRFClient(FlaskClient):
     """A test client that sends the CSRF token in the header, as the htmx pages do."""
 
     def open(self, *args, **kwargs):
+        # The fixtures keep an app context pushed (so tests can use db.session directly); requests
+        # then share its `g`. Clear it so no per-request state (e.g. Flask-Login's cached user)
+        # leaks from one request, or one client, into the next.
+        from flask import g
+        for key in list(vars(g)):
+            delattr(g, key)
         method = kwargs.get("method", "GET").upper()
         if method not in ("GET", "HEAD", "OPTIONS") and kwargs.pop("csrf", True):
             headers = dict(kwargs.pop("headers", None) or {})
@@ -49,9 +55,12 @@ class CSRFClient(FlaskClient):
         return super().open(*args, **kwargs)
 
     def csrf_token(self) -> str:
+        from flask import g, session
         with self.application.test_request_context():
             with self.session_transaction() as sess:
-                from flask import session
+                # Flask-WTF caches the raw token on `g`, which the surrounding app context shares
+                # between clients: start from this client's own session every time.
+                g.pop("csrf_token", None)
                 session.update(sess)
                 token = generate_csrf()
                 sess.update(session)

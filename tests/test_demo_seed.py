@@ -1,0 +1,48 @@
+"""`flask seed-demo` builds the world of the seed reports, idempotently, and prints the accounts."""
+import sqlalchemy as sa
+
+from inspect_app.auth.models import User
+from inspect_app.campaigns.models import Campaign, Team
+from inspect_app.extensions import db
+from inspect_app.org.models import MedicalCommunity, Region, ResponsibleUnit, Site
+from inspect_app.roles import Role
+
+
+def test_seed_demo_twice(runner):
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "已创建演示数据" in result.output and "xinye-wjw" in result.output and "Demo@2022" in result.output
+    nanyang = db.session.execute(sa.select(Region).where(Region.code == "411300")).scalar_one()
+    county_ids = [r.id for r in nanyang.children if r.code in
+                  {"411321", "411322", "411323", "411324", "411325", "411326", "411327", "411328", "411329",
+                   "411330", "411381"}]
+    assert len(county_ids) == 11
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MedicalCommunity)
+                             .where(MedicalCommunity.county_id.in_(county_ids))) == 16
+    xinye = db.session.execute(sa.select(Region).where(Region.code == "411329")).scalar_one()
+    sites = set(db.session.execute(sa.select(Site.name).where(Site.county_id == xinye.id)).scalars())
+    assert {"新野县医共体管理办公室", "新野县远程影像诊断中心", "新野县消毒供应中心", "新野县人民医院",
+            "新野县汉城街道社区卫生服务中心"} <= sites
+    assert any(name.endswith("村卫生室") for name in sites)
+    units = set(db.session.execute(sa.select(ResponsibleUnit.name).where(ResponsibleUnit.county_id == xinye.id)).scalars())
+    assert {"新野县卫健委", "新野县医保局", "新野县财政局", "新野县人社局", "新野县委编办", "新野县医共体总医院"} <= units
+    for code in ("411625", "532324"):
+        county = db.session.execute(sa.select(Region).where(Region.code == code)).scalar_one()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Site).where(Site.county_id == county.id)) > 13
+    users = {u.username: u for u in db.session.execute(sa.select(User)).scalars()}
+    expected = {"admin": Role.SYSTEM_ADMIN, "province": Role.PROVINCE_ADMIN, "viewer": Role.PROVINCE_VIEWER,
+                "nanyang": Role.CITY_VIEWER, "leader8": Role.TEAM_LEADER, "inspector8": Role.INSPECTOR,
+                "xinye": Role.COUNTY_COORDINATOR, "xinye-wjw": Role.UNIT_RESPONDER, "tongbai": Role.COUNTY_COORDINATOR}
+    for name, role in expected.items():
+        assert users[name].role == role and users[name].check_password("Demo@2022")
+    assert users["xinye-wjw"].unit.name == "新野县卫健委"
+    campaign = db.session.execute(sa.select(Campaign)).scalar_one()
+    team = db.session.execute(sa.select(Team)).scalar_one()
+    assert campaign.name == "2022年紧密型县域医共体建设核查" and team.name == "第八核查组"
+    assert {c.code for c in team.counties} == {r.code for r in nanyang.children if r.id in county_ids}
+
+    snapshot = [db.session.scalar(sa.select(sa.func.count()).select_from(m)) for m in (Region, Site, User, ResponsibleUnit)]
+    again = runner.invoke(args=["seed-demo"])
+    assert again.exit_code == 0 and "演示数据已存在" in again.output
+    assert [db.session.scalar(sa.select(sa.func.count()).select_from(m))
+            for m in (Region, Site, User, ResponsibleUnit)] == snapshot

@@ -1,0 +1,55 @@
+"""The migrations build exactly the schema the models describe, on SQLite and on PostgreSQL."""
+import os
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+
+from inspect_app import create_app
+from inspect_app.extensions import db
+from tests.conftest import Config
+
+
+@pytest.fixture
+def empty_database_url(tmp_path):
+    if not Config.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
+        yield "sqlite:///" + str(tmp_path / "migrations.sqlite")
+        return
+    base = sa.engine.make_url(Config.SQLALCHEMY_DATABASE_URI)
+    name = f"{base.database}_migrations"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield base.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_upgrade_matches_models_and_downgrade_empties(empty_database_url):
+    class MigrationConfig(Config):
+        SQLALCHEMY_DATABASE_URI = empty_database_url
+
+    app = create_app(MigrationConfig)
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+        assert diff == [], f"models and migrations differ: {diff}"
+        downgrade(revision="base")
+        with db.engine.connect() as conn:
+            tables = set(sa.inspect(conn).get_table_names()) - {"alembic_version"}
+        assert tables == set()
+        db.engine.dispose()
+
+
+def test_there_is_a_single_head():
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+    root = os.path.join(os.path.dirname(__file__), os.pardir, "migrations")
+    config = AlembicConfig(os.path.join(root, "alembic.ini"))
+    config.set_main_option("script_location", root)
+    assert len(ScriptDirectory.from_config(config).get_heads()) == 1
