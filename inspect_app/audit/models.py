@@ -7,6 +7,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 from inspect_app.extensions import UTCDateTime, db, utcnow
 
 
+# How object types read on screen; unknown types show as stored.
+OBJECT_TYPE_LABELS = {
+    "User": "账户", "Site": "核查点位", "ResponsibleUnit": "责任单位", "MedicalCommunity": "医共体",
+    "SiteKind": "点位类型", "Region": "行政区划", "Workbook": "Excel 导入", "ChecklistVersion": "核查表版本",
+    "ChecklistItem": "核查条目", "Campaign": "核查任务", "Team": "核查组", "SiteVisit": "实地核查",
+    "Answer": "核查结果", "Finding": "问题", "Attachment": "附件", "ProblemList": "问题清单",
+    "RectificationItem": "整改事项", "ApiToken": "API 令牌",
+}
+
+
 class AuditEvent(db.Model):
     """One state change or security event. Rows are only ever inserted."""
 
@@ -25,3 +35,7 @@ class AuditEvent(db.Model):
     after: Mapped[dict | None] = mapped_column(sa.JSON)
     summary: Mapped[str] = mapped_column(sa.Text, default="")
     ip: Mapped[str] = mapped_column(sa.String(64), default="")
+
+    @property
+    def object_type_label(self) -> str:
+        return OBJECT_TYPE_LABELS.get(self.object_type, self.object_type)

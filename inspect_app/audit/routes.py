@@ -7,7 +7,7 @@ from flask import request
 from inspect_app import access
 from inspect_app.access import Permission
 from inspect_app.audit import bp
-from inspect_app.audit.models import AuditEvent
+from inspect_app.audit.models import OBJECT_TYPE_LABELS, AuditEvent
 from inspect_app.documents.dates import CHINA_TZ
 from inspect_app.extensions import db
 from inspect_app.rendering import render
@@ -41,4 +41,4 @@ def index():
     object_types = db.session.execute(sa.select(AuditEvent.object_type).distinct()
                                       .order_by(AuditEvent.object_type)).scalars().all()
     return render("audit/index.html", "audit/_table.html", pagination=pagination, args=args,
-                  object_types=[t for t in object_types if t])
+                  object_types=[t for t in object_types if t], labels=OBJECT_TYPE_LABELS)
