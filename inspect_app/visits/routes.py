@@ -1,2 +1,300 @@
-"""Views of the visits package (being built)."""
-from inspect_app.visits import bp  # noqa: F401
+"""Views of site visits: my counties, a county's sites, the visit screen with autosaving answers,
+findings in place, submit and reopen. Thin: parse, validate, call visits.service, pick the response."""
+import json
+
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from inspect_app import access
+from inspect_app.access import Permission
+from inspect_app.extensions import db
+from inspect_app.org.models import Site
+from inspect_app.rendering import render
+from inspect_app.visits import bp, service
+from inspect_app.visits.forms import AnswerForm, FindingForm, StartVisitForm
+from inspect_app.documents.dates import to_china
+from inspect_app.visits.models import AnswerResult, Finding
+from inspect_app.visits.service import VisitError
+
+
+def _fragment(template: str, status: int = 200, **context):
+    """A partial of the visit screen. These endpoints serve only parts of that page; plain browser
+    requests are redirected to the page itself before getting here."""
+    response = make_response(render_template(template, **context), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def _refused(error: VisitError, template: str, **context):
+    """A refused change: the fragment with the Chinese message, swapped by htmx (409/422)."""
+    return _fragment(template, error.status, error=error.message, **context)
+
+
+def _to_visit(visit_id: int, anchor: str = ""):
+    return redirect(url_for("visits.show", visit_id=visit_id) + (f"#{anchor}" if anchor else ""), code=303)
+
+
+@bp.app_template_filter("hm")
+def hour_minute(value) -> str:
+    """A UTC timestamp as Beijing HH:MM (the autosave indicator)."""
+    return to_china(value).strftime("%H:%M") if value else ""
+
+
+@bp.get("/")
+@access.rule(Permission.VISIT_VIEW)
+def index():
+    """我的核查: the counties of my teams with their visit counts."""
+    return render("visits/index.html", rows=service.my_counties(current_user))
+
+
+@bp.get("/counties/<code>")
+@access.rule(Permission.VISIT_VIEW)
+def county(code):
+    """One county's sites grouped by kind, with each site's visit status in the current campaign."""
+    county = access.get_county_or_404(code)
+    assignment = service.assignment_for(current_user, county.id)
+    if assignment is None:
+        abort(404)
+    return render("visits/county.html", "visits/_sites.html", county=county, assignment=assignment,
+                  groups=service.county_sites(county, assignment),
+                  can_record=access.can(current_user, Permission.VISIT_RECORD, county.id))
+
+
+@bp.post("/sites/<int:site_id>/start")
+@access.rule(Permission.VISIT_RECORD)
+def start(site_id):
+    """Start (or resume) the visit of a site; idempotent on the client UUID. GPS is optional."""
+    site = access.get_or_404(Site, site_id)
+    access.require(Permission.VISIT_RECORD, site.county_id)
+    assignment = service.assignment_for(current_user, site.county_id)
+    if assignment is None:
+        abort(404)
+    form = StartVisitForm()
+    form.validate()
+    client_uuid = service.clean_uuid(form.uuid.data) or service.new_uuid()
+    try:
+        visit, created = service.start_visit(current_user, site, assignment, client_uuid, lat=form.lat.data,
+                                             lon=form.lon.data, accuracy=form.accuracy.data)
+    except VisitError as error:
+        flash(error.message, "error")
+        return redirect(url_for("visits.county", code=site.county.code))
+    if created:
+        flash(f"已开始核查：{site.name}", "success")
+    return redirect(url_for("visits.show", visit_id=visit.id), code=303)
+
+
+def _screen_context(visit):
+    screen = service.visit_screen(visit)
+    return {"visit": visit, "screen": screen, "editable": service.can_record(current_user, visit),
+            "can_reopen": access.can(current_user, Permission.VISIT_REOPEN, visit.county_id),
+            "results": list(AnswerResult)}
+
+
+@bp.get("/<int:visit_id>")
+@access.rule(Permission.VISIT_VIEW)
+def show(visit_id):
+    """The visit screen: the site kind's items by section, answers, findings and photos."""
+    visit = service.load_visit(visit_id)
+    return render("visits/show.html", **_screen_context(visit))
+
+
+def _editable_visit(visit_id):
+    visit = service.load_visit(visit_id)
+    access.require(Permission.VISIT_RECORD, visit.county_id)
+    return visit
+
+
+def _item_or_404(visit, item_id):
+    item = service.applicable_item(visit, item_id)
+    if item is None:
+        abort(404)
+    return item
+
+
+@bp.post("/<int:visit_id>/items/<int:item_id>/answer")
+@access.rule(Permission.VISIT_RECORD)
+def answer(visit_id, item_id):
+    """Autosave one item's answer (result + note): upsert per (visit, item), idempotent.
+
+    Answers with the row's status fragment and, out of band, the progress count."""
+    visit = _editable_visit(visit_id)
+    item = _item_or_404(visit, item_id)
+    form = AnswerForm()
+    context = {"visit": visit, "item": item, "editable": True}
+    if not form.validate():
+        message = next(iter(e for errors in form.errors.values() for e in errors), "提交内容无效")
+        return _refused(VisitError(message, 422), "visits/_answer_status.html", answer=None, **context)
+    try:
+        saved, _changed = service.save_answer(visit, item, service.clean_uuid(form.uuid.data),
+                                              form.result_value(), form.note.data, current_user)
+    except VisitError as error:
+        db.session.rollback()
+        return _refused(error, "visits/_answer_status.html", answer=None, **context)
+    if not request.htmx:
+        return _to_visit(visit.id, f"item-{item.id}")
+    answered, total = service.progress(visit)
+    return _fragment("visits/_answer_saved.html", answer=saved, answered=answered, total=total, **context)
+
+
+def _finding_form_response(visit, form, item, status=200, finding=None):
+    return _fragment("visits/_finding_form.html", status, visit=visit, form=form, item=item, finding=finding,
+                     deadlines=json.dumps(service.default_deadlines()))
+
+
+@bp.get("/<int:visit_id>/findings/new")
+@access.rule(Permission.VISIT_RECORD)
+def finding_new(visit_id):
+    """The finding form, in place under an answer (?item=) or free-standing, prefilled."""
+    visit = _editable_visit(visit_id)
+    if not request.htmx:
+        return _to_visit(visit.id)
+    item_id = request.args.get("item", type=int)
+    item = _item_or_404(visit, item_id) if item_id else None
+    answer = None
+    if item is not None:
+        answer = db.session.execute(db.select(service.Answer).filter_by(visit_id=visit.id, item_id=item.id)) \
+            .scalar_one_or_none()
+    note = request.args.get("note")            # what is typed now, even if its autosave is pending
+    form = FindingForm(data={**service.finding_defaults(item, answer, note), "uuid": ""})
+    return _finding_form_response(visit, form, item)
+
+
+@bp.post("/<int:visit_id>/findings")
+@access.rule(Permission.VISIT_RECORD)
+def finding_create(visit_id):
+    """Record a finding; idempotent on its client UUID. The form goes away and the finding card is
+    appended to its list out of band; invalid input re-renders the form with errors (422)."""
+    visit = _editable_visit(visit_id)
+    item_id = request.form.get("item_id", type=int)
+    item = _item_or_404(visit, item_id) if item_id else None
+    form = FindingForm()
+    if not form.validate():
+        return _finding_form_response(visit, form, item, status=422)
+    try:
+        finding, created = service.create_finding(visit, form.values(), service.clean_uuid(form.uuid.data),
+                                                  current_user, item)
+    except VisitError as error:
+        db.session.rollback()
+        form.description.errors.append(error.message)
+        return _finding_form_response(visit, form, item, status=error.status)
+    if created:
+        flash("已记录问题", "success")
+    if not request.htmx:
+        return _to_visit(visit.id, f"finding-{finding.id}")
+    return _fragment("visits/_finding_created.html", visit=visit, finding=finding,
+                     photos=service.finding_photos(finding), editable=True)
+
+
+def _finding_or_404(finding_id) -> Finding:
+    finding = access.get_or_404(Finding, finding_id)
+    if finding.visit_id is None:
+        abort(404)
+    return finding
+
+
+def _card(finding, status=200):
+    if not request.htmx:
+        return _to_visit(finding.visit_id, f"finding-{finding.id}")
+    return _fragment("visits/_finding.html", status, visit=finding.visit, finding=finding,
+                     photos=service.finding_photos(finding),
+                     editable=service.can_record(current_user, finding.visit) and finding.status.value == "draft")
+
+
+@bp.get("/findings/<int:finding_id>")
+@access.rule(Permission.VISIT_VIEW)
+def finding(finding_id):
+    """One finding card (also what "cancel" on an edit returns)."""
+    finding = _finding_or_404(finding_id)
+    return _card(finding)
+
+
+@bp.get("/findings/<int:finding_id>/edit")
+@access.rule(Permission.VISIT_RECORD)
+def finding_edit(finding_id):
+    """A draft finding as an inline edit form."""
+    finding = _finding_or_404(finding_id)
+    access.require(Permission.VISIT_RECORD, finding.county_id)
+    if not request.htmx:
+        return _to_visit(finding.visit_id, f"finding-{finding.id}")
+    try:
+        service.ensure_finding_editable(finding)
+    except VisitError as error:
+        flash(error.message, "error")
+        return _card(finding, status=409)
+    form = FindingForm(obj=finding, data={"uuid": finding.uuid})
+    form.severity.data = finding.severity.value
+    form.rectification_type.data = finding.rectification_type.value
+    return _finding_form_response(finding.visit, form, finding.item, finding=finding)
+
+
+@bp.post("/findings/<int:finding_id>")
+@access.rule(Permission.VISIT_RECORD)
+def finding_update(finding_id):
+    """Save an edited draft finding: the card comes back, or the form with errors (422)."""
+    finding = _finding_or_404(finding_id)
+    access.require(Permission.VISIT_RECORD, finding.county_id)
+    form = FindingForm()
+    if not form.validate():
+        return _finding_form_response(finding.visit, form, finding.item, status=422, finding=finding)
+    try:
+        if service.update_finding(finding, form.values(), current_user):
+            flash("已保存问题", "success")
+    except VisitError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _card(finding, status=409)
+    return _card(finding)
+
+
+@bp.post("/findings/<int:finding_id>/delete")
+@access.rule(Permission.VISIT_RECORD)
+def finding_delete(finding_id):
+    """Delete a draft finding of a visit that is not submitted; the card disappears."""
+    finding = _finding_or_404(finding_id)
+    access.require(Permission.VISIT_RECORD, finding.county_id)
+    visit_id = finding.visit_id
+    try:
+        service.delete_finding(finding, current_user)
+    except VisitError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _card(finding, status=409)
+    flash("已删除问题", "success")
+    if request.htmx:
+        return ""
+    return redirect(url_for("visits.show", visit_id=visit_id), code=303)
+
+
+@bp.get("/<int:visit_id>/submit")
+@access.rule(Permission.VISIT_RECORD)
+def submit_confirm(visit_id):
+    """Confirmation before submitting, warning of unanswered items and items lacking photos."""
+    visit = _editable_visit(visit_id)
+    if not service.can_record(current_user, visit):
+        return redirect(url_for("visits.show", visit_id=visit.id))
+    return render("visits/submit.html", visit=visit, screen=service.visit_screen(visit))
+
+
+@bp.post("/<int:visit_id>/submit")
+@access.rule(Permission.VISIT_RECORD)
+def submit(visit_id):
+    """Submit the visit: read-only to inspectors from now on (a repeated submit changes nothing)."""
+    visit = _editable_visit(visit_id)
+    if service.submit_visit(visit, current_user):
+        flash("核查已提交", "success")
+    return redirect(url_for("visits.show", visit_id=visit.id), code=303)
+
+
+@bp.post("/<int:visit_id>/reopen")
+@access.rule(Permission.VISIT_REOPEN)
+def reopen(visit_id):
+    """The team leader reopens a submitted visit so that it can be corrected (audited)."""
+    visit = service.load_visit(visit_id)
+    access.require(Permission.VISIT_REOPEN, visit.county_id)
+    try:
+        service.reopen_visit(visit, current_user)
+    except VisitError as error:
+        flash(error.message, "error")
+    else:
+        flash("已退回该核查，核查员可继续修改", "success")
+    return redirect(url_for("visits.show", visit_id=visit.id), code=303)

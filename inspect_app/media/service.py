@@ -1,0 +1,125 @@
+"""Ingesting photos: verify and derive (processing), store (storage), record (Attachment) — all or
+nothing, idempotent on the client UUID — and reading them back for access-checked serving."""
+from __future__ import annotations
+
+import hashlib
+
+import sqlalchemy as sa
+from flask import current_app
+
+from inspect_app.audit.service import record
+from inspect_app.extensions import db
+from inspect_app.media.models import Attachment, AttachmentKind, PhotoStage
+from inspect_app.media.processing import RejectedUpload, process_image
+from inspect_app.media.storage import FileStorage, document_key, image_keys, store_processed
+
+MSG_UUID_TAKEN = "该照片编号已被其他记录使用，请刷新页面后重试"
+
+
+def storage() -> FileStorage:
+    """The app's photo storage, rooted at UPLOAD_FOLDER."""
+    return FileStorage(current_app.config["UPLOAD_FOLDER"])
+
+
+def existing_photo(client_uuid: str, owner) -> Attachment | None:
+    """The photo already uploaded under this UUID (a retry), or None.
+
+    Raises RejectedUpload (409) when the UUID belongs to a photo of another owner."""
+    found = db.session.execute(sa.select(Attachment).where(Attachment.uuid == client_uuid)).scalar_one_or_none()
+    if found is None:
+        return None
+    if _owner_column(owner) is None or getattr(found, _owner_column(owner)) != owner.id:
+        raise RejectedUpload(MSG_UUID_TAKEN, status=409)
+    return found
+
+
+def _owner_column(owner) -> str | None:
+    from inspect_app.visits.models import Answer, Finding
+
+    if isinstance(owner, Finding):
+        return "finding_id"
+    if isinstance(owner, Answer):
+        return "answer_id"
+    return None
+
+
+def store_photo_files(processed) -> set[str]:
+    """Write a processed photo's display and thumbnail files; return the keys this call newly wrote
+    (content addressing: a file already there belongs to an earlier upload and is never removed)."""
+    files = storage()
+    keys = set(image_keys(processed.sha256).values())
+    already = {key for key in keys if files.exists(key)}
+    store_processed(files, processed)
+    return keys - already
+
+
+def store_document_file(data: bytes, ext: str) -> tuple[str, str, set[str]]:
+    """Write a verified evidence document; returns (sha256, key, keys newly written)."""
+    sha = hashlib.sha256(data).hexdigest()
+    key = document_key(sha, ext)
+    files = storage()
+    if files.exists(key):
+        return sha, key, set()
+    files.put(key, data)
+    return sha, key, {key}
+
+
+def photo_attachment(processed, *, client_uuid: str, stage: PhotoStage, county_id: int, uploader,
+                     filename: str, size: int, **owner) -> Attachment:
+    """The Attachment row of a processed photo (`owner` is finding_id=, answer_id= or progress_id=)."""
+    keys = image_keys(processed.sha256)
+    return Attachment(uuid=client_uuid, kind=AttachmentKind.PHOTO, stage=stage, county_id=county_id,
+                      sha256=processed.sha256, mime=processed.mime, filename=(filename or "")[:255],
+                      size_bytes=size, width=processed.width, height=processed.height,
+                      taken_at=processed.taken_at, gps_lat=processed.gps_lat, gps_lon=processed.gps_lon,
+                      display_key=keys["display"], thumb_key=keys["thumb"], uploaded_by_id=uploader.id, **owner)
+
+
+def discard_files(keys: set[str]) -> None:
+    """After a rolled-back upload: remove the files it wrote that no committed row uses."""
+    files = storage()
+    for key in keys:
+        if not _still_referenced(key):
+            files.delete(key)
+
+
+def ingest_photo(data: bytes, owner, uploader, client_uuid: str, stage: PhotoStage,
+                 filename: str = "") -> tuple[Attachment, bool]:
+    """Verify, derive, store and record one photo of a finding or an answer; returns (photo, created).
+
+    All or nothing: a rejected file stores nothing (RejectedUpload carries the Chinese message and
+    the status, 413 for an oversized file); if recording fails, the files this call stored are
+    removed again. The same client UUID twice returns the first photo and stores nothing.
+    """
+    found = existing_photo(client_uuid, owner)
+    if found is not None:
+        return found, False
+    column = _owner_column(owner)
+    if column is None:
+        raise ValueError(f"photos cannot be attached to {type(owner).__name__}")
+    processed = process_image(data)
+    written = store_photo_files(processed)
+    try:
+        county_id = owner.county_id if hasattr(owner, "county_id") else owner.visit.county_id
+        photo = photo_attachment(processed, client_uuid=client_uuid, stage=stage, county_id=county_id,
+                                 uploader=uploader, filename=filename, size=len(data), **{column: owner.id})
+        db.session.add(photo)
+        db.session.flush()
+        record("photo.upload", obj=photo, label=photo.filename or photo.sha256[:12],
+               after={"owner": f"{column}={owner.id}", "stage": stage, "sha256": photo.sha256,
+                      "width": photo.width, "height": photo.height})
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        discard_files(written)
+        raise
+    return photo, True
+
+
+def _still_referenced(key: str) -> bool:
+    """Whether a committed row (another photo with the same content) uses this file."""
+    try:
+        return db.session.execute(sa.select(Attachment.id).where(
+            sa.or_(Attachment.display_key == key, Attachment.thumb_key == key)).limit(1)).first() is not None
+    except Exception:
+        return False

@@ -1,0 +1,220 @@
+/* Photos: scale down in the browser (long side ≤ 2560 px, JPEG 0.85) and upload one by one with a
+   progress bar, each with its own client UUID (a retry after a dropped connection creates it once);
+   photos chosen in a new finding's form are uploaded once the finding is saved; a full-screen
+   viewer with swipe (pointer events), arrow keys and a big close button. */
+(function () {
+  "use strict";
+  // hx-boost runs a page's scripts again on each boosted visit: install the listeners once.
+  if (window.inspectPhotos) { return; }
+
+  var MAX_SIDE = 2560;
+  var QUALITY = 0.85;
+  var TARGET_BYTES = 950 * 1024;
+  var pending = {};   // finding uuid → [File]
+
+  function uuid4() {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") { return window.crypto.randomUUID(); }
+    var b = new Uint8Array(16);
+    window.crypto.getRandomValues(b);
+    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  function csrfToken() {
+    try { return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"]; } catch (e) { return ""; }
+  }
+
+  /* Resolve to a JPEG blob at most MAX_SIDE on its long side, upright; the original if the browser
+     cannot decode it (HEIC on most browsers) — the server accepts originals up to 20 MB. */
+  function resize(file) {
+    if (!window.createImageBitmap) { return Promise.resolve(file); }
+    return createImageBitmap(file, { imageOrientation: "from-image" }).then(function (bitmap) {
+      var scale = Math.min(1, MAX_SIDE / Math.max(bitmap.width, bitmap.height));
+      if (scale === 1 && file.type === "image/jpeg" && file.size < 1024 * 1024) { bitmap.close(); return file; }
+      var canvas = document.createElement("canvas");
+      canvas.width = Math.round(bitmap.width * scale);
+      canvas.height = Math.round(bitmap.height * scale);
+      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      bitmap.close();
+      // A busy scene at 0.85 can still exceed 1 MB: step the quality down until it fits.
+      function encode(quality) {
+        return new Promise(function (resolve) {
+          canvas.toBlob(function (blob) { resolve(blob); }, "image/jpeg", quality);
+        }).then(function (blob) {
+          if (!blob) { return file; }
+          if (blob.size > TARGET_BYTES && quality > 0.55) { return encode(quality - 0.15); }
+          return blob;
+        });
+      }
+      return encode(QUALITY);
+    }).catch(function () { return file; });
+  }
+
+  function progressRow(list, name) {
+    var li = document.createElement("li");
+    li.className = "upload-item";
+    var label = document.createElement("span");
+    label.className = "upload-name";
+    label.textContent = name;
+    var bar = document.createElement("progress");
+    bar.max = 100; bar.value = 0;
+    var state = document.createElement("span");
+    state.className = "upload-state";
+    state.textContent = "压缩中…";
+    li.appendChild(label); li.appendChild(bar); li.appendChild(state);
+    list.appendChild(li);
+    return { li: li, bar: bar, state: state };
+  }
+
+  function send(uploader, file, row, photoUuid) {
+    var form = new FormData();
+    form.append("uuid", photoUuid);
+    var from = uploader.getAttribute("data-answer-uuid-from");
+    if (from) {
+      var input = document.querySelector(from);
+      if (input && !input.value) { input.value = uuid4(); }
+      form.append("answer_uuid", input ? input.value : "");
+    }
+    form.append("photo", file, (file.name || "photo").replace(/\.[^.]+$/, "") + ".jpg");
+    return new Promise(function (resolve) {
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", uploader.getAttribute("data-upload-url"));
+      xhr.setRequestHeader("X-CSRFToken", csrfToken());
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.upload.onprogress = function (e) {
+        if (e.lengthComputable) { row.bar.value = Math.round(e.loaded * 100 / e.total); }
+      };
+      xhr.onload = function () {
+        var data = {};
+        try { data = JSON.parse(xhr.responseText); } catch (e) { data = {}; }
+        if (xhr.status >= 200 && xhr.status < 300 && data.html) {
+          var gallery = document.querySelector(uploader.getAttribute("data-gallery-target"));
+          if (gallery && !document.getElementById("photo-" + data.id)) {
+            gallery.insertAdjacentHTML("beforeend", data.html);
+          }
+          row.bar.value = 100;
+          row.state.textContent = "已上传";
+          setTimeout(function () { row.li.remove(); }, 1500);
+        } else {
+          row.li.classList.add("is-error");
+          row.state.textContent = data.error || (xhr.status === 413 ? "文件超过 20 MB 上限" : "上传失败（" + xhr.status + "）");
+        }
+        resolve();
+      };
+      xhr.onerror = function () {
+        row.li.classList.add("is-error");
+        row.state.textContent = "网络中断，";
+        var retry = document.createElement("button");
+        retry.type = "button";
+        retry.className = "btn btn-small";
+        retry.textContent = "重试";
+        retry.addEventListener("click", function () {
+          row.li.classList.remove("is-error");
+          retry.remove();
+          row.state.textContent = "上传中…";
+          send(uploader, file, row, photoUuid);   // same UUID: the server creates it once
+        });
+        row.state.appendChild(retry);
+        resolve();
+      };
+      row.state.textContent = "上传中…";
+      xhr.send(form);
+    });
+  }
+
+  function uploadAll(uploader, files) {
+    var list = uploader.querySelector(".upload-list");
+    var chain = Promise.resolve();
+    Array.prototype.forEach.call(files, function (file) {
+      var row = progressRow(list, file.name || "照片");
+      chain = chain.then(function () { return resize(file); })
+        .then(function (blob) { return send(uploader, blob, row, uuid4()); });
+    });
+    return chain;
+  }
+
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (input.matches("input[data-photo-input]")) {
+      var files = Array.prototype.slice.call(input.files);
+      input.value = "";
+      uploadAll(input.closest(".uploader"), files);
+    } else if (input.matches("input[data-pending-photos]")) {
+      var count = input.closest(".field").querySelector("[data-pending-count]");
+      if (count) { count.textContent = "已选 " + input.files.length + " 张，保存问题后自动上传。"; }
+    }
+  });
+
+  // A new finding's photos wait for the finding; its card carries the same client UUID.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = event.detail.elt;
+    if (!form.matches || !form.matches("form[data-finding-form]")) { return; }
+    var input = form.querySelector("input[data-pending-photos]");
+    var uuid = form.querySelector("input[name=uuid]");
+    if (input && uuid && input.files.length) { pending[uuid.value] = Array.prototype.slice.call(input.files); }
+  });
+
+  document.addEventListener("htmx:load", function (event) {
+    var elt = event.detail.elt;
+    var cards = elt.matches && elt.matches("[data-finding-uuid]") ? [elt] : elt.querySelectorAll ? elt.querySelectorAll("[data-finding-uuid]") : [];
+    Array.prototype.forEach.call(cards, function (card) {
+      var files = pending[card.getAttribute("data-finding-uuid")];
+      var uploader = card.querySelector(".uploader");
+      if (files && uploader) {
+        delete pending[card.getAttribute("data-finding-uuid")];
+        uploadAll(uploader, files);
+      }
+    });
+  });
+
+  /* ---- the viewer ---- */
+  var viewer, img, counter, photos = [], index = 0, startX = null;
+
+  function show(i) {
+    if (!photos.length) { return; }
+    index = (i + photos.length) % photos.length;
+    img.src = photos[index];
+    counter.textContent = (index + 1) + " / " + photos.length;
+  }
+
+  function open(link) {
+    viewer = document.getElementById("photo-viewer");
+    if (!viewer) { return false; }
+    img = viewer.querySelector("[data-viewer-img]");
+    counter = viewer.querySelector("[data-viewer-count]");
+    var gallery = link.closest("[data-gallery]");
+    var links = Array.prototype.slice.call(gallery.querySelectorAll("a[data-viewer-src]"));
+    photos = links.map(function (a) { return a.getAttribute("data-viewer-src"); });
+    show(links.indexOf(link));
+    if (typeof viewer.showModal === "function") { viewer.showModal(); } else { viewer.setAttribute("open", ""); }
+    return true;
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("a[data-viewer-src]");
+    if (link && open(link)) { event.preventDefault(); return; }
+    if (!viewer || !viewer.open) { return; }
+    if (event.target.closest("[data-viewer-close]")) { viewer.close(); }
+    else if (event.target.closest("[data-viewer-prev]")) { show(index - 1); }
+    else if (event.target.closest("[data-viewer-next]")) { show(index + 1); }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (!viewer || !viewer.open) { return; }
+    if (event.key === "ArrowLeft") { show(index - 1); }
+    if (event.key === "ArrowRight") { show(index + 1); }
+  });
+
+  document.addEventListener("pointerdown", function (event) {
+    if (viewer && viewer.open && event.target.closest("[data-viewer-stage]")) { startX = event.clientX; }
+  });
+  document.addEventListener("pointerup", function (event) {
+    if (startX === null) { return; }
+    var dx = event.clientX - startX;
+    startX = null;
+    if (Math.abs(dx) > 40) { show(dx < 0 ? index + 1 : index - 1); }
+  });
+
+  window.inspectPhotos = { resize: resize };
+})();
