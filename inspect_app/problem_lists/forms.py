@@ -1,0 +1,57 @@
+"""Forms of the problem list: the leader's wording of a finding, the merge step, the issue step."""
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from inspect_app.visits.models import RectificationType, Severity
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class FindingForm(FlaskForm):
+    """Inline edit of one draft finding (问题表述、类别、严重程度、整改类型、时限、整改建议)."""
+
+    description = TextAreaField("问题描述", filters=[_strip], validators=[
+        DataRequired("请填写问题描述"), Length(max=2000, message="问题描述不超过 2000 字")])
+    category = StringField("问题类别", filters=[_strip], validators=[
+        DataRequired("请填写问题类别"), Length(max=128, message="问题类别不超过 128 字")])
+    severity = SelectField("严重程度", choices=[(s.value, s.label) for s in Severity],
+                           validators=[DataRequired("请选择严重程度")])
+    rectification_type = SelectField("整改类型", choices=[(t.value, t.label) for t in RectificationType],
+                                     validators=[DataRequired("请选择整改类型")])
+    deadline = DateField("完成时限", validators=[Optional()],
+                         render_kw={"placeholder": "留空则下发时按整改类型默认"})
+    suggested_measures = TextAreaField("整改建议", filters=[_strip], validators=[
+        Length(max=2000, message="整改建议不超过 2000 字")])
+
+    def fill(self, finding) -> "FindingForm":
+        """Set the select fields from the finding's enums (obj= gives the enum, not its value)."""
+        self.severity.data = finding.severity.value
+        self.rectification_type.data = finding.rectification_type.value
+        return self
+
+    def values(self) -> dict:
+        return {"description": self.description.data, "category": self.category.data,
+                "severity": Severity(self.severity.data),
+                "rectification_type": RectificationType(self.rectification_type.data),
+                "deadline": self.deadline.data, "suggested_measures": self.suggested_measures.data or ""}
+
+
+class MergeForm(FlaskForm):
+    """Step two of a merge: which finding stays, and its (possibly rewritten) description."""
+
+    keep_id = SelectField("保留的问题", coerce=int, validators=[InputRequired("请选择保留的问题")])
+    description = TextAreaField("合并后的问题描述", filters=[_strip], validators=[
+        DataRequired("请填写合并后的问题描述"), Length(max=2000, message="问题描述不超过 2000 字")])
+
+    def set_choices(self, findings):
+        self.keep_id.choices = [(f.id, f"#{f.id} {f.site.name}：{f.description[:40]}") for f in findings]
+        return self
+
+
+class IssueForm(FlaskForm):
+    """下发 confirmation: the feedback meeting date printed on the list."""
+
+    issued_on = DateField("反馈会日期（下发日期）", validators=[InputRequired("请填写下发日期")])
