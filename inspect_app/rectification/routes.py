@@ -1,2 +1,307 @@
-"""Views of the rectification package (being built)."""
-from inspect_app.rectification import bp  # noqa: F401
+"""Views of rectification items: the list, the review queue, the item page and its action forms,
+evidence files, notifications and the 整改台账 export. Thin: parse, call the service, choose the response."""
+from flask import Response, abort, flash, redirect, request, url_for
+from flask_login import current_user
+
+from inspect_app import access
+from inspect_app.access import SIGNED_IN, Permission
+from inspect_app.documents.workbook import build_ledger, content_disposition
+from inspect_app.extensions import utcnow
+from inspect_app.media.models import AttachmentKind
+from inspect_app.rectification import bp, lifecycle, notifications, service
+from inspect_app.rectification.forms import FORMS, BulkAcceptForm, BulkAssignForm, MilestoneForm
+from inspect_app.rectification.lifecycle import Action
+from inspect_app.rectification.models import history_label
+from inspect_app.rendering import render, wants_fragment
+from inspect_app.roles import Role
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _page() -> int:
+    return max(request.args.get("page", 1, type=int), 1)
+
+
+def _unit_choices(county_id):
+    return [(0, "请选择责任单位")] + [(u.id, u.name) for u in service.units_for(current_user, county_id)]
+
+
+# ---------------------------------------------------------------- lists
+
+def _index_context(filters, bulk_form=None):
+    pagination = service.search_items(current_user, filters, _page())
+    can_assign = access.can(current_user, Permission.ITEM_ASSIGN)
+    if can_assign and bulk_form is None:
+        bulk_form = BulkAssignForm()
+    if bulk_form is not None:
+        bulk_form.unit_id.choices = _unit_choices(current_user.region_id)
+    return dict(pagination=pagination, filters=filters, choices=service.filter_choices(current_user),
+                can_assign=can_assign, bulk_form=bulk_form, now=utcnow(), lifecycle=lifecycle,
+                show_county=current_user.role not in access.COUNTY_ROLES,
+                Status=lifecycle.Status, can_export=access.can(current_user, Permission.LEDGER_EXPORT))
+
+
+@bp.get("/")
+@access.rule(Permission.ITEM_VIEW)
+def index():
+    """整改事项: the items in the user's scope, filtered, searchable and paged."""
+    filters = service.Filters.from_args(request.args)
+    fragment = "rectification/_rows.html" if request.htmx.target == "item-rows" else "rectification/_items_panel.html"
+    return render("rectification/index.html", fragment, **_index_context(filters))
+
+
+@bp.post("/assign")
+@access.rule(Permission.ITEM_ASSIGN)
+def bulk_assign():
+    """Assign the ticked items to one unit; each item is checked and recorded on its own."""
+    filters = service.Filters.from_args(request.args)
+    form = BulkAssignForm()
+    ids = request.form.getlist("item_ids", type=int)
+    status = 200
+    if not ids:
+        flash("请先勾选要指派的事项", "error")
+        status = 422
+    elif not form.unit_id.data:
+        form.unit_id.errors = ["请选择责任单位"]
+        status = 422
+    else:
+        result = service.bulk_apply(ids, current_user, Action.ASSIGN,
+                                    service.ActionInput(unit_id=form.unit_id.data, person=form.person.data))
+        flash(result.summary("指派"), "success" if not result.failed else "error")
+    if not wants_fragment() and status == 200:
+        return redirect(url_for("rectification.index", **filters.args()))
+    return render("rectification/index.html", "rectification/_items_panel.html", status=status,
+                  **_index_context(filters, form))
+
+
+@bp.get("/review")
+@access.rule(Permission.ITEM_REVIEW)
+def review_queue():
+    """待验收: submitted items across the reviewer's counties, with bulk acceptance."""
+    return _review(service.Filters.from_args(request.args), BulkAcceptForm())
+
+
+def _review(filters, form, status=200):
+    pagination = service.review_queue(current_user, filters, _page())
+    return render("rectification/review.html", "rectification/_review_panel.html", status=status,
+                  pagination=pagination, filters=filters, form=form, now=utcnow(), lifecycle=lifecycle,
+                  choices=service.filter_choices(current_user))
+
+
+@bp.post("/review/accept")
+@access.rule(Permission.ITEM_REVIEW)
+def bulk_accept():
+    """Accept the ticked items with one opinion; each is checked and recorded individually."""
+    filters = service.Filters.from_args(request.args)
+    form = BulkAcceptForm()
+    ids = request.form.getlist("item_ids", type=int)
+    if not ids:
+        flash("请先勾选要验收的事项", "error")
+        return _review(filters, form, 422)
+    if not form.opinion.data:
+        form.opinion.errors = ["请填写验收意见"]
+        return _review(filters, form, 422)
+    result = service.bulk_apply(ids, current_user, Action.ACCEPT, service.ActionInput(opinion=form.opinion.data))
+    flash(result.summary("验收通过"), "success" if not result.failed else "error")
+    if not wants_fragment():
+        return redirect(url_for("rectification.review_queue", **filters.args()))
+    return _review(filters, BulkAcceptForm(formdata=None))
+
+
+# ---------------------------------------------------------------- the item page
+
+def _form_for(item, action, formdata=None, keep=None):
+    """The action's form, with choices for this item; `version` is the item's current one."""
+    form = FORMS[action](formdata=formdata)
+    if hasattr(form, "unit_id"):
+        form.unit_id.choices = _unit_choices(item.county_id)
+        if formdata is None:
+            form.unit_id.data = item.unit_id or 0
+            form.person.data = item.responsible_person
+    if hasattr(form, "milestone_id"):
+        form.milestone_id.choices = [(0, "请选择阶段目标")] + [
+            (m.id, f"{m.due_date.isoformat()} {m.expected_result}") for m in service.milestones(item)
+            if m.accepted_at is None]
+    if action is Action.WRITE_MEASURES and formdata is None:
+        form.text.data, form.new_date.data = item.measures, item.planned_date
+    if formdata is None:
+        form.version.data = item.version
+    return form
+
+
+def _detail(item, status=200, action=None, form=None, error=None, milestone_form=None):
+    """The item page, or its #item-detail fragment for htmx."""
+    return render("rectification/item.html", "rectification/_detail.html", status=status, item=item,
+                  actions=service.allowed_actions(item, current_user), open_action=action, form=form, error=error,
+                  stale=(error == lifecycle.STALE_MESSAGE),
+                  timeline=service.timeline(item), posts=service.progress_posts(item),
+                  before=service.before_photos(item), after=service.after_photos(item),
+                  milestones=service.milestones(item), milestone_form=milestone_form or MilestoneForm(formdata=None),
+                  can_add_milestone=_can_add_milestone(item), now=utcnow(), lifecycle=lifecycle,
+                  history_label=history_label)
+
+
+def _can_add_milestone(item):
+    return (item.rectification_type == "long_term" and item.status in lifecycle.OPEN_STATUSES
+            and current_user.role in lifecycle.COUNTY_SIDE
+            and (current_user.role != Role.UNIT_RESPONDER or current_user.unit_id == item.unit_id))
+
+
+def _action(name) -> Action:
+    try:
+        return Action(name)
+    except ValueError:
+        abort(404)
+
+
+@bp.get("/<int:item_id>")
+@access.rule(Permission.ITEM_VIEW)
+def detail(item_id):
+    """One item: its fields, the actions the user may take, evidence before/after, the timeline."""
+    return _detail(service.load_item(item_id, current_user))
+
+
+@bp.get("/<int:item_id>/actions/<name>")
+@access.rule(Permission.ITEM_VIEW)
+def action_form(item_id, name):
+    """The small form of one action, opened in place (#action-form)."""
+    item = service.load_item(item_id, current_user)
+    action = _action(name)
+    if action not in service.allowed_actions(item, current_user):
+        flash(f"当前不能{action.label}", "error")
+        response = _detail(item, status=409)
+        response.headers["HX-Retarget"] = "#item-detail"
+        return response
+    form = _form_for(item, action)
+    if wants_fragment():
+        return render("rectification/item.html", "rectification/_action_form.html", item=item,
+                      open_action=action, form=form, error=None)
+    return _detail(item, action=action, form=form)
+
+
+@bp.post("/<int:item_id>/actions/<name>")
+@access.rule(Permission.ITEM_VIEW)
+def act(item_id, name):
+    """Apply one action. Errors re-render the item with the form open and the typed text kept:
+    422 for invalid input, 409 when someone else changed the item (the latest state is shown)."""
+    action = _action(name)
+    item = service.load_item(item_id, current_user)
+    form = _form_for(item, action, request.form)
+    form.validate()
+    data = service.ActionInput(**form.inputs())
+    if hasattr(form, "files"):
+        data.uploads = [service.Upload(f.filename or "file", f.read()) for f in request.files.getlist("files")
+                        if f and f.filename]
+    try:
+        service.apply_action(item_id, current_user, action, data)
+    except service.ActionError as error:
+        if error.status in (403, 404):
+            abort(error.status)
+        item = service.load_item(item_id, current_user)
+        # The latest state is on screen now; the form moves to its version, the text stays as typed.
+        form.version.data, form.version.raw_data = item.version, [str(item.version)]
+        if error.field and hasattr(form, error.field):
+            getattr(form, error.field).errors = [error.message]
+        if error.status == 409:
+            flash(error.message, "error")
+        return _detail(item, status=error.status, action=action, form=form, error=error.message)
+    flash(f"已{action.label}", "success")
+    if not wants_fragment():
+        return redirect(url_for("rectification.detail", item_id=item_id))
+    return _detail(service.load_item(item_id, current_user))
+
+
+@bp.post("/<int:item_id>/milestones")
+@access.rule(Permission.ITEM_VIEW)
+def add_milestone(item_id):
+    """Add a checkpoint (date + expected result) to a 长期坚持 item."""
+    item = service.load_item(item_id, current_user)
+    form = MilestoneForm()
+    form.validate()
+    try:
+        service.add_milestone(item_id, current_user, form.due_date.data, form.expected_result.data or "")
+    except service.ActionError as error:
+        if error.status in (403, 404):
+            abort(error.status)
+        if error.field and hasattr(form, error.field):
+            getattr(form, error.field).errors = [error.message]
+        else:
+            flash(error.message, "error")
+        return _detail(item, status=422 if error.status != 409 else 409, milestone_form=form)
+    flash("已新增阶段目标", "success")
+    if not wants_fragment():
+        return redirect(url_for("rectification.detail", item_id=item_id))
+    return _detail(item)
+
+
+# ---------------------------------------------------------------- files
+
+@bp.get("/<int:item_id>/documents/<int:att_id>")
+@access.rule(Permission.ITEM_VIEW)
+def document(item_id, att_id):
+    """An evidence document of this item, as a download (never rendered inline)."""
+    item = service.load_item(item_id, current_user)
+    att = service.attachment_of_item(item, att_id, current_user)
+    if att.kind != AttachmentKind.DOCUMENT:
+        abort(404)
+    return Response(service.read_file(att.file_key), mimetype=att.mime, headers={
+        "Content-Disposition": content_disposition(att.filename or f"佐证材料{att.id}"),
+        "Cache-Control": "private, no-store"})
+
+
+# ---------------------------------------------------------------- the ledger
+
+@bp.get("/ledger.xlsx")
+@access.rule(Permission.LEDGER_EXPORT)
+def ledger():
+    """整改台账 XLSX of what the user may see and has filtered, with a summary sheet."""
+    filters = service.Filters.from_args(request.args)
+    now = utcnow()
+    title = service.ledger_title(current_user, filters)
+    data = build_ledger(service.ledger_rows(current_user, filters, now), title=title, generated_at=now)
+    filename = f"{title}_{lifecycle.beijing_today(now).isoformat()}.xlsx"
+    return Response(data, mimetype=XLSX, headers={"Content-Disposition": content_disposition(filename)})
+
+
+# ---------------------------------------------------------------- notifications
+
+@bp.get("/notifications")
+@access.rule(SIGNED_IN)
+def notification_list():
+    """The user's notifications, unread first."""
+    return render("rectification/notifications.html", "rectification/_notifications.html",
+                  pagination=notifications.recent(current_user, _page()), kinds=notifications.KIND_LABELS,
+                  bell_count=notifications.unread_count(current_user) if wants_fragment() else None)
+
+
+@bp.get("/notifications/bell")
+@access.rule(SIGNED_IN)
+def bell():
+    """The bell's unread count (polled by the top bar)."""
+    return render("rectification/_bell.html", count=notifications.unread_count(current_user))
+
+
+@bp.post("/notifications/<int:notification_id>/read")
+@access.rule(SIGNED_IN)
+def mark_read(notification_id):
+    """Mark one of the user's own notifications read (someone else's answers 404)."""
+    if not notifications.mark_read(current_user, notification_id):
+        from inspect_app.extensions import db
+        from inspect_app.rectification.models import Notification
+        note = db.session.get(Notification, notification_id)
+        if note is None or note.user_id != current_user.id:
+            abort(404)
+    if not wants_fragment():
+        return redirect(url_for("rectification.notification_list"))
+    return notification_list()
+
+
+@bp.post("/notifications/read")
+@access.rule(SIGNED_IN)
+def mark_all_read():
+    """Mark all of the user's notifications read."""
+    count = notifications.mark_read(current_user)
+    flash(f"已将 {count} 条通知标为已读", "success")
+    if not wants_fragment():
+        return redirect(url_for("rectification.notification_list"))
+    return notification_list()

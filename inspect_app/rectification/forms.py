@@ -1,0 +1,118 @@
+"""One small form per lifecycle action; each carries the item's `version` it was based on.
+
+The forms parse and keep what the user typed; the lifecycle decides what is required and valid, and
+its refusals are shown next to the right field (`field_for`).
+"""
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, MultipleFileField, SelectField, StringField, TextAreaField
+from wtforms.validators import Length, Optional
+from wtforms.widgets import HiddenInput
+
+from inspect_app.rectification.lifecycle import Action
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class ActionForm(FlaskForm):
+    """Base: the version the user saw when the form was drawn (optimistic locking)."""
+
+    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
+
+    def inputs(self) -> dict:
+        """The values for service.ActionInput, from the fields this form has."""
+        out = {"version": self.version.data}
+        for name in ("text", "reason", "opinion", "new_date", "unit_id", "person", "milestone_id"):
+            if hasattr(self, name):
+                out[name] = getattr(self, name).data
+        if out.get("unit_id") == 0:
+            out["unit_id"] = None
+        if out.get("milestone_id") == 0:
+            out["milestone_id"] = None
+        return out
+
+
+class AssignForm(ActionForm):
+    unit_id = SelectField("责任单位", coerce=int, validate_choice=False)
+    person = StringField("责任人", filters=[_strip], validators=[Optional(), Length(max=64, message="责任人最多 64 个字")])
+
+
+class MeasuresForm(ActionForm):
+    text = TextAreaField("整改措施", filters=[_strip], render_kw={"rows": 5})
+    new_date = DateField("计划完成时间", validators=[Optional()])
+
+
+class ProgressForm(ActionForm):
+    text = TextAreaField("整改进展", filters=[_strip], render_kw={"rows": 4})
+    files = MultipleFileField("佐证材料（照片，或 PDF/DOCX/XLSX 文件，单个不超过 20 MB）",
+                              render_kw={"accept": "image/*,.pdf,.docx,.xlsx", "multiple": True})
+
+
+class SubmitForm(ActionForm):
+    text = TextAreaField("申请说明（可选）", filters=[_strip], render_kw={"rows": 3})
+
+
+class AcceptForm(ActionForm):
+    opinion = TextAreaField("验收意见", filters=[_strip], render_kw={"rows": 3})
+
+
+class ReasonForm(ActionForm):
+    reason = TextAreaField("退回原因", filters=[_strip], render_kw={"rows": 3})
+
+
+class ReopenForm(ActionForm):
+    reason = TextAreaField("重新打开原因", filters=[_strip], render_kw={"rows": 3})
+    new_date = DateField("新的完成时限（可选）", validators=[Optional()])
+
+
+class ExtensionForm(ActionForm):
+    reason = TextAreaField("延期原因", filters=[_strip], render_kw={"rows": 3})
+    new_date = DateField("申请延期至", validators=[Optional()])
+
+
+class ApproveExtensionForm(ActionForm):
+    opinion = TextAreaField("审批意见（可选）", filters=[_strip], render_kw={"rows": 2})
+
+
+class RefuseExtensionForm(ActionForm):
+    reason = TextAreaField("不同意的理由", filters=[_strip], render_kw={"rows": 3})
+
+
+class MilestoneAcceptForm(ActionForm):
+    milestone_id = SelectField("阶段目标", coerce=int, validate_choice=False)
+    opinion = TextAreaField("阶段验收意见", filters=[_strip], render_kw={"rows": 3})
+
+
+class CommentForm(ActionForm):
+    text = TextAreaField("评论", filters=[_strip], render_kw={"rows": 3})
+
+
+class MilestoneForm(FlaskForm):
+    due_date = DateField("日期", validators=[Optional()])
+    expected_result = StringField("预期成效", filters=[_strip], validators=[Length(max=500)])
+
+
+class BulkAssignForm(FlaskForm):
+    unit_id = SelectField("指派给责任单位", coerce=int, validate_choice=False)
+    person = StringField("责任人", filters=[_strip], validators=[Optional(), Length(max=64)])
+
+
+class BulkAcceptForm(FlaskForm):
+    opinion = TextAreaField("验收意见（对所选事项相同）", filters=[_strip], render_kw={"rows": 2})
+
+
+FORMS: dict[Action, type[ActionForm]] = {
+    Action.ASSIGN: AssignForm,
+    Action.WRITE_MEASURES: MeasuresForm,
+    Action.POST_PROGRESS: ProgressForm,
+    Action.SUBMIT: SubmitForm,
+    Action.ACCEPT: AcceptForm,
+    Action.RETURN: ReasonForm,
+    Action.REOPEN: ReopenForm,
+    Action.REQUEST_EXTENSION: ExtensionForm,
+    Action.APPROVE_EXTENSION: ApproveExtensionForm,
+    Action.REFUSE_EXTENSION: RefuseExtensionForm,
+    Action.ACCEPT_MILESTONE: MilestoneAcceptForm,
+    Action.COMMENT: CommentForm,
+}

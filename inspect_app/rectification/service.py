@@ -1,0 +1,517 @@
+"""The county's rectification work: listing items in scope, applying any action, evidence, the ledger.
+
+One function, `apply_action`, carries every lifecycle action: it loads the item with access (404),
+asks `lifecycle.apply` (403/409/400), then writes the item, its history row, the audit event, the
+notifications and the evidence files in ONE transaction. A stale version — seen by the lifecycle, by
+SQLAlchemy's version counter (StaleDataError) or by waiting on PostgreSQL's row lock — is refused
+with the same 409 message.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid as uuid_lib
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from flask import abort, current_app
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
+
+from inspect_app import access
+from inspect_app.audit.service import record
+from inspect_app.extensions import db, utcnow
+from inspect_app.media import processing
+from inspect_app.media import service as media_service
+from inspect_app.media.models import Attachment, AttachmentKind, PhotoStage
+from inspect_app.org.models import Region, ResponsibleUnit
+from inspect_app.rectification import lifecycle, notifications
+from inspect_app.rectification.lifecycle import Action, Actor, Status, TransitionError
+from inspect_app.rectification.models import (ItemHistory, Milestone, ProblemList, ProgressPost,
+                                              RectificationItem)
+from inspect_app.roles import Role
+
+
+class ActionError(Exception):
+    """A refused action for the route: Chinese `message`, HTTP `status`, the offending form `field`."""
+
+    def __init__(self, message: str, status: int, field: str | None = None):
+        super().__init__(message)
+        self.message, self.status, self.field = message, status, field
+
+
+# ---------------------------------------------------------------- loading and listing
+
+def load_item(item_id: int, user, for_update: bool = False) -> RectificationItem:
+    """The item if `user` may see it (another county's or another unit's item answers 404).
+
+    `for_update` locks the row on PostgreSQL (SELECT … FOR UPDATE), so two parallel saves queue up
+    and the second sees the first's new version; SQLite serialises writers anyway.
+    """
+    stmt = sa.select(RectificationItem).where(RectificationItem.id == item_id)
+    if for_update and db.engine.dialect.name == "postgresql":
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    item = db.session.execute(stmt).scalar_one_or_none()
+    if item is None or not access.can_see_item(user, item):
+        abort(404)
+    return item
+
+
+def actor_for(user, item: RectificationItem) -> Actor:
+    """The lifecycle's view of the user acting on this item."""
+    return Actor(user_id=user.id, role=user.role, unit_id=user.unit_id, in_scope=access.can_see_item(user, item))
+
+
+def allowed_actions(item, user, now=None) -> list[Action]:
+    """The buttons to draw for this user on this item."""
+    return lifecycle.allowed_actions(item, actor_for(user, item), now or utcnow())
+
+
+@dataclass
+class Filters:
+    """The list and ledger filters (the same query string drives both)."""
+
+    campaign: int = 0
+    county: int = 0
+    unit: int = 0
+    status: str = ""       # a Status name
+    bucket: str = ""       # a key of lifecycle.AGING_LABELS, or "open" (未销号)
+    urgency: str = ""      # red / yellow / blue
+    q: str = ""
+
+    @classmethod
+    def from_args(cls, args) -> "Filters":
+        status = args.get("status", "")
+        bucket = args.get("bucket", "")
+        urgency = args.get("urgency", "")
+        return cls(campaign=args.get("campaign", 0, type=int), county=args.get("county", 0, type=int),
+                   unit=args.get("unit", 0, type=int),
+                   status=status if status in Status.__members__ else "",
+                   bucket=bucket if bucket in lifecycle.AGING_LABELS or bucket == "open" else "",
+                   urgency=urgency if urgency in lifecycle.URGENCY_LABELS else "",
+                   q=args.get("q", "").strip()[:100])
+
+    def args(self) -> dict:
+        """Non-empty filters as query arguments (for pager and export links)."""
+        return {k: v for k, v in self.__dict__.items() if v}
+
+
+def _today(now=None) -> dt.date:
+    return lifecycle.beijing_today(now or utcnow())
+
+
+EFFECTIVE_DEADLINE = sa.func.coalesce(RectificationItem.extended_deadline, RectificationItem.deadline)
+
+
+def _bucket_clause(bucket: str, today: dt.date):
+    open_ = RectificationItem.status != Status.CLOSED
+    if bucket == "closed":
+        return RectificationItem.status == Status.CLOSED
+    if bucket == "open":
+        return open_
+    if bucket == "overdue":
+        return sa.and_(open_, EFFECTIVE_DEADLINE < today)
+    if bucket == "le10":
+        return sa.and_(open_, EFFECTIVE_DEADLINE.between(today, today + dt.timedelta(days=10)))
+    if bucket == "le20":
+        return sa.and_(open_, EFFECTIVE_DEADLINE.between(today + dt.timedelta(days=11), today + dt.timedelta(days=20)))
+    return sa.and_(open_, EFFECTIVE_DEADLINE > today + dt.timedelta(days=20))
+
+
+def _urgency_clause(colour: str, today: dt.date):
+    """SQL twin of lifecycle.urgency: red overdue; yellow behind plan; blue ≤ 7 days left."""
+    open_ = RectificationItem.status != Status.CLOSED
+    red = sa.and_(open_, EFFECTIVE_DEADLINE < today)
+    yellow = sa.and_(RectificationItem.status.in_([Status.PENDING, Status.IN_PROGRESS]),
+                     RectificationItem.planned_date.is_not(None), RectificationItem.planned_date < today)
+    if colour == "red":
+        return red
+    if colour == "yellow":
+        return sa.and_(yellow, sa.not_(red))
+    return sa.and_(open_, sa.not_(red), sa.not_(yellow),
+                   EFFECTIVE_DEADLINE <= today + dt.timedelta(days=lifecycle.BLUE_ALERT_DAYS))
+
+
+def items_query(user, filters: Filters, now=None) -> sa.Select:
+    """Items this user may see (access.item_clause), narrowed by the filters, oldest number first."""
+    today = _today(now)
+    stmt = sa.select(RectificationItem).where(access.item_clause(user, RectificationItem))
+    if filters.campaign:
+        stmt = stmt.where(RectificationItem.campaign_id == filters.campaign)
+    if filters.county:
+        stmt = stmt.where(RectificationItem.county_id == filters.county)
+    if filters.unit:
+        stmt = stmt.where(RectificationItem.unit_id == filters.unit)
+    if filters.status:
+        stmt = stmt.where(RectificationItem.status == Status[filters.status])
+    if filters.bucket:
+        stmt = stmt.where(_bucket_clause(filters.bucket, today))
+    if filters.urgency:
+        stmt = stmt.where(_urgency_clause(filters.urgency, today))
+    if filters.q:
+        like = f"%{filters.q}%"
+        stmt = stmt.where(sa.or_(RectificationItem.number.ilike(like), RectificationItem.description.ilike(like),
+                                 RectificationItem.category.ilike(like), RectificationItem.responsible_person.ilike(like)))
+    return stmt.options(joinedload(RectificationItem.unit), joinedload(RectificationItem.county),
+                        joinedload(RectificationItem.site))
+
+
+def search_items(user, filters: Filters, page: int, per_page: int | None = None):
+    """One page of the items list."""
+    stmt = items_query(user, filters).order_by(EFFECTIVE_DEADLINE, RectificationItem.number)
+    return db.paginate(stmt, page=page, per_page=per_page or current_app.config["PAGE_SIZE"], error_out=False)
+
+
+def review_queue(user, filters: Filters, page: int):
+    """Items 待验收 across the reviewer's counties, longest waiting first."""
+    stmt = items_query(user, filters).where(RectificationItem.status == Status.SUBMITTED) \
+        .order_by(RectificationItem.updated_at, RectificationItem.number)
+    return db.paginate(stmt, page=page, per_page=50, error_out=False)
+
+
+def filter_choices(user) -> dict:
+    """Campaigns, counties and units the user may filter by (only what lies in scope)."""
+    from inspect_app.campaigns.models import Campaign
+    counties = list(db.session.execute(access.visible_counties(user)).scalars())
+    campaign_ids = sa.select(RectificationItem.campaign_id).where(access.item_clause(user, RectificationItem))
+    campaigns = list(db.session.execute(sa.select(Campaign).where(Campaign.id.in_(campaign_ids))
+                                        .order_by(Campaign.year.desc(), Campaign.id)).scalars())
+    return {"campaigns": campaigns, "counties": counties if user.role not in access.COUNTY_ROLES else [],
+            "units": units_for(user) if user.role in access.COUNTY_ROLES else []}
+
+
+def units_for(user, county_id: int | None = None) -> list[ResponsibleUnit]:
+    """Active responsible units of a county (the coordinator's own by default)."""
+    county_id = county_id or user.region_id
+    if county_id is None:
+        return []
+    return list(db.session.execute(sa.select(ResponsibleUnit).where(
+        ResponsibleUnit.county_id == county_id, ResponsibleUnit.active.is_(True))
+        .order_by(ResponsibleUnit.sort_order, ResponsibleUnit.name)).scalars())
+
+
+# ---------------------------------------------------------------- evidence
+
+@dataclass
+class Upload:
+    """One uploaded file: the client's name and its bytes."""
+
+    filename: str
+    data: bytes
+
+
+@dataclass
+class _Checked:
+    upload: Upload
+    image: processing.ProcessedImage | None = None
+    doc: tuple[str, str] | None = None
+
+
+def check_uploads(uploads: list[Upload]) -> list[_Checked]:
+    """Verify every file before anything is stored: one refused file refuses the whole post."""
+    checked = []
+    for upload in uploads:
+        try:
+            kind = processing.sniff_kind(upload.data)
+            if kind == "image":
+                checked.append(_Checked(upload, image=processing.process_image(upload.data)))
+            else:
+                checked.append(_Checked(upload, doc=processing.verify_document(upload.data, upload.filename)))
+        except processing.RejectedUpload as error:
+            raise ActionError(f"文件“{upload.filename}”未能上传：{error.message}。整改进展未保存，请更换文件后重试",
+                              422, "files") from None
+    return checked
+
+
+def _store_evidence(checked: list[_Checked], post: ProgressPost, user, written: set[str]) -> list[Attachment]:
+    """Write the verified files to storage and add their Attachment rows (the caller commits, or on
+    failure discards the files recorded in `written`)."""
+    rows = []
+    for item in checked:
+        common = dict(county_id=post.county_id, progress_id=post.id, filename=item.upload.filename[:255],
+                      size=len(item.upload.data), uploader=user, stage=PhotoStage.AFTER)
+        if item.image is not None:
+            written |= media_service.store_photo_files(item.image)
+            row = media_service.photo_attachment(item.image, client_uuid=str(uuid_lib.uuid4()), **common)
+        else:
+            mime, ext = item.doc
+            sha, key, new = media_service.store_document_file(item.upload.data, ext)
+            written |= new
+            row = Attachment(uuid=str(uuid_lib.uuid4()), kind=AttachmentKind.DOCUMENT, stage=PhotoStage.AFTER,
+                             sha256=sha, mime=mime, file_key=key, county_id=post.county_id,
+                             progress_id=post.id, filename=item.upload.filename[:255],
+                             size_bytes=len(item.upload.data), uploaded_by_id=user.id)
+        db.session.add(row)
+        rows.append(row)
+    return rows
+
+
+# ---------------------------------------------------------------- applying actions
+
+@dataclass
+class ActionInput:
+    """What a form submitted for one action (already parsed)."""
+
+    version: int | None = None
+    text: str | None = None
+    reason: str | None = None
+    opinion: str | None = None
+    new_date: dt.date | None = None
+    unit_id: int | None = None
+    person: str | None = None
+    milestone_id: int | None = None
+    uploads: list[Upload] = field(default_factory=list)
+
+
+def _milestone_for(item: RectificationItem, milestone_id: int | None) -> Milestone:
+    if not milestone_id:
+        raise ActionError("请选择要验收的阶段目标", 422, "milestone_id")
+    milestone = db.session.get(Milestone, milestone_id)
+    if milestone is None or milestone.item_id != item.id:
+        raise ActionError("阶段目标不存在", 422, "milestone_id")
+    if milestone.accepted_at is not None:
+        raise ActionError("该阶段目标已验收", 409, "milestone_id")
+    return milestone
+
+
+def _snapshot(item: RectificationItem) -> dict:
+    return {"status": item.status, "unit_id": item.unit_id, "responsible_person": item.responsible_person,
+            "planned_date": item.planned_date, "extended_deadline": item.extended_deadline,
+            "return_count": item.return_count, "version": item.version}
+
+
+def apply_action(item_id: int, user, action: Action | str, data: ActionInput, now=None) -> ItemHistory:
+    """Apply one lifecycle action for `user`, with history, audit, notifications and evidence, atomically.
+
+    Raises ActionError: 404 outside scope, 403 role/unit, 409 stale or wrong state, 422 invalid input
+    (the lifecycle's 400 becomes 422, the app's convention for a form with errors). Nothing is saved
+    on any error: files are checked before the item is touched.
+    """
+    action = Action(action)
+    now = now or utcnow()
+    written: set[str] = set()
+    try:
+        checked = []
+        if action is Action.POST_PROGRESS:
+            load_item(item_id, user)  # 404 first; then the slow image work, before the row is locked
+            checked = check_uploads(data.uploads)
+        item = load_item(item_id, user, for_update=True)
+        if action is Action.ASSIGN and data.unit_id and db.session.execute(sa.select(ResponsibleUnit.id).where(
+                ResponsibleUnit.id == data.unit_id, ResponsibleUnit.county_id == item.county_id,
+                ResponsibleUnit.active.is_(True))).first() is None:
+            raise ActionError("请选择本县的责任单位", 422, "unit_id")
+        milestone = _milestone_for(item, data.milestone_id) if action is Action.ACCEPT_MILESTONE else None
+        before = _snapshot(item)
+        try:
+            step = lifecycle.apply(
+                item, action, actor_for(user, item), now=now, expected_version=data.version,
+                reason=data.reason, opinion=data.opinion, text=data.text, new_date=data.new_date,
+                unit_id=data.unit_id, person=data.person,
+                milestone=f"{milestone.due_date.isoformat()} {milestone.expected_result}" if milestone else None)
+        except TransitionError as error:
+            raise ActionError(error.message, 422 if error.http_status == 400 else error.http_status,
+                              error.field) from None
+        history = ItemHistory(item_id=item.id, action=step.action.value, from_status=step.from_status,
+                              to_status=step.to_status, actor_id=user.id, actor_role=user.role, at=step.at,
+                              note=step.note, data=dict(step.data))
+        db.session.add(history)
+        if action is Action.POST_PROGRESS:
+            item.latest_progress = step.note
+            post = ProgressPost(uuid=str(uuid_lib.uuid4()), item_id=item.id, county_id=item.county_id,
+                                author_id=user.id, text=step.note, created_at=now)
+            db.session.add(post)
+            db.session.flush()
+            files = _store_evidence(checked, post, user, written)
+            history.data = {**history.data, "progress_id": post.id, "files": len(files)}
+        elif action is Action.ACCEPT:
+            item.acceptance_opinion = step.note
+        elif action is Action.REOPEN:
+            item.acceptance_opinion = ""
+        elif action is Action.ASSIGN:
+            if item.responsible_person is None:
+                item.responsible_person = ""  # the column is NOT NULL; "no person named" is empty text
+            unit = db.session.get(ResponsibleUnit, item.unit_id)
+            history.note = unit.name + (f"，责任人：{item.responsible_person}" if item.responsible_person else "")
+        if milestone is not None:
+            milestone.accepted_at, milestone.accepted_by_id, milestone.opinion = now, user.id, step.note
+            history.data = {**history.data, "milestone_id": milestone.id}
+        if action is not Action.COMMENT:
+            record(f"item.{action.value}", obj=item, label=item.number, before=before, after=_snapshot(item),
+                   summary=f"{action.label}：{step.note[:200]}", user=user)
+        notifications.after_action(item, action, user.id)
+        db.session.commit()
+        return history
+    except StaleDataError:
+        db.session.rollback()
+        media_service.discard_files(written)
+        raise ActionError(lifecycle.STALE_MESSAGE, 409) from None
+    except BaseException:
+        db.session.rollback()
+        media_service.discard_files(written)
+        raise
+
+
+def add_milestone(item_id: int, user, due_date: dt.date | None, expected: str) -> Milestone:
+    """A 长期坚持 item's checkpoint (date + expected result), added by the county side while open."""
+    item = load_item(item_id, user)
+    if not access.can_see_item(user, item) or user.role not in lifecycle.COUNTY_SIDE \
+            or (user.role == Role.UNIT_RESPONDER and user.unit_id != item.unit_id):
+        raise ActionError("您无权为该事项设置阶段目标", 403)
+    if item.rectification_type != "long_term":
+        raise ActionError("只有“长期坚持”类事项才能设置阶段目标", 409)
+    if item.status not in lifecycle.OPEN_STATUSES:
+        raise ActionError(f"当前状态为“{item.status.label}”，不能设置阶段目标", 409)
+    if due_date is None:
+        raise ActionError("请填写阶段目标的日期", 422, "due_date")
+    if not (expected or "").strip():
+        raise ActionError("请填写预期成效", 422, "expected_result")
+    milestone = Milestone(item_id=item.id, due_date=due_date, expected_result=expected.strip())
+    db.session.add(milestone)
+    db.session.add(ItemHistory(item_id=item.id, action="milestone_add", from_status=item.status,
+                               to_status=item.status, actor_id=user.id, actor_role=user.role,
+                               note=f"{due_date.isoformat()} {expected.strip()}", data={"due_date": due_date.isoformat()}))
+    record("item.milestone_add", obj=item, label=item.number, after={"due_date": due_date, "expected": expected.strip()},
+           summary="新增阶段目标", user=user)
+    db.session.commit()
+    return milestone
+
+
+@dataclass
+class BulkResult:
+    done: list[RectificationItem] = field(default_factory=list)
+    failed: list[tuple[int, str]] = field(default_factory=list)
+
+    def summary(self, verb: str) -> str:
+        text = f"已{verb} {len(self.done)} 项"
+        if self.failed:
+            text += f"，{len(self.failed)} 项未能{verb}：" + "；".join(m for _, m in self.failed[:3])
+        return text
+
+
+def bulk_apply(item_ids: list[int], user, action: Action, data: ActionInput) -> BulkResult:
+    """The same action on many items, each checked, recorded and committed on its own.
+
+    Items the user may not see are reported as not found, never acted on.
+    """
+    result = BulkResult()
+    for item_id in dict.fromkeys(item_ids):
+        item = db.session.get(RectificationItem, item_id)
+        if item is None or not access.can_see_item(user, item):
+            result.failed.append((item_id, lifecycle.NOT_FOUND_MESSAGE))
+            continue
+        number = item.number
+        try:
+            apply_action(item_id, user, action, ActionInput(**{**data.__dict__, "version": None}))
+        except ActionError as error:
+            result.failed.append((item_id, f"{number} {error.message}"))
+        except Exception as error:  # noqa: BLE001 - 404 abort from load_item
+            db.session.rollback()
+            result.failed.append((item_id, f"{number} {getattr(error, 'description', error)}"))
+        else:
+            result.done.append(item)
+    return result
+
+
+# ---------------------------------------------------------------- reading an item
+
+def timeline(item: RectificationItem) -> list[ItemHistory]:
+    """Every step of the item, newest first, with its actor loaded."""
+    return list(db.session.execute(sa.select(ItemHistory).where(ItemHistory.item_id == item.id)
+                                   .options(joinedload(ItemHistory.actor))
+                                   .order_by(ItemHistory.at.desc(), ItemHistory.id.desc())).scalars())
+
+
+def progress_posts(item: RectificationItem) -> list[tuple[ProgressPost, list[Attachment]]]:
+    """Progress posts, newest first, each with its evidence files."""
+    posts = list(db.session.execute(sa.select(ProgressPost).where(ProgressPost.item_id == item.id)
+                                    .options(joinedload(ProgressPost.author))
+                                    .order_by(ProgressPost.created_at.desc(), ProgressPost.id.desc())).scalars())
+    files: dict[int, list[Attachment]] = {p.id: [] for p in posts}
+    if posts:
+        for att in db.session.execute(sa.select(Attachment).where(Attachment.progress_id.in_(files))
+                                      .order_by(Attachment.id)).scalars():
+            files[att.progress_id].append(att)
+    return [(p, files[p.id]) for p in posts]
+
+
+def before_photos(item: RectificationItem) -> list[Attachment]:
+    """The finding's photos (整改前)."""
+    return list(db.session.execute(sa.select(Attachment).where(
+        Attachment.finding_id == item.finding_id, Attachment.kind == AttachmentKind.PHOTO)
+        .order_by(Attachment.id)).scalars())
+
+
+def after_photos(item: RectificationItem) -> list[Attachment]:
+    """Photos posted with progress (整改后)."""
+    posts = sa.select(ProgressPost.id).where(ProgressPost.item_id == item.id)
+    return list(db.session.execute(sa.select(Attachment).where(
+        Attachment.progress_id.in_(posts), Attachment.kind == AttachmentKind.PHOTO)
+        .order_by(Attachment.id)).scalars())
+
+
+def milestones(item: RectificationItem) -> list[Milestone]:
+    return list(db.session.execute(sa.select(Milestone).where(Milestone.item_id == item.id)
+                                   .order_by(Milestone.due_date, Milestone.id)).scalars())
+
+
+def attachment_of_item(item: RectificationItem, attachment_id: int, user) -> Attachment:
+    """An evidence file or finding photo of this item that the user may see, else 404."""
+    att = db.session.get(Attachment, attachment_id)
+    if att is None or not access.can_see_attachment(user, att):
+        abort(404)
+    belongs = att.finding_id == item.finding_id if att.finding_id is not None else (
+        att.progress_id is not None and db.session.get(ProgressPost, att.progress_id).item_id == item.id)
+    if not belongs:
+        abort(404)
+    return att
+
+
+def read_file(key: str) -> bytes:
+    return media_service.storage().get(key)
+
+
+# ---------------------------------------------------------------- the ledger
+
+def ledger_rows(user, filters: Filters, now=None) -> list[dict]:
+    """One row per item in scope and filter, keyed by the ledger's column names (domain.md §6)."""
+    now = now or utcnow()
+    items = list(db.session.execute(items_query(user, filters, now)
+                                    .order_by(RectificationItem.county_id, RectificationItem.number)).unique().scalars())
+    counts = dict(db.session.execute(
+        sa.select(ProgressPost.item_id, sa.func.count(Attachment.id)).join(Attachment, Attachment.progress_id == ProgressPost.id)
+        .where(ProgressPost.item_id.in_([i.id for i in items]) if items else sa.false())
+        .group_by(ProgressPost.item_id)).all())
+    rows = []
+    for n, item in enumerate(items, 1):
+        rows.append({
+            "序号": n, "问题编号": item.number, "县(市)": item.county.name, "核查点位": item.site.name if item.site else "",
+            "问题描述": item.description, "问题类别": item.category, "严重程度": item.severity.label,
+            "整改类型": item.rectification_type.label, "整改措施": item.measures,
+            "责任单位": item.unit.name if item.unit else "", "责任人": item.responsible_person,
+            "完成时限": lifecycle.effective_deadline(item), "整改进展(最新)": item.latest_progress,
+            "整改状态": item.status.label, "是否超期": "是" if lifecycle.is_overdue(item, now) else "否",
+            "验收意见": item.acceptance_opinion, "退回次数": item.return_count,
+            "销号日期": item.closed_at, "佐证材料数": counts.get(item.id, 0),
+        })
+    return rows
+
+
+def ledger_title(user, filters: Filters) -> str:
+    """What the ledger covers: one county, one city, or the province; with the campaign when chosen."""
+    from inspect_app.campaigns.models import Campaign
+    if filters.county and access.can_see_county(user, filters.county):
+        scope = db.session.get(Region, filters.county).name
+    elif user.role in access.COUNTY_ROLES and user.region is not None:
+        scope = user.region.name
+    elif user.role == Role.CITY_VIEWER and user.region is not None:
+        scope = user.region.name
+    else:
+        scope = "全省"
+    if filters.campaign:
+        campaign = db.session.get(Campaign, filters.campaign)
+        if campaign:
+            scope = f"{campaign.name}{scope}"
+    return f"{scope}整改台账"
+
+
+def problem_list_of(item) -> ProblemList:
+    return item.problem_list
