@@ -1,2 +1,152 @@
-"""Views of the dashboard package (being built)."""
-from inspect_app.dashboard import bp  # noqa: F401
+"""Views of the dashboards: province → city → county → items → item, each a bookmarkable URL that
+renders the full page, or just the #dashboard panel for an htmx drill-down (hx-get + hx-push-url)."""
+from flask import Response, abort, current_app, redirect, request, url_for
+from flask_login import current_user
+
+from inspect_app import access
+from inspect_app.access import Permission
+from inspect_app.dashboard import bp, charts, reports, service
+from inspect_app.dashboard.forms import filter_form, report_form
+from inspect_app.documents.workbook import content_disposition
+from inspect_app.rectification.models import RectificationItem
+from inspect_app.rendering import render
+from inspect_app.roles import Role
+
+RANKING_LIMIT = 60      # above this many counties the page shows the most behind (and a "show all" link)
+
+
+def _drill_link(endpoint: str, args: dict):
+    """For the charts: key (region code) → the drill-down URL of that region, keeping the filters."""
+    return lambda code: url_for(endpoint, code=code, **args)
+
+
+def _filters(form, **drill) -> service.Filters:
+    date_from, date_to = form.dates()
+    return service.Filters(campaign_id=form.campaign_id(), date_from=date_from, date_to=date_to, **drill)
+
+
+def _dashboard(level: str, region=None):
+    """Compute the figures of one drill-down level and render the page or its #dashboard panel."""
+    form = filter_form(request.args, service.campaigns())
+    drill = {"county_id": region.id} if level == "county" else {"city_id": region.id} if level == "city" else {}
+    filters = _filters(form, **drill)
+    data = service.overview(current_user, filters, level)
+    groups = data.groups
+    counties = groups.get("county", [])
+    show_all = request.args.get("all") == "1" or len(counties) <= RANKING_LIMIT
+    ranked = list(enumerate(counties, start=1))
+    return render("dashboard/index.html", "dashboard/_dashboard.html", level=level, region=region,
+                  city=region.parent if level == "county" else region if level == "city" else None,
+                  form=form, args=form.args(), filters=filters, figures=data.headline,
+                  burnup=data.burnup, groups=groups, labels=service.GROUPS,
+                  ranked=ranked if show_all else ranked[-30:], ranking_total=len(counties), show_all=show_all,
+                  worst_first=list(reversed(counties)), aging_labels=service.aging_labels(), charts=charts, drill_link=_drill_link,
+                  rag_labels=service.RAG_LABELS)
+
+
+@bp.get("/")
+@access.rule(Permission.DASHBOARD_VIEW)
+def index():
+    """The top of the drill-down for the user's scope. City viewers and county coordinators start at
+    their own city or county (the figures are scoped by the query either way)."""
+    if current_user.role == Role.COUNTY_COORDINATOR and current_user.region is not None:
+        return redirect(url_for("dashboard.county", code=current_user.region.code, **request.args))
+    if current_user.role == Role.CITY_VIEWER and current_user.region is not None:
+        return redirect(url_for("dashboard.city", code=current_user.region.code, **request.args))
+    return _dashboard("province")
+
+
+@bp.get("/city/<code>")
+@access.rule(Permission.DASHBOARD_VIEW)
+def city(code):
+    """One city: its counties ranked, by team, category, severity and type (404 outside the scope)."""
+    return _dashboard("city", access.get_city_or_404(code))
+
+
+@bp.get("/county/<code>")
+@access.rule(Permission.DASHBOARD_VIEW)
+def county(code):
+    """One county: its figures by responsible unit, category, severity and type; the item buckets."""
+    return _dashboard("county", access.get_county_or_404(code))
+
+
+@bp.get("/county/<code>/items")
+@access.rule(Permission.DASHBOARD_VIEW)
+def items(code):
+    """The items behind a county's figures, filtered by aging bucket or status, paged."""
+    county = access.get_county_or_404(code)
+    form = filter_form(request.args, service.campaigns())
+    filters = _filters(form, county_id=county.id)
+    bucket = request.args.get("bucket", "")
+    page = max(request.args.get("page", 1, type=int), 1)
+    pagination = service.items_page(current_user, filters, bucket, page, current_app.config["PAGE_SIZE"])
+    return render("dashboard/items.html", "dashboard/_items.html", county=county, city=county.parent, form=form,
+                  args=form.args(), bucket=bucket, pagination=pagination, today=filters.today,
+                  bucket_labels=BUCKETS, item_url=item_url)
+
+
+BUCKETS = {"": "全部", "overdue": "已超期", "le10": "剩余≤10天", "le20": "剩余≤20天", "gt20": "剩余>20天",
+           "submitted": "待验收", "closed": "已销号", "returned": "有退回", "reopened": "曾重新打开"}
+
+
+def item_url(item) -> str:
+    """The last drill-down step: the rectification item page (its timeline, evidence and actions)."""
+    return url_for("rectification.detail", item_id=item.id)
+
+
+@bp.get("/items/<int:ident>")
+@access.rule(Permission.DASHBOARD_VIEW)
+def item(ident):
+    """One item, read-only, inside the dashboard (404 outside the scope)."""
+    obj = access.get_or_404(RectificationItem, ident)
+    if not access.can_see_item(current_user, obj):
+        abort(404)
+    form = filter_form(request.args, service.campaigns())
+    return render("dashboard/item.html", "dashboard/_item.html", item=obj, county=obj.county,
+                  city=obj.county.parent, args=form.args(), today=service.Filters().today)
+
+
+# ---------------------------------------------------------------- 周报 / 月报
+
+def _report():
+    campaigns = service.campaigns()
+    form = report_form(request.args, campaigns)
+    start, end = form.period()
+    filters = service.Filters(campaign_id=None if form.campaign.data == "all" else int(form.campaign.data))
+    return form, reports.build(current_user, filters, form.kind.data, start, end, _scope_region())
+
+
+def _scope_region():
+    """The region the report speaks for: a county, a city, or None for the province."""
+    code = request.args.get("county") or ""
+    if code:
+        return access.get_county_or_404(code)
+    code = request.args.get("city") or ""
+    if code:
+        return access.get_city_or_404(code)
+    if current_user.role in (Role.COUNTY_COORDINATOR, Role.CITY_VIEWER):
+        return current_user.region
+    return None
+
+
+@bp.get("/reports")
+@access.rule(Permission.DASHBOARD_VIEW)
+def report_page():
+    """The weekly or monthly report for a period and scope, with DOCX and XLSX downloads."""
+    form, report = _report()
+    return render("dashboard/reports.html", "dashboard/_report.html", form=form, report=report,
+                  download_args=request.args.to_dict())
+
+
+@bp.get("/reports/download.<any(docx, xlsx):fmt>")
+@access.rule(Permission.DASHBOARD_VIEW)
+def report_download(fmt):
+    """The report as a DOCX (official circular layout) or an XLSX (the figures)."""
+    _form, report = _report()
+    if fmt == "docx":
+        body, mimetype = reports.to_docx(report, current_user), \
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    else:
+        body, mimetype = reports.to_xlsx(report), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(body, mimetype=mimetype,
+                    headers={"Content-Disposition": content_disposition(f"{report.file_stem}.{fmt}")})

@@ -1,0 +1,202 @@
+"""Benchmark the dashboard page and the JSON API against the bare aggregate SQL (the floor).
+
+Run:  python bench/dashboard.py [--runs N] [--national] [--skip-sqlite] [--skip-pg]
+
+For each database it builds (once, then reuses) a synthetic dataset with `flask gen-data`:
+- SQLite  province scale (~10⁵ items)  in $BENCH_SQLITE (default /tmp/bench_dashboard.sqlite)
+- PostgreSQL province scale            in $BENCH_PG_URL (default …/bench_dashboard)
+- PostgreSQL national scale (--national, ~10⁶ items) in $BENCH_PG_NATIONAL_URL (default …/bench_dashboard_national)
+
+and reports, never failing: the median and p95 milliseconds of the province viewer's dashboard page
+(GET /dashboard/, full HTML) and of GET /api/v1/closure?group_by=county, in-process through the
+Flask test client; the median of re-running the exact SQL statements that request issued on a raw
+DB-API cursor (the floor); and the ratio page/floor, next to the targets (province p95 ≤ 150 ms,
+national p95 ≤ 300 ms, page ≤ 1.5× the bare SQL).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+import sqlalchemy as sa  # noqa: E402
+
+from config import Config  # noqa: E402
+
+PG_BASE = os.environ.get("BENCH_PG_BASE", "postgresql://postgres@127.0.0.1:5432")
+TARGETS = {"province": 150.0, "national": 300.0}
+TARGET_RATIO = 1.5
+URLS = {"page": "/dashboard/", "api": "/api/v1/closure?group_by=county"}
+# Not in the migrations yet: a covering index so the dashboard's GROUP BYs read the index alone
+# instead of the wide item rows. `--proposed-indexes` creates it to measure its effect.
+PROPOSED_INDEXES = [
+    "CREATE INDEX IF NOT EXISTS ix_rectification_items_dashboard ON rectification_items "
+    "(campaign_id, county_id, problem_list_id, status, deadline, extended_deadline, return_count, reopen_count, "
+    "unit_id, severity, rectification_type, category, issued_at, closed_at)",
+]
+
+
+def _app(url: str):
+    from config import _normalise_url
+    from inspect_app import create_app
+
+    class BenchConfig(Config):
+        SQLALCHEMY_DATABASE_URI = _normalise_url(url)
+        WTF_CSRF_ENABLED = False
+        TESTING = False
+
+    return create_app(BenchConfig)
+
+
+def _ensure_database(url: str) -> None:
+    if not url.startswith("postgresql"):
+        return
+    base, name = url.rsplit("/", 1)
+    engine = sa.create_engine(base.replace("postgresql://", "postgresql+psycopg://") + "/postgres",
+                              isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+
+
+def prepare(url: str, scale: str, proposed_indexes: bool = False) -> tuple:
+    """Create the tables and the dataset if missing; return (app, viewer user id, item count)."""
+    _ensure_database(url)
+    app = _app(url)
+    from inspect_app.auth.models import User
+    from inspect_app.dashboard.gen_data import generate
+    from inspect_app.extensions import db
+    from inspect_app.rectification.models import RectificationItem
+    from inspect_app.roles import Role
+
+    with app.app_context():
+        db.create_all()
+        count = db.session.scalar(sa.select(sa.func.count()).select_from(RectificationItem))
+        if not count:
+            started = time.perf_counter()
+            print(f"  generating {scale} data … ", end="", flush=True)
+            counts = generate(scale, echo=lambda *_: None)
+            count = counts["items"]
+            print(f"{count} items in {time.perf_counter() - started:.0f}s")
+        if proposed_indexes:
+            for statement in PROPOSED_INDEXES:
+                db.session.execute(sa.text(statement))
+            db.session.execute(sa.text("ANALYZE"))
+            db.session.commit()
+        viewer = db.session.execute(sa.select(User).where(User.username == "bench-viewer")).scalar_one_or_none()
+        if viewer is None:
+            viewer = User(username="bench-viewer", display_name="省级查看（压测）", role=Role.PROVINCE_VIEWER,
+                          password_hash="!", active=True, session_version=1)
+            db.session.add(viewer)
+            db.session.commit()
+        return app, viewer.get_id(), count
+
+
+def _percentile(values, q):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def measure(app, user_token: str, url: str, runs: int) -> dict:
+    """Time `runs` requests of `url` and the bare SQL that one request issues."""
+    from inspect_app.extensions import db
+
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["_user_id"] = user_token
+        sess["_fresh"] = True
+        sess["seen"] = datetime.now(timezone.utc).timestamp()
+    statements = []
+    with app.app_context():
+        engine = db.engine
+
+        def capture(conn, cursor, statement, parameters, context, executemany):
+            statements.append((statement, parameters))
+
+        for _ in range(2):                              # warm up caches and the query plans
+            assert client.get(url).status_code == 200
+        sa.event.listen(engine, "before_cursor_execute", capture)
+        client.get(url)
+        sa.event.remove(engine, "before_cursor_execute", capture)
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            response = client.get(url)
+            times.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200
+        floor = []
+        aggregate = [(s, p) for s, p in statements if "users" not in s.split("FROM", 1)[-1][:20]]
+        raw = engine.raw_connection()
+        try:
+            for _ in range(runs):
+                started = time.perf_counter()
+                cursor = raw.cursor()
+                for statement, parameters in aggregate:
+                    cursor.execute(statement, parameters)
+                    cursor.fetchall()
+                cursor.close()
+                floor.append((time.perf_counter() - started) * 1000)
+            raw.rollback()
+        finally:
+            raw.close()
+    return {"median": statistics.median(times), "p95": _percentile(times, 0.95), "queries": len(statements),
+            "floor": statistics.median(floor), "floor_p95": _percentile(floor, 0.95)}
+
+
+def report(label: str, scale: str, items: int, results: dict) -> None:
+    target = TARGETS[scale]
+    print(f"\n{label} — {scale} scale, {items:,} items")
+    print(f"  {'endpoint':<38} {'median':>8} {'p95':>8} {'SQL floor':>10} {'ratio':>6} {'queries':>8}  target")
+    for name, r in results.items():
+        ratio = r["median"] / r["floor"] if r["floor"] else float("inf")
+        ok = "ok" if r["p95"] <= target and ratio <= TARGET_RATIO else "MISSED"
+        print(f"  {URLS[name]:<38} {r['median']:>6.1f}ms {r['p95']:>6.1f}ms {r['floor']:>8.1f}ms {ratio:>5.2f}x "
+              f"{r['queries']:>8}  p95≤{target:.0f}ms, ≤{TARGET_RATIO}x: {ok}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--national", action="store_true", help="also PostgreSQL at national scale (~10⁶ items)")
+    parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--skip-pg", action="store_true")
+    parser.add_argument("--proposed-indexes", action="store_true", help="create PROPOSED_INDEXES first")
+    args = parser.parse_args()
+    targets = []
+    if not args.skip_sqlite:
+        targets.append(("SQLite", "province",
+                        "sqlite:///" + os.environ.get("BENCH_SQLITE", "/tmp/bench_dashboard.sqlite")))
+    if not args.skip_pg:
+        targets.append(("PostgreSQL", "province", os.environ.get("BENCH_PG_URL", f"{PG_BASE}/bench_dashboard")))
+        if args.national:
+            targets.append(("PostgreSQL", "national",
+                            os.environ.get("BENCH_PG_NATIONAL_URL", f"{PG_BASE}/bench_dashboard_national")))
+    load = os.getloadavg()
+    print(f"machine: {os.cpu_count()} cores, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
+          "(other processes share the CPU: timings scale with it)")
+    for label, scale, url in targets:
+        print(f"{label} ({scale}): {url}")
+        try:
+            app, user_token, items = prepare(url, scale, args.proposed_indexes)
+        except Exception as error:  # a missing server must not hide the other results
+            print(f"  skipped: {error.__class__.__name__}: {error}")
+            continue
+        results = {name: measure(app, user_token, path, args.runs) for name, path in URLS.items()}
+        report(label, scale, items, results)
+        with app.app_context():
+            from inspect_app.extensions import db
+            db.engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,13 @@
+"""The token admin form."""
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+
+class TokenForm(FlaskForm):
+    user_id = SelectField("令牌代表的账户", coerce=int, validators=[DataRequired(message="请选择账户")])
+    name = StringField("用途", validators=[DataRequired(message="请填写令牌用途"), Length(max=128)])
+
+    def set_users(self, users):
+        self.user_id.choices = [(u.id, f"{u.display_name}（{u.username} · {u.role.label} · {u.scope_label}）")
+                                for u in users]

