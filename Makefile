@@ -40,6 +40,8 @@ test-pg: setup
 
 bench: setup
 	$(BIN)/python bench/photo_ingest.py
+	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/visit_queries.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor

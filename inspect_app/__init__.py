@@ -56,6 +56,7 @@ def create_app(config=None) -> Flask:
 
 def _register_models():
     """Import every models module so metadata (and Alembic autogenerate) sees all tables."""
+    from inspect_app.api import models as _api  # noqa: F401
     from inspect_app.audit import models as _audit  # noqa: F401
     from inspect_app.auth import models as _auth  # noqa: F401
     from inspect_app.campaigns import models as _campaigns  # noqa: F401
@@ -126,7 +127,8 @@ def _register_session_rules(app):
             session.clear()
             flash("长时间未操作，已自动退出，请重新登录", "info")
             return login_manager.unauthorized()
-        session["seen"] = now
+        if request.endpoint != "rectification.bell":  # the bell's polling is not user activity
+            session["seen"] = now
         session.permanent = True
         return None
 
@@ -210,7 +212,7 @@ def _register_template_helpers(app):
                   ("统计分析", "dashboard.index", P.DASHBOARD_VIEW),
                   ("核查任务", "campaigns.index", P.CAMPAIGN_VIEW), ("核查表", "checklists.index", P.CHECKLIST_VIEW),
                   ("组织架构", "org.counties", P.ORG_VIEW), ("用户管理", "users.index", P.USER_MANAGE),
-                  ("审计日志", "audit.index", P.AUDIT_VIEW)]
+                  ("API 令牌", "api.tokens", P.API_TOKEN_MANAGE), ("审计日志", "audit.index", P.AUDIT_VIEW)]
 
     @app.context_processor
     def inject_access():
@@ -221,8 +223,10 @@ def _register_template_helpers(app):
 
 
 def _register_cli(app):
+    from inspect_app.dashboard.gen_data import gen_data_command
     from inspect_app.demo.cli import seed_demo_command
     from inspect_app.org.cli import import_divisions_command
+    from inspect_app.rectification.cli import send_reminders_command
 
-    app.cli.add_command(import_divisions_command)
-    app.cli.add_command(seed_demo_command)
+    for command in (import_divisions_command, seed_demo_command, send_reminders_command, gen_data_command):
+        app.cli.add_command(command)

@@ -183,6 +183,58 @@ def can_see_county(user, county_id: int | None) -> bool:
     return db.session.execute(stmt).first() is not None
 
 
+def team_ids(user) -> sa.Select:
+    """Teams the user leads or belongs to."""
+    member = sa.select(team_members.c.team_id).where(team_members.c.user_id == user.id)
+    return sa.union(sa.select(Team.id).where(Team.leader_id == user.id), member)
+
+
+def team_clause(user, column) -> sa.ColumnElement[bool]:
+    """A WHERE clause on a team-id column: province roles see every team, team roles their own."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return sa.false()
+    if user.role in PROVINCE_WIDE:
+        return sa.true()
+    if user.role in TEAM_ROLES:
+        return column.in_(team_ids(user))
+    return sa.false()
+
+
+def campaign_clause(user, column) -> sa.ColumnElement[bool]:
+    """A WHERE clause on a campaign-id column: province roles see every campaign, team roles the
+    campaigns of their teams."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return sa.false()
+    if user.role in PROVINCE_WIDE:
+        return sa.true()
+    if user.role in TEAM_ROLES:
+        return column.in_(sa.select(Team.campaign_id).where(Team.id.in_(team_ids(user))))
+    return sa.false()
+
+
+def get_campaign_or_404(model, ident):
+    """A campaign the current user may see, or 404 (other teams' campaigns look non-existent)."""
+    obj = db.session.get(model, ident)
+    if obj is None or db.session.execute(sa.select(sa.literal(1)).where(
+            campaign_clause(current_user, sa.literal(obj.id)))).first() is None:
+        abort(404)
+    return obj
+
+
+def get_city_or_404(code: str) -> Region:
+    """A city by its 6-digit code, if the current user may see at least one of its counties."""
+    city = db.session.execute(
+        sa.select(Region).where(Region.code == code, Region.level == RegionLevel.CITY)
+    ).scalar_one_or_none()
+    if city is None:
+        abort(404)
+    if current_user.role not in PROVINCE_WIDE and db.session.execute(
+            sa.select(Region.id).where(Region.parent_id == city.id, county_clause(current_user, Region.id))
+            .limit(1)).first() is None:
+        abort(404)
+    return city
+
+
 # ---------------------------------------------------------------- what actions
 
 def can(user, permission: Permission, county_id: int | None = None) -> bool:

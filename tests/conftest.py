@@ -16,6 +16,7 @@ from flask_wtf.csrf import generate_csrf
 from config import TestConfig
 from inspect_app import create_app
 from inspect_app.extensions import db
+from tests.browser.support import browser, landscape, live_server, portrait  # noqa: F401 (fixtures)
 from tests.factories import PASSWORD, make_world
 
 _TMP = tempfile.mkdtemp(prefix="inspect-tests-")

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from inspect_app.auth.models import User
 from inspect_app.campaigns.models import Campaign, Team
+from inspect_app.checklists.models import ChecklistVersion, VersionStatus
 from inspect_app.extensions import db
 from inspect_app.org import service as org_service
 from inspect_app.org.divisions import import_divisions
@@ -19,6 +20,7 @@ from inspect_app.org.models import MedicalCommunity, Region, ResponsibleUnit, Si
 from inspect_app.roles import Role
 
 DEMO_PASSWORD = "Demo@2022"
+DEMO_CAMPAIGN = "2022年紧密型县域医共体建设核查"
 NANYANG_COUNTIES = ["411321", "411322", "411323", "411324", "411325", "411326", "411327", "411328",
                     "411329", "411330", "411381"]
 OTHER_COUNTIES = ["411625", "532324"]
@@ -120,7 +122,7 @@ def seed_users(regions: dict[str, Region]) -> None:
 
 def seed_campaign(regions: dict[str, Region]) -> None:
     """2022年紧密型县域医共体建设核查 with 第八核查组 assigned to Nanyang's counties, 9–13 July 2022."""
-    name = "2022年紧密型县域医共体建设核查"
+    name = DEMO_CAMPAIGN
     campaign = db.session.execute(sa.select(Campaign).where(Campaign.name == name)).scalar_one_or_none()
     if campaign is None:
         campaign = Campaign(name=name, year=2022, start_date=date(2022, 7, 9), end_date=date(2022, 7, 13))
@@ -138,10 +140,31 @@ def seed_campaign(regions: dict[str, Region]) -> None:
     db.session.flush()
 
 
+def seed_checklist() -> bool:
+    """Publish the default checklist once and let the demo campaign use it; True when anything changed
+    (also brings an existing demo database whose campaign has no checklist version up to date)."""
+    from inspect_app.checklists.default_template import DEFAULT_TEMPLATE
+    from inspect_app.checklists.models import ChecklistTemplate
+    from inspect_app.checklists.service import ensure_default_checklist
+
+    existed = db.session.execute(sa.select(ChecklistVersion.id).join(ChecklistVersion.template).where(
+        ChecklistTemplate.name == DEFAULT_TEMPLATE["name"],
+        ChecklistVersion.label == DEFAULT_TEMPLATE["version_label"],
+        ChecklistVersion.status == VersionStatus.PUBLISHED)).first() is not None
+    version = ensure_default_checklist()
+    campaign = db.session.execute(sa.select(Campaign).where(Campaign.name == DEMO_CAMPAIGN)).scalar_one_or_none()
+    changed = not existed
+    if campaign is not None and campaign.checklist_version_id is None:
+        campaign.checklist_version_id = version.id
+        changed = True
+    db.session.commit()
+    return changed
+
+
 def seed_demo(data_dir: str) -> bool:
     """Build the demo world; returns False when it was already there (nothing changed)."""
     if db.session.execute(sa.select(User.id).where(User.username == "province")).first():
-        return False
+        return seed_checklist()
     for province in ("41", "53"):
         if not db.session.execute(sa.select(Region.id).where(Region.code == f"{province}0000")).first():
             import_divisions(data_dir, province)
@@ -157,4 +180,5 @@ def seed_demo(data_dir: str) -> bool:
     seed_users(regions)
     seed_campaign(regions)
     db.session.commit()
+    seed_checklist()
     return True

@@ -634,7 +634,7 @@ class _Writer:
         text = _cell_text(value)
         lines = text.split("\n") if text else [""]
         p = cell.paragraphs[0]
-        p.style = self.styles[style[1]]
+        p._p.style = self.styles[style[1]].style_id  # by id: python-docx's `p.style = …` rescans every style
         for i, line in enumerate(lines):
             if i:
                 p = cell.add_paragraph(style=self.styles[style[1]])

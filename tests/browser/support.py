@@ -1,5 +1,8 @@
 """A live server and Debian's Chromium, driven by Playwright (never a downloaded browser).
 
+The fixtures are registered once, from tests/conftest.py, so every browser test in any folder
+shares one session-wide Playwright instance.
+
 `make test` runs these when Chromium is present and skips them otherwise; with REQUIRE_BROWSER=1
 (set by .ci/run) a missing browser is a failure instead.
 """

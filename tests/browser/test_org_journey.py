@@ -4,7 +4,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in, sign_out
+from tests.browser.support import sign_in, sign_out
 
 pytestmark = pytest.mark.browser
 
