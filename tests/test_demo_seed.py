@@ -41,6 +41,21 @@ def test_seed_demo_twice(runner):
     assert campaign.name == "2022年紧密型县域医共体建设核查" and team.name == "第八核查组"
     assert {c.code for c in team.counties} == {r.code for r in nanyang.children if r.id in county_ids}
 
+    # the demo inspection: 新野县's list issued with items at every stage, 桐柏县's still a draft
+    from inspect_app import access
+    from inspect_app.rectification.models import RectificationItem
+    from inspect_app.visits.models import Finding, FindingStatus
+    items = db.session.execute(sa.select(RectificationItem).order_by(RectificationItem.seq)).scalars().all()
+    assert [i.number for i in items][:2] == ["411329-2022-001", "411329-2022-002"]
+    assert {i.status.label for i in items} == {"已销号", "整改中", "待验收", "待整改"}
+    assert any(i.return_count == 1 for i in items)
+    seen_by_responder = db.session.execute(sa.select(RectificationItem.id).where(
+        access.item_clause(users["xinye-wjw"], RectificationItem))).scalars().all()
+    assert len(seen_by_responder) == 3
+    tongbai = db.session.execute(sa.select(Region).where(Region.code == "411330")).scalar_one()
+    drafts = db.session.execute(sa.select(Finding).where(Finding.county_id == tongbai.id)).scalars().all()
+    assert drafts and all(f.status == FindingStatus.DRAFT for f in drafts)
+
     snapshot = [db.session.scalar(sa.select(sa.func.count()).select_from(m)) for m in (Region, Site, User, ResponsibleUnit)]
     again = runner.invoke(args=["seed-demo"])
     assert again.exit_code == 0 and "演示数据已存在" in again.output

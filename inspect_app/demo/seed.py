@@ -11,6 +11,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from inspect_app.auth.models import User
+from inspect_app.demo.inspection import seed_inspection
 from inspect_app.campaigns.models import Campaign, Team
 from inspect_app.checklists.models import ChecklistVersion, VersionStatus
 from inspect_app.extensions import db
@@ -164,7 +165,8 @@ def seed_checklist() -> bool:
 def seed_demo(data_dir: str) -> bool:
     """Build the demo world; returns False when it was already there (nothing changed)."""
     if db.session.execute(sa.select(User.id).where(User.username == "province")).first():
-        return seed_checklist()
+        changed = seed_checklist()
+        return seed_inspection() or changed
     for province in ("41", "53"):
         if not db.session.execute(sa.select(Region.id).where(Region.code == f"{province}0000")).first():
             import_divisions(data_dir, province)
@@ -181,4 +183,5 @@ def seed_demo(data_dir: str) -> bool:
     seed_campaign(regions)
     db.session.commit()
     seed_checklist()
+    seed_inspection()
     return True
