@@ -171,3 +171,84 @@ def test_counties_query_is_not_tricked_by_search(client, world, login_as):
     region = db.session.execute(sa.select(Region).where(Region.level == RegionLevel.COUNTY,
                                                         Region.code == "411330")).scalar_one()
     assert region.name in client.get("/org/counties?q=4113").get_data(as_text=True)
+
+
+# ------------------------------------------------------------ the inspection and rectification routes
+# Same idea for the features built on the foundation: an issued item (with a finding photo) in
+# 新野县 assigned to 新野县卫健委 ("own"), and one in 郸城县 ("other").
+
+ITEM_READERS = {"admin": (NO, NO), "auditor": (NO, NO), "province": (OK, OK), "viewer": (OK, OK),
+                "nanyang": (OK, GONE), "leader8": (OK, GONE), "inspector8": (OK, GONE), "xinye": (OK, GONE),
+                "xinye-wjw": (OK, GONE), "tongbai": (GONE, GONE)}
+PHOTO_READERS = ITEM_READERS | {"admin": (GONE, GONE), "auditor": (GONE, GONE)}
+DASHBOARD_ROLES = {"province", "viewer", "nanyang", "leader8", "xinye", "tongbai"}
+DASHBOARD_COUNTY = {u: (NO, NO) for u in ROLES if u not in DASHBOARD_ROLES} | {
+    "province": (OK, OK), "viewer": (OK, OK), "nanyang": (OK, GONE), "leader8": (OK, GONE),
+    "xinye": (OK, GONE), "tongbai": (GONE, GONE)}
+
+
+def only(*allowed):
+    return {u: (OK, OK) if u in allowed else (NO, NO) for u in ROLES}
+
+
+FEATURE_ROUTES = [
+    ("/items/", lambda o: "", only(*(set(ROLES) - {"admin", "auditor"}))),
+    ("/items/{}", lambda o: o["item"], ITEM_READERS),
+    ("/media/{}/thumb", lambda o: o["photo"], PHOTO_READERS),
+    ("/visits/", lambda o: "", only("province", "viewer", "nanyang", "leader8", "inspector8")),
+    ("/problem-lists", lambda o: "", only("province", "viewer", "nanyang", "leader8", "inspector8", "xinye",
+                                          "tongbai")),
+    ("/checklists", lambda o: "", only("province", "viewer", "leader8", "inspector8")),
+    ("/campaigns", lambda o: "", only("province", "viewer", "leader8", "inspector8")),
+    # city viewers and county coordinators are sent on to their own level
+    ("/dashboard/", lambda o: "", only(*DASHBOARD_ROLES) | {"nanyang": (302, 302), "xinye": (302, 302),
+                                                            "tongbai": (302, 302)}),
+    ("/dashboard/county/{}", lambda o: o["code"], DASHBOARD_COUNTY),
+    ("/api/v1/closure?county={}", lambda o: o["code"], DASHBOARD_COUNTY),
+]
+
+
+@pytest.fixture
+def issued(app, world):
+    """An issued item with a finding photo in 新野县 (assigned to 新野县卫健委) and one in 郸城县."""
+    import uuid as uuid_module
+
+    from inspect_app.media.models import Attachment, AttachmentKind, PhotoStage
+    from inspect_app.media.processing import process_image
+    from inspect_app.media.service import photo_attachment, store_photo_files
+    from tests.media import images
+    from tests.rectification.factories import make_item, wjw
+
+    processed = process_image(images.camera_jpeg())
+    store_photo_files(processed)
+    objects = {}
+    for side, county, unit in (("own", world.xinye, wjw(world)), ("other", world.dancheng, None)):
+        item = make_item(world, county, unit=unit)
+        photo = photo_attachment(processed, client_uuid=str(uuid_module.uuid4()), stage=PhotoStage.BEFORE,
+                                 county_id=county.id, uploader=world.users["inspector8"], filename="现场.jpg",
+                                 size=1, finding_id=item.finding_id)
+        db.session.add(photo)
+        db.session.commit()
+        assert photo.kind == AttachmentKind.PHOTO and isinstance(photo, Attachment)
+        objects[side] = {"item": item.id, "photo": photo.id, "code": county.code}
+    return objects
+
+
+@pytest.mark.parametrize("username", ROLES)
+@pytest.mark.parametrize("route", range(len(FEATURE_ROUTES)), ids=[r[0] for r in FEATURE_ROUTES])
+def test_feature_route_by_role_and_county(client, world, issued, login_as, username, route):
+    pattern, arg_of, expected = FEATURE_ROUTES[route]
+    login_as(username)
+    for side, want in zip(("own", "other"), expected[username]):
+        url = pattern.format(arg_of(issued[side]))
+        response = client.get(url, headers={"HX-Request": "true"})
+        assert response.status_code == want, f"{username} GET {url} ({side}): {response.status_code} != {want}"
+
+
+def test_unit_responder_cannot_open_another_units_item(client, world, login_as):
+    from tests.rectification.factories import make_item, other_unit
+    item = make_item(world, world.xinye, unit=other_unit(world))
+    login_as("xinye-wjw")
+    assert client.get(f"/items/{item.id}").status_code == 404
+    login_as("xinye")
+    assert client.get(f"/items/{item.id}").status_code == 200
