@@ -165,6 +165,18 @@ def can_see_attachment(user, attachment) -> bool:
     return item is not None and can_see_item(user, item)
 
 
+def scope_name(user) -> str:
+    """How documents name what this user's figures cover: a county, a city, the user's inspection
+    teams' counties, or the whole province."""
+    if user.role in COUNTY_ROLES or user.role == Role.CITY_VIEWER:
+        return user.region.name if user.region is not None else ""
+    if user.role in TEAM_ROLES:
+        names = db.session.execute(sa.select(Team.name).where(Team.id.in_(team_ids(user))).distinct()
+                                   .order_by(Team.name)).scalars().all()
+        return f"{'、'.join(names)}负责县（市、区）" if names else "所在核查组负责县（市、区）"
+    return "全省"
+
+
 def visible_counties(user=None) -> sa.Select:
     """SELECT of the county regions this user may see, ordered by code."""
     user = user if user is not None else current_user

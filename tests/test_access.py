@@ -252,3 +252,9 @@ def test_unit_responder_cannot_open_another_units_item(client, world, login_as):
     assert client.get(f"/items/{item.id}").status_code == 404
     login_as("xinye")
     assert client.get(f"/items/{item.id}").status_code == 200
+
+
+def test_scope_names_for_documents(world):
+    names = {u: access.scope_name(world.users[u]) for u in ("province", "nanyang", "leader8", "xinye", "xinye-wjw")}
+    assert names == {"province": "全省", "nanyang": "南阳市", "leader8": "第八核查组负责县（市、区）",
+                     "xinye": "新野县", "xinye-wjw": "新野县"}

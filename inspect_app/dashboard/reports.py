@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from inspect_app import access
 from inspect_app.dashboard import service
 from inspect_app.dashboard.charts import percent
 from inspect_app.documents.dates import cn_date, cn_date_range
@@ -75,9 +76,7 @@ def build(user, filters: service.Filters, kind: str, start: date, end: date, reg
 
 
 def _scope_name(user) -> str:
-    if user.region is not None:
-        return user.region.name
-    return "全省"
+    return access.scope_name(user)
 
 
 COUNTY_COLUMNS = ["序号", "县（市、区）", "问题总数", "已销号", "销号率", "已超期", "评级"]

@@ -500,12 +500,8 @@ def ledger_title(user, filters: Filters) -> str:
     from inspect_app.campaigns.models import Campaign
     if filters.county and access.can_see_county(user, filters.county):
         scope = db.session.get(Region, filters.county).name
-    elif user.role in access.COUNTY_ROLES and user.region is not None:
-        scope = user.region.name
-    elif user.role == Role.CITY_VIEWER and user.region is not None:
-        scope = user.region.name
     else:
-        scope = "全省"
+        scope = access.scope_name(user)
     if filters.campaign:
         campaign = db.session.get(Campaign, filters.campaign)
         if campaign:
