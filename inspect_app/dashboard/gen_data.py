@@ -34,16 +34,16 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from inspect_app.auth.models import User
-from inspect_app.campaigns.models import Campaign, Team, team_counties
+from inspect_app.campaigns.models import Campaign, team_counties
 from inspect_app.checklists.default_template import DEFAULT_TEMPLATE
 from inspect_app.documents.dates import CHINA_TZ, today_china
 from inspect_app.extensions import db
 from inspect_app.org import service as org_service
 from inspect_app.org.models import Region, RegionLevel, ResponsibleUnit, Site
 from inspect_app.rectification.lifecycle import DEFAULT_DEADLINE_DAYS, Status
-from inspect_app.rectification.models import ItemHistory, ProblemList, ProblemListStatus, RectificationItem
+from inspect_app.rectification.models import ProblemListStatus
 from inspect_app.roles import Role
-from inspect_app.visits.models import Finding, FindingStatus, RectificationType, Severity
+from inspect_app.visits.models import FindingStatus, RectificationType, Severity
 
 CHUNK = 5000
 NAME_SUFFIX = "（模拟）"

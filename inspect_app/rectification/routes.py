@@ -13,7 +13,6 @@ from inspect_app.rectification.forms import FORMS, BulkAcceptForm, BulkAssignFor
 from inspect_app.rectification.lifecycle import Action
 from inspect_app.rectification.models import history_label
 from inspect_app.rendering import render, wants_fragment
-from inspect_app.roles import Role
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -137,14 +136,8 @@ def _detail(item, status=200, action=None, form=None, error=None, milestone_form
                   timeline=service.timeline(item), posts=service.progress_posts(item),
                   before=service.before_photos(item), after=service.after_photos(item),
                   milestones=service.milestones(item), milestone_form=milestone_form or MilestoneForm(formdata=None),
-                  can_add_milestone=_can_add_milestone(item), now=utcnow(), lifecycle=lifecycle,
+                  can_add_milestone=service.can_add_milestone(item, current_user), now=utcnow(), lifecycle=lifecycle,
                   history_label=history_label)
-
-
-def _can_add_milestone(item):
-    return (item.rectification_type == "long_term" and item.status in lifecycle.OPEN_STATUSES
-            and current_user.role in lifecycle.COUNTY_SIDE
-            and (current_user.role != Role.UNIT_RESPONDER or current_user.unit_id == item.unit_id))
 
 
 def _action(name) -> Action:

@@ -350,11 +350,22 @@ def apply_action(item_id: int, user, action: Action | str, data: ActionInput, no
         raise
 
 
+def may_set_milestones(item: RectificationItem, user) -> bool:
+    """Whether this user is the county side of this item (unit responders: its unit)."""
+    return (access.can_see_item(user, item) and user.role in lifecycle.COUNTY_SIDE
+            and (user.role != Role.UNIT_RESPONDER or user.unit_id == item.unit_id))
+
+
+def can_add_milestone(item: RectificationItem, user) -> bool:
+    """Whether the add-milestone form applies: a 长期坚持 item, still open, and the county side."""
+    return (item.rectification_type == "long_term" and item.status in lifecycle.OPEN_STATUSES
+            and may_set_milestones(item, user))
+
+
 def add_milestone(item_id: int, user, due_date: dt.date | None, expected: str) -> Milestone:
     """A 长期坚持 item's checkpoint (date + expected result), added by the county side while open."""
     item = load_item(item_id, user)
-    if not access.can_see_item(user, item) or user.role not in lifecycle.COUNTY_SIDE \
-            or (user.role == Role.UNIT_RESPONDER and user.unit_id != item.unit_id):
+    if not may_set_milestones(item, user):
         raise ActionError("您无权为该事项设置阶段目标", 403)
     if item.rectification_type != "long_term":
         raise ActionError("只有“长期坚持”类事项才能设置阶段目标", 409)

@@ -5,7 +5,6 @@ import re
 from datetime import date
 
 import pytest
-import sqlalchemy as sa
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
