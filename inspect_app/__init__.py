@@ -161,39 +161,32 @@ def _register_response_rules(app):
         return response
 
 
+# Error pages: status → (title, message). Never a stack trace; htmx requests get a toast instead.
+ERROR_PAGES = {
+    400: ("请求已失效", "页面已过期或请求来源无法验证，请刷新页面后重试。"),  # CSRF
+    403: ("无权访问", "您没有权限执行此操作。"),
+    404: ("页面不存在", "您要找的内容不存在，或不在您的查看范围内。"),
+    405: ("请求方式不正确", "该页面不支持这种请求方式。"),
+    413: ("文件过大", "上传的内容过大（单个文件不超过 20 MB），请压缩后重试。"),
+    500: ("系统错误", "服务器处理请求时出错，已记录。请稍后重试。"),
+}
+
+
 def _register_errors(app):
     from flask import render_template
 
-    def page(code, title, message):
+    def page(code):
+        title, message = ERROR_PAGES[code]
+        if code == 500:
+            db.session.rollback()
         if request.htmx:
             body = json.dumps({"toast": [{"level": "error", "message": message}]})
             return app.response_class(status=code, headers={"HX-Trigger": body})
         return render_template("errors/error.html", code=code, title=title, message=message), code
 
-    @app.errorhandler(403)
-    def forbidden(_e):
-        return page(403, "无权访问", "您没有权限执行此操作。")
-
-    @app.errorhandler(404)
-    def not_found(_e):
-        return page(404, "页面不存在", "您要找的内容不存在，或不在您的查看范围内。")
-
-    @app.errorhandler(405)
-    def not_allowed(_e):
-        return page(405, "请求方式不正确", "该页面不支持这种请求方式。")
-
-    @app.errorhandler(413)
-    def too_large(_e):
-        return page(413, "文件过大", "上传的文件超过 20 MB 上限，请压缩后重试。")
-
-    @app.errorhandler(CSRFError)
-    def csrf_failed(_e):
-        return page(400, "请求已失效", "页面已过期或请求来源无法验证，请刷新页面后重试。")
-
-    @app.errorhandler(500)
-    def server_error(_e):
-        db.session.rollback()
-        return page(500, "系统错误", "服务器处理请求时出错，已记录。请稍后重试。")
+    for code in (403, 404, 405, 413, 500):
+        app.register_error_handler(code, lambda _e, code=code: page(code))
+    app.register_error_handler(CSRFError, lambda _e: page(400))
 
 
 def _register_template_helpers(app):

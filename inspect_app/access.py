@@ -86,6 +86,15 @@ TEAM_ROLES = frozenset({Role.TEAM_LEADER, Role.INSPECTOR})
 COUNTY_ROLES = frozenset({Role.COUNTY_COORDINATOR, Role.UNIT_RESPONDER})
 
 
+def _signed_in(user) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False)
+
+
+def has(user, permission: Permission) -> bool:
+    """Whether the user's role carries `permission` (no object, no scope)."""
+    return _signed_in(user) and user.role in ROLE_PERMISSIONS[permission]
+
+
 # ---------------------------------------------------------------- which rows
 
 def team_county_ids(user) -> sa.Select:
@@ -100,7 +109,7 @@ def team_county_ids(user) -> sa.Select:
 
 def county_clause(user, column) -> sa.ColumnElement[bool]:
     """A WHERE clause limiting a county-id column to what `user` may see."""
-    if user is None or not getattr(user, "is_authenticated", False):
+    if not _signed_in(user):
         return sa.false()
     if user.role in PROVINCE_WIDE:
         return sa.true()
@@ -148,17 +157,15 @@ def can_see_attachment(user, attachment) -> bool:
     """
     from inspect_app.rectification.models import ProgressPost, RectificationItem
 
-    if user is None or not getattr(user, "is_authenticated", False):
-        return False
-    if not can_see_county(user, attachment.county_id):
+    if not _signed_in(user) or not can_see_county(user, attachment.county_id):
         return False
     if attachment.progress_id is not None:
         post = db.session.get(ProgressPost, attachment.progress_id)
         item = db.session.get(RectificationItem, post.item_id) if post else None
-        return item is not None and user.role in ROLE_PERMISSIONS[Permission.ITEM_VIEW] and can_see_item(user, item)
-    if user.role in ROLE_PERMISSIONS[Permission.VISIT_VIEW]:
+        return item is not None and has(user, Permission.ITEM_VIEW) and can_see_item(user, item)
+    if has(user, Permission.VISIT_VIEW):
         return True
-    if attachment.finding_id is None or user.role not in ROLE_PERMISSIONS[Permission.ITEM_VIEW]:
+    if attachment.finding_id is None or not has(user, Permission.ITEM_VIEW):
         return False
     item = db.session.execute(sa.select(RectificationItem).where(
         RectificationItem.finding_id == attachment.finding_id)).scalar_one_or_none()
@@ -203,7 +210,7 @@ def team_ids(user) -> sa.Select:
 
 def team_clause(user, column) -> sa.ColumnElement[bool]:
     """A WHERE clause on a team-id column: province roles see every team, team roles their own."""
-    if user is None or not getattr(user, "is_authenticated", False):
+    if not _signed_in(user):
         return sa.false()
     if user.role in PROVINCE_WIDE:
         return sa.true()
@@ -215,7 +222,7 @@ def team_clause(user, column) -> sa.ColumnElement[bool]:
 def campaign_clause(user, column) -> sa.ColumnElement[bool]:
     """A WHERE clause on a campaign-id column: province roles see every campaign, team roles the
     campaigns of their teams."""
-    if user is None or not getattr(user, "is_authenticated", False):
+    if not _signed_in(user):
         return sa.false()
     if user.role in PROVINCE_WIDE:
         return sa.true()
@@ -251,18 +258,14 @@ def get_city_or_404(code: str) -> Region:
 
 def can(user, permission: Permission, county_id: int | None = None) -> bool:
     """Whether `user` may do `permission`, on `county_id`'s objects when one is given."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return False
-    if user.role not in ROLE_PERMISSIONS[permission]:
-        return False
-    return county_id is None or can_see_county(user, county_id)
+    return has(user, permission) and (county_id is None or can_see_county(user, county_id))
 
 
 def require(permission: Permission, county_id: int | None = None) -> None:
     """Abort 404 when the object's county is outside the scope, 403 when the role may not act."""
     if county_id is not None and not can_see_county(current_user, county_id):
         abort(404)
-    if not can(current_user, permission, county_id):
+    if not has(current_user, permission):
         abort(403)
 
 
@@ -299,7 +302,7 @@ def rule(requirement):
             if requirement != PUBLIC:
                 if not current_user.is_authenticated:
                     return current_app.login_manager.unauthorized()
-                if isinstance(requirement, Permission) and current_user.role not in ROLE_PERMISSIONS[requirement]:
+                if isinstance(requirement, Permission) and not has(current_user, requirement):
                     abort(403)
             return view(*args, **kwargs)
         wrapped.access_rule = requirement
@@ -314,7 +317,5 @@ def rule_of(view) -> object | None:
 
 def permissions_of(user) -> set[str]:
     """The permission names a user's role carries; templates use it to draw navigation."""
-    if not getattr(user, "is_authenticated", False):
-        return set()
-    return {p.value for p, roles in ROLE_PERMISSIONS.items() if user.role in roles}
+    return {p.value for p in ROLE_PERMISSIONS if has(user, p)}
 

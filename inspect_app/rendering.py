@@ -1,7 +1,8 @@
 """Page-or-fragment from one URL (conventions rule 4).
 
 An htmx request that targets a part of the page gets just that partial; a normal request, a boosted
-navigation or a history restore gets the full page. Every response varies on HX-Request.
+navigation or a history restore gets the full page. (Every response varies on HX-Request: the
+app's after_request hook adds the header.)
 """
 from flask import make_response, render_template, request
 
@@ -15,6 +16,4 @@ def wants_fragment() -> bool:
 def render(page: str, fragment: str | None = None, status: int = 200, **context):
     """Render `fragment` for htmx partial requests and `page` otherwise."""
     template = fragment if fragment and wants_fragment() else page
-    response = make_response(render_template(template, **context), status)
-    response.vary.add("HX-Request")
-    return response
+    return make_response(render_template(template, **context), status)

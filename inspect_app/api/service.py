@@ -4,7 +4,7 @@ import secrets
 
 import sqlalchemy as sa
 
-from inspect_app.access import Permission, ROLE_PERMISSIONS
+from inspect_app.access import ROLE_PERMISSIONS, Permission, has
 from inspect_app.api.models import ApiToken
 from inspect_app.audit.service import record
 from inspect_app.auth.models import User
@@ -32,7 +32,7 @@ def eligible_users() -> list[User]:
 def issue(user_id: int, name: str, issued_by) -> tuple[ApiToken, str]:
     """Create a token for an eligible user; returns the row and the secret (shown once). Audited."""
     user = db.session.get(User, user_id)
-    if user is None or not user.active or user.role not in ROLE_PERMISSIONS[Permission.DASHBOARD_VIEW]:
+    if user is None or not user.active or not has(user, Permission.DASHBOARD_VIEW):
         raise TokenError("该账户不能使用统计接口", "user_id")
     name = (name or "").strip()
     if not name:

@@ -105,7 +105,7 @@ def ingest_photo(data: bytes, owner, uploader, client_uuid: str, stage: PhotoSta
                                  uploader=uploader, filename=filename, size=len(data), **{column: owner.id})
         db.session.add(photo)
         db.session.flush()
-        record("photo.upload", obj=photo, label=photo.filename or photo.sha256[:12],
+        record("photo.upload", user=uploader, obj=photo, label=photo.filename or photo.sha256[:12],
                after={"owner": f"{column}={owner.id}", "stage": stage, "sha256": photo.sha256,
                       "width": photo.width, "height": photo.height})
         db.session.commit()

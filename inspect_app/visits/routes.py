@@ -2,7 +2,7 @@
 findings in place, submit and reopen. Thin: parse, validate, call visits.service, pick the response."""
 import json
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from inspect_app import access
@@ -17,17 +17,9 @@ from inspect_app.visits.models import AnswerResult, Finding
 from inspect_app.visits.service import VisitError
 
 
-def _fragment(template: str, status: int = 200, **context):
-    """A partial of the visit screen. These endpoints serve only parts of that page; plain browser
-    requests are redirected to the page itself before getting here."""
-    response = make_response(render_template(template, **context), status)
-    response.vary.add("HX-Request")
-    return response
-
-
 def _refused(error: VisitError, template: str, **context):
     """A refused change: the fragment with the Chinese message, swapped by htmx (409/422)."""
-    return _fragment(template, error.status, error=error.message, **context)
+    return render(template, status=error.status, error=error.message, **context)
 
 
 def _to_visit(visit_id: int, anchor: str = ""):
@@ -133,11 +125,11 @@ def answer(visit_id, item_id):
     if not request.htmx:
         return _to_visit(visit.id, f"item-{item.id}")
     answered, total = service.progress(visit)
-    return _fragment("visits/_answer_saved.html", answer=saved, answered=answered, total=total, **context)
+    return render("visits/_answer_saved.html", answer=saved, answered=answered, total=total, **context)
 
 
 def _finding_form_response(visit, form, item, status=200, finding=None):
-    return _fragment("visits/_finding_form.html", status, visit=visit, form=form, item=item, finding=finding,
+    return render("visits/_finding_form.html", status=status, visit=visit, form=form, item=item, finding=finding,
                      deadlines=json.dumps(service.default_deadlines()))
 
 
@@ -181,7 +173,7 @@ def finding_create(visit_id):
         flash("已记录问题", "success")
     if not request.htmx:
         return _to_visit(visit.id, f"finding-{finding.id}")
-    return _fragment("visits/_finding_created.html", visit=visit, finding=finding,
+    return render("visits/_finding_created.html", visit=visit, finding=finding,
                      photos=service.finding_photos(finding), editable=True)
 
 
@@ -195,7 +187,7 @@ def _finding_or_404(finding_id) -> Finding:
 def _card(finding, status=200):
     if not request.htmx:
         return _to_visit(finding.visit_id, f"finding-{finding.id}")
-    return _fragment("visits/_finding.html", status, visit=finding.visit, finding=finding,
+    return render("visits/_finding.html", status=status, visit=finding.visit, finding=finding,
                      photos=service.finding_photos(finding),
                      editable=service.can_record(current_user, finding.visit) and finding.status.value == "draft")
 

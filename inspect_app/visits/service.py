@@ -20,7 +20,7 @@ from sqlalchemy.orm import joinedload
 
 from inspect_app import access
 from inspect_app.audit.service import changes, record
-from inspect_app.campaigns.models import Campaign, Team, team_counties, team_members
+from inspect_app.campaigns.models import Campaign, Team, team_counties
 from inspect_app.checklists.models import ChecklistItem, ChecklistSection, checklist_item_site_kinds
 from inspect_app.documents.dates import today_china
 from inspect_app.extensions import db, utcnow
@@ -80,8 +80,7 @@ def assignments(user, county_ids) -> dict[int, Assignment]:
         .where(team_counties.c.county_id.in_(county_ids)) \
         .order_by(Campaign.start_date.desc(), Campaign.id.desc(), Team.id)
     if user.role in access.TEAM_ROLES:
-        members = sa.select(team_members.c.team_id).where(team_members.c.user_id == user.id)
-        stmt = stmt.where(sa.or_(Team.leader_id == user.id, Team.id.in_(members)))
+        stmt = stmt.where(Team.id.in_(access.team_ids(user)))
     found: dict[int, Assignment] = {}
     for county_id, team_id, campaign in db.session.execute(stmt):
         found.setdefault(county_id, Assignment(campaign, team_id))
@@ -222,7 +221,7 @@ def start_visit(user, site: Site, assignment: Assignment, client_uuid: str, *, l
                       gps_accuracy=_coordinate(accuracy, 1e7, allow_negative=False))
     db.session.add(visit)
     db.session.flush()
-    record("visit.start", obj=visit, label=site.name,
+    record("visit.start", user=user, obj=visit, label=site.name,
            after={"site": site.name, "gps_lat": visit.gps_lat, "gps_lon": visit.gps_lon})
     db.session.commit()
     return visit, True
@@ -380,7 +379,7 @@ def save_answer(visit: SiteVisit, item: ChecklistItem, client_uuid: str, result:
                         answered_by_id=user.id, updated_at=utcnow())
         db.session.add(answer)
         db.session.flush()
-        record("answer.save", obj=answer, county_id=visit.county_id, label=item.code,
+        record("answer.save", user=user, obj=answer, county_id=visit.county_id, label=item.code,
                after={"result": result, "note": note})
         db.session.commit()
         return answer, True
@@ -390,7 +389,7 @@ def save_answer(visit: SiteVisit, item: ChecklistItem, client_uuid: str, result:
     answer.result, answer.note = result, note
     answer.answered_by_id = user.id
     answer.updated_at = utcnow()
-    record("answer.save", obj=answer, county_id=visit.county_id, label=item.code, before=before, after=after)
+    record("answer.save", user=user, obj=answer, county_id=visit.county_id, label=item.code, before=before, after=after)
     db.session.commit()
     return answer, True
 
@@ -414,7 +413,7 @@ def submit_visit(visit: SiteVisit, user) -> bool:
     visit.status = VisitStatus.SUBMITTED
     visit.submitted_at = utcnow()
     answered, total = progress(visit)
-    record("visit.submit", obj=visit, label=visit.site.name, before={"status": VisitStatus.IN_PROGRESS},
+    record("visit.submit", user=user, obj=visit, label=visit.site.name, before={"status": VisitStatus.IN_PROGRESS},
            after={"status": VisitStatus.SUBMITTED, "answered": answered, "total": total})
     db.session.commit()
     return True
@@ -426,7 +425,7 @@ def reopen_visit(visit: SiteVisit, user) -> None:
         raise VisitError(MSG_NOT_SUBMITTED)
     visit.status = VisitStatus.IN_PROGRESS
     visit.reopen_count = (visit.reopen_count or 0) + 1
-    record("visit.reopen", obj=visit, label=visit.site.name, before={"status": VisitStatus.SUBMITTED},
+    record("visit.reopen", user=user, obj=visit, label=visit.site.name, before={"status": VisitStatus.SUBMITTED},
            after={"status": VisitStatus.IN_PROGRESS, "reopen_count": visit.reopen_count})
     db.session.commit()
 
@@ -478,7 +477,7 @@ def create_finding(visit: SiteVisit, values: dict, client_uuid: str, user, item:
                       status=FindingStatus.DRAFT, **values)
     db.session.add(finding)
     db.session.flush()
-    record("finding.create", obj=finding, label=finding.description[:60],
+    record("finding.create", user=user, obj=finding, label=finding.description[:60],
            after={k: getattr(finding, k) for k in FINDING_FIELDS})
     db.session.commit()
     return finding, True
@@ -499,7 +498,7 @@ def update_finding(finding: Finding, values: dict, user) -> bool:
         return False
     for key, value in after.items():
         setattr(finding, key, value)
-    record("finding.update", obj=finding, label=finding.description[:60], before=before, after=after)
+    record("finding.update", user=user, obj=finding, label=finding.description[:60], before=before, after=after)
     db.session.commit()
     return True
 
@@ -507,7 +506,7 @@ def update_finding(finding: Finding, values: dict, user) -> bool:
 def delete_finding(finding: Finding, user) -> None:
     """Delete a draft finding with its photo rows (files are content-addressed and may be shared)."""
     ensure_finding_editable(finding)
-    record("finding.delete", obj=finding, label=finding.description[:60],
+    record("finding.delete", user=user, obj=finding, label=finding.description[:60],
            before={k: getattr(finding, k) for k in FINDING_FIELDS})
     db.session.execute(sa.delete(Attachment).where(Attachment.finding_id == finding.id))
     db.session.delete(finding)
