@@ -10,6 +10,7 @@ from inspect_app.checklists.forms import ImportForm, ItemForm, LabelForm
 from inspect_app.checklists.models import ChecklistItem, ChecklistTemplate, ChecklistVersion
 from inspect_app.documents.workbook import content_disposition
 from inspect_app.extensions import db
+from inspect_app.org.service import site_kinds
 from inspect_app.rendering import render, wants_fragment
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -31,7 +32,7 @@ def _add_form(version, formdata=None) -> ItemForm:
     form = ItemForm(formdata=formdata)
     if formdata is None:
         form.method.data = "documents"
-    form.set_choices(version.sections, service.site_kinds())
+    form.set_choices(version.sections, site_kinds())
     return form
 
 
@@ -44,7 +45,7 @@ def _version_page(version, fragment=None, status=200, add_form=None, label_form=
     if add_form is None and can_edit:
         add_form = _add_form(version)
     return render("checklists/version.html", fragment, status=status, version=version, items=items,
-                  groups=service.group_by_section(items), kinds=service.site_kinds(), kind_id=kind_id, q=q,
+                  groups=service.group_by_section(items), kinds=site_kinds(), kind_id=kind_id, q=q,
                   can_edit=can_edit, can_manage=access.can(current_user, Permission.CHECKLIST_MANAGE),
                   add_form=add_form, label_form=label_form or LabelForm(),
                   item_count=service.item_counts([version.id]).get(version.id, 0), **extra)
@@ -85,7 +86,7 @@ def item_edit(item_id):
     if version.frozen:
         flash("该版本已发布，不能修改", "error")
         return _version_page(version, "checklists/_item_row.html", status=409, item=item)
-    form = ItemForm.for_item(item, version.sections, service.site_kinds())
+    form = ItemForm.for_item(item, version.sections, site_kinds())
     return _version_page(version, "checklists/_item_edit.html", item=item, form=form, edit_form=form,
                          edit_item_id=item.id)
 
@@ -98,7 +99,7 @@ def item_update(item_id):
     item = _item_or_404(item_id)
     version = item.section.version
     form = ItemForm()
-    form.set_choices(version.sections, service.site_kinds())
+    form.set_choices(version.sections, site_kinds())
     if form.validate():
         try:
             service.update_item(item, form.values(), current_user)

@@ -16,6 +16,7 @@ from inspect_app.checklists.models import (CheckMethod, ChecklistItem, Checklist
                                            ChecklistVersion, VersionStatus, checklist_item_site_kinds)
 from inspect_app.extensions import db, utcnow
 from inspect_app.org.models import SiteKind
+from inspect_app.org.service import site_kinds
 
 SYSTEM_USERNAME = "系统"
 ITEM_FIELDS = ["section_id", "code", "content", "method", "guidance", "photo_required", "weight", "veto"]
@@ -51,11 +52,6 @@ def _method(value) -> CheckMethod:
         if value in (method.value, method.label):
             return method
     raise ChecklistError(f"核查方法“{value}”无效，应为 查资料、看现场 或 访谈", "method")
-
-
-def site_kinds() -> list[SiteKind]:
-    """All site kinds in display order."""
-    return list(db.session.execute(sa.select(SiteKind).order_by(SiteKind.sort_order, SiteKind.id)).scalars())
 
 
 def site_kind_names() -> dict[str, str]:

@@ -60,14 +60,9 @@ def _context(sheet, **extra) -> dict:
     ctx = dict(sheet=sheet, groups=groups, seqs=seqs, edges=edges, item_groups=service.group_items(items),
                children=children, photos=service.photo_ids(ids), count=len(drafts) or len(items),
                can_manage=not sheet.issued and service.can_manage(current_user, sheet.county.id),
-               thumbs="media.thumb" in _view_functions(), merge=None, merge_form=None, message=None)
+               merge=None, merge_form=None, message=None)
     ctx.update(extra)
     return ctx
-
-
-def _view_functions():
-    from flask import current_app
-    return current_app.view_functions
 
 
 def _list_response(sheet, status=200, **extra):
@@ -243,7 +238,7 @@ def issue(campaign_id, code):
     return render("problem_lists/issue.html", status=status, sheet=sheet, form=form, message=message,
                   groups=service.group_numbered(drafts), issued_on=issued_on,
                   deadline=lambda f: service.effective_deadline(f, issued_on),
-                  number=lambda seq: service.item_number(sheet.county, sheet.campaign, seq))
+                  number=service.numbering(sheet))
 
 
 def _export(campaign_id, code, ext, build, mimetype):

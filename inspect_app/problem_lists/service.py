@@ -17,6 +17,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from inspect_app import access
 from inspect_app.access import Permission
@@ -221,9 +222,13 @@ def _category_positions(findings: list[Finding]) -> dict[str, tuple]:
     return keys
 
 
+# What a finding's card shows besides its own columns, loaded with the list rather than row by row.
+_FINDING_PARTS = (selectinload(Finding.site), selectinload(Finding.item))
+
+
 def ordered_drafts(campaign_id: int, county_id: int) -> list[Finding]:
     """The list's draft findings in numbering order: category order, then position, then age."""
-    findings = db.session.execute(sa.select(Finding).where(
+    findings = db.session.execute(sa.select(Finding).options(*_FINDING_PARTS).where(
         Finding.campaign_id == campaign_id, Finding.county_id == county_id,
         Finding.status == FindingStatus.DRAFT)).scalars().all()
     keys = _category_positions(findings)
@@ -235,7 +240,7 @@ def ordered_drafts(campaign_id: int, county_id: int) -> list[Finding]:
 def merged_children(campaign_id: int, county_id: int) -> dict[int, list[Finding]]:
     """Merged findings keyed by the finding they were merged into."""
     out: dict[int, list[Finding]] = defaultdict(list)
-    for f in db.session.execute(sa.select(Finding).where(
+    for f in db.session.execute(sa.select(Finding).options(*_FINDING_PARTS).where(
             Finding.campaign_id == campaign_id, Finding.county_id == county_id,
             Finding.status == FindingStatus.MERGED).order_by(Finding.id)).scalars():
         out[f.merged_into_id].append(f)
@@ -256,6 +261,13 @@ def item_number(county: Region, campaign: Campaign, seq: int, offset: int = 0) -
     """问题编号, e.g. 411329-2022-001: county code, year, and a running number within that county
     and year (`offset` = numbers already used by lists issued earlier that year, e.g. a 回头看)."""
     return f"{county.code}-{campaign.year}-{offset + seq:03d}"
+
+
+def numbering(sheet: "Sheet"):
+    """seq → 问题编号 for this list, continuing after the numbers earlier lists took that year. The
+    confirmation page, the issue itself and the draft exports all number through this."""
+    offset = numbers_used(sheet.county, sheet.campaign.year)
+    return lambda seq: item_number(sheet.county, sheet.campaign, seq, offset)
 
 
 def numbers_used(county: Region, year: int) -> int:
@@ -329,7 +341,8 @@ def move(sheet: Sheet, finding: Finding, direction: str) -> None:
 def drafts_by_ids(sheet: Sheet, ids: list[int]) -> list[Finding]:
     """The selected findings, all drafts of this list (anything else is refused)."""
     ids = sorted(set(ids))
-    findings = db.session.execute(sa.select(Finding).where(Finding.id.in_(ids))).scalars().all() if ids else []
+    findings = db.session.execute(sa.select(Finding).options(*_FINDING_PARTS).where(
+        Finding.id.in_(ids))).scalars().all() if ids else []
     if len(findings) != len(ids) or any(f.campaign_id != sheet.campaign.id or f.county_id != sheet.county.id
                                         for f in findings):
         raise NotVisible()
@@ -433,9 +446,9 @@ def issue(sheet: Sheet, user, issued_on: date) -> ProblemList:
         plist.issued_on = issued_on
         plist.issued_by_id = user.id
         db.session.flush()
-        offset = numbers_used(county, campaign.year)
+        number = numbering(sheet)
         for seq, finding in enumerate(findings, start=1):
-            item = _item_from(finding, plist, campaign, county, seq, issued_on, now, offset)
+            item = _item_from(finding, plist, campaign, county, seq, number(seq), issued_on, now)
             db.session.add(item)
             db.session.flush()
             finding.status = FindingStatus.ISSUED
@@ -465,11 +478,11 @@ def issue(sheet: Sheet, user, issued_on: date) -> ProblemList:
     return plist
 
 
-def _item_from(finding, plist, campaign, county, seq, issued_on, now, offset=0) -> RectificationItem:
+def _item_from(finding, plist, campaign, county, seq, number, issued_on, now) -> RectificationItem:
     """The rectification item a draft finding becomes when its list is issued."""
     return RectificationItem(
         problem_list_id=plist.id, finding_id=finding.id, campaign_id=campaign.id, county_id=county.id,
-        site_id=finding.site_id, seq=seq, number=item_number(county, campaign, seq, offset), category=finding.category,
+        site_id=finding.site_id, seq=seq, number=number, category=finding.category,
         description=finding.description, severity=finding.severity,
         rectification_type=finding.rectification_type, suggested_measures=finding.suggested_measures or "",
         deadline=effective_deadline(finding, issued_on), status=Status.PENDING, issued_at=now)
@@ -483,7 +496,7 @@ def _already_message(plist: ProblemList | None) -> str:
 def issued_items(sheet: Sheet) -> list[RectificationItem]:
     if sheet.problem_list is None:
         return []
-    return db.session.execute(sa.select(RectificationItem).where(
+    return db.session.execute(sa.select(RectificationItem).options(selectinload(RectificationItem.site)).where(
         RectificationItem.problem_list_id == sheet.problem_list.id).order_by(RectificationItem.seq)).scalars().all()
 
 
@@ -526,8 +539,8 @@ def export_rows(sheet: Sheet) -> Export:
                 for i in issued_items(sheet)]
         return Export(sheet.problem_list.issued_on or today_china(), False, rows)
     today = today_china()
-    offset = numbers_used(sheet.county, sheet.campaign.year)
-    rows = [ExportRow(seq, item_number(sheet.county, sheet.campaign, seq, offset), f.category, f.site.name, f.description,
+    number = numbering(sheet)
+    rows = [ExportRow(seq, number(seq), f.category, f.site.name, f.description,
                       f.severity.label, f.rectification_type.label, effective_deadline(f, today),
                       f.suggested_measures)
             for seq, f in enumerate(ordered_drafts(sheet.campaign.id, sheet.county.id), start=1)]

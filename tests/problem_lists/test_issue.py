@@ -267,6 +267,8 @@ def test_second_campaign_of_the_same_year_continues_the_numbers(client, login_as
     db.session.add(team)
     make_finding(recheck, sites(world.xinye)[0], world.users["inspector8"], "回头看发现的问题")
     db.session.commit()
+    confirm = client.get(url(recheck, suffix="/issue")).get_data(as_text=True)
+    assert "411329-2022-005" in confirm and "411329-2022-001" not in confirm   # what is shown is what is issued
     response = client.post(url(recheck, suffix="/issue"), data={"issued_on": "2022-11-03"})
     assert response.status_code in (200, 302)
     numbers = sorted(i.number for i in items())
