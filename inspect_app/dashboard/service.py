@@ -27,6 +27,7 @@ from inspect_app.campaigns.models import Campaign, Team
 from inspect_app.documents.dates import end_of_day_utc, today_china
 from inspect_app.extensions import db, utcnow
 from inspect_app.org.models import Region, ResponsibleUnit
+from inspect_app.rectification import deadlines
 from inspect_app.rectification.lifecycle import AGING_LABELS, Status
 from inspect_app.rectification.models import ProblemList, RectificationItem as Item
 from inspect_app.visits.models import RectificationType, Severity
@@ -41,7 +42,7 @@ RAG_LABELS = {"red": "红", "amber": "黄", "green": "绿"}
 
 GROUPS = {"city": "市（州）", "county": "县（市、区）", "team": "核查组", "category": "问题类别",
           "severity": "严重程度", "type": "整改类型", "unit": "责任单位"}
-AGING_BUCKETS = ("overdue", "le10", "le20", "gt20")
+AGING_BUCKETS = deadlines.AGING_BUCKETS
 
 
 def now() -> datetime:
@@ -151,13 +152,8 @@ def where(user, filters: Filters) -> sa.ColumnElement[bool]:
     return sa.and_(*conditions)
 
 
-def effective_deadline():
-    return sa.func.coalesce(Item.extended_deadline, Item.deadline)
-
-
-def overdue_condition(today: date) -> sa.ColumnElement[bool]:
-    """Not closed and the effective deadline day ended before `today` (Beijing)."""
-    return sa.and_(Item.status != Status.CLOSED, effective_deadline() < today)
+effective_deadline = deadlines.effective_deadline
+overdue_condition = deadlines.overdue
 
 
 def _count_if(condition) -> sa.ColumnElement[int]:
@@ -166,7 +162,6 @@ def _count_if(condition) -> sa.ColumnElement[int]:
 
 def _measures(today: date, aging: bool = False) -> list:
     """The aggregate columns every figure set is made of."""
-    is_open = Item.status != Status.CLOSED
     columns = [
         sa.func.count(Item.id).label("issued"),
         _count_if(Item.status == Status.CLOSED).label("closed"),
@@ -178,13 +173,7 @@ def _measures(today: date, aging: bool = False) -> list:
         sa.func.coalesce(sa.func.sum(Item.reopen_count), 0).label("reopens"),
     ]
     if aging:
-        eff = effective_deadline()
-        columns += [
-            _count_if(sa.and_(is_open, eff >= today, eff <= today + timedelta(days=10))).label("le10"),
-            _count_if(sa.and_(is_open, eff > today + timedelta(days=10),
-                              eff <= today + timedelta(days=20))).label("le20"),
-            _count_if(sa.and_(is_open, eff > today + timedelta(days=20))).label("gt20"),
-        ]
+        columns += [_count_if(deadlines.bucket(key, today)).label(key) for key in ("le10", "le20", "gt20")]
     return columns
 
 
@@ -344,14 +333,8 @@ def items_page(user, filters: Filters, bucket: str = "", page: int = 1, per_page
     """
     today = filters.today
     eff = effective_deadline()
-    is_open = Item.status != Status.CLOSED
     conditions = {
-        "overdue": overdue_condition(today),
-        "le10": sa.and_(is_open, eff >= today, eff <= today + timedelta(days=10)),
-        "le20": sa.and_(is_open, eff > today + timedelta(days=10), eff <= today + timedelta(days=20)),
-        "gt20": sa.and_(is_open, eff > today + timedelta(days=20)),
-        "closed": Item.status == Status.CLOSED,
-        "open": is_open,
+        **{key: deadlines.bucket(key, today) for key in (*AGING_BUCKETS, "closed", "open")},
         "submitted": Item.status == Status.SUBMITTED,
         "returned": Item.return_count > 0,
         "reopened": Item.reopen_count > 0,

@@ -13,8 +13,7 @@ import sqlalchemy as sa
 from inspect_app.auth.models import User
 from inspect_app.campaigns.models import Team, team_counties
 from inspect_app.extensions import db, utcnow
-from inspect_app.rectification import lifecycle
-from inspect_app.rectification.lifecycle import Status
+from inspect_app.rectification import deadlines, lifecycle
 from inspect_app.rectification.models import Notification, RectificationItem
 from inspect_app.roles import Role
 
@@ -80,20 +79,20 @@ def after_action(item: RectificationItem, action: lifecycle.Action, actor_id: in
     """Tell the people who must act next about a transition that just happened (not the actor)."""
     A = lifecycle.Action
     label = f"{item.number}（{item.description[:30]}）"
+    county = "county"   # the unit's responders and the county coordinator
     plan = {
-        A.ASSIGN: (unit_responders(item) + coordinators(item), "assigned", f"整改事项 {label} 已指派给贵单位，请制定整改措施"),
-        A.RETURN: (unit_responders(item) + coordinators(item), "returned", f"整改事项 {label} 被退回，请补充整改"),
-        A.SUBMIT: (reviewers(item), "submitted", f"整改事项 {label} 已申请销号，等待您验收"),
-        A.REQUEST_EXTENSION: (reviewers(item), "extension", f"整改事项 {label} 申请延期，等待您审批"),
-        A.APPROVE_EXTENSION: (unit_responders(item) + coordinators(item), "extension_decided",
-                              f"整改事项 {label} 的延期申请已同意"),
-        A.REFUSE_EXTENSION: (unit_responders(item) + coordinators(item), "extension_decided",
-                             f"整改事项 {label} 的延期申请未获同意"),
-        A.REOPEN: (unit_responders(item) + coordinators(item), "reopened", f"整改事项 {label} 已重新打开，请继续整改"),
+        A.ASSIGN: (county, "assigned", f"整改事项 {label} 已指派给贵单位，请制定整改措施"),
+        A.RETURN: (county, "returned", f"整改事项 {label} 被退回，请补充整改"),
+        A.SUBMIT: ("reviewers", "submitted", f"整改事项 {label} 已申请销号，等待您验收"),
+        A.REQUEST_EXTENSION: ("reviewers", "extension", f"整改事项 {label} 申请延期，等待您审批"),
+        A.APPROVE_EXTENSION: (county, "extension_decided", f"整改事项 {label} 的延期申请已同意"),
+        A.REFUSE_EXTENSION: (county, "extension_decided", f"整改事项 {label} 的延期申请未获同意"),
+        A.REOPEN: (county, "reopened", f"整改事项 {label} 已重新打开，请继续整改"),
     }
     if action not in plan:
-        return
-    recipients, kind, message = plan[action]
+        return   # most actions notify nobody: ask for no recipients then
+    who, kind, message = plan[action]
+    recipients = reviewers(item) if who == "reviewers" else unit_responders(item) + coordinators(item)
     notify([u for u in recipients if u != actor_id], item, kind, message)
 
 
@@ -134,10 +133,9 @@ def send_reminders(now: dt.datetime | None = None) -> int:
     now = now or utcnow()
     today = lifecycle.beijing_today(now)
     horizon = today + dt.timedelta(days=lifecycle.BLUE_ALERT_DAYS)
-    effective = sa.func.coalesce(RectificationItem.extended_deadline, RectificationItem.deadline)
     items = db.session.execute(sa.select(RectificationItem).where(
-        RectificationItem.status != Status.CLOSED, RectificationItem.unit_id.is_not(None),
-        effective <= horizon).order_by(RectificationItem.id)).scalars()
+        deadlines.is_open(), RectificationItem.unit_id.is_not(None),
+        deadlines.effective_deadline() <= horizon).order_by(RectificationItem.id)).scalars()
     created = 0
     for item in items:
         deadline = lifecycle.effective_deadline(item)

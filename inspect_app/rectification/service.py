@@ -24,7 +24,7 @@ from inspect_app.media import processing
 from inspect_app.media import service as media_service
 from inspect_app.media.models import Attachment, AttachmentKind, PhotoStage
 from inspect_app.org.models import Region, ResponsibleUnit
-from inspect_app.rectification import lifecycle, notifications
+from inspect_app.rectification import deadlines, lifecycle, notifications
 from inspect_app.rectification.lifecycle import Action, Actor, Status, TransitionError
 from inspect_app.rectification.models import (ItemHistory, Milestone, ProblemList, ProgressPost,
                                               RectificationItem)
@@ -99,28 +99,13 @@ def _today(now=None) -> dt.date:
     return lifecycle.beijing_today(now or utcnow())
 
 
-EFFECTIVE_DEADLINE = sa.func.coalesce(RectificationItem.extended_deadline, RectificationItem.deadline)
-
-
-def _bucket_clause(bucket: str, today: dt.date):
-    open_ = RectificationItem.status != Status.CLOSED
-    if bucket == "closed":
-        return RectificationItem.status == Status.CLOSED
-    if bucket == "open":
-        return open_
-    if bucket == "overdue":
-        return sa.and_(open_, EFFECTIVE_DEADLINE < today)
-    if bucket == "le10":
-        return sa.and_(open_, EFFECTIVE_DEADLINE.between(today, today + dt.timedelta(days=10)))
-    if bucket == "le20":
-        return sa.and_(open_, EFFECTIVE_DEADLINE.between(today + dt.timedelta(days=11), today + dt.timedelta(days=20)))
-    return sa.and_(open_, EFFECTIVE_DEADLINE > today + dt.timedelta(days=20))
+EFFECTIVE_DEADLINE = deadlines.effective_deadline()
 
 
 def _urgency_clause(colour: str, today: dt.date):
     """SQL twin of lifecycle.urgency: red overdue; yellow behind plan; blue ≤ 7 days left."""
-    open_ = RectificationItem.status != Status.CLOSED
-    red = sa.and_(open_, EFFECTIVE_DEADLINE < today)
+    open_ = deadlines.is_open()
+    red = deadlines.overdue(today)
     yellow = sa.and_(RectificationItem.status.in_([Status.PENDING, Status.IN_PROGRESS]),
                      RectificationItem.planned_date.is_not(None), RectificationItem.planned_date < today)
     if colour == "red":
@@ -144,7 +129,7 @@ def items_query(user, filters: Filters, now=None) -> sa.Select:
     if filters.status:
         stmt = stmt.where(RectificationItem.status == Status[filters.status])
     if filters.bucket:
-        stmt = stmt.where(_bucket_clause(filters.bucket, today))
+        stmt = stmt.where(deadlines.bucket(filters.bucket, today))
     if filters.urgency:
         stmt = stmt.where(_urgency_clause(filters.urgency, today))
     if filters.q:
