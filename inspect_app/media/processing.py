@@ -14,10 +14,11 @@ import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pillow_heif
 from PIL import Image, ImageFile
+
+from inspect_app.documents.dates import CHINA_TZ
 
 pillow_heif.register_heif_opener()
 
@@ -69,13 +70,6 @@ _TRANSPOSE_FOR_ORIENTATION = {
     7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
-
-try:
-    _CHINA_TZ: timezone | ZoneInfo = ZoneInfo("Asia/Shanghai")
-except ZoneInfoNotFoundError:
-    # Slim containers may lack tzdata; China has had no DST since 1991, so a
-    # fixed +08:00 is right for any photo this app will see.
-    _CHINA_TZ = timezone(timedelta(hours=8), "CST")
 
 
 class RejectedUpload(Exception):
@@ -313,7 +307,7 @@ def _taken_at(exif: Image.Exif) -> datetime | None:
         local = datetime.strptime(raw.strip("\x00 ")[:19], "%Y:%m:%d %H:%M:%S")
         offset = sub.get(_TAG_OFFSET_TIME_ORIGINAL)
         tzinfo = _parse_offset(offset) if isinstance(offset, str) else None
-        aware = local.replace(tzinfo=tzinfo or _CHINA_TZ)
+        aware = local.replace(tzinfo=tzinfo or CHINA_TZ)
         return aware.astimezone(timezone.utc)
     except Exception:
         # Metadata is a bonus; a malformed date must not cost the user the photo.

@@ -130,11 +130,11 @@ def _form_for(item, action, formdata=None, keep=None):
 
 def _detail(item, status=200, action=None, form=None, error=None, milestone_form=None):
     """The item page, or its #item-detail fragment for htmx."""
+    posts = service.progress_posts(item)
     return render("rectification/item.html", "rectification/_detail.html", status=status, item=item,
                   actions=service.allowed_actions(item, current_user), open_action=action, form=form, error=error,
-                  stale=(error == lifecycle.STALE_MESSAGE),
-                  timeline=service.timeline(item), posts=service.progress_posts(item),
-                  before=service.before_photos(item), after=service.after_photos(item),
+                  stale=(error == lifecycle.STALE_MESSAGE), timeline=service.timeline(item), posts=posts,
+                  before=service.before_photos(item), after=service.after_photos(posts),
                   milestones=service.milestones(item), milestone_form=milestone_form or MilestoneForm(formdata=None),
                   can_add_milestone=service.can_add_milestone(item, current_user), now=utcnow(), lifecycle=lifecycle,
                   history_label=history_label)

@@ -26,7 +26,7 @@ from inspect_app.media.models import Attachment, AttachmentKind, PhotoStage
 from inspect_app.org.models import Region, ResponsibleUnit
 from inspect_app.rectification import deadlines, lifecycle, notifications
 from inspect_app.rectification.lifecycle import Action, Actor, Status, TransitionError
-from inspect_app.rectification.models import (ItemHistory, Milestone, ProblemList, ProgressPost,
+from inspect_app.rectification.models import (ItemHistory, Milestone, ProgressPost,
                                               RectificationItem)
 from inspect_app.roles import Role
 
@@ -436,12 +436,10 @@ def before_photos(item: RectificationItem) -> list[Attachment]:
         .order_by(Attachment.id)).scalars())
 
 
-def after_photos(item: RectificationItem) -> list[Attachment]:
-    """Photos posted with progress (整改后)."""
-    posts = sa.select(ProgressPost.id).where(ProgressPost.item_id == item.id)
-    return list(db.session.execute(sa.select(Attachment).where(
-        Attachment.progress_id.in_(posts), Attachment.kind == AttachmentKind.PHOTO)
-        .order_by(Attachment.id)).scalars())
+def after_photos(posts: list[tuple[ProgressPost, list[Attachment]]]) -> list[Attachment]:
+    """Photos posted with progress (整改后), oldest first, from the posts already loaded."""
+    return sorted((f for _post, files in posts for f in files if f.kind == AttachmentKind.PHOTO),
+                  key=lambda f: f.id)
 
 
 def milestones(item: RectificationItem) -> list[Milestone]:
@@ -505,5 +503,3 @@ def ledger_title(user, filters: Filters) -> str:
     return f"{scope}整改台账"
 
 
-def problem_list_of(item) -> ProblemList:
-    return item.problem_list

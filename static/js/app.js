@@ -41,5 +41,16 @@
     }
   });
 
-  window.inspectApp = { toast: toast };
+  /* A v4 UUID for records the tablet creates (retries must not duplicate them). crypto.randomUUID
+     needs a secure context; plain-HTTP tablets on a LAN still get one from getRandomValues. */
+  function uuid4() {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") { return window.crypto.randomUUID(); }
+    var b = new Uint8Array(16);
+    window.crypto.getRandomValues(b);
+    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  window.inspectApp = { toast: toast, uuid4: uuid4 };
 })();

@@ -7,18 +7,7 @@
   // hx-boost runs a page's scripts again on each boosted visit: install the listeners once.
   if (window.inspectVisit) { window.inspectVisit.init(); return; }
 
-  function uuid4() {
-    if (window.crypto && typeof window.crypto.randomUUID === "function") {
-      return window.crypto.randomUUID();
-    }
-    // crypto.randomUUID needs a secure context; plain-HTTP tablets on a LAN still get a v4 UUID.
-    var bytes = new Uint8Array(16);
-    window.crypto.getRandomValues(bytes);
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    var hex = Array.prototype.map.call(bytes, function (b) { return (b + 0x100).toString(16).slice(1); }).join("");
-    return hex.slice(0, 8) + "-" + hex.slice(8, 12) + "-" + hex.slice(12, 16) + "-" + hex.slice(16, 20) + "-" + hex.slice(20);
-  }
+  var uuid4 = window.inspectApp.uuid4;
 
   function fillUuids(root) {
     (root || document).querySelectorAll("input[data-client-uuid]").forEach(function (input) {
