@@ -61,10 +61,14 @@ def _register_models():
     from inspect_app.auth import models as _auth  # noqa: F401
     from inspect_app.campaigns import models as _campaigns  # noqa: F401
     from inspect_app.checklists import models as _checklists  # noqa: F401
+    from inspect_app.dashboard import models as _dashboard  # noqa: F401
+    from inspect_app.dashboard import rollups
     from inspect_app.media import models as _media  # noqa: F401
     from inspect_app.org import models as _org  # noqa: F401
     from inspect_app.rectification import models as _rectification  # noqa: F401
     from inspect_app.visits import models as _visits  # noqa: F401
+
+    rollups.install()       # the dashboard's summary rows change in the same flush as the items
 
 
 BLUEPRINT_PACKAGES = ("main", "auth", "org", "users", "audit", "checklists", "campaigns", "visits", "media",
@@ -216,10 +220,12 @@ def _register_template_helpers(app):
 
 
 def _register_cli(app):
+    from inspect_app.dashboard.cli import rollups_command
     from inspect_app.dashboard.gen_data import gen_data_command
     from inspect_app.demo.cli import seed_demo_command
     from inspect_app.org.cli import import_divisions_command
     from inspect_app.rectification.cli import send_reminders_command
 
-    for command in (import_divisions_command, seed_demo_command, send_reminders_command, gen_data_command):
+    for command in (import_divisions_command, seed_demo_command, send_reminders_command, gen_data_command,
+                    rollups_command):
         app.cli.add_command(command)

@@ -142,6 +142,12 @@ def item_clause(user, item_model) -> sa.ColumnElement[bool]:
     return sa.and_(county_clause(user, item_model.county_id), unit_clause(user, item_model.unit_id))
 
 
+def item_scope_is_counties(user) -> bool:
+    """Whether item_clause(user) is county_clause alone, so figures summed per county (the dashboard
+    rollups) answer exactly for this user. Unit responders see only their unit's items."""
+    return user.role != Role.UNIT_RESPONDER
+
+
 def can_see_item(user, item) -> bool:
     """One rectification item: in scope and, for unit responders, assigned to their unit."""
     if not can_see_county(user, item.county_id):

@@ -9,6 +9,8 @@ from inspect_app.roles import Role
 
 
 def test_seed_demo_twice(runner):
+    from inspect_app.dashboard import rollups, service as dashboard
+    rollups.ensure(dashboard.today())       # built (empty) first, so the seed's issuing and actions keep it
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
     assert "已创建演示数据" in result.output and "xinye-wjw" in result.output and "Demo@2022" in result.output
@@ -55,6 +57,10 @@ def test_seed_demo_twice(runner):
     tongbai = db.session.execute(sa.select(Region).where(Region.code == "411330")).scalar_one()
     drafts = db.session.execute(sa.select(Finding).where(Finding.county_id == tongbai.id)).scalars().all()
     assert drafts and all(f.status == FindingStatus.DRAFT for f in drafts)
+
+    # the dashboard rollups followed the list being issued and every action on its items
+    assert rollups.differences() == []
+    assert dashboard.headline(users["viewer"], dashboard.Filters()).issued == len(items)
 
     snapshot = [db.session.scalar(sa.select(sa.func.count()).select_from(m)) for m in (Region, Site, User, ResponsibleUnit)]
     again = runner.invoke(args=["seed-demo"])

@@ -36,6 +36,7 @@ from flask.cli import with_appcontext
 from inspect_app.auth.models import User
 from inspect_app.campaigns.models import Campaign, team_counties
 from inspect_app.checklists.default_template import DEFAULT_TEMPLATE
+from inspect_app.dashboard import rollups
 from inspect_app.documents.dates import CHINA_TZ, today_china
 from inspect_app.extensions import db
 from inspect_app.org import service as org_service
@@ -299,6 +300,7 @@ def generate(scale: str = "province", items: int | None = None, seed: int = 2022
         echo(f"{campaign.name}：{len(item_rows)} 项，累计 {total['items']}，{time.perf_counter() - started:.1f}s")
     _fix_sequences(tables.values())
     db.session.commit()
+    rollups.rebuild(today)          # the bulk inserts above bypass the ORM flush that keeps them in step
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(sa.text("ANALYZE"))
         db.session.commit()

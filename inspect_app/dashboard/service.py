@@ -1,8 +1,9 @@
-"""The dashboard figures, each computed by one aggregate SQL query over the user's scope.
+"""The dashboard figures, each computed by aggregate SQL over the user's scope.
 
-Nothing here loads item rows into Python: every figure is a COUNT/SUM/percentile in the database,
-grouped when a breakdown is asked for. A page runs a fixed number of these queries whatever the
-data size (tests count them).
+The counts come from the closure rollups (dashboard/rollups.py): per county, campaign and issue day,
+the items' counts already added up, kept exact in the same transaction as every item change. A page
+adds up those rows in two GROUP BY queries, and reads the median from the items. Nothing loads item
+rows into Python, and a page runs a fixed number of queries whatever the data size (tests count them).
 
 Rules that the figures follow (domain.md §5, §8):
 - Scope: always `access.item_clause(user, RectificationItem)` — a city viewer's counties, a county
@@ -24,6 +25,8 @@ from sqlalchemy.orm import aliased
 
 from inspect_app import access
 from inspect_app.campaigns.models import Campaign, Team
+from inspect_app.dashboard import rollups
+from inspect_app.dashboard.models import MEASURES
 from inspect_app.documents.dates import end_of_day_utc, today_china
 from inspect_app.extensions import db, utcnow
 from inspect_app.org.models import Region, ResponsibleUnit
@@ -137,7 +140,8 @@ def start_of_day_utc(day: date) -> datetime:
 
 
 def where(user, filters: Filters) -> sa.ColumnElement[bool]:
-    """The WHERE clause of every figure: the user's scope, then the campaign, period and drill-down."""
+    """The WHERE clause of the figures read from the items themselves (median, lists, periods): the
+    user's scope, then the campaign, period and drill-down."""
     conditions = [access.item_clause(user, Item)]
     if filters.campaign_id:
         conditions.append(Item.campaign_id == filters.campaign_id)
@@ -145,46 +149,22 @@ def where(user, filters: Filters) -> sa.ColumnElement[bool]:
         conditions.append(Item.issued_at >= start_of_day_utc(filters.date_from))
     if filters.date_to:
         conditions.append(Item.issued_at < end_of_day_utc(filters.date_to))
+    return sa.and_(*conditions, _drill(Item.county_id, filters))
+
+
+def _drill(county_column, filters: Filters) -> sa.ColumnElement[bool]:
     if filters.county_id:
-        conditions.append(Item.county_id == filters.county_id)
-    elif filters.city_id:
-        conditions.append(Item.county_id.in_(sa.select(Region.id).where(Region.parent_id == filters.city_id)))
-    return sa.and_(*conditions)
+        return county_column == filters.county_id
+    if filters.city_id:
+        return county_column.in_(sa.select(Region.id).where(Region.parent_id == filters.city_id))
+    return sa.true()
 
 
-effective_deadline = deadlines.effective_deadline
 overdue_condition = deadlines.overdue
 
 
 def _count_if(condition) -> sa.ColumnElement[int]:
     return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
-
-
-def _measures(today: date, aging: bool = False) -> list:
-    """The aggregate columns every figure set is made of."""
-    columns = [
-        sa.func.count(Item.id).label("issued"),
-        _count_if(Item.status == Status.CLOSED).label("closed"),
-        _count_if(Item.status == Status.PENDING).label("pending"),
-        _count_if(Item.status == Status.IN_PROGRESS).label("in_progress"),
-        _count_if(Item.status == Status.SUBMITTED).label("submitted"),
-        _count_if(overdue_condition(today)).label("overdue"),
-        sa.func.coalesce(sa.func.sum(Item.return_count), 0).label("returns"),
-        sa.func.coalesce(sa.func.sum(Item.reopen_count), 0).label("reopens"),
-    ]
-    if aging:
-        columns += [_count_if(deadlines.bucket(key, today)).label(key) for key in ("le10", "le20", "gt20")]
-    return columns
-
-
-def _figures(row) -> Figures:
-    m = row._mapping
-    figures = Figures(**{k: int(m[k] or 0) for k in ("issued", "closed", "pending", "in_progress", "submitted",
-                                                     "overdue", "returns", "reopens")})
-    if "le10" in m:
-        figures.aging = {"overdue": figures.overdue, "le10": int(m["le10"] or 0), "le20": int(m["le20"] or 0),
-                         "gt20": int(m["gt20"] or 0)}
-    return figures
 
 
 def _dialect() -> str:
@@ -198,20 +178,148 @@ def days_to_close():
     return sa.func.julianday(Item.closed_at) - sa.func.julianday(Item.issued_at)
 
 
-def week_start(column):
-    """The Monday (Beijing) of the ISO week an instant falls in, in SQL."""
-    if _dialect() == "postgresql":
-        return sa.cast(sa.func.date_trunc("week", column + sa.text("interval '8 hours'")), sa.Date)
-    return sa.func.date(column, "+8 hours", "weekday 0", "-6 days")
+# ---------------------------------------------------------------- reading the rollups
+
+def _source(user, filters: Filters):
+    """The rollup rows to add up (columns: rollups.KEY, MEASURES and as_of).
+
+    Normally the stored closure_rollups, brought to `filters.today` first. For a user whose item
+    scope is not a set of counties (a unit responder sees only their unit's items) it is the same
+    rows computed on the fly from the items the user may see — exact, only slower."""
+    if access.item_scope_is_counties(user):
+        rollups.ensure(filters.today)
+        return sa.select(rollups.rollup_table, rollups.as_of_column().label("as_of")).subquery("r")
+    live = rollups.contributions(access.item_clause(user, Item), filters.today).subquery("live")
+    return sa.select(live, sa.literal(filters.today, sa.Date).label("as_of")).subquery("r")
+
+
+def _rollup_where(user, filters: Filters, src) -> sa.ColumnElement[bool]:
+    """The scope, campaign, issue period and drill-down, on rollup rows (issue days are Beijing days,
+    exactly the items' issued_at ranges that `where` uses)."""
+    conditions = [access.county_clause(user, src.c.county_id), _drill(src.c.county_id, filters)]
+    if filters.campaign_id:
+        conditions.append(src.c.campaign_id == filters.campaign_id)
+    if filters.date_from:
+        conditions.append(src.c.issued_day >= filters.date_from)
+    if filters.date_to:
+        conditions.append(src.c.issued_day <= filters.date_to)
+    return sa.and_(*conditions)
+
+
+def _sums(src) -> list:
+    return [sa.func.coalesce(sa.func.sum(src.c[name]), 0).label(name) for name in MEASURES]
+
+
+def _figures(row) -> Figures:
+    m = row._mapping
+    figures = Figures(**{k: int(m[k] or 0) for k in ("issued", "closed", "pending", "in_progress", "submitted",
+                                                     "overdue", "returns", "reopens")})
+    figures.aging = {key: int(m[key] or 0) for key in AGING_BUCKETS}
+    return figures
+
+
+def _empty() -> Figures:
+    return Figures(aging=dict.fromkeys(AGING_BUCKETS, 0))
+
+
+class _Moved(Exception):
+    """The rollups were moved to another day between bringing them to today and reading them."""
+
+
+def _check(row, filters: Filters) -> None:
+    if row.as_of is not None and row.as_of != filters.today:
+        raise _Moved
+
+
+def _consistent(user, filters: Filters, read):
+    """Run `read(source)` until every row it read was counted as of the requested day (a request for
+    another "today" may move the rollups in between, e.g. at midnight)."""
+    for _attempt in range(2):
+        try:
+            return read(_source(user, filters))
+        except _Moved:
+            continue
+    return read(_source(user, filters))
+
+
+@dataclass
+class Places:
+    """Figures summed by place: the whole scope, each county, city and team, and issues per week."""
+
+    total: Figures
+    counties: list[GroupRow]
+    cities: list[GroupRow]
+    teams: list[GroupRow]
+    issued_weeks: dict[date, int]
+
+
+def _places(user, filters: Filters, src) -> Places:
+    """One query: the "all" rollup rows summed per county, team (the county's problem list of that
+    campaign) and issue day; the county, city and team names joined onto the sums."""
+    joined = src.outerjoin(ProblemList, sa.and_(ProblemList.campaign_id == src.c.campaign_id,
+                                                ProblemList.county_id == src.c.county_id))
+    sums = sa.select(src.c.county_id, ProblemList.team_id, src.c.issued_day, src.c.as_of, *_sums(src)) \
+        .select_from(joined).where(src.c.dim == "all", _rollup_where(user, filters, src)) \
+        .group_by(src.c.county_id, ProblemList.team_id, src.c.issued_day, src.c.as_of).subquery("sums")
+    county, city = aliased(Region), aliased(Region)
+    stmt = sa.select(sums, county.code.label("county_code"), county.name.label("county_name"),
+                     city.code.label("city_code"), city.name.label("city_name"), Team.name.label("team_name")) \
+        .join(county, county.id == sums.c.county_id).outerjoin(city, city.id == county.parent_id) \
+        .outerjoin(Team, Team.id == sums.c.team_id)
+    total, counties, cities, teams, weeks = _empty(), {}, {}, {}, {}
+    for row in db.session.execute(stmt):
+        _check(row, filters)
+        f = _figures(row)
+        total = total + f
+        entry = counties.setdefault(row.county_code, GroupRow(row.county_code, row.county_name, _empty()))
+        entry.figures = entry.figures + f
+        if row.city_code is not None:
+            entry = cities.setdefault(row.city_code, GroupRow(row.city_code, row.city_name, _empty()))
+            entry.figures = entry.figures + f
+        key = "" if row.team_id is None else str(row.team_id)
+        entry = teams.setdefault(key, GroupRow(key, row.team_name or "未分配核查组", _empty()))
+        entry.figures = entry.figures + f
+        day = _as_date(row.issued_day)
+        monday = day - timedelta(days=day.weekday())
+        weeks[monday] = weeks.get(monday, 0) + f.issued
+    return Places(total, sorted(counties.values(), key=lambda r: r.key), sorted(cities.values(), key=lambda r: r.key),
+                  sorted(teams.values(), key=lambda r: (r.key == "", r.name)), weeks)
+
+
+def _dimensions(user, filters: Filters, dims: tuple[str, ...], src) -> dict[str, list[GroupRow]]:
+    """One query: the rollup rows of the breakdowns `dims` (category, severity, type, unit,
+    closed_week) summed per value, named and ordered for display."""
+    stmt = sa.select(src.c.dim, src.c.value, src.c.as_of, *_sums(src)) \
+        .where(src.c.dim.in_(dims), _rollup_where(user, filters, src)) \
+        .group_by(src.c.dim, src.c.value, src.c.as_of)
+    found: dict[str, dict[str, Figures]] = {dim: {} for dim in dims}
+    for row in db.session.execute(stmt):
+        _check(row, filters)
+        values = found[row.dim]
+        values[row.value] = values.get(row.value, _empty()) + _figures(row)
+    return {dim: _named(dim, values) for dim, values in found.items()}
+
+
+def _named(dim: str, values: dict[str, Figures]) -> list[GroupRow]:
+    if dim in ("severity", "type"):
+        enum = Severity if dim == "severity" else RectificationType
+        members = [m for m in enum if m.name in values]
+        return [GroupRow(m.value, m.label, values[m.name]) for m in members]
+    if dim == "unit":
+        ids = [int(v) for v in values if v]
+        names = dict(db.session.execute(sa.select(ResponsibleUnit.id, ResponsibleUnit.name)
+                                        .where(ResponsibleUnit.id.in_(ids))).all()) if ids else {}
+        rows = sorted((GroupRow(v, names.get(int(v), ""), f) for v, f in values.items() if v), key=lambda r: r.name)
+        return rows + ([GroupRow("", "未指派", values[""])] if "" in values else [])
+    return [GroupRow(v, v, values[v]) for v in sorted(values)]
 
 
 # ---------------------------------------------------------------- the figures
 
 def headline(user, filters: Filters) -> Figures:
     """Items issued, closed, in progress, waiting for acceptance, overdue, returns, aging buckets and
-    the median days to close: two queries."""
-    row = db.session.execute(sa.select(*_measures(filters.today, aging=True)).where(where(user, filters))).one()
-    figures = _figures(row)
+    the median days to close."""
+    figures = _consistent(user, filters, lambda src: _places(user, filters, src)).total
     figures.median_days = median_days_to_close(user, filters)
     return figures
 
@@ -219,7 +327,7 @@ def headline(user, filters: Filters) -> Figures:
 def median_days_to_close(user, filters: Filters) -> float | None:
     """The median days from issue to closure of the closed items: percentile_cont on PostgreSQL, a
     ROW_NUMBER/COUNT window on SQLite (which has no percentile); both give the mean of the two
-    middle values for an even count."""
+    middle values for an even count. (Read from the items: a median does not add up.)"""
     days = days_to_close()
     closed = sa.and_(where(user, filters), Item.status == Status.CLOSED, Item.closed_at.is_not(None))
     if _dialect() == "postgresql":
@@ -233,48 +341,18 @@ def median_days_to_close(user, filters: Filters) -> float | None:
     return None if value is None else round(float(value), 1)
 
 
+PLACE_GROUPS = ("city", "county", "team")
+
+
 def breakdown(user, filters: Filters, group: str) -> list[GroupRow]:
-    """Figures per city, county, team, category, severity, rectification type or unit: one GROUP BY
-    query, rows in a stable order (by code or name)."""
-    measures = _measures(filters.today)
-    w = where(user, filters)
-    if group == "county":
-        stmt = sa.select(Region.code, Region.name, *measures).join(Region, Region.id == Item.county_id) \
-            .where(w).group_by(Region.id, Region.code, Region.name).order_by(Region.code)
-    elif group == "city":
-        county, city = aliased(Region), aliased(Region)
-        stmt = sa.select(city.code, city.name, *measures).join(county, county.id == Item.county_id) \
-            .join(city, city.id == county.parent_id).where(w) \
-            .group_by(city.id, city.code, city.name).order_by(city.code)
-    elif group == "team":
-        stmt = sa.select(sa.cast(Team.id, sa.String), sa.func.coalesce(Team.name, "未分配核查组"), *measures) \
-            .join(ProblemList, ProblemList.id == Item.problem_list_id) \
-            .outerjoin(Team, Team.id == ProblemList.team_id).where(w) \
-            .group_by(Team.id, Team.name).order_by(Team.name)
-    elif group == "unit":
-        stmt = sa.select(sa.cast(ResponsibleUnit.id, sa.String),
-                         sa.func.coalesce(ResponsibleUnit.name, "未指派"), *measures) \
-            .outerjoin(ResponsibleUnit, ResponsibleUnit.id == Item.unit_id).where(w) \
-            .group_by(ResponsibleUnit.id, ResponsibleUnit.name).order_by(ResponsibleUnit.name)
-    elif group in ("category", "severity", "type"):
-        column = {"category": Item.category, "severity": Item.severity, "type": Item.rectification_type}[group]
-        stmt = sa.select(column.label("key"), column.label("name"), *measures).where(w) \
-            .group_by(column).order_by(column)
-    else:
+    """Figures per city, county, team, category, severity, rectification type or unit, in a stable
+    order (by code, name, or the enum's order)."""
+    if group in PLACE_GROUPS:
+        places = _consistent(user, filters, lambda src: _places(user, filters, src))
+        return {"city": places.cities, "county": places.counties, "team": places.teams}[group]
+    if group not in GROUPS:
         raise ValueError(f"unknown group {group!r}")
-    rows = []
-    for row in db.session.execute(stmt):
-        key, name = row[0], row[1]
-        if isinstance(key, (Severity, RectificationType)):
-            key, name = key.value, key.label
-        rows.append(GroupRow(key="" if key is None else str(key), name=name, figures=_figures(row)))
-    if group == "severity":
-        order = [s.value for s in Severity]
-        rows.sort(key=lambda r: order.index(r.key) if r.key in order else 99)
-    if group == "type":
-        order = [t.value for t in RectificationType]
-        rows.sort(key=lambda r: order.index(r.key) if r.key in order else 99)
-    return rows
+    return _consistent(user, filters, lambda src: _dimensions(user, filters, (group,), src))[group]
 
 
 def ranking(rows: list[GroupRow]) -> list[GroupRow]:
@@ -291,19 +369,8 @@ class WeekPoint:
     closed_total: int
 
 
-def burnup(user, filters: Filters) -> list[WeekPoint]:
-    """Issued and closed per ISO week (Beijing), with running totals: one UNION ALL of two GROUP BYs."""
-    w = where(user, filters)
-    issued_week, closed_week = week_start(Item.issued_at), week_start(Item.closed_at)
-    stmt = sa.union_all(
-        sa.select(sa.literal("i").label("kind"), issued_week.label("week"), sa.func.count().label("n"))
-        .where(w).group_by(issued_week),
-        sa.select(sa.literal("c").label("kind"), closed_week.label("week"), sa.func.count().label("n"))
-        .where(w, Item.status == Status.CLOSED, Item.closed_at.is_not(None)).group_by(closed_week))
-    issued, closed = {}, {}
-    for kind, week, n in db.session.execute(stmt):
-        if week is not None:
-            (issued if kind == "i" else closed)[_as_date(week)] = n
+def _weeks(issued: dict[date, int], closed: dict[date, int]) -> list[WeekPoint]:
+    """Issued and closed per ISO week (Beijing Mondays), with running totals, every week in between."""
     if not issued and not closed:
         return []
     first, last = min(issued | closed), max(issued | closed)
@@ -314,6 +381,18 @@ def burnup(user, filters: Filters) -> list[WeekPoint]:
         points.append(WeekPoint(week, issued.get(week, 0), closed.get(week, 0), issued_total, closed_total))
         week += timedelta(days=7)
     return points
+
+
+def _closed_weeks(rows: list[GroupRow]) -> dict[date, int]:
+    return {date.fromisoformat(r.key): r.figures.closed for r in rows if r.figures.closed}
+
+
+def burnup(user, filters: Filters) -> list[WeekPoint]:
+    """Issued and closed (and still closed) per ISO week, Beijing time, with running totals."""
+    def read(src):
+        return _places(user, filters, src), _dimensions(user, filters, ("closed_week",), src)
+    places, dims = _consistent(user, filters, read)
+    return _weeks(places.issued_weeks, _closed_weeks(dims["closed_week"]))
 
 
 def _as_date(value) -> date:
@@ -332,7 +411,6 @@ def items_page(user, filters: Filters, bucket: str = "", page: int = 1, per_page
     `bucket` narrows to an aging bucket (overdue, le10, le20, gt20) or a status (closed, submitted…).
     """
     today = filters.today
-    eff = effective_deadline()
     conditions = {
         **{key: deadlines.bucket(key, today) for key in (*AGING_BUCKETS, "closed", "open")},
         "submitted": Item.status == Status.SUBMITTED,
@@ -342,7 +420,8 @@ def items_page(user, filters: Filters, bucket: str = "", page: int = 1, per_page
     stmt = sa.select(Item).where(where(user, filters))
     if bucket in conditions:
         stmt = stmt.where(conditions[bucket])
-    stmt = stmt.order_by(sa.case((Item.status == Status.CLOSED, 1), else_=0), eff, Item.number)
+    stmt = stmt.order_by(sa.case((Item.status == Status.CLOSED, 1), else_=0), deadlines.effective_deadline(),
+                         Item.number)
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
@@ -357,20 +436,30 @@ def aging_labels() -> dict[str, str]:
 
 
 def unit_overdue(user, filters: Filters, limit: int = 100) -> list[dict]:
-    """Overdue items by county and responsible unit, most first (the report's 超期 table)."""
-    stmt = sa.select(Region.code, Region.name, sa.func.coalesce(ResponsibleUnit.name, "未指派"),
-                     sa.func.count(Item.id).label("n")) \
-        .join(Region, Region.id == Item.county_id) \
-        .outerjoin(ResponsibleUnit, ResponsibleUnit.id == Item.unit_id) \
-        .where(where(user, filters), overdue_condition(filters.today)) \
-        .group_by(Region.code, Region.name, ResponsibleUnit.name) \
-        .order_by(sa.desc("n"), Region.code).limit(limit)
-    return [{"county_code": c, "county": n, "unit": u, "overdue": k} for c, n, u, k in db.session.execute(stmt)]
+    """Overdue items by county and responsible unit, most first (the report's 超期 table): the unit
+    rollup rows, one query."""
+    def read(src):
+        overdue = sa.func.sum(src.c.overdue)
+        stmt = sa.select(Region.code, Region.name, src.c.value, src.c.as_of, overdue.label("n")) \
+            .join(Region, Region.id == src.c.county_id) \
+            .where(src.c.dim == "unit", _rollup_where(user, filters, src)) \
+            .group_by(Region.code, Region.name, src.c.value, src.c.as_of).having(overdue > 0) \
+            .order_by(sa.desc("n"), Region.code, src.c.value).limit(limit)
+        rows = db.session.execute(stmt).all()
+        for row in rows:
+            _check(row, filters)
+        return rows
+    rows = _consistent(user, filters, read)
+    ids = [int(r.value) for r in rows if r.value]
+    names = dict(db.session.execute(sa.select(ResponsibleUnit.id, ResponsibleUnit.name)
+                                    .where(ResponsibleUnit.id.in_(ids))).all()) if ids else {}
+    return [{"county_code": r.code, "county": r.name, "unit": names.get(int(r.value), "") if r.value else "未指派",
+             "overdue": int(r.n)} for r in rows]
 
 
 def period_counts(user, filters: Filters, start: date, end: date) -> dict:
     """Items issued and items closed (and still closed) within the Beijing days start..end,
-    whatever their issue date when closed: one query."""
+    whatever their issue date when closed: one query over the items."""
     w = where(user, filters.narrowed(date_from=None, date_to=None))
     lo, hi = start_of_day_utc(start), end_of_day_utc(end)
     row = db.session.execute(sa.select(
@@ -380,7 +469,7 @@ def period_counts(user, filters: Filters, start: date, end: date) -> dict:
     return {"issued": int(row.issued or 0), "closed": int(row.closed or 0)}
 
 
-# ---------------------------------------------------------------- one page's figures in few scans
+# ---------------------------------------------------------------- one page's figures
 
 @dataclass
 class Overview:
@@ -392,74 +481,23 @@ class Overview:
 
 
 def overview(user, filters: Filters, level: str) -> Overview:
-    """A dashboard page's figures with as few passes over the items as possible:
+    """A dashboard page's figures: the rollups summed by place (headline, counties, cities, teams and
+    issues per week) and by breakdown value (category, severity, type, the week closed, and at
+    county level the responsible unit) — two queries on the summary rows — plus the median."""
+    dims = ("category", "severity", "type", "closed_week") + (("unit",) if level == "county" else ())
 
-    1. one GROUP BY (county, team) with the aging buckets — summed, it gives the headline, the
-       counties, the cities and the teams (sums of disjoint groups are exact);
-    2. one GROUP BY (category, severity, type) — rolled up into the three breakdowns;
-    3. the median days to close; 4. the weekly burn-up; plus the city names (a tiny lookup).
-    At county level the responsible units replace cities, counties and teams.
-    """
-    today = filters.today
-    w = where(user, filters)
-    groups: dict[str, list[GroupRow]] = {}
+    def read(src):
+        return _places(user, filters, src), _dimensions(user, filters, dims, src)
+
+    places, found = _consistent(user, filters, read)
+    groups: dict[str, list[GroupRow]] = {name: found[name] for name in ("category", "severity", "type")}
     if level == "county":
-        stmt = sa.select(sa.cast(ResponsibleUnit.id, sa.String), sa.func.coalesce(ResponsibleUnit.name, "未指派"),
-                         *_measures(today, aging=True)) \
-            .outerjoin(ResponsibleUnit, ResponsibleUnit.id == Item.unit_id).where(w) \
-            .group_by(ResponsibleUnit.id, ResponsibleUnit.name).order_by(ResponsibleUnit.name)
-        units = [GroupRow("" if row[0] is None else row[0], row[1], _figures(row)) for row in db.session.execute(stmt)]
-        groups["unit"] = units
-        headline_figures = sum((u.figures for u in units), Figures(aging=dict.fromkeys(AGING_BUCKETS, 0)))
+        groups["unit"] = found["unit"]
     else:
-        stmt = sa.select(Region.code, Region.name, Region.parent_id, Team.id.label("team_id"),
-                         sa.func.coalesce(Team.name, "未分配核查组").label("team_name"),
-                         *_measures(today, aging=True)) \
-            .join(Region, Region.id == Item.county_id) \
-            .join(ProblemList, ProblemList.id == Item.problem_list_id) \
-            .outerjoin(Team, Team.id == ProblemList.team_id).where(w) \
-            .group_by(Region.code, Region.name, Region.parent_id, Team.id, Team.name)
-        counties: dict[str, GroupRow] = {}
-        cities: dict[int, Figures] = {}
-        teams: dict[str, GroupRow] = {}
-        headline_figures = Figures(aging=dict.fromkeys(AGING_BUCKETS, 0))
-        for row in db.session.execute(stmt):
-            f = _figures(row)
-            headline_figures = headline_figures + f
-            code, name, parent_id, team_id, team_name = row[:5]
-            county = counties.setdefault(code, GroupRow(code, name, Figures()))
-            county.figures = county.figures + f
-            cities[parent_id] = cities.get(parent_id, Figures()) + f
-            team_key = "" if team_id is None else str(team_id)
-            team = teams.setdefault(team_key, GroupRow(team_key, team_name, Figures()))
-            team.figures = team.figures + f
-        groups["county"] = ranking(list(counties.values()))
-        groups["team"] = sorted(teams.values(), key=lambda r: (r.key == "", r.name))
+        groups["county"] = ranking(places.counties)
+        groups["team"] = places.teams
         if level == "province":
-            names = {rid: (code, name) for rid, code, name in db.session.execute(
-                sa.select(Region.id, Region.code, Region.name).where(Region.id.in_(list(cities))))} if cities else {}
-            groups["city"] = sorted((GroupRow(names[cid][0], names[cid][1], f) for cid, f in cities.items()
-                                     if cid in names), key=lambda r: r.key)
-    groups.update(_dimension_rollups(user, filters, w))
+            groups["city"] = places.cities
+    headline_figures = places.total
     headline_figures.median_days = median_days_to_close(user, filters)
-    return Overview(headline_figures, groups, burnup(user, filters))
-
-
-def _dimension_rollups(user, filters: Filters, w) -> dict[str, list[GroupRow]]:
-    """Category, severity and rectification type from one GROUP BY over the three columns."""
-    stmt = sa.select(Item.category, Item.severity, Item.rectification_type, *_measures(filters.today)) \
-        .where(w).group_by(Item.category, Item.severity, Item.rectification_type)
-    rolled: dict[str, dict] = {"category": {}, "severity": {}, "type": {}}
-    for row in db.session.execute(stmt):
-        f = _figures(row)
-        for group, value in (("category", row[0]), ("severity", row[1]), ("type", row[2])):
-            key = value.value if hasattr(value, "value") else str(value)
-            name = value.label if hasattr(value, "label") else str(value)
-            entry = rolled[group].get(key)
-            rolled[group][key] = GroupRow(key, name, f if entry is None else entry.figures + f)
-    orders = {"severity": [s.value for s in Severity], "type": [t.value for t in RectificationType]}
-    out = {}
-    for group, entries in rolled.items():
-        order = orders.get(group)
-        out[group] = sorted(entries.values(), key=(lambda r: order.index(r.key)) if order else (lambda r: r.key))
-    return out
+    return Overview(headline_figures, groups, _weeks(places.issued_weeks, _closed_weeks(found["closed_week"])))

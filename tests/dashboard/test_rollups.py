@@ -1,0 +1,160 @@
+"""The closure rollups stay exactly equal to a fresh computation over the items: after every
+lifecycle action taken through the real service, after a refused action, when the day moves forward
+or back, when built late, and for users whose scope is not a set of counties."""
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from inspect_app.dashboard import rollups, service as dashboard
+from inspect_app.dashboard.models import ClosureRollup
+from inspect_app.extensions import db
+from inspect_app.rectification import service
+from inspect_app.rectification.lifecycle import Action, Status
+from inspect_app.rectification.models import RectificationItem
+from inspect_app.visits.models import RectificationType
+from tests.rectification.factories import make_item, other_unit, wjw
+
+TODAY = dashboard.today()
+
+
+def _as_of():
+    return db.session.scalar(sa.select(rollups.state_table.c.as_of))
+
+
+def _exact():
+    assert rollups.differences() == []
+
+
+def _act(item, user, action, **data):
+    db.session.expire_all()
+    version = db.session.get(RectificationItem, item.id).version
+    service.apply_action(item.id, user, action, service.ActionInput(version=version, **data))
+    _exact()
+
+
+@pytest.fixture()
+def spread(app, world):
+    """Items of 新野县 and 桐柏县 in every status, deadlines from long past to far ahead."""
+    items = [make_item(world, deadline=TODAY + dt.timedelta(days=d)) for d in (-40, -1, 0, 9, 10, 11, 20, 21, 90)]
+    items += [make_item(world, world.tongbai, status=Status.SUBMITTED, deadline=TODAY - dt.timedelta(days=3)),
+              make_item(world, status=Status.CLOSED, deadline=TODAY - dt.timedelta(days=5)),
+              make_item(world, status=Status.IN_PROGRESS, deadline=TODAY + dt.timedelta(days=4),
+                        extended_deadline=TODAY + dt.timedelta(days=34))]
+    return items
+
+
+def test_first_read_builds_then_every_action_keeps_it_exact(app, world, spread):
+    assert _as_of() is None and db.session.scalar(sa.select(sa.func.count(ClosureRollup.id))) == 0
+    viewer = world.users["viewer"]
+    before = dashboard.headline(viewer, dashboard.Filters())
+    assert _as_of() == TODAY and before.issued == len(spread)
+    _exact()
+
+    coordinator, responder, leader = world.users["xinye"], world.users["xinye-wjw"], world.users["leader8"]
+    item = spread[1]                                   # pending, one day overdue
+    _act(item, coordinator, Action.ASSIGN, unit_id=other_unit(world).id)
+    _act(item, coordinator, Action.ASSIGN, unit_id=wjw(world).id)
+    _act(item, responder, Action.WRITE_MEASURES, text="整改措施", new_date=TODAY - dt.timedelta(days=1))
+    _act(item, responder, Action.POST_PROGRESS, text="已完成一半")
+    _act(item, responder, Action.SUBMIT)
+    _act(item, leader, Action.RETURN, reason="证据不足")
+    _act(item, responder, Action.SUBMIT)
+    _act(item, leader, Action.ACCEPT, opinion="同意销号")
+    _act(item, leader, Action.REOPEN, reason="回头看发现反弹")
+
+    later = spread[8]                                  # 90 days ahead: ask for more time
+    _act(later, coordinator, Action.ASSIGN, unit_id=wjw(world).id)
+    _act(later, responder, Action.REQUEST_EXTENSION, reason="设备未到货", new_date=TODAY + dt.timedelta(days=120))
+    _act(later, leader, Action.APPROVE_EXTENSION)
+
+    after = dashboard.headline(viewer, dashboard.Filters())
+    assert after.issued == before.issued
+    assert after.returns == before.returns + 1 and after.reopens == before.reopens + 1
+    assert after.overdue == before.overdue            # the reopened item is still one day overdue
+
+
+def test_bulk_assign_and_a_refused_action_leave_it_exact(app, world, spread):
+    dashboard.headline(world.users["viewer"], dashboard.Filters())
+    result = service.bulk_apply([i.id for i in spread[:4]], world.users["xinye"], Action.ASSIGN,
+                                service.ActionInput(unit_id=wjw(world).id))
+    assert len(result.done) == 4
+    _exact()
+    stored = db.session.execute(sa.select(ClosureRollup.dim, ClosureRollup.value, ClosureRollup.issued)
+                                .where(ClosureRollup.dim == "unit", ClosureRollup.value == str(wjw(world).id))).all()
+    assert sum(n for *_, n in stored) >= 4, stored
+    snapshot = db.session.execute(sa.select(ClosureRollup.id, ClosureRollup.pending, ClosureRollup.closed)
+                                  .order_by(ClosureRollup.id)).all()
+    with pytest.raises(service.ActionError):          # stale version: nothing may change
+        service.apply_action(spread[0].id, world.users["xinye-wjw"], Action.WRITE_MEASURES,
+                             service.ActionInput(version=99, text="措施", new_date=TODAY))
+    db.session.rollback()
+    assert db.session.execute(sa.select(ClosureRollup.id, ClosureRollup.pending, ClosureRollup.closed)
+                              .order_by(ClosureRollup.id)).all() == snapshot
+    _exact()
+
+
+@pytest.mark.parametrize("days", [1, 9, 10, 11, 20, 21, 45, -1, -11, -30])
+def test_moving_the_day_recounts_overdue_and_aging_exactly(app, world, spread, days):
+    viewer = world.users["viewer"]
+    dashboard.headline(viewer, dashboard.Filters())
+    moved = TODAY + dt.timedelta(days=days)
+    figures = dashboard.headline(viewer, dashboard.Filters(today=moved))
+    assert _as_of() == moved
+    _exact()
+    # the same figures as counting the items one by one with the lifecycle's own rules
+    from inspect_app.documents.dates import CHINA_TZ
+    from inspect_app.rectification.lifecycle import aging_bucket
+    noon = dt.datetime.combine(moved, dt.time(12), tzinfo=CHINA_TZ)
+    items = db.session.execute(sa.select(RectificationItem)).scalars().all()
+    expected = {key: 0 for key in dashboard.AGING_BUCKETS}
+    for item in items:
+        if item.status is not Status.CLOSED:
+            expected[aging_bucket(item, noon)] += 1
+    assert figures.aging == expected and figures.overdue == expected["overdue"]
+    # changes while the rollups count as of another day are counted as of that day
+    service.apply_action(spread[0].id, world.users["xinye"], Action.ASSIGN, service.ActionInput(unit_id=wjw(world).id))
+    make_item(world, world.tongbai, deadline=moved + dt.timedelta(days=10))
+    _exact()
+    assert dashboard.headline(viewer, dashboard.Filters()).issued == len(items) + 1
+    assert _as_of() == TODAY
+    _exact()
+
+
+def test_items_added_before_the_first_build_are_counted_by_it(app, world, spread):
+    """A migrated database has items but no rollups: writes leave them alone, the first read builds."""
+    make_item(world, world.tongbai, rectification_type=RectificationType.IMMEDIATE)
+    assert db.session.scalar(sa.select(sa.func.count(ClosureRollup.id))) == 0
+    assert dashboard.headline(world.users["viewer"], dashboard.Filters()).issued == len(spread) + 1
+    _exact()
+
+
+def test_rebuild_equals_incremental(app, world, spread):
+    dashboard.headline(world.users["viewer"], dashboard.Filters())
+    service.apply_action(spread[2].id, world.users["xinye"], Action.ASSIGN, service.ActionInput(unit_id=wjw(world).id))
+    incremental = db.session.execute(sa.select(*(ClosureRollup.__table__.c[n] for n in rollups.KEY + rollups.MEASURES))
+                                     .where(ClosureRollup.issued != 0)).all()
+    rollups.rebuild(TODAY)
+    rebuilt = db.session.execute(sa.select(*(ClosureRollup.__table__.c[n] for n in rollups.KEY + rollups.MEASURES))).all()
+    assert sorted(map(tuple, incremental), key=str) == sorted(map(tuple, rebuilt), key=str)
+
+
+def test_differences_reports_a_tampered_row(app, world, spread):
+    dashboard.headline(world.users["viewer"], dashboard.Filters())
+    db.session.execute(sa.update(ClosureRollup).where(ClosureRollup.dim == "all").values(closed=ClosureRollup.closed + 1))
+    db.session.commit()
+    found = rollups.differences()
+    assert found and found[0]["key"]["dim"] == "all"
+    assert found[0]["stored"]["closed"] == found[0]["expected"]["closed"] + 1
+
+
+def test_a_scope_that_is_not_counties_reads_the_items_live(app, world, spread, monkeypatch):
+    """Should a unit-bound role ever see the dashboard, its figures come from its own items only."""
+    responder = world.users["xinye-wjw"]
+    _act(spread[3], world.users["xinye"], Action.ASSIGN, unit_id=wjw(world).id)
+    mine = db.session.scalar(sa.select(sa.func.count(RectificationItem.id))
+                             .where(RectificationItem.unit_id == responder.unit_id))
+    figures = dashboard.headline(responder, dashboard.Filters())
+    assert figures.issued == mine
+    units = dashboard.breakdown(responder, dashboard.Filters(), "unit")
+    assert [r.name for r in units] == ["新野县卫健委"]
