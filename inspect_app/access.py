@@ -148,6 +148,12 @@ def item_scope_is_counties(user) -> bool:
     return user.role != Role.UNIT_RESPONDER
 
 
+def sees_every_county(user) -> bool:
+    """Whether county_clause(user) is no restriction at all (province-wide roles), so figures summed
+    over every county answer for this user."""
+    return _signed_in(user) and user.role in PROVINCE_WIDE
+
+
 def can_see_item(user, item) -> bool:
     """One rectification item: in scope and, for unit responders, assigned to their unit."""
     if not can_see_county(user, item.county_id):

@@ -90,8 +90,7 @@ def closure():
         scope = access.get_city_or_404(request.args["city"])
         drill["city_id"] = scope.id
     filters = figures.Filters(campaign_id=campaign_id, date_from=date_from, date_to=date_to, **drill)
-    totals = figures.headline(current_user, filters)
-    rows = figures.breakdown(current_user, filters, group_by)
+    totals, rows = figures.closure(current_user, filters, group_by)
     return jsonify({
         "campaign": campaign_id,
         "from": date_from.isoformat() if date_from else None,

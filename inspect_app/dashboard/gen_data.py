@@ -283,6 +283,7 @@ def generate(scale: str = "province", items: int | None = None, seed: int = 2022
                     "planned_date": None, "latest_progress": "", "acceptance_opinion": "同意销号。" if status is Status.CLOSED else "",
                     "return_count": returns, "reopen_count": 1 if reopened else 0, "pending_extension": None,
                     "version": 1 + len(history), "issued_at": issued_at, "closed_at": closed_at,
+                    "close_seconds": (closed_at - issued_at).total_seconds() if status is Status.CLOSED else None,
                     "updated_at": closed_at or issued_at})
                 for action, before, after, at in sorted(history, key=lambda h: h[3]):
                     history_rows.append({"id": ids["item_history"], "item_id": item_id, "action": action,

@@ -19,17 +19,21 @@ DIMENSIONS = ("all", "category", "severity", "type", "unit", "closed_week")
 MEASURES = ("issued", "pending", "in_progress", "submitted", "closed", "overdue", "le10", "le20", "gt20",
             "returns", "reopens")
 KEY = ("campaign_id", "county_id", "issued_day", "dim", "value")
+# county_id 0: the same figures summed over every county, so a province-wide page adds up a few
+# hundred rows instead of one set per county (2,800 at national scale).
+ALL_COUNTIES = 0
 
 
 class ClosureRollup(db.Model):
-    """The summed figures of the items of one county, campaign and issue day, for one breakdown value."""
+    """The summed figures of the items of one county (or all: ALL_COUNTIES), campaign and issue day,
+    for one breakdown value."""
 
     __tablename__ = "closure_rollups"
     __table_args__ = (sa.UniqueConstraint(*KEY, name="uq_closure_rollups_key"),
                       sa.Index("ix_closure_rollups_campaign_dim", "campaign_id", "dim", "county_id"))
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"))
-    county_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), index=True)
+    county_id: Mapped[int] = mapped_column(index=True)          # a region id, or ALL_COUNTIES
     issued_day: Mapped[date] = mapped_column(sa.Date)
     dim: Mapped[str] = mapped_column(sa.String(16))
     value: Mapped[str] = mapped_column(sa.String(128), default="")

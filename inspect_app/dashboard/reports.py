@@ -67,11 +67,12 @@ def build(user, filters: service.Filters, kind: str, start: date, end: date, reg
         filters = filters.narrowed(county_id=region.id)
     elif region is not None and region.level == RegionLevel.CITY:
         filters = filters.narrowed(city_id=region.id)
-    counties = service.ranking(service.breakdown(user, filters, "county"))
+    totals, counties = service.closure(user, filters, "county")
+    counties = service.ranking(counties)
     behind = [r for r in reversed(counties) if r.figures.rag != "green"][:BEHIND_COUNT]
     return Report(kind=kind, start=start, end=end, scope_name=region.name if region is not None else _scope_name(user),
                   today=filters.today, period=service.period_counts(user, filters, start, end),
-                  totals=service.headline(user, filters), counties=counties,
+                  totals=totals, counties=counties,
                   unit_overdue=service.unit_overdue(user, filters), behind=behind)
 
 

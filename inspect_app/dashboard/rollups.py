@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from inspect_app.dashboard.models import DIMENSIONS, KEY, MEASURES, ClosureRollup, RollupState
+from inspect_app.dashboard.models import ALL_COUNTIES, DIMENSIONS, KEY, MEASURES, ClosureRollup, RollupState
 from inspect_app.extensions import db
 from inspect_app.rectification import deadlines
 from inspect_app.rectification.lifecycle import Status
@@ -38,6 +38,8 @@ STATE_ID = 1
 # Item attributes that feed a rollup row; a flush that changes none of them leaves the rollups alone.
 TRACKED = ("campaign_id", "county_id", "issued_at", "category", "severity", "rectification_type", "unit_id",
            "status", "deadline", "extended_deadline", "closed_at", "return_count", "reopen_count")
+# Summed over all counties: every breakdown but the responsible unit (a unit belongs to one county).
+TOTAL_DIMENSIONS = tuple(dim for dim in DIMENSIONS if dim != "unit")
 AGING_HORIZON = timedelta(days=20)      # beyond today + 20 days every open item is in the "> 20 天" bucket
 _PENDING = "closure_rollups_pending"
 
@@ -93,20 +95,22 @@ def _measures(as_of: date, sign: int) -> list:
 
 def contributions(condition, as_of: date, sign: int = 1, dialect: str | None = None) -> sa.CompoundSelect:
     """The rollup rows (KEY + MEASURES) of the items matching `condition`, overdue and aging measured
-    against the Beijing date `as_of`."""
+    against the Beijing date `as_of`: per county, and again over all counties (ALL_COUNTIES)."""
     dialect = dialect or _dialect(db.session)
     day = beijing_day(Item.issued_at, dialect)
     selects = []
-    for dim in DIMENSIONS:
-        value = _value(dim, dialect)
-        keys = [Item.campaign_id, Item.county_id, day]
-        stmt = sa.select(Item.campaign_id, Item.county_id, day.label("issued_day"),
-                         sa.literal_column(f"'{dim}'").label("dim"),
-                         (sa.literal_column("''") if value is None else value).label("value"),
-                         *_measures(as_of, sign)).where(condition)
-        if dim == "closed_week":
-            stmt = stmt.where(Item.status == Status.CLOSED, Item.closed_at.is_not(None))
-        selects.append(stmt.group_by(*keys, *([] if value is None else [value])))
+    for county in (Item.county_id, None):
+        for dim in DIMENSIONS if county is not None else TOTAL_DIMENSIONS:
+            value = _value(dim, dialect)
+            keys = [Item.campaign_id, *([] if county is None else [county]), day, *([] if value is None else [value])]
+            stmt = sa.select(Item.campaign_id,
+                             (sa.literal_column(str(ALL_COUNTIES)) if county is None else county).label("county_id"),
+                             day.label("issued_day"), sa.literal_column(f"'{dim}'").label("dim"),
+                             (sa.literal_column("''") if value is None else value).label("value"),
+                             *_measures(as_of, sign)).where(condition)
+            if dim == "closed_week":
+                stmt = stmt.where(Item.status == Status.CLOSED, Item.closed_at.is_not(None))
+            selects.append(stmt.group_by(*keys))
     return sa.union_all(*selects)
 
 

@@ -19,14 +19,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from operator import add
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
 
 from inspect_app import access
 from inspect_app.campaigns.models import Campaign, Team
 from inspect_app.dashboard import rollups
-from inspect_app.dashboard.models import MEASURES
+from inspect_app.dashboard.models import ALL_COUNTIES, MEASURES
 from inspect_app.documents.dates import end_of_day_utc, today_china
 from inspect_app.extensions import db, utcnow
 from inspect_app.org.models import Region, ResponsibleUnit
@@ -167,17 +167,6 @@ def _count_if(condition) -> sa.ColumnElement[int]:
     return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
 
-def _dialect() -> str:
-    return db.session.get_bind().dialect.name
-
-
-def days_to_close():
-    """Fractional days from issue to closure, in SQL."""
-    if _dialect() == "postgresql":
-        return sa.extract("epoch", Item.closed_at - Item.issued_at) / 86400.0
-    return sa.func.julianday(Item.closed_at) - sa.func.julianday(Item.issued_at)
-
-
 # ---------------------------------------------------------------- reading the rollups
 
 def _source(user, filters: Filters):
@@ -193,10 +182,15 @@ def _source(user, filters: Filters):
     return sa.select(live, sa.literal(filters.today, sa.Date).label("as_of")).subquery("r")
 
 
-def _rollup_where(user, filters: Filters, src) -> sa.ColumnElement[bool]:
+def _rollup_where(user, filters: Filters, src, every_county: bool = False) -> sa.ColumnElement[bool]:
     """The scope, campaign, issue period and drill-down, on rollup rows (issue days are Beijing days,
-    exactly the items' issued_at ranges that `where` uses)."""
-    conditions = [access.county_clause(user, src.c.county_id), _drill(src.c.county_id, filters)]
+    exactly the items' issued_at ranges that `where` uses). `every_county`: read the rows summed over
+    all counties instead (only when the user sees every county and no drill-down narrows it)."""
+    if every_county:
+        conditions = [src.c.county_id == ALL_COUNTIES]
+    else:
+        conditions = [src.c.county_id != ALL_COUNTIES, access.county_clause(user, src.c.county_id),
+                      _drill(src.c.county_id, filters)]
     if filters.campaign_id:
         conditions.append(src.c.campaign_id == filters.campaign_id)
     if filters.date_from:
@@ -206,20 +200,35 @@ def _rollup_where(user, filters: Filters, src) -> sa.ColumnElement[bool]:
     return sa.and_(*conditions)
 
 
+def _every_county(user, filters: Filters) -> bool:
+    return access.sees_every_county(user) and not filters.county_id and not filters.city_id
+
+
 def _sums(src) -> list:
     return [sa.func.coalesce(sa.func.sum(src.c[name]), 0).label(name) for name in MEASURES]
 
 
-def _figures(row) -> Figures:
+def _vector(row) -> list[int]:
+    """A row's measures in MEASURES order, as a list to add into."""
     m = row._mapping
-    figures = Figures(**{k: int(m[k] or 0) for k in ("issued", "closed", "pending", "in_progress", "submitted",
-                                                     "overdue", "returns", "reopens")})
-    figures.aging = {key: int(m[key] or 0) for key in AGING_BUCKETS}
-    return figures
+    return [int(m[name] or 0) for name in MEASURES]
 
 
-def _empty() -> Figures:
-    return Figures(aging=dict.fromkeys(AGING_BUCKETS, 0))
+def _add(totals: dict, key, vector: list[int]) -> None:
+    found = totals.get(key)
+    if found is None:
+        totals[key] = list(vector)
+    else:
+        for i, v in enumerate(vector):
+            found[i] += v
+
+
+def _figures(vector) -> Figures:
+    """Figures from measures in MEASURES order (the unpacking below is that order)."""
+    issued, pending, in_progress, submitted, closed, overdue, le10, le20, gt20, returns, reopens = map(int, vector)
+    return Figures(issued=issued, closed=closed, pending=pending, in_progress=in_progress, submitted=submitted,
+                   overdue=overdue, returns=returns, reopens=reopens,
+                   aging={"overdue": overdue, "le10": le10, "le20": le20, "gt20": gt20})
 
 
 class _Moved(Exception):
@@ -244,60 +253,83 @@ def _consistent(user, filters: Filters, read):
 
 @dataclass
 class Places:
-    """Figures summed by place: the whole scope, each county, city and team, and issues per week."""
+    """Figures summed by place: the whole scope, each county, city and team."""
 
     total: Figures
     counties: list[GroupRow]
     cities: list[GroupRow]
     teams: list[GroupRow]
-    issued_weeks: dict[date, int]
 
 
 def _places(user, filters: Filters, src) -> Places:
-    """One query: the "all" rollup rows summed per county, team (the county's problem list of that
-    campaign) and issue day; the county, city and team names joined onto the sums."""
-    joined = src.outerjoin(ProblemList, sa.and_(ProblemList.campaign_id == src.c.campaign_id,
-                                                ProblemList.county_id == src.c.county_id))
-    sums = sa.select(src.c.county_id, ProblemList.team_id, src.c.issued_day, src.c.as_of, *_sums(src)) \
+    """One query: the per-county "all" rollup rows summed per county and team (the county's problem
+    list of that campaign), the county, city and team names joined onto the sums; added up in
+    Python into the scope's total, the cities and the teams (sums of disjoint groups are exact).
+    Core tables, not ORM entities: nothing here needs objects, and column adaptation is costly."""
+    lists, teams = ProblemList.__table__, Team.__table__
+    county, city = Region.__table__.alias("county"), Region.__table__.alias("city")
+    joined = src.outerjoin(lists, sa.and_(lists.c.campaign_id == src.c.campaign_id,
+                                          lists.c.county_id == src.c.county_id))
+    sums = sa.select(src.c.county_id, lists.c.team_id, src.c.as_of, *_sums(src)) \
         .select_from(joined).where(src.c.dim == "all", _rollup_where(user, filters, src)) \
-        .group_by(src.c.county_id, ProblemList.team_id, src.c.issued_day, src.c.as_of).subquery("sums")
-    county, city = aliased(Region), aliased(Region)
-    stmt = sa.select(sums, county.code.label("county_code"), county.name.label("county_name"),
-                     city.code.label("city_code"), city.name.label("city_name"), Team.name.label("team_name")) \
-        .join(county, county.id == sums.c.county_id).outerjoin(city, city.id == county.parent_id) \
-        .outerjoin(Team, Team.id == sums.c.team_id)
-    total, counties, cities, teams, weeks = _empty(), {}, {}, {}, {}
-    for row in db.session.execute(stmt):
-        _check(row, filters)
-        f = _figures(row)
-        total = total + f
-        entry = counties.setdefault(row.county_code, GroupRow(row.county_code, row.county_name, _empty()))
-        entry.figures = entry.figures + f
-        if row.city_code is not None:
-            entry = cities.setdefault(row.city_code, GroupRow(row.city_code, row.city_name, _empty()))
-            entry.figures = entry.figures + f
-        key = "" if row.team_id is None else str(row.team_id)
-        entry = teams.setdefault(key, GroupRow(key, row.team_name or "未分配核查组", _empty()))
-        entry.figures = entry.figures + f
-        day = _as_date(row.issued_day)
-        monday = day - timedelta(days=day.weekday())
-        weeks[monday] = weeks.get(monday, 0) + f.issued
-    return Places(total, sorted(counties.values(), key=lambda r: r.key), sorted(cities.values(), key=lambda r: r.key),
-                  sorted(teams.values(), key=lambda r: (r.key == "", r.name)), weeks)
+        .group_by(src.c.county_id, lists.c.team_id, src.c.as_of).subquery("sums")
+    stmt = sa.select(county.c.code, county.c.name, city.c.code, city.c.name, sums.c.team_id, teams.c.name,
+                     sums.c.as_of, *(sums.c[name] for name in MEASURES)) \
+        .select_from(sums.join(county, county.c.id == sums.c.county_id)
+                     .outerjoin(city, city.c.id == county.c.parent_id)
+                     .outerjoin(teams, teams.c.id == sums.c.team_id))
+    total, counties, cities, by_team, names = [0] * len(MEASURES), {}, {}, {}, {}
+    for county_code, county_name, city_code, city_name, team_id, team_name, as_of, *vector in \
+            db.session.execute(stmt).tuples():
+        if as_of is not None and as_of != filters.today:
+            raise _Moved
+        total = list(map(add, total, vector))
+        found = counties.get(county_code)
+        counties[county_code] = vector if found is None else list(map(add, found, vector))
+        names[county_code] = county_name
+        if city_code is not None:
+            found = cities.get(city_code)
+            cities[city_code] = vector if found is None else list(map(add, found, vector))
+            names[city_code] = city_name
+        team = "" if team_id is None else str(team_id)
+        found = by_team.get(team)
+        by_team[team] = vector if found is None else list(map(add, found, vector))
+        names["team", team] = team_name or "未分配核查组"
+    return Places(_figures(total),
+                  [GroupRow(k, names[k], _figures(v)) for k, v in sorted(counties.items())],
+                  [GroupRow(k, names[k], _figures(v)) for k, v in sorted(cities.items())],
+                  sorted((GroupRow(k, names["team", k], _figures(v)) for k, v in by_team.items()),
+                         key=lambda r: (r.key == "", r.name)))
 
 
 def _dimensions(user, filters: Filters, dims: tuple[str, ...], src) -> dict[str, list[GroupRow]]:
     """One query: the rollup rows of the breakdowns `dims` (category, severity, type, unit,
-    closed_week) summed per value, named and ordered for display."""
+    closed_week) summed per value, named and ordered for display. A province-wide view reads the rows
+    already summed over every county."""
+    every = _every_county(user, filters) and set(dims) <= set(rollups.TOTAL_DIMENSIONS)
     stmt = sa.select(src.c.dim, src.c.value, src.c.as_of, *_sums(src)) \
-        .where(src.c.dim.in_(dims), _rollup_where(user, filters, src)) \
+        .where(src.c.dim.in_(dims), _rollup_where(user, filters, src, every)) \
         .group_by(src.c.dim, src.c.value, src.c.as_of)
-    found: dict[str, dict[str, Figures]] = {dim: {} for dim in dims}
+    found: dict[str, dict[str, list[int]]] = {dim: {} for dim in dims}
     for row in db.session.execute(stmt):
         _check(row, filters)
-        values = found[row.dim]
-        values[row.value] = values.get(row.value, _empty()) + _figures(row)
-    return {dim: _named(dim, values) for dim, values in found.items()}
+        _add(found[row.dim], row.value, _vector(row))
+    return {dim: _named(dim, {value: _figures(v) for value, v in values.items()}) for dim, values in found.items()}
+
+
+def _issued_weeks(user, filters: Filters, src) -> dict[date, int]:
+    """Items issued per ISO week (Beijing Mondays): one query summing the "all" rows per issue day."""
+    every = _every_county(user, filters)
+    stmt = sa.select(src.c.issued_day, src.c.as_of, sa.func.sum(src.c.issued).label("n")) \
+        .where(src.c.dim == "all", _rollup_where(user, filters, src, every)) \
+        .group_by(src.c.issued_day, src.c.as_of)
+    weeks: dict[date, int] = {}
+    for row in db.session.execute(stmt):
+        _check(row, filters)
+        day = _as_date(row.issued_day)
+        monday = day - timedelta(days=day.weekday())
+        weeks[monday] = weeks.get(monday, 0) + int(row.n or 0)
+    return weeks
 
 
 def _named(dim: str, values: dict[str, Figures]) -> list[GroupRow]:
@@ -325,20 +357,17 @@ def headline(user, filters: Filters) -> Figures:
 
 
 def median_days_to_close(user, filters: Filters) -> float | None:
-    """The median days from issue to closure of the closed items: percentile_cont on PostgreSQL, a
-    ROW_NUMBER/COUNT window on SQLite (which has no percentile); both give the mean of the two
-    middle values for an even count. (Read from the items: a median does not add up.)"""
-    days = days_to_close()
-    closed = sa.and_(where(user, filters), Item.status == Status.CLOSED, Item.closed_at.is_not(None))
-    if _dialect() == "postgresql":
-        value = db.session.scalar(sa.select(sa.func.percentile_cont(0.5).within_group(days)).where(closed))
-    else:
-        ranked = sa.select(days.label("v"),
-                           sa.func.row_number().over(order_by=days).label("rn"),
-                           sa.func.count().over().label("n")).where(closed).subquery()
-        value = db.session.scalar(sa.select(sa.func.avg(ranked.c.v)).where(
-            ranked.c.rn.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2])))
-    return None if value is None else round(float(value), 1)
+    """The median days from issue to closure of the closed items (the mean of the two middle values
+    for an even count), read from the items, since a median does not add up: a COUNT, then the one
+    or two middle close_seconds in order — on a province-wide page the (campaign, close_seconds)
+    index hands them over without sorting."""
+    closed = sa.and_(where(user, filters), Item.close_seconds.is_not(None))
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(Item).where(closed))
+    if not count:
+        return None
+    middle = db.session.scalars(sa.select(Item.close_seconds).where(closed).order_by(Item.close_seconds)
+                                .offset((count - 1) // 2).limit(2 - count % 2)).all()
+    return round(sum(middle) / len(middle) / 86400, 1)
 
 
 PLACE_GROUPS = ("city", "county", "team")
@@ -353,6 +382,22 @@ def breakdown(user, filters: Filters, group: str) -> list[GroupRow]:
     if group not in GROUPS:
         raise ValueError(f"unknown group {group!r}")
     return _consistent(user, filters, lambda src: _dimensions(user, filters, (group,), src))[group]
+
+
+def closure(user, filters: Filters, group: str) -> tuple[Figures, list[GroupRow]]:
+    """The headline figures and one breakdown from one read of the rollups (the API, the reports)."""
+    if group not in GROUPS:
+        raise ValueError(f"unknown group {group!r}")
+
+    def read(src):
+        places = _places(user, filters, src)
+        if group in PLACE_GROUPS:
+            return places.total, {"city": places.cities, "county": places.counties, "team": places.teams}[group]
+        return places.total, _dimensions(user, filters, (group,), src)[group]
+
+    totals, rows = _consistent(user, filters, read)
+    totals.median_days = median_days_to_close(user, filters)
+    return totals, rows
 
 
 def ranking(rows: list[GroupRow]) -> list[GroupRow]:
@@ -390,9 +435,9 @@ def _closed_weeks(rows: list[GroupRow]) -> dict[date, int]:
 def burnup(user, filters: Filters) -> list[WeekPoint]:
     """Issued and closed (and still closed) per ISO week, Beijing time, with running totals."""
     def read(src):
-        return _places(user, filters, src), _dimensions(user, filters, ("closed_week",), src)
-    places, dims = _consistent(user, filters, read)
-    return _weeks(places.issued_weeks, _closed_weeks(dims["closed_week"]))
+        return _issued_weeks(user, filters, src), _dimensions(user, filters, ("closed_week",), src)
+    issued, dims = _consistent(user, filters, read)
+    return _weeks(issued, _closed_weeks(dims["closed_week"]))
 
 
 def _as_date(value) -> date:
@@ -487,9 +532,9 @@ def overview(user, filters: Filters, level: str) -> Overview:
     dims = ("category", "severity", "type", "closed_week") + (("unit",) if level == "county" else ())
 
     def read(src):
-        return _places(user, filters, src), _dimensions(user, filters, dims, src)
+        return _places(user, filters, src), _dimensions(user, filters, dims, src), _issued_weeks(user, filters, src)
 
-    places, found = _consistent(user, filters, read)
+    places, found, issued = _consistent(user, filters, read)
     groups: dict[str, list[GroupRow]] = {name: found[name] for name in ("category", "severity", "type")}
     if level == "county":
         groups["unit"] = found["unit"]
@@ -500,4 +545,4 @@ def overview(user, filters: Filters, level: str) -> Overview:
             groups["city"] = places.cities
     headline_figures = places.total
     headline_figures.median_days = median_days_to_close(user, filters)
-    return Overview(headline_figures, groups, _weeks(places.issued_weeks, _closed_weeks(found["closed_week"])))
+    return Overview(headline_figures, groups, _weeks(issued, _closed_weeks(found["closed_week"])))

@@ -49,7 +49,8 @@ class RectificationItem(db.Model):
 
     __tablename__ = "rectification_items"
     __table_args__ = (sa.UniqueConstraint("problem_list_id", "seq"),
-                      sa.Index("ix_rectification_items_county_status", "county_id", "status"))
+                      sa.Index("ix_rectification_items_county_status", "county_id", "status"),
+                      sa.Index("ix_rectification_items_campaign_close_seconds", "campaign_id", "close_seconds"))
     id: Mapped[int] = mapped_column(primary_key=True)
     problem_list_id: Mapped[int] = mapped_column(sa.ForeignKey("problem_lists.id"), index=True)
     finding_id: Mapped[int] = mapped_column(sa.ForeignKey("findings.id"), unique=True)
@@ -79,6 +80,9 @@ class RectificationItem(db.Model):
     version: Mapped[int] = mapped_column(default=1)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Seconds from issue to closure while 已销号, else None: kept by _time_to_close below, indexed with
+    # the campaign so the dashboard's median reads the middle of an index instead of sorting.
+    close_seconds: Mapped[float | None] = mapped_column(sa.Float)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
@@ -89,6 +93,16 @@ class RectificationItem(db.Model):
     county = relationship("Region")
     unit = relationship("ResponsibleUnit")
     history: Mapped[list["ItemHistory"]] = relationship(back_populates="item", order_by="ItemHistory.id")
+
+
+@sa.event.listens_for(RectificationItem, "before_insert")
+@sa.event.listens_for(RectificationItem, "before_update")
+def _time_to_close(mapper, connection, item: RectificationItem) -> None:
+    """close_seconds follows status and closed_at on every write, whoever makes it."""
+    if item.issued_at is None:
+        item.issued_at = utcnow()
+    closed = item.status is Status.CLOSED and item.closed_at is not None
+    item.close_seconds = (item.closed_at - item.issued_at).total_seconds() if closed else None
 
 
 # Timeline events that are not lifecycle actions.
