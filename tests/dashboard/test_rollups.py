@@ -158,3 +158,17 @@ def test_a_scope_that_is_not_counties_reads_the_items_live(app, world, spread, m
     assert figures.issued == mine
     units = dashboard.breakdown(responder, dashboard.Filters(), "unit")
     assert [r.name for r in units] == ["新野县卫健委"]
+
+
+def test_cli_check_and_rebuild(app, world, spread, runner):
+    dashboard.headline(world.users["viewer"], dashboard.Filters())
+    result = runner.invoke(args=["rollups", "check"])
+    assert result.exit_code == 0 and "一致" in result.output
+    db.session.execute(sa.update(ClosureRollup).where(ClosureRollup.dim == "severity")
+                       .values(overdue=ClosureRollup.overdue + 2))
+    db.session.commit()
+    result = runner.invoke(args=["rollups", "check"])
+    assert result.exit_code == 1 and "不一致" in result.output and "overdue" in result.output
+    result = runner.invoke(args=["rollups", "rebuild"])
+    assert result.exit_code == 0 and "已重建" in result.output
+    assert runner.invoke(args=["rollups", "check"]).exit_code == 0
