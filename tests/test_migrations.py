@@ -53,3 +53,37 @@ def test_there_is_a_single_head():
     config = AlembicConfig(os.path.join(root, "alembic.ini"))
     config.set_main_option("script_location", root)
     assert len(ScriptDirectory.from_config(config).get_heads()) == 1
+
+
+def test_rollups_migration_fills_close_seconds_and_the_first_read_builds(empty_database_url):
+    """An existing database with closed items: the upgrade fills close_seconds from closed_at and
+    issued_at, leaves the rollups unbuilt, and the first dashboard read builds them exactly."""
+    class MigrationConfig(Config):
+        SQLALCHEMY_DATABASE_URI = empty_database_url
+
+    app = create_app(MigrationConfig)
+    with app.app_context():
+        from inspect_app.auth.models import User
+        from inspect_app.dashboard import rollups, service
+        from inspect_app.demo.seed import seed_demo
+        from inspect_app.rectification.models import RectificationItem as Item
+
+        upgrade()
+        seed_demo(app.config["DIVISIONS_DIR"])
+        expected = {i.id: (i.closed_at - i.issued_at).total_seconds() for i in db.session.execute(
+            sa.select(Item).where(Item.close_seconds.is_not(None))).scalars()}
+        assert expected
+        db.session.remove()
+        downgrade(revision="2c86fe66dc5d")
+        upgrade()
+        filled = dict(db.session.execute(sa.select(Item.id, Item.close_seconds)
+                                          .where(Item.close_seconds.is_not(None))).all())
+        assert filled.keys() == expected.keys()
+        assert all(abs(filled[k] - v) < 0.01 for k, v in expected.items())
+        assert db.session.scalar(sa.select(rollups.state_table.c.as_of)) is None
+        viewer = db.session.execute(sa.select(User).where(User.username == "viewer")).scalar_one()
+        assert service.headline(viewer, service.Filters()).issued == db.session.scalar(sa.select(sa.func.count(Item.id)))
+        assert rollups.differences() == []
+        db.session.remove()
+        downgrade(revision="base")
+        db.engine.dispose()

@@ -217,7 +217,7 @@ def _move(connection, old: date, new: date) -> None:
     """Re-count overdue and aging as of `new` instead of `old`. An open item's bucket can differ
     only if its effective deadline lies in [min, max + 20 days]; the others keep theirs."""
     window = sa.and_(deadlines.is_open(),
-                     deadlines.effective_deadline().between(min(old, new), max(old, new) + AGING_HORIZON))
+                     deadlines.effective_deadline_between(min(old, new), max(old, new) + AGING_HORIZON))
     _apply(connection, window, old, -1)
     _apply(connection, window, new, +1)
     connection.execute(rollup_table.delete().where(rollup_table.c.issued == 0))   # rows whose items all left

@@ -65,8 +65,8 @@ class RectificationItem(db.Model):
     rectification_type: Mapped[RectificationType] = mapped_column(
         sa.Enum(RectificationType, native_enum=False, length=16))
     suggested_measures: Mapped[str] = mapped_column(sa.Text, default="")
-    deadline: Mapped[date]
-    extended_deadline: Mapped[date | None]
+    deadline: Mapped[date] = mapped_column(index=True)                   # indexed for the deadline windows:
+    extended_deadline: Mapped[date | None] = mapped_column(index=True)   # reminders, the dashboard's day move
     status: Mapped[Status] = mapped_column(sa.Enum(Status, native_enum=False, length=16), default=Status.PENDING)
     unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("responsible_units.id"), index=True)
     responsible_person: Mapped[str] = mapped_column(sa.String(64), default="")
