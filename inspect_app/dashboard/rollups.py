@@ -134,10 +134,16 @@ def _apply(connection, condition, as_of: date, sign: int) -> None:
 
 
 def _as_of(connection, lock: str | None = None) -> date | None:
-    """The state's date; on PostgreSQL, `lock` "share" (item writes) or "update" (move, rebuild)."""
+    """The state's date. `lock` "share" (item writes) or "update" (move, rebuild) holds it until the
+    transaction ends: FOR SHARE / FOR UPDATE on PostgreSQL; on SQLite, which has no row locks, a
+    no-op UPDATE takes the database's write lock first, so no move can commit between reading the
+    date and counting against it."""
     stmt = sa.select(state_table.c.as_of).where(state_table.c.id == STATE_ID)
     if lock and connection.dialect.name == "postgresql":
         stmt = stmt.with_for_update(read=lock == "share")
+    elif lock:
+        connection.execute(state_table.update().where(state_table.c.id == STATE_ID)
+                           .values(as_of=state_table.c.as_of))
     return connection.execute(stmt).scalar_one_or_none()
 
 
