@@ -197,7 +197,8 @@ def measure(app, user_token: str, url: str, runs: int) -> dict:
             times.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200
         own = [(s, p) for s, p in statements if "users" not in s.split("FROM", 1)[-1][:20]]
-        campaigns = service.campaigns()
+        from inspect_app.auth.models import User
+        campaigns = service.campaigns(db.session.get(User, int(user_token.split(":")[0])))
         dialect = engine.dialect
         bare = []
         for stmt in bare_statements(campaigns[0].id if campaigns else None, service.today()):

@@ -243,6 +243,15 @@ def campaign_clause(user, column) -> sa.ColumnElement[bool]:
     return sa.false()
 
 
+def figures_campaign_clause(user, column) -> sa.ColumnElement[bool]:
+    """Campaigns a user may pick on the dashboard and in the API: those of their teams, and those
+    that issued a problem list to a county they may see (every one, province-wide)."""
+    from inspect_app.rectification.models import ProblemList
+
+    issued_here = sa.select(ProblemList.campaign_id).where(county_clause(user, ProblemList.county_id))
+    return sa.or_(campaign_clause(user, column), column.in_(issued_here))
+
+
 def get_campaign_or_404(model, ident):
     """A campaign the current user may see, or 404 (other teams' campaigns look non-existent)."""
     obj = db.session.get(model, ident)

@@ -80,7 +80,7 @@ def closure():
     date_from, date_to = _date_arg("from"), _date_arg("to")
     if date_from is False or date_to is False:
         return _json_error(400, "from / to 应为 YYYY-MM-DD 格式的日期")
-    campaigns = figures.campaigns()
+    campaigns = figures.campaigns(current_user)
     campaign_id = None if campaign == "all" else int(campaign) if campaign else (campaigns[0].id if campaigns else None)
     drill, scope = {}, None
     if request.args.get("county"):

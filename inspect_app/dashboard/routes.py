@@ -27,7 +27,7 @@ def _filters(form, **drill) -> service.Filters:
 
 def _dashboard(level: str, region=None):
     """Compute the figures of one drill-down level and render the page or its #dashboard panel."""
-    form = filter_form(request.args, service.campaigns())
+    form = filter_form(request.args, service.campaigns(current_user))
     drill = {"county_id": region.id} if level == "county" else {"city_id": region.id} if level == "city" else {}
     filters = _filters(form, **drill)
     data = service.overview(current_user, filters, level)
@@ -75,7 +75,7 @@ def county(code):
 def items(code):
     """The items behind a county's figures, filtered by aging bucket or status, paged."""
     county = access.get_county_or_404(code)
-    form = filter_form(request.args, service.campaigns())
+    form = filter_form(request.args, service.campaigns(current_user))
     filters = _filters(form, county_id=county.id)
     bucket = request.args.get("bucket", "")
     page = max(request.args.get("page", 1, type=int), 1)
@@ -101,7 +101,7 @@ def item(ident):
     obj = access.get_or_404(RectificationItem, ident)
     if not access.can_see_item(current_user, obj):
         abort(404)
-    form = filter_form(request.args, service.campaigns())
+    form = filter_form(request.args, service.campaigns(current_user))
     return render("dashboard/item.html", "dashboard/_item.html", item=obj, county=obj.county,
                   city=obj.county.parent, args=form.args(), today=service.Filters().today)
 
@@ -109,7 +109,7 @@ def item(ident):
 # ---------------------------------------------------------------- 周报 / 月报
 
 def _report():
-    campaigns = service.campaigns()
+    campaigns = service.campaigns(current_user)
     form = report_form(request.args, campaigns)
     start, end = form.period()
     filters = service.Filters(campaign_id=None if form.campaign.data == "all" else int(form.campaign.data))

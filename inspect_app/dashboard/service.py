@@ -470,10 +470,10 @@ def items_page(user, filters: Filters, bucket: str = "", page: int = 1, per_page
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
-def campaigns() -> list[Campaign]:
-    """Every campaign, newest first, for the filter."""
-    return list(db.session.execute(sa.select(Campaign).order_by(Campaign.start_date.desc(), Campaign.id.desc()))
-                .scalars())
+def campaigns(user) -> list[Campaign]:
+    """The campaigns the user may pick (access.figures_campaign_clause), newest first, for the filter."""
+    return list(db.session.execute(sa.select(Campaign).where(access.figures_campaign_clause(user, Campaign.id))
+                                   .order_by(Campaign.start_date.desc(), Campaign.id.desc())).scalars())
 
 
 def aging_labels() -> dict[str, str]:

@@ -135,6 +135,12 @@ def test_campaign_filter(world, items):
     assert service.headline(viewer, Filters(today=ON_DAY)).issued == 11
     assert service.headline(viewer, Filters(today=ON_DAY, campaign_id=other.id)).issued == 1
     assert service.headline(viewer, Filters(today=ON_DAY, campaign_id=items[1].campaign_id)).issued == 10
+    # the filter offers a campaign only to those who may see its figures
+    first = items[1].campaign_id
+    picks = {name: {c.id for c in service.campaigns(world.users[name])}
+             for name in ("viewer", "nanyang", "xinye", "tongbai", "leader8")}
+    assert picks["viewer"] == picks["nanyang"] == picks["xinye"] == {first, other.id}
+    assert picks["tongbai"] == {first} and other.id in picks["leader8"]
 
 
 def test_burnup_per_beijing_week(world, items):
