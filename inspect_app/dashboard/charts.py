@@ -91,6 +91,10 @@ def burnup_chart(points, *, title: str) -> Markup:
                f'<title>累计下发</title></polyline>')
     out.append(f'<polyline points="{closed}" fill="none" stroke="{COLOURS["green"]}" stroke-width="2.5">'
                f'<title>累计销号</title></polyline>')
+    for i, p in enumerate(points):      # the weekly points themselves: a single week is a pair of dots
+        for value, colour, label in ((p.issued_total, "blue", "累计下发"), (p.closed_total, "green", "累计销号")):
+            out.append(f'<circle cx="{x(i):.1f}" cy="{y(value):.1f}" r="{4 if n <= 26 else 2.5}" '
+                       f'fill="{COLOURS[colour]}"><title>{p.week.month}/{p.week.day} {label} {value}</title></circle>')
     last = points[-1]
     out.append(f'<g><rect x="{left + 8}" y="6" width="12" height="4" fill="{COLOURS["blue"]}"/>'
                f'<text x="{left + 24}" y="12" fill="#1f2d3d">累计下发 {last.issued_total}</text>'
