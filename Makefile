@@ -40,7 +40,7 @@ test-pg: setup
 
 bench: setup
 	$(BIN)/python bench/photo_ingest.py
-	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/dashboard.py --national
 	$(BIN)/python bench/visit_queries.py
 
 clean:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 from inspect_app import access
 from inspect_app.audit.service import changes, record
 from inspect_app.auth.models import User
-from inspect_app.campaigns.models import Campaign, Team
+from inspect_app.campaigns.models import Campaign, Team, team_counties
 from inspect_app.checklists.models import ChecklistVersion, VersionStatus
 from inspect_app.extensions import db
 from inspect_app.org.models import Region, RegionLevel
@@ -191,6 +191,10 @@ def add_county(team: Team, county_id: int, user) -> Region:
         raise CampaignError("请选择一个县（市、区）", "county")
     if county in team.counties:
         raise CampaignError(f"{county.name}已在本组负责的县中", "county")
+    other = db.session.execute(sa.select(Team).join(team_counties, team_counties.c.team_id == Team.id).where(
+        Team.campaign_id == team.campaign_id, Team.id != team.id, team_counties.c.county_id == county.id)).scalar()
+    if other is not None:       # one county, one team per campaign: its problem list and figures belong to it
+        raise CampaignError(f"{county.name}已由本次核查的{other.name}负责，请先从该组移除", "county")
     team.counties.append(county)
     record("team.county_add", obj=team, label=f"{team.name} {county.name}", county_id=county.id,
            after={"county": county.code}, summary=f"{team.name}新增负责县 {county.name}（{county.code}）", user=user)

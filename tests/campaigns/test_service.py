@@ -104,6 +104,19 @@ def test_adding_a_city_or_a_duplicate_county_is_refused(world):
         service.add_county(t, world.xinye.id, world.users["province"])
 
 
+def test_a_county_belongs_to_one_team_per_campaign(world):
+    t = team(world)
+    other = service.create_team(t.campaign, {"name": "第九核查组", "leader_id": None, "member_ids": []},
+                                world.users["province"])
+    with pytest.raises(service.CampaignError) as info:
+        service.add_county(other, world.xinye.id, world.users["province"])
+    assert "已由本次核查的第八核查组负责" in info.value.message and info.value.field == "county"
+    assert world.xinye not in other.counties
+    service.remove_county(t, world.xinye.id, world.users["province"])
+    service.add_county(other, world.xinye.id, world.users["province"])
+    assert world.xinye in other.counties
+
+
 def test_county_search_by_name_or_code_excludes_assigned(world):
     assert [c.name for c in service.search_counties("新野")] == ["新野县"]
     assert [c.name for c in service.search_counties("4116")] == ["郸城县"]
