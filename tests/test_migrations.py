@@ -29,11 +29,15 @@ def empty_database_url(tmp_path):
     admin.dispose()
 
 
-def test_upgrade_matches_models_and_downgrade_empties(empty_database_url):
+def _app_for(url: str):
     class MigrationConfig(Config):
-        SQLALCHEMY_DATABASE_URI = empty_database_url
+        SQLALCHEMY_DATABASE_URI = url
 
-    app = create_app(MigrationConfig)
+    return create_app(MigrationConfig)
+
+
+def test_upgrade_matches_models_and_downgrade_empties(empty_database_url):
+    app = _app_for(empty_database_url)
     with app.app_context():
         upgrade()
         with db.engine.connect() as conn:
@@ -58,10 +62,7 @@ def test_there_is_a_single_head():
 def test_rollups_migration_fills_close_seconds_and_the_first_read_builds(empty_database_url):
     """An existing database with closed items: the upgrade fills close_seconds from closed_at and
     issued_at, leaves the rollups unbuilt, and the first dashboard read builds them exactly."""
-    class MigrationConfig(Config):
-        SQLALCHEMY_DATABASE_URI = empty_database_url
-
-    app = create_app(MigrationConfig)
+    app = _app_for(empty_database_url)
     with app.app_context():
         from inspect_app.auth.models import User
         from inspect_app.dashboard import rollups, service
@@ -84,6 +85,43 @@ def test_rollups_migration_fills_close_seconds_and_the_first_read_builds(empty_d
         viewer = db.session.execute(sa.select(User).where(User.username == "viewer")).scalar_one()
         assert service.headline(viewer, service.Filters()).issued == db.session.scalar(sa.select(sa.func.count(Item.id)))
         assert rollups.differences() == []
+        db.session.remove()
+        downgrade(revision="base")
+        db.engine.dispose()
+
+
+def test_photo_sources_are_backfilled_from_the_merge_events(empty_database_url):
+    """A photo moved by a merge before the upgrade still goes back to its own finding on unmerge."""
+    app = _app_for(empty_database_url)
+    with app.app_context():
+        from inspect_app.auth.models import User
+        from inspect_app.demo.inspection import acting_as
+        from inspect_app.demo.seed import seed_demo
+        from inspect_app.media.models import Attachment
+        from inspect_app.org.models import Region
+        from inspect_app.problem_lists import service as lists
+        from inspect_app.visits.models import Finding, FindingStatus
+
+        upgrade()
+        seed_demo(app.config["DIVISIONS_DIR"])
+        tongbai = db.session.execute(sa.select(Region).where(Region.code == "411330")).scalar_one()
+        drafts = db.session.execute(sa.select(Finding).where(Finding.county_id == tongbai.id,
+                                                             Finding.status == FindingStatus.DRAFT)).scalars().all()
+        photo = db.session.execute(sa.select(Attachment).where(
+            Attachment.finding_id.in_([f.id for f in drafts]))).scalars().first()
+        source = next(f for f in drafts if f.id == photo.finding_id)
+        keep = next(f for f in drafts if f.id != source.id)
+        leader = db.session.execute(sa.select(User).where(User.username == "leader8")).scalar_one()
+        with acting_as(leader):
+            lists.merge(lists.finding_sheet(leader, keep), [source, keep], keep, keep.description)
+        photo_id, source_id, keep_id = photo.id, source.id, keep.id
+        db.session.remove()
+        downgrade(revision="17137929bbdb")
+        upgrade()
+        moved = db.session.get(Attachment, photo_id)
+        assert (moved.finding_id, moved.source_finding_id) == (keep_id, source_id)
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Attachment).where(
+            Attachment.finding_id.is_not(None), Attachment.source_finding_id.is_(None))) == 0
         db.session.remove()
         downgrade(revision="base")
         db.engine.dispose()

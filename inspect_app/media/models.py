@@ -38,6 +38,9 @@ class Attachment(db.Model):
                                               default=PhotoStage.OTHER)
     county_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), index=True)
     finding_id: Mapped[int | None] = mapped_column(sa.ForeignKey("findings.id"), index=True)
+    # The finding the photo was taken for. A merge moves finding_id to the kept finding; this stays, so
+    # undoing the merge knows which photos to give back.
+    source_finding_id: Mapped[int | None] = mapped_column(sa.ForeignKey("findings.id"), index=True)
     answer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("answers.id"), index=True)
     progress_id: Mapped[int | None] = mapped_column(sa.ForeignKey("progress_posts.id"), index=True)
     sha256: Mapped[str] = mapped_column(sa.String(64), index=True)

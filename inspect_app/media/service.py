@@ -72,7 +72,8 @@ def photo_attachment(processed, *, client_uuid: str, stage: PhotoStage, county_i
                       sha256=processed.sha256, mime=processed.mime, filename=(filename or "")[:255],
                       size_bytes=size, width=processed.width, height=processed.height,
                       taken_at=processed.taken_at, gps_lat=processed.gps_lat, gps_lon=processed.gps_lon,
-                      display_key=keys["display"], thumb_key=keys["thumb"], uploaded_by_id=uploader.id, **owner)
+                      display_key=keys["display"], thumb_key=keys["thumb"], uploaded_by_id=uploader.id,
+                      source_finding_id=owner.get("finding_id"), **owner)
 
 
 def discard_files(keys: set[str]) -> None:

@@ -21,7 +21,6 @@ from sqlalchemy.orm import selectinload
 
 from inspect_app import access
 from inspect_app.access import Permission
-from inspect_app.audit.models import AuditEvent
 from inspect_app.audit.service import changes, record
 from inspect_app.campaigns.models import Campaign, Team, team_counties
 from inspect_app.checklists.models import ChecklistItem, ChecklistSection
@@ -356,7 +355,8 @@ def merge(sheet: Sheet, findings: list[Finding], keep: Finding, description: str
     """Fold duplicates into `keep`: the others become MERGED (merged_into = keep), their photos and
     earlier-merged findings move to it, and the kept wording may be rewritten in the same step.
 
-    The photos moved are written in each merge's audit event, so `unmerge` can move them back.
+    Each photo keeps its source_finding_id, so `unmerge` can give a finding its own photos back; the
+    photos moved are also listed in the merge's audit event.
     """
     _ensure_editable(sheet, keep)
     if len(findings) < 2:
@@ -391,16 +391,13 @@ def unmerge(sheet: Sheet, finding: Finding) -> None:
         raise Frozen(FROZEN_MESSAGE)
     if finding.status != FindingStatus.MERGED:
         raise ProblemListError("该问题未被合并")
-    event = db.session.execute(sa.select(AuditEvent).where(
-        AuditEvent.action == "finding.merge", AuditEvent.object_type == "Finding",
-        AuditEvent.object_id == str(finding.id)).order_by(AuditEvent.id.desc())).scalars().first()
-    att_ids = list((event.after or {}).get("attachment_ids", [])) if event else []
-    if att_ids:
-        list_findings = sa.select(Finding.id).where(Finding.campaign_id == sheet.campaign.id,
-                                                    Finding.county_id == sheet.county.id)
-        for att in db.session.execute(sa.select(Attachment).where(
-                Attachment.id.in_(att_ids), Attachment.finding_id.in_(list_findings))).scalars():
-            att.finding_id = finding.id
+    list_findings = sa.select(Finding.id).where(Finding.campaign_id == sheet.campaign.id,
+                                                Finding.county_id == sheet.county.id)
+    own = db.session.execute(sa.select(Attachment).where(
+        Attachment.source_finding_id == finding.id, Attachment.finding_id.in_(list_findings))).scalars().all()
+    for att in own:
+        att.finding_id = finding.id
+    att_ids = [att.id for att in own]
     keeper = finding.merged_into_id
     finding.status = FindingStatus.DRAFT
     finding.merged_into_id = None

@@ -67,7 +67,8 @@ def make_finding(camp, site, user, description, *, category="管理共同体", i
 def make_photo(finding, user, n=1) -> Attachment:
     digest = hashlib.sha256(f"{finding.id}-{n}".encode()).hexdigest()
     att = Attachment(uuid=str(uuidlib.uuid4()), kind=AttachmentKind.PHOTO, stage=PhotoStage.BEFORE,
-                     county_id=finding.county_id, finding_id=finding.id, sha256=digest, mime="image/jpeg",
+                     county_id=finding.county_id, finding_id=finding.id, source_finding_id=finding.id,
+                     sha256=digest, mime="image/jpeg",
                      filename=f"p{n}.jpg", size_bytes=1000, width=800, height=600,
                      display_key=f"display/{digest}.jpg", thumb_key=f"thumb/{digest}.jpg", uploaded_by_id=user.id)
     db.session.add(att)

@@ -254,6 +254,31 @@ def test_merge_step_then_merge_moves_photos(client, login_as, xinye_list):
     assert actions.count("finding.merge") == 1 and "finding.unmerge" in actions
 
 
+def test_unmerge_after_a_chain_of_merges_gives_back_only_own_photos(client, login_as, xinye_list):
+    """b01 (with two photos) into b02, then b02 into free: undoing b02's merge must not take b01's
+    photos, since b01 is still merged (into free); undoing b01's then returns them to b01."""
+    camp, (b01, b02, free, c01) = xinye_list
+    login_as("leader8")
+
+    def merge(a, keep):
+        response = client.post(url(camp, suffix="/merge"), headers={**HX, "HX-Target": "merge-step"}, data={
+            "finding_ids": [a.id, keep.id], "keep_id": keep.id, "description": f"合并后的问题{keep.id}"})
+        assert response.status_code == 200
+
+    def owners():
+        db.session.expire_all()
+        return db.session.execute(sa.select(Attachment.finding_id).order_by(Attachment.id)).scalars().all()
+
+    merge(b01, b02)
+    merge(b02, free)
+    assert owners() == [free.id, free.id]
+    assert client.post(f"/problem-lists/findings/{b02.id}/unmerge", headers=HX).status_code == 200
+    assert owners() == [free.id, free.id]
+    assert db.session.get(Finding, b01.id).merged_into_id == free.id
+    assert client.post(f"/problem-lists/findings/{b01.id}/unmerge", headers=HX).status_code == 200
+    assert owners() == [b01.id, b01.id]
+
+
 def test_merge_needs_two_findings(client, login_as, xinye_list):
     camp, (b01, *_r) = xinye_list
     login_as("leader8")
