@@ -17,7 +17,7 @@ from inspect_app.extensions import db
 # the closed items by the Monday (Beijing) of the week they were closed, for the burn-up chart.
 DIMENSIONS = ("all", "category", "severity", "type", "unit", "closed_week")
 MEASURES = ("issued", "pending", "in_progress", "submitted", "closed", "overdue", "le10", "le20", "gt20",
-            "returns", "reopens")
+            "returns", "reopens", "timed")
 KEY = ("campaign_id", "county_id", "issued_day", "dim", "value")
 # county_id 0: the same figures summed over every county, so a province-wide page adds up a few
 # hundred rows instead of one set per county (2,800 at national scale).
@@ -48,6 +48,7 @@ class ClosureRollup(db.Model):
     gt20: Mapped[int] = mapped_column(default=0)
     returns: Mapped[int] = mapped_column(default=0)
     reopens: Mapped[int] = mapped_column(default=0)
+    timed: Mapped[int] = mapped_column(default=0)       # items with a close_seconds: the median's count
 
 
 class RollupState(db.Model):

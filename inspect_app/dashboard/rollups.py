@@ -90,6 +90,7 @@ def _measures(as_of: date, sign: int) -> list:
         *[count_if(deadlines.bucket(name, as_of)).label(name) for name in deadlines.AGING_BUCKETS],
         (sa.func.sum(Item.return_count) * factor).label("returns"),
         (sa.func.sum(Item.reopen_count) * factor).label("reopens"),
+        count_if(Item.close_seconds.is_not(None)).label("timed"),
     ]
 
 

@@ -15,6 +15,9 @@ from inspect_app.roles import Role
 RANKING_LIMIT = 60      # above this many counties the page shows the most behind (and a "show all" link)
 
 
+bp.add_app_template_filter(charts.percent, "pct")     # 0.8567 → 85.7%, in the figures tables
+
+
 def _drill_link(endpoint: str, args: dict):
     """For the charts: key (region code) → the drill-down URL of that region, keeping the filters."""
     return lambda code: url_for(endpoint, code=code, **args)

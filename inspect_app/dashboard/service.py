@@ -225,7 +225,8 @@ def _add(totals: dict, key, vector: list[int]) -> None:
 
 def _figures(vector) -> Figures:
     """Figures from measures in MEASURES order (the unpacking below is that order)."""
-    issued, pending, in_progress, submitted, closed, overdue, le10, le20, gt20, returns, reopens = map(int, vector)
+    issued, pending, in_progress, submitted, closed, overdue, le10, le20, gt20, returns, reopens, _timed = \
+        map(int, vector)
     return Figures(issued=issued, closed=closed, pending=pending, in_progress=in_progress, submitted=submitted,
                    overdue=overdue, returns=returns, reopens=reopens,
                    aging={"overdue": overdue, "le10": le10, "le20": le20, "gt20": gt20})
@@ -259,6 +260,7 @@ class Places:
     counties: list[GroupRow]
     cities: list[GroupRow]
     teams: list[GroupRow]
+    timed: int          # items with a close_seconds in the scope: the median's count
 
 
 def _places(user, filters: Filters, src) -> Places:
@@ -299,7 +301,7 @@ def _places(user, filters: Filters, src) -> Places:
                   [GroupRow(k, names[k], _figures(v)) for k, v in sorted(counties.items())],
                   [GroupRow(k, names[k], _figures(v)) for k, v in sorted(cities.items())],
                   sorted((GroupRow(k, names["team", k], _figures(v)) for k, v in by_team.items()),
-                         key=lambda r: (r.key == "", r.name)))
+                         key=lambda r: (r.key == "", r.name)), timed=total[MEASURES.index("timed")])
 
 
 def _dimensions(user, filters: Filters, dims: tuple[str, ...], src) -> dict[str, list[GroupRow]]:
@@ -351,18 +353,20 @@ def _named(dim: str, values: dict[str, Figures]) -> list[GroupRow]:
 def headline(user, filters: Filters) -> Figures:
     """Items issued, closed, in progress, waiting for acceptance, overdue, returns, aging buckets and
     the median days to close."""
-    figures = _consistent(user, filters, lambda src: _places(user, filters, src)).total
-    figures.median_days = median_days_to_close(user, filters)
-    return figures
+    places = _consistent(user, filters, lambda src: _places(user, filters, src))
+    places.total.median_days = median_days_to_close(user, filters, places.timed)
+    return places.total
 
 
-def median_days_to_close(user, filters: Filters) -> float | None:
+def median_days_to_close(user, filters: Filters, count: int | None = None) -> float | None:
     """The median days from issue to closure of the closed items (the mean of the two middle values
-    for an even count), read from the items, since a median does not add up: a COUNT, then the one
-    or two middle close_seconds in order — on a province-wide page the (campaign, close_seconds)
-    index hands them over without sorting."""
+    for an even count), read from the items, since a median does not add up: the one or two middle
+    close_seconds in order — on a province-wide page the (campaign, close_seconds) index hands them
+    over without sorting. `count`: how many items in the scope have a close_seconds, when the
+    caller already has it from the rollups (their `timed` measure); else it is counted here."""
     closed = sa.and_(where(user, filters), Item.close_seconds.is_not(None))
-    count = db.session.scalar(sa.select(sa.func.count()).select_from(Item).where(closed))
+    if count is None:
+        count = db.session.scalar(sa.select(sa.func.count()).select_from(Item).where(closed))
     if not count:
         return None
     middle = db.session.scalars(sa.select(Item.close_seconds).where(closed).order_by(Item.close_seconds)
@@ -392,12 +396,12 @@ def closure(user, filters: Filters, group: str) -> tuple[Figures, list[GroupRow]
     def read(src):
         places = _places(user, filters, src)
         if group in PLACE_GROUPS:
-            return places.total, {"city": places.cities, "county": places.counties, "team": places.teams}[group]
-        return places.total, _dimensions(user, filters, (group,), src)[group]
+            return places, {"city": places.cities, "county": places.counties, "team": places.teams}[group]
+        return places, _dimensions(user, filters, (group,), src)[group]
 
-    totals, rows = _consistent(user, filters, read)
-    totals.median_days = median_days_to_close(user, filters)
-    return totals, rows
+    places, rows = _consistent(user, filters, read)
+    places.total.median_days = median_days_to_close(user, filters, places.timed)
+    return places.total, rows
 
 
 def ranking(rows: list[GroupRow]) -> list[GroupRow]:
@@ -544,5 +548,5 @@ def overview(user, filters: Filters, level: str) -> Overview:
         if level == "province":
             groups["city"] = places.cities
     headline_figures = places.total
-    headline_figures.median_days = median_days_to_close(user, filters)
+    headline_figures.median_days = median_days_to_close(user, filters, places.timed)
     return Overview(headline_figures, groups, _weeks(issued, _closed_weeks(found["closed_week"])))

@@ -47,6 +47,7 @@ def upgrade():
     sa.Column('gt20', sa.Integer(), nullable=False),
     sa.Column('returns', sa.Integer(), nullable=False),
     sa.Column('reopens', sa.Integer(), nullable=False),
+    sa.Column('timed', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_closure_rollups_campaign_id_campaigns'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_closure_rollups')),
     sa.UniqueConstraint('campaign_id', 'county_id', 'issued_day', 'dim', 'value', name='uq_closure_rollups_key')
