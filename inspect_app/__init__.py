@@ -98,6 +98,8 @@ def _register_blueprints(app):
 
 def _register_session_rules(app):
     """Sessions end after the idle timeout, on logout, password change or account disabling."""
+    from sqlalchemy.orm import joinedload
+
     from inspect_app.auth.models import User
 
     login_manager.login_view = "auth.login"
@@ -111,7 +113,8 @@ def _register_session_rules(app):
             user_id, version = (int(part) for part in token.split(":"))
         except ValueError:
             return None
-        user = db.session.get(User, user_id)
+        # Every page header shows the account's scope (region, unit): load them with the user.
+        user = db.session.get(User, user_id, options=[joinedload(User.region), joinedload(User.unit)])
         if user is None or not user.active or user.session_version != version:
             return None
         return user
@@ -216,12 +219,13 @@ def _register_template_helpers(app):
                   ("核查任务", "campaigns.index", P.CAMPAIGN_VIEW), ("核查表", "checklists.index", P.CHECKLIST_VIEW),
                   ("组织架构", "org.counties", P.ORG_VIEW), ("用户管理", "users.index", P.USER_MANAGE),
                   ("API 令牌", "api.tokens", P.API_TOKEN_MANAGE), ("审计日志", "audit.index", P.AUDIT_VIEW)]
+    # Blueprints are registered by now, so drop the entries without a view once, not per render.
+    navigation = [entry for entry in navigation if entry[1] in app.view_functions]
 
     @app.context_processor
     def inject_access():
         perms = access.permissions_of(current_user)
-        nav = [(label, endpoint) for label, endpoint, perm in navigation
-               if endpoint in app.view_functions and (perm is None or perm.value in perms)]
+        nav = [(label, endpoint) for label, endpoint, perm in navigation if perm is None or perm.value in perms]
         return {"perms": perms, "Permission": access.Permission, "nav_items": nav}
 
 

@@ -97,14 +97,15 @@ def has(user, permission: Permission) -> bool:
 
 # ---------------------------------------------------------------- which rows
 
+def team_ids(user) -> sa.Select:
+    """Teams the user leads or belongs to."""
+    member = sa.select(team_members.c.team_id).where(team_members.c.user_id == user.id)
+    return sa.union(sa.select(Team.id).where(Team.leader_id == user.id), member)
+
+
 def team_county_ids(user) -> sa.Select:
     """Counties assigned to any team the user leads or belongs to."""
-    led = sa.select(team_counties.c.county_id).join(Team, Team.id == team_counties.c.team_id) \
-        .where(Team.leader_id == user.id)
-    member = sa.select(team_counties.c.county_id) \
-        .join(team_members, team_members.c.team_id == team_counties.c.team_id) \
-        .where(team_members.c.user_id == user.id)
-    return sa.union(led, member)
+    return sa.select(team_counties.c.county_id).where(team_counties.c.team_id.in_(team_ids(user)))
 
 
 def county_clause(user, column) -> sa.ColumnElement[bool]:
@@ -214,12 +215,6 @@ def can_see_county(user, county_id: int | None) -> bool:
     return db.session.execute(stmt).first() is not None
 
 
-def team_ids(user) -> sa.Select:
-    """Teams the user leads or belongs to."""
-    member = sa.select(team_members.c.team_id).where(team_members.c.user_id == user.id)
-    return sa.union(sa.select(Team.id).where(Team.leader_id == user.id), member)
-
-
 def team_clause(user, column) -> sa.ColumnElement[bool]:
     """A WHERE clause on a team-id column: province roles see every team, team roles their own."""
     if not _signed_in(user):
@@ -261,11 +256,15 @@ def get_campaign_or_404(model, ident):
     return obj
 
 
+def _region_by_code(code: str, level: RegionLevel) -> Region | None:
+    """The region of one level with this 6-digit code, unscoped (callers check the scope)."""
+    return db.session.execute(
+        sa.select(Region).where(Region.code == code, Region.level == level)).scalar_one_or_none()
+
+
 def get_city_or_404(code: str) -> Region:
     """A city by its 6-digit code, if the current user may see at least one of its counties."""
-    city = db.session.execute(
-        sa.select(Region).where(Region.code == code, Region.level == RegionLevel.CITY)
-    ).scalar_one_or_none()
+    city = _region_by_code(code, RegionLevel.CITY)
     if city is None:
         abort(404)
     if current_user.role not in PROVINCE_WIDE and db.session.execute(
@@ -301,9 +300,7 @@ def get_or_404(model, ident):
 
 def get_county_or_404(code: str) -> Region:
     """A county by its 6-digit code, if the current user may see it."""
-    county = db.session.execute(
-        sa.select(Region).where(Region.code == code, Region.level == RegionLevel.COUNTY)
-    ).scalar_one_or_none()
+    county = _region_by_code(code, RegionLevel.COUNTY)
     if county is None or not can_see_county(current_user, county.id):
         abort(404)
     return county

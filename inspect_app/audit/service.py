@@ -1,8 +1,13 @@
-"""Recording audit events inside the caller's transaction, so a change and its record commit together."""
+"""Recording audit events inside the caller's transaction, so a change and its record commit together,
+and searching them for the administrators' view."""
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
 from flask import has_request_context, request
 from flask_login import current_user
 
 from inspect_app.audit.models import AuditEvent
+from inspect_app.documents.dates import CHINA_TZ
 from inspect_app.extensions import db
 
 
@@ -61,3 +66,33 @@ def changes(obj, fields: list[str], new_values: dict) -> tuple[dict, dict]:
             before[field] = getattr(obj, field)
             after[field] = new_values[field]
     return before, after
+
+
+def _day(text: str):
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=CHINA_TZ)
+    except (TypeError, ValueError):
+        return None
+
+
+def search_events(filters: dict, page: int = 1, per_page: int = 30):
+    """One page of events, newest first, filtered by username, action prefix, object type and a
+    Beijing date range (`start`/`end` as YYYY-MM-DD, both days included)."""
+    stmt = sa.select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    if filters.get("user"):
+        stmt = stmt.where(AuditEvent.username.contains(filters["user"].lower()))
+    if filters.get("action"):
+        stmt = stmt.where(AuditEvent.action.startswith(filters["action"]))
+    if filters.get("object_type"):
+        stmt = stmt.where(AuditEvent.object_type == filters["object_type"])
+    if start := _day(filters.get("start")):
+        stmt = stmt.where(AuditEvent.at >= start)
+    if end := _day(filters.get("end")):
+        stmt = stmt.where(AuditEvent.at < end + timedelta(days=1))
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def object_types() -> list[str]:
+    """The object types that occur in the trail, for the filter's choices."""
+    return [t for t in db.session.execute(sa.select(AuditEvent.object_type).distinct()
+                                          .order_by(AuditEvent.object_type)).scalars() if t]

@@ -4,12 +4,11 @@ from flask_login import current_user
 
 from inspect_app import access
 from inspect_app.access import Permission
-from inspect_app.audit.service import record
 from inspect_app.extensions import db
 from inspect_app.org import bp, service
 from inspect_app.org.forms import FORMS, ImportForm, SiteKindForm
 from inspect_app.org.importer import import_workbook, template_workbook
-from inspect_app.org.models import MedicalCommunity, SiteKind, SiteKindGroup
+from inspect_app.org.models import MedicalCommunity, SiteKindGroup
 from inspect_app.rendering import render
 
 ENTITY = "<any(sites, units, communities):entity>"
@@ -30,12 +29,12 @@ def counties():
                   q=q, city=city, cities=service.cities_in_scope(current_user))
 
 
-def _form_for(entity, county, formdata=None, obj=None):
+def _form_for(entity, county, formdata=None, obj=None, kinds=None):
     """The entity's form with its select choices filled for this county."""
     form = FORMS[entity](formdata=formdata, obj=obj)
     communities = db.session.query(MedicalCommunity).filter_by(county_id=county.id) \
         .order_by(MedicalCommunity.name).all()
-    form.set_choices(service.site_kinds(), communities)
+    form.set_choices(kinds if kinds is not None else service.site_kinds(), communities)
     return form
 
 
@@ -46,12 +45,12 @@ def _panel(county, entity, form=None, status=200):
     kind_id = request.args.get("kind", 0, type=int)
     pagination = service.list_rows(spec.model, county, q, _page(), kind_id=kind_id)
     can_edit = access.can(current_user, spec.permission, county.id)
+    kinds = service.site_kinds()
     if form is None and can_edit:
-        form = _form_for(entity, county)
+        form = _form_for(entity, county, kinds=kinds)
     fragment = "org/_rows.html" if request.htmx.target == f"{entity}-rows" else "org/_panel.html"
     return render("org/county.html", fragment, status=status, county=county, entity=entity, spec=spec,
-                  pagination=pagination, q=q, kind_id=kind_id, form=form, can_edit=can_edit,
-                  kinds=service.site_kinds())
+                  pagination=pagination, q=q, kind_id=kind_id, form=form, can_edit=can_edit, kinds=kinds)
 
 
 @bp.get("/counties/<code>")
@@ -144,15 +143,11 @@ def site_kinds():
     if request.method == "POST":
         access.require(Permission.ORG_MANAGE)
         if form.validate():
-            if db.session.query(SiteKind).filter_by(code=form.code.data).first():
-                form.code.errors.append("该代码已存在")
+            try:
+                kind = service.create_site_kind(form.code.data, form.name.data, SiteKindGroup(form.group.data))
+            except service.OrgError as error:
+                getattr(form, error.field).errors.append(error.message)
             else:
-                kind = SiteKind(code=form.code.data, name=form.name.data,
-                                group=SiteKindGroup(form.group.data), sort_order=100)
-                db.session.add(kind)
-                db.session.flush()
-                record("site_kind.create", obj=kind, label=kind.name, after={"code": kind.code, "name": kind.name})
-                db.session.commit()
                 flash(f"已新增点位类型“{kind.name}”", "success")
                 return redirect(url_for("org.site_kinds"))
         status = 422

@@ -82,7 +82,20 @@ def ensure_default_units(county: Region) -> list[ResponsibleUnit]:
 
 
 def site_kinds() -> list[SiteKind]:
+    """Every site kind, in display order."""
     return list(db.session.execute(sa.select(SiteKind).order_by(SiteKind.sort_order, SiteKind.id)).scalars())
+
+
+def create_site_kind(code: str, name: str, group: SiteKindGroup) -> SiteKind:
+    """Add a site kind (codes are unique), with its audit event, in one transaction."""
+    if db.session.execute(sa.select(SiteKind.id).where(SiteKind.code == code)).first():
+        raise OrgError("该代码已存在", "code")
+    kind = SiteKind(code=code, name=name, group=group, sort_order=100)
+    db.session.add(kind)
+    db.session.flush()
+    record("site_kind.create", obj=kind, label=kind.name, after={"code": kind.code, "name": kind.name})
+    db.session.commit()
+    return kind
 
 
 def cities_in_scope(user) -> list[Region]:

@@ -1,7 +1,7 @@
 """Account rules: which scope each role needs, who may grant which role, and audited changes."""
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
-from inspect_app.access import PROVINCE_WIDE
 from inspect_app.audit.service import changes, record
 from inspect_app.auth.models import User
 from inspect_app.extensions import db
@@ -26,7 +26,9 @@ def grantable_roles(actor) -> list[Role]:
 
 
 def search_users(q: str = "", role: str = "", page: int = 1, per_page: int = 20):
-    stmt = sa.select(User).order_by(User.id)
+    """One page of accounts matched by username or name, optionally of one role; each row's region
+    and unit are loaded with the page, since the table shows every account's scope."""
+    stmt = sa.select(User).options(selectinload(User.region), selectinload(User.unit)).order_by(User.id)
     if q:
         stmt = stmt.where(sa.or_(User.username.contains(q.lower()), User.display_name.contains(q)))
     if role:
@@ -112,7 +114,3 @@ def reset_password(actor, user: User, password: str) -> None:
     user.set_password(password)
     record("user.password_reset", obj=user, label=user.display_name, summary=f"管理员重置 {user.username} 的密码")
     db.session.commit()
-
-
-def is_province_wide(role: Role) -> bool:
-    return role in PROVINCE_WIDE
