@@ -17,11 +17,18 @@ def _team_or_404(team_id: int) -> Team:
     return db.session.get(Team, team_id) or abort(404)
 
 
-def _apply_error(form, error: service.CampaignError) -> None:
-    """Show a service refusal under the field it concerns (the name field otherwise)."""
-    db.session.rollback()
-    field = getattr(form, error.field or "", None) or form.name
-    field.errors.append(error.message)
+def _submit(form, save):
+    """On a valid POST, call `save()` and return what it returns; otherwise None. A service refusal
+    is rolled back and shown under the field it concerns (the name field otherwise)."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        return save()
+    except service.CampaignError as error:
+        db.session.rollback()
+        field = getattr(form, error.field or "", None) or form.name
+        field.errors.append(error.message)
+        return None
 
 
 @bp.get("")
@@ -38,14 +45,10 @@ def create():
     """Create a campaign with a published checklist version; errors keep what was typed (422)."""
     form = CampaignForm()
     form.set_choices(published_versions())
-    if form.validate_on_submit():
-        try:
-            campaign = service.create_campaign(form.values(), current_user)
-        except service.CampaignError as error:
-            _apply_error(form, error)
-        else:
-            flash(f"已新建核查任务“{campaign.name}”", "success")
-            return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
+    campaign = _submit(form, lambda: service.create_campaign(form.values(), current_user))
+    if campaign is not None:
+        flash(f"已新建核查任务“{campaign.name}”", "success")
+        return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
     return render("campaigns/form.html", form=form, campaign=None, status=422 if form.errors else 200)
 
 
@@ -69,14 +72,9 @@ def edit(campaign_id):
     else:
         form = CampaignForm()
         form.set_choices(versions)
-    if request.method == "POST" and form.validate():
-        try:
-            service.update_campaign(campaign, form.values(), current_user)
-        except service.CampaignError as error:
-            _apply_error(form, error)
-        else:
-            flash(f"已保存核查任务“{campaign.name}”", "success")
-            return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
+    if _submit(form, lambda: service.update_campaign(campaign, form.values(), current_user)):
+        flash(f"已保存核查任务“{campaign.name}”", "success")
+        return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
     return render("campaigns/form.html", form=form, campaign=campaign, status=422 if form.errors else 200)
 
 
@@ -87,14 +85,10 @@ def team_create(campaign_id):
     campaign = access.get_campaign_or_404(Campaign, campaign_id)
     form = TeamForm()
     form.set_choices(service.leaders(), service.member_candidates())
-    if form.validate_on_submit():
-        try:
-            team = service.create_team(campaign, form.values(), current_user)
-        except service.CampaignError as error:
-            _apply_error(form, error)
-        else:
-            flash(f"已新建{team.name}，请为其分配负责的县", "success")
-            return redirect(url_for("campaigns.team_edit", team_id=team.id))
+    team = _submit(form, lambda: service.create_team(campaign, form.values(), current_user))
+    if team is not None:
+        flash(f"已新建{team.name}，请为其分配负责的县", "success")
+        return redirect(url_for("campaigns.team_edit", team_id=team.id))
     return render("campaigns/team.html", form=form, campaign=campaign, team=None,
                   status=422 if form.errors else 200)
 
@@ -110,14 +104,9 @@ def team_edit(team_id):
     else:
         form = TeamForm()
         form.set_choices(leaders, candidates)
-    if request.method == "POST" and form.validate():
-        try:
-            service.update_team(team, form.values(), current_user)
-        except service.CampaignError as error:
-            _apply_error(form, error)
-        else:
-            flash(f"已保存{team.name}", "success")
-            return redirect(url_for("campaigns.detail", campaign_id=team.campaign_id))
+    if _submit(form, lambda: service.update_team(team, form.values(), current_user)):
+        flash(f"已保存{team.name}", "success")
+        return redirect(url_for("campaigns.detail", campaign_id=team.campaign_id))
     return render("campaigns/team.html", form=form, campaign=team.campaign, team=team,
                   status=422 if form.errors else 200)
 
@@ -129,8 +118,10 @@ def county_search(team_id):
     team = _team_or_404(team_id)
     q = request.args.get("q", "").strip()
     results = service.search_counties(q, exclude_ids=[c.id for c in team.counties])
-    return render("campaigns/team.html", "campaigns/_county_results.html", team=team, campaign=team.campaign,
-                  results=results, q=q, form=TeamForm.for_team(team, service.leaders(), service.member_candidates()))
+    if wants_fragment():    # every keystroke: skip the full page's leader and member queries
+        return render("campaigns/_county_results.html", team=team, results=results, q=q)
+    return render("campaigns/team.html", team=team, campaign=team.campaign, results=results, q=q,
+                  form=TeamForm.for_team(team, service.leaders(), service.member_candidates()))
 
 
 def _counties_response(team, status=200, error=None):

@@ -51,6 +51,14 @@ def _version_page(version, fragment=None, status=200, add_form=None, label_form=
                   item_count=service.item_counts([version.id]).get(version.id, 0), **extra)
 
 
+def _row(version, fragment, status=200, **context):
+    """One item row (display or inline edit) for htmx, without loading the whole item table; the
+    version page around it otherwise."""
+    if wants_fragment():
+        return render(fragment, status=status, can_edit=_can_edit(version), **context)
+    return _version_page(version, fragment, status=status, **context)
+
+
 @bp.get("")
 @access.rule(Permission.CHECKLIST_VIEW)
 def index():
@@ -74,7 +82,7 @@ def version(version_id):
 def item_row(item_id):
     """One item row in display mode (what "cancel" on an inline edit returns)."""
     item = _item_or_404(item_id)
-    return _version_page(item.section.version, "checklists/_item_row.html", item=item)
+    return _row(item.section.version, "checklists/_item_row.html", item=item)
 
 
 @bp.get("/items/<int:item_id>/edit")
@@ -85,9 +93,9 @@ def item_edit(item_id):
     version = item.section.version
     if version.frozen:
         flash("该版本已发布，不能修改", "error")
-        return _version_page(version, "checklists/_item_row.html", status=409, item=item)
+        return _row(version, "checklists/_item_row.html", status=409, item=item)
     form = ItemForm.for_item(item, version.sections, site_kinds())
-    return _version_page(version, "checklists/_item_edit.html", item=item, form=form, edit_form=form,
+    return _row(version, "checklists/_item_edit.html", item=item, form=form, edit_form=form,
                          edit_item_id=item.id)
 
 
@@ -105,14 +113,14 @@ def item_update(item_id):
             service.update_item(item, form.values(), current_user)
         except service.FrozenVersionError as error:
             flash(error.message, "error")
-            return _version_page(version, "checklists/_item_row.html", status=409, item=item)
+            return _row(version, "checklists/_item_row.html", status=409, item=item)
         except service.ChecklistError as error:
             db.session.rollback()
             getattr(form, error.field or "code").errors.append(error.message)
         else:
             flash(f"已保存条目 {item.code}", "success")
-            return _version_page(version, "checklists/_item_row.html", item=item)
-    return _version_page(version, "checklists/_item_edit.html", status=422, item=item, form=form, edit_form=form,
+            return _row(version, "checklists/_item_row.html", item=item)
+    return _row(version, "checklists/_item_edit.html", status=422, item=item, form=form, edit_form=form,
                          edit_item_id=item.id)
 
 
@@ -127,7 +135,7 @@ def item_delete(item_id):
         service.delete_item(item, current_user)
     except service.ChecklistError as error:
         flash(error.message, "error")
-        return _version_page(version, "checklists/_item_row.html", status=error.status, item=item)
+        return _row(version, "checklists/_item_row.html", status=error.status, item=item)
     flash(f"已删除条目 {code}", "success")
     if wants_fragment():
         return _version_page(version, "checklists/_items.html")

@@ -28,7 +28,8 @@ def existing_photo(client_uuid: str, owner) -> Attachment | None:
     found = db.session.execute(sa.select(Attachment).where(Attachment.uuid == client_uuid)).scalar_one_or_none()
     if found is None:
         return None
-    if _owner_column(owner) is None or getattr(found, _owner_column(owner)) != owner.id:
+    column = _owner_column(owner)
+    if column is None or getattr(found, column) != owner.id:
         raise RejectedUpload(MSG_UUID_TAKEN, status=409)
     return found
 

@@ -7,12 +7,12 @@ from flask_login import current_user
 
 from inspect_app import access
 from inspect_app.access import Permission
+from inspect_app.documents.dates import to_china
 from inspect_app.extensions import db
 from inspect_app.org.models import Site
 from inspect_app.rendering import render
 from inspect_app.visits import bp, service
 from inspect_app.visits.forms import AnswerForm, FindingForm, StartVisitForm
-from inspect_app.documents.dates import to_china
 from inspect_app.visits.models import AnswerResult, Finding
 from inspect_app.visits.service import VisitError
 
@@ -57,7 +57,6 @@ def county(code):
 def start(site_id):
     """Start (or resume) the visit of a site; idempotent on the client UUID. GPS is optional."""
     site = access.get_or_404(Site, site_id)
-    access.require(Permission.VISIT_RECORD, site.county_id)
     assignment = service.assignment_for(current_user, site.county_id)
     if assignment is None:
         abort(404)
@@ -90,12 +89,6 @@ def show(visit_id):
     return render("visits/show.html", **_screen_context(visit))
 
 
-def _editable_visit(visit_id):
-    visit = service.load_visit(visit_id)
-    access.require(Permission.VISIT_RECORD, visit.county_id)
-    return visit
-
-
 def _item_or_404(visit, item_id):
     item = service.applicable_item(visit, item_id)
     if item is None:
@@ -109,7 +102,7 @@ def answer(visit_id, item_id):
     """Autosave one item's answer (result + note): upsert per (visit, item), idempotent.
 
     Answers with the row's status fragment and, out of band, the progress count."""
-    visit = _editable_visit(visit_id)
+    visit = service.load_visit(visit_id)
     item = _item_or_404(visit, item_id)
     form = AnswerForm()
     context = {"visit": visit, "item": item, "editable": True}
@@ -137,15 +130,12 @@ def _finding_form_response(visit, form, item, status=200, finding=None):
 @access.rule(Permission.VISIT_RECORD)
 def finding_new(visit_id):
     """The finding form, in place under an answer (?item=) or free-standing, prefilled."""
-    visit = _editable_visit(visit_id)
+    visit = service.load_visit(visit_id)
     if not request.htmx:
         return _to_visit(visit.id)
     item_id = request.args.get("item", type=int)
     item = _item_or_404(visit, item_id) if item_id else None
-    answer = None
-    if item is not None:
-        answer = db.session.execute(db.select(service.Answer).filter_by(visit_id=visit.id, item_id=item.id)) \
-            .scalar_one_or_none()
+    answer = service.answer_of(visit, item) if item is not None else None
     note = request.args.get("note")            # what is typed now, even if its autosave is pending
     form = FindingForm(data={**service.finding_defaults(item, answer, note), "uuid": ""})
     return _finding_form_response(visit, form, item)
@@ -156,7 +146,7 @@ def finding_new(visit_id):
 def finding_create(visit_id):
     """Record a finding; idempotent on its client UUID. The form goes away and the finding card is
     appended to its list out of band; invalid input re-renders the form with errors (422)."""
-    visit = _editable_visit(visit_id)
+    visit = service.load_visit(visit_id)
     item_id = request.form.get("item_id", type=int)
     item = _item_or_404(visit, item_id) if item_id else None
     form = FindingForm()
@@ -185,11 +175,12 @@ def _finding_or_404(finding_id) -> Finding:
 
 
 def _card(finding, status=200):
+    """The finding card; _finding.html shows the edit buttons only on a draft of an editable visit."""
     if not request.htmx:
         return _to_visit(finding.visit_id, f"finding-{finding.id}")
     return render("visits/_finding.html", status=status, visit=finding.visit, finding=finding,
                      photos=service.finding_photos(finding),
-                     editable=service.can_record(current_user, finding.visit) and finding.status.value == "draft")
+                     editable=service.can_record(current_user, finding.visit))
 
 
 @bp.get("/findings/<int:finding_id>")
@@ -205,7 +196,6 @@ def finding(finding_id):
 def finding_edit(finding_id):
     """A draft finding as an inline edit form."""
     finding = _finding_or_404(finding_id)
-    access.require(Permission.VISIT_RECORD, finding.county_id)
     if not request.htmx:
         return _to_visit(finding.visit_id, f"finding-{finding.id}")
     try:
@@ -224,7 +214,6 @@ def finding_edit(finding_id):
 def finding_update(finding_id):
     """Save an edited draft finding: the card comes back, or the form with errors (422)."""
     finding = _finding_or_404(finding_id)
-    access.require(Permission.VISIT_RECORD, finding.county_id)
     form = FindingForm()
     if not form.validate():
         return _finding_form_response(finding.visit, form, finding.item, status=422, finding=finding)
@@ -243,7 +232,6 @@ def finding_update(finding_id):
 def finding_delete(finding_id):
     """Delete a draft finding of a visit that is not submitted; the card disappears."""
     finding = _finding_or_404(finding_id)
-    access.require(Permission.VISIT_RECORD, finding.county_id)
     visit_id = finding.visit_id
     try:
         service.delete_finding(finding, current_user)
@@ -261,7 +249,7 @@ def finding_delete(finding_id):
 @access.rule(Permission.VISIT_RECORD)
 def submit_confirm(visit_id):
     """Confirmation before submitting, warning of unanswered items and items lacking photos."""
-    visit = _editable_visit(visit_id)
+    visit = service.load_visit(visit_id)
     if not service.can_record(current_user, visit):
         return redirect(url_for("visits.show", visit_id=visit.id))
     return render("visits/submit.html", visit=visit, screen=service.visit_screen(visit))
@@ -271,7 +259,7 @@ def submit_confirm(visit_id):
 @access.rule(Permission.VISIT_RECORD)
 def submit(visit_id):
     """Submit the visit: read-only to inspectors from now on (a repeated submit changes nothing)."""
-    visit = _editable_visit(visit_id)
+    visit = service.load_visit(visit_id)
     if service.submit_visit(visit, current_user):
         flash("核查已提交", "success")
     return redirect(url_for("visits.show", visit_id=visit.id), code=303)
@@ -282,7 +270,6 @@ def submit(visit_id):
 def reopen(visit_id):
     """The team leader reopens a submitted visit so that it can be corrected (audited)."""
     visit = service.load_visit(visit_id)
-    access.require(Permission.VISIT_REOPEN, visit.county_id)
     try:
         service.reopen_visit(visit, current_user)
     except VisitError as error:

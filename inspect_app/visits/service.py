@@ -355,6 +355,12 @@ def applicable_item(visit: SiteVisit, item_id: int) -> ChecklistItem | None:
                               .where(ChecklistItem.id == item_id)).scalar_one_or_none()
 
 
+def answer_of(visit: SiteVisit, item: ChecklistItem) -> Answer | None:
+    """The visit's answer row for one item, if there is one yet."""
+    return db.session.execute(sa.select(Answer).where(Answer.visit_id == visit.id,
+                                                      Answer.item_id == item.id)).scalar_one_or_none()
+
+
 def ensure_editable(visit: SiteVisit) -> None:
     if visit.status == VisitStatus.SUBMITTED:
         raise VisitError(MSG_SUBMITTED)
@@ -369,8 +375,7 @@ def save_answer(visit: SiteVisit, item: ChecklistItem, client_uuid: str, result:
     gets the same answer back.
     """
     ensure_editable(visit)
-    answer = db.session.execute(sa.select(Answer).where(Answer.visit_id == visit.id,
-                                                        Answer.item_id == item.id)).scalar_one_or_none()
+    answer = answer_of(visit, item)
     if answer is None:
         taken = db.session.execute(sa.select(Answer.id).where(Answer.uuid == client_uuid)).first()
         if taken:
@@ -396,11 +401,9 @@ def save_answer(visit: SiteVisit, item: ChecklistItem, client_uuid: str, result:
 
 def ensure_answer(visit: SiteVisit, item: ChecklistItem, client_uuid: str, user) -> Answer:
     """The item's answer row, created empty when an item photo comes before any result."""
-    answer = db.session.execute(sa.select(Answer).where(Answer.visit_id == visit.id,
-                                                        Answer.item_id == item.id)).scalar_one_or_none()
+    answer = answer_of(visit, item)
     if answer is not None:
         return answer
-    ensure_editable(visit)
     answer, _ = save_answer(visit, item, client_uuid, None, "", user)
     return answer
 
@@ -467,10 +470,7 @@ def create_finding(visit: SiteVisit, values: dict, client_uuid: str, user, item:
             raise VisitError(MSG_UUID_TAKEN)
         return existing, False
     ensure_editable(visit)
-    answer = None
-    if item is not None:
-        answer = db.session.execute(sa.select(Answer).where(Answer.visit_id == visit.id,
-                                                            Answer.item_id == item.id)).scalar_one_or_none()
+    answer = answer_of(visit, item) if item is not None else None
     finding = Finding(uuid=client_uuid, campaign_id=visit.campaign_id, county_id=visit.county_id,
                       site_id=visit.site_id, visit_id=visit.id, item_id=item.id if item else None,
                       answer_id=answer.id if answer else None, created_by_id=user.id,

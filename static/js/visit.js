@@ -43,7 +43,7 @@
     if (bar && window.ResizeObserver) { new ResizeObserver(stickBelowTopbar).observe(bar); }
   }
   window.addEventListener("resize", stickBelowTopbar);
-  window.inspectVisit = { init: init, uuid4: uuid4 };
+  window.inspectVisit = { init: init };
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", init); } else { init(); }
 
   document.addEventListener("htmx:beforeRequest", function (event) {

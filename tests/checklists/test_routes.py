@@ -24,6 +24,11 @@ def first_item(version) -> ChecklistItem:
     return service.version_items(version.id)[0]
 
 
+def at_row(item) -> dict:
+    """htmx headers of a request that swaps one item's row."""
+    return {**HX, "HX-Target": f"item-{item.id}"}
+
+
 def item_form(item, **changes) -> dict:
     data = {"section_id": item.section_id, "code": item.code, "content": item.content, "method": "onsite",
             "site_kind_ids": [k.id for k in item.site_kinds], "photo_required": "y", "weight": "2.5", "guidance": ""}
@@ -77,7 +82,7 @@ def test_item_row_fragment(client, login_as):
     version = make_version()
     item = first_item(version)
     login_as("province")
-    resp = client.get(f"/checklists/items/{item.id}", headers={**HX, "HX-Target": f"item-{item.id}"})
+    resp = client.get(f"/checklists/items/{item.id}", headers=at_row(item))
     body = resp.get_data(as_text=True)
     assert resp.status_code == 200 and body.lstrip().startswith(f'<tr id="item-{item.id}"') and "编辑" in body
 
@@ -88,7 +93,7 @@ def test_inline_edit_form_fragment_and_full_page(client, login_as):
     version = make_version()
     item = first_item(version)
     login_as("province")
-    frag = client.get(f"/checklists/items/{item.id}/edit", headers={**HX, "HX-Target": f"item-{item.id}"})
+    frag = client.get(f"/checklists/items/{item.id}/edit", headers=at_row(item))
     body = frag.get_data(as_text=True)
     assert frag.status_code == 200 and 'class="editing"' in body and "<html" not in body
     assert 'name="content"' in body
@@ -101,7 +106,7 @@ def test_inline_edit_saves_and_audits(client, login_as):
     item = first_item(version)
     login_as("province")
     resp = client.post(f"/checklists/items/{item.id}", data=item_form(item, content="修改后的核查内容"),
-                       headers={**HX, "HX-Target": f"item-{item.id}"})
+                       headers=at_row(item))
     body = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "修改后的核查内容" in body and 'class="editing"' not in body
     db.session.expire_all()
@@ -116,13 +121,13 @@ def test_inline_edit_errors_keep_typed_text_422(client, login_as):
     login_as("province")
     resp = client.post(f"/checklists/items/{item.id}", data=item_form(item, weight="两分", site_kind_ids=[],
                                                                     content="我输入的内容"),
-                       headers={**HX, "HX-Target": f"item-{item.id}"})
+                       headers=at_row(item))
     body = resp.get_data(as_text=True)
     assert resp.status_code == 422
     assert "分值“两分”不是有效的数字" in body and "请至少选择一种适用点位类型" in body and "我输入的内容" in body
     other = service.version_items(version.id)[1]
     resp = client.post(f"/checklists/items/{item.id}", data=item_form(item, code=other.code),
-                       headers={**HX, "HX-Target": f"item-{item.id}"})
+                       headers=at_row(item))
     assert resp.status_code == 422 and "已有条目编号" in resp.get_data(as_text=True)
 
 
@@ -131,7 +136,7 @@ def test_published_version_edit_answers_409(client, login_as):
     item = first_item(version)
     login_as("province")
     resp = client.post(f"/checklists/items/{item.id}", data=item_form(item, content="偷偷修改"),
-                       headers={**HX, "HX-Target": f"item-{item.id}"})
+                       headers=at_row(item))
     assert resp.status_code == 409
     assert "已发布" in json.loads(resp.headers["HX-Trigger"])["toast"][0]["message"]
     assert client.get(f"/checklists/items/{item.id}/edit", headers=HX).status_code == 409
