@@ -1,7 +1,8 @@
 """Views of the problem list: index, the county's list, inline edits, merge, order, issue, exports.
 
-Every view loads the list through `service.visible_list` (county scope; drafts only for the
-inspection side) and changes go through `access.require(PROBLEM_LIST_MANAGE, county)`.
+Every view loads the list through `service.visible_list` (county scope, 404 outside it; drafts only
+for the inspection side). Changing views declare `@access.rule(PROBLEM_LIST_MANAGE)`: with the
+county already in scope, that role check is the whole of `access.can(MANAGE, county)`.
 """
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
@@ -29,6 +30,7 @@ def _sheet(campaign_id, code) -> service.Sheet:
 
 
 def _finding(ident) -> tuple[Finding, service.Sheet]:
+    """A finding in the current user's scope with the list it belongs to, or 404."""
     finding = access.get_or_404(Finding, ident)
     try:
         return finding, service.finding_sheet(current_user, finding)
@@ -41,13 +43,9 @@ def _prefix(finding) -> str:
     return f"f{finding.id}"
 
 
-def _manage(sheet):
-    access.require(Permission.PROBLEM_LIST_MANAGE, sheet.county.id)
-
-
 def _context(sheet, **extra) -> dict:
     """Everything the list page and its fragments draw from."""
-    drafts = [] if sheet.issued else service.ordered_drafts(sheet.campaign.id, sheet.county.id)
+    drafts = service.sheet_drafts(sheet)
     items = service.issued_items(sheet) if sheet.issued else []
     children = service.merged_children(sheet.campaign.id, sheet.county.id)
     ids = [f.id for f in drafts] + [i.finding_id for i in items]
@@ -73,6 +71,17 @@ def _list_response(sheet, status=200, **extra):
         response.headers["HX-Retarget"] = "#problem-list"
         response.headers["HX-Reswap"] = "outerHTML"
     return response
+
+
+def _finding_card(sheet, finding):
+    """One finding in display mode (#finding-<id>), inside the list page for a full request."""
+    return render("problem_lists/show.html", "problem_lists/_finding.html", **_context(sheet, f=finding))
+
+
+def _finding_form(sheet, finding, form, status=200):
+    """One finding as its inline edit form, with `form`'s values and errors."""
+    return render("problem_lists/show.html", "problem_lists/_finding_edit.html", status=status,
+                  **_context(sheet, f=finding, form=form, editing=finding.id))
 
 
 def _refused(sheet, error: service.ProblemListError):
@@ -107,8 +116,7 @@ def show(campaign_id, code):
 def finding(ident):
     """One draft finding in display mode (also the cancel of an inline edit)."""
     finding, sheet = _finding(ident)
-    return render("problem_lists/show.html", "problem_lists/_finding.html",
-                  **_context(sheet, f=finding))
+    return _finding_card(sheet, finding)
 
 
 @bp.get("/findings/<int:ident>/edit")
@@ -116,14 +124,11 @@ def finding(ident):
 def edit(ident):
     """One draft finding as an inline edit form."""
     finding, sheet = _finding(ident)
-    _manage(sheet)
     try:
-        service._ensure_editable(sheet, finding)
+        service.ensure_editable(sheet, finding)
     except service.ProblemListError as error:
         return _refused(sheet, error)
-    form = FindingForm(obj=finding, prefix=_prefix(finding)).fill(finding)
-    return render("problem_lists/show.html", "problem_lists/_finding_edit.html",
-                  **_context(sheet, f=finding, form=form, editing=finding.id))
+    return _finding_form(sheet, finding, FindingForm(obj=finding, prefix=_prefix(finding)).fill(finding))
 
 
 @bp.post("/findings/<int:ident>")
@@ -131,7 +136,6 @@ def edit(ident):
 def update(ident):
     """Save the wording; invalid input comes back in the form with the typed text (422)."""
     finding, sheet = _finding(ident)
-    _manage(sheet)
     form = FindingForm(request.form, prefix=_prefix(finding))
     if form.validate():
         try:
@@ -141,12 +145,10 @@ def update(ident):
         flash("已保存问题表述", "success")
         if moved:   # a new category regroups and renumbers the whole list
             return _list_response(sheet)
-        return render("problem_lists/show.html", "problem_lists/_finding.html",
-                      **_context(sheet, f=finding))
+        return _finding_card(sheet, finding)
     if sheet.issued:
         return _refused(sheet, service.Frozen(service.FROZEN_MESSAGE))
-    return render("problem_lists/show.html", "problem_lists/_finding_edit.html", status=422,
-                  **_context(sheet, f=finding, form=form, editing=finding.id))
+    return _finding_form(sheet, finding, form, status=422)
 
 
 @bp.post("/findings/<int:ident>/move/<any(up, down):direction>")
@@ -154,7 +156,6 @@ def update(ident):
 def move(ident, direction):
     """Move a finding up or down within its category; the renumbered list comes back."""
     finding, sheet = _finding(ident)
-    _manage(sheet)
     try:
         service.move(sheet, finding, direction)
     except service.ProblemListError as error:
@@ -167,7 +168,6 @@ def move(ident, direction):
 def merge(campaign_id, code):
     """Merge step: GET shows the selected findings to choose the one kept; POST merges them."""
     sheet = _sheet(campaign_id, code)
-    _manage(sheet)
     source = request.form if request.method == "POST" else request.args
     try:
         findings = service.drafts_by_ids(sheet, source.getlist("finding_ids", type=int))
@@ -200,7 +200,6 @@ def merge(campaign_id, code):
 def unmerge(ident):
     """Undo a merge (before issuing): the finding and its photos return to the list."""
     finding, sheet = _finding(ident)
-    _manage(sheet)
     try:
         service.unmerge(sheet, finding)
     except service.ProblemListError as error:
@@ -215,11 +214,10 @@ def issue(campaign_id, code):
     """下发: a confirmation page with the final numbered list and the meeting date, then one
     transaction. A second submit answers 409 with the date it was issued."""
     sheet = _sheet(campaign_id, code)
-    _manage(sheet)
     form = IssueForm(request.form if request.method == "POST" else None)
     status, message = 200, None
     if request.method == "GET" and sheet.issued:
-        flash(service._already_message(sheet.problem_list), "info")
+        flash(service.already_issued_message(sheet.problem_list), "info")
         return redirect(url_for("problem_lists.show", campaign_id=campaign_id, code=code))
     if request.method == "GET":
         form.issued_on.data = today_china()
@@ -233,15 +231,15 @@ def issue(campaign_id, code):
             return redirect(url_for("problem_lists.show", campaign_id=campaign_id, code=code))
     else:
         status = 422
-    drafts = [] if sheet.issued else service.ordered_drafts(sheet.campaign.id, sheet.county.id)
     issued_on = form.issued_on.data or today_china()
     return render("problem_lists/issue.html", status=status, sheet=sheet, form=form, message=message,
-                  groups=service.group_numbered(drafts), issued_on=issued_on,
+                  groups=service.group_numbered(service.sheet_drafts(sheet)), issued_on=issued_on,
                   deadline=lambda f: service.effective_deadline(f, issued_on),
                   number=service.numbering(sheet))
 
 
 def _export(campaign_id, code, ext, build, mimetype):
+    """Download the list built by `build`, or back to the list when it has nothing to print."""
     sheet = _sheet(campaign_id, code)
     data = service.export_rows(sheet)
     if not data.rows:

@@ -75,22 +75,33 @@ def can_manage(user, county_id: int) -> bool:
     return access.can(user, Permission.PROBLEM_LIST_MANAGE, county_id)
 
 
+def is_issued(plist: ProblemList | None) -> bool:
+    """Whether a (campaign, county) list row exists and has been issued (下发)."""
+    return plist is not None and plist.status == ProblemListStatus.ISSUED
+
+
+class _ListState:
+    """The list status of anything holding a `problem_list` (a Sheet, an index row)."""
+
+    problem_list: ProblemList | None
+
+    @property
+    def issued(self) -> bool:
+        return is_issued(self.problem_list)
+
+    @property
+    def status_label(self) -> str:
+        return ProblemListStatus.ISSUED.label if self.issued else ProblemListStatus.DRAFT.label
+
+
 @dataclass
-class Sheet:
+class Sheet(_ListState):
     """One county's list in one campaign, as far as this user may see it."""
 
     campaign: Campaign
     county: Region
     problem_list: ProblemList | None
     team: Team | None
-
-    @property
-    def issued(self) -> bool:
-        return self.problem_list is not None and self.problem_list.status == ProblemListStatus.ISSUED
-
-    @property
-    def status_label(self) -> str:
-        return ProblemListStatus.ISSUED.label if self.issued else ProblemListStatus.DRAFT.label
 
 
 def team_for(campaign_id: int, county_id: int) -> Team | None:
@@ -128,7 +139,7 @@ def finding_sheet(user, finding: Finding) -> Sheet:
 # ---------------------------------------------------------------- the index
 
 @dataclass
-class IndexRow:
+class IndexRow(_ListState):
     county: Region
     recorded: int = 0
     drafts: int = 0
@@ -136,39 +147,30 @@ class IndexRow:
     items: int = 0
     problem_list: ProblemList | None = None
 
-    @property
-    def issued(self) -> bool:
-        return self.problem_list is not None and self.problem_list.status == ProblemListStatus.ISSUED
 
-    @property
-    def status_label(self) -> str:
-        return ProblemListStatus.ISSUED.label if self.issued else ProblemListStatus.DRAFT.label
-
-
-def _county_ids_of_campaign(campaign_id: int, user) -> sa.Select:
+def _county_ids_of_campaign(campaign_id, user) -> sa.Select:
     """Counties that have a list in the campaign for this user: assigned to a team, with findings
-    or with a list row — or, on the county side, only with an issued list."""
+    or with a list row — or, on the county side, only with an issued list.
+
+    `campaign_id` is a value, or `Campaign.id` of an enclosing query (each branch correlates to it).
+    """
     if not can_see_drafts(user):
         return sa.select(ProblemList.county_id).where(ProblemList.campaign_id == campaign_id,
-                                                      ProblemList.status == ProblemListStatus.ISSUED)
+                                                      ProblemList.status == ProblemListStatus.ISSUED) \
+            .correlate(Campaign)
     assigned = sa.select(team_counties.c.county_id).join(Team, Team.id == team_counties.c.team_id) \
-        .where(Team.campaign_id == campaign_id)
-    recorded = sa.select(Finding.county_id).where(Finding.campaign_id == campaign_id)
-    listed = sa.select(ProblemList.county_id).where(ProblemList.campaign_id == campaign_id)
+        .where(Team.campaign_id == campaign_id).correlate(Campaign)
+    recorded = sa.select(Finding.county_id).where(Finding.campaign_id == campaign_id).correlate(Campaign)
+    listed = sa.select(ProblemList.county_id).where(ProblemList.campaign_id == campaign_id).correlate(Campaign)
     return sa.union(assigned, recorded, listed)
 
 
 def campaigns_for(user) -> list[Campaign]:
-    """Campaigns in which the user has at least one list to see, newest first."""
-    campaigns = db.session.execute(sa.select(Campaign).order_by(Campaign.start_date.desc(), Campaign.id.desc())) \
-        .scalars().all()
-    out = []
-    for campaign in campaigns:
-        stmt = sa.select(sa.literal(1)).select_from(Region).where(
-            Region.id.in_(_county_ids_of_campaign(campaign.id, user)), access.county_clause(user, Region.id))
-        if db.session.execute(stmt).first() is not None:
-            out.append(campaign)
-    return out
+    """Campaigns in which the user has at least one list to see, newest first (one query)."""
+    has_list = sa.select(sa.literal(1)).select_from(Region).where(
+        Region.id.in_(_county_ids_of_campaign(Campaign.id, user)), access.county_clause(user, Region.id))
+    return list(db.session.execute(sa.select(Campaign).where(sa.exists(has_list))
+                                   .order_by(Campaign.start_date.desc(), Campaign.id.desc())).scalars())
 
 
 def index_page(user, campaign: Campaign, q: str, page: int, per_page: int = 30):
@@ -236,6 +238,11 @@ def ordered_drafts(campaign_id: int, county_id: int) -> list[Finding]:
                                            f.created_at, f.id))
 
 
+def sheet_drafts(sheet: Sheet) -> list[Finding]:
+    """The list's drafts in numbering order; none once issued (its items take their place)."""
+    return [] if sheet.issued else ordered_drafts(sheet.campaign.id, sheet.county.id)
+
+
 def merged_children(campaign_id: int, county_id: int) -> dict[int, list[Finding]]:
     """Merged findings keyed by the finding they were merged into."""
     out: dict[int, list[Finding]] = defaultdict(list)
@@ -294,7 +301,8 @@ def photo_ids(finding_ids: list[int]) -> dict[int, list[int]]:
 
 # ---------------------------------------------------------------- changing drafts
 
-def _ensure_editable(sheet: Sheet, finding: Finding | None = None) -> None:
+def ensure_editable(sheet: Sheet, finding: Finding | None = None) -> None:
+    """Frozen when the list is issued or the finding is no longer a draft (merged or issued)."""
     if sheet.issued:
         raise Frozen(FROZEN_MESSAGE)
     if finding is not None and finding.status == FindingStatus.ISSUED:
@@ -305,7 +313,7 @@ def _ensure_editable(sheet: Sheet, finding: Finding | None = None) -> None:
 
 def update_finding(sheet: Sheet, finding: Finding, values: dict) -> bool:
     """Save the leader's wording of one draft finding; returns whether its category changed."""
-    _ensure_editable(sheet, finding)
+    ensure_editable(sheet, finding)
     before, after = changes(finding, EDITABLE_FIELDS, values)
     if not after:
         return False
@@ -322,7 +330,7 @@ def update_finding(sheet: Sheet, finding: Finding, values: dict) -> bool:
 
 def move(sheet: Sheet, finding: Finding, direction: str) -> None:
     """Move a draft finding up or down within its category (positions renumbered 1..n)."""
-    _ensure_editable(sheet, finding)
+    ensure_editable(sheet, finding)
     ordered = ordered_drafts(sheet.campaign.id, sheet.county.id)
     for i, f in enumerate(ordered, start=1):
         f.position = i
@@ -346,7 +354,7 @@ def drafts_by_ids(sheet: Sheet, ids: list[int]) -> list[Finding]:
                                         for f in findings):
         raise NotVisible()
     for f in findings:
-        _ensure_editable(sheet, f)
+        ensure_editable(sheet, f)
     order = {f.id: i for i, f in enumerate(ordered_drafts(sheet.campaign.id, sheet.county.id))}
     return sorted(findings, key=lambda f: order.get(f.id, 0))
 
@@ -358,7 +366,7 @@ def merge(sheet: Sheet, findings: list[Finding], keep: Finding, description: str
     Each photo keeps its source_finding_id, so `unmerge` can give a finding its own photos back; the
     photos moved are also listed in the merge's audit event.
     """
-    _ensure_editable(sheet, keep)
+    ensure_editable(sheet, keep)
     if len(findings) < 2:
         raise ProblemListError("请至少选择两个问题进行合并")
     if keep not in findings:
@@ -419,7 +427,7 @@ def issue(sheet: Sheet, user, issued_on: date) -> ProblemList:
     campaign, county = sheet.campaign, sheet.county
     sheet.problem_list = problem_list_of(campaign.id, county.id)   # fresh: another request may have issued
     if sheet.issued:
-        raise AlreadyIssued(_already_message(sheet.problem_list))
+        raise AlreadyIssued(already_issued_message(sheet.problem_list))
     findings = ordered_drafts(campaign.id, county.id)
     if not findings:
         raise ProblemListError(f"{county.name}在本次核查中没有待下发的问题，不能下发问题清单")
@@ -464,8 +472,8 @@ def issue(sheet: Sheet, user, issued_on: date) -> ProblemList:
     except IntegrityError:
         db.session.rollback()
         existing = problem_list_of(campaign.id, county.id)
-        if existing is not None and existing.status == ProblemListStatus.ISSUED:
-            raise AlreadyIssued(_already_message(existing)) from None
+        if is_issued(existing):
+            raise AlreadyIssued(already_issued_message(existing)) from None
         # Not a double issue: a 问题编号 of this county and year is taken (another campaign the same year).
         raise Frozen("下发失败：问题编号与已有整改事项重复（同一年度另一核查任务已下发该县清单），请联系管理员") from None
     except Exception:
@@ -485,7 +493,8 @@ def _item_from(finding, plist, campaign, county, seq, number, issued_on, now) ->
         deadline=effective_deadline(finding, issued_on), status=Status.PENDING, issued_at=now)
 
 
-def _already_message(plist: ProblemList | None) -> str:
+def already_issued_message(plist: ProblemList | None) -> str:
+    """What a second 下发 is told: when the list was issued."""
     when = f"已于{cn_date(plist.issued_on)}" if plist is not None and plist.issued_on else "已"
     return f"该问题清单{when}下发，请勿重复下发"
 

@@ -99,6 +99,7 @@ def after_action(item: RectificationItem, action: lifecycle.Action, actor_id: in
 # ---------------------------------------------------------------- reading
 
 def unread_count(user) -> int:
+    """How many of the user's notifications are unread (the bell's number)."""
     return db.session.execute(sa.select(sa.func.count(Notification.id)).where(
         Notification.user_id == user.id, Notification.read_at.is_(None))).scalar_one()
 
@@ -108,6 +109,12 @@ def recent(user, page: int = 1, per_page: int = 20):
     stmt = sa.select(Notification).where(Notification.user_id == user.id) \
         .order_by(Notification.read_at.is_not(None), Notification.created_at.desc(), Notification.id.desc())
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def is_own(user, notification_id: int) -> bool:
+    """Whether the notification exists and is addressed to `user` (anyone else's answers 404)."""
+    return db.session.execute(sa.select(Notification.id).where(
+        Notification.id == notification_id, Notification.user_id == user.id)).first() is not None
 
 
 def mark_read(user, notification_id: int | None = None) -> int:

@@ -18,16 +18,19 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _page() -> int:
+    """The ?page= argument, never below 1."""
     return max(request.args.get("page", 1, type=int), 1)
 
 
 def _unit_choices(county_id):
+    """The unit select's options: a prompt, then the county's active units."""
     return [(0, "请选择责任单位")] + [(u.id, u.name) for u in service.units_for(current_user, county_id)]
 
 
 # ---------------------------------------------------------------- lists
 
 def _index_context(filters, bulk_form=None):
+    """Everything the items page and its panels draw from."""
     pagination = service.search_items(current_user, filters, _page())
     can_assign = access.can(current_user, Permission.ITEM_ASSIGN)
     if can_assign and bulk_form is None:
@@ -49,27 +52,33 @@ def index():
     return render("rectification/index.html", fragment, **_index_context(filters))
 
 
+def _bulk(action: Action, verb: str, none_ticked: str, required, missing: str, data) -> bool:
+    """Apply `action` to the ticked items (each checked and recorded on its own) and flash the
+    outcome. False, with the reason flashed or set on the `required` field, when there is nothing
+    to do: no item ticked or that field left empty."""
+    ids = request.form.getlist("item_ids", type=int)
+    if not ids:
+        flash(none_ticked, "error")
+        return False
+    if not required.data:
+        required.errors = [missing]
+        return False
+    result = service.bulk_apply(ids, current_user, action, data)
+    flash(result.summary(verb), "success" if not result.failed else "error")
+    return True
+
+
 @bp.post("/assign")
 @access.rule(Permission.ITEM_ASSIGN)
 def bulk_assign():
     """Assign the ticked items to one unit; each item is checked and recorded on its own."""
     filters = service.Filters.from_args(request.args)
     form = BulkAssignForm()
-    ids = request.form.getlist("item_ids", type=int)
-    status = 200
-    if not ids:
-        flash("请先勾选要指派的事项", "error")
-        status = 422
-    elif not form.unit_id.data:
-        form.unit_id.errors = ["请选择责任单位"]
-        status = 422
-    else:
-        result = service.bulk_apply(ids, current_user, Action.ASSIGN,
-                                    service.ActionInput(unit_id=form.unit_id.data, person=form.person.data))
-        flash(result.summary("指派"), "success" if not result.failed else "error")
-    if not wants_fragment() and status == 200:
+    done = _bulk(Action.ASSIGN, "指派", "请先勾选要指派的事项", form.unit_id, "请选择责任单位",
+                 service.ActionInput(unit_id=form.unit_id.data, person=form.person.data))
+    if done and not wants_fragment():
         return redirect(url_for("rectification.index", **filters.args()))
-    return render("rectification/index.html", "rectification/_items_panel.html", status=status,
+    return render("rectification/index.html", "rectification/_items_panel.html", status=200 if done else 422,
                   **_index_context(filters, form))
 
 
@@ -81,6 +90,7 @@ def review_queue():
 
 
 def _review(filters, form, status=200):
+    """The review queue page, or its #review-panel fragment for htmx."""
     pagination = service.review_queue(current_user, filters, _page())
     return render("rectification/review.html", "rectification/_review_panel.html", status=status,
                   pagination=pagination, filters=filters, form=form, now=utcnow(), lifecycle=lifecycle,
@@ -93,15 +103,9 @@ def bulk_accept():
     """Accept the ticked items with one opinion; each is checked and recorded individually."""
     filters = service.Filters.from_args(request.args)
     form = BulkAcceptForm()
-    ids = request.form.getlist("item_ids", type=int)
-    if not ids:
-        flash("请先勾选要验收的事项", "error")
+    if not _bulk(Action.ACCEPT, "验收通过", "请先勾选要验收的事项", form.opinion, "请填写验收意见",
+                 service.ActionInput(opinion=form.opinion.data)):
         return _review(filters, form, 422)
-    if not form.opinion.data:
-        form.opinion.errors = ["请填写验收意见"]
-        return _review(filters, form, 422)
-    result = service.bulk_apply(ids, current_user, Action.ACCEPT, service.ActionInput(opinion=form.opinion.data))
-    flash(result.summary("验收通过"), "success" if not result.failed else "error")
     if not wants_fragment():
         return redirect(url_for("rectification.review_queue", **filters.args()))
     return _review(filters, BulkAcceptForm(formdata=None))
@@ -141,6 +145,7 @@ def _detail(item, status=200, action=None, form=None, error=None, milestone_form
 
 
 def _action(name) -> Action:
+    """The lifecycle action named in the URL, or 404."""
     try:
         return Action(name)
     except ValueError:
@@ -278,12 +283,9 @@ def bell():
 @access.rule(SIGNED_IN)
 def mark_read(notification_id):
     """Mark one of the user's own notifications read (someone else's answers 404)."""
-    if not notifications.mark_read(current_user, notification_id):
-        from inspect_app.extensions import db
-        from inspect_app.rectification.models import Notification
-        note = db.session.get(Notification, notification_id)
-        if note is None or note.user_id != current_user.id:
-            abort(404)
+    if not notifications.mark_read(current_user, notification_id) \
+            and not notifications.is_own(current_user, notification_id):
+        abort(404)
     if not wants_fragment():
         return redirect(url_for("rectification.notification_list"))
     return notification_list()

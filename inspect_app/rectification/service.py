@@ -19,6 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from inspect_app import access
 from inspect_app.audit.service import record
+from inspect_app.campaigns.models import Campaign
 from inspect_app.extensions import db, utcnow
 from inspect_app.media import processing
 from inspect_app.media import service as media_service
@@ -154,14 +155,14 @@ def review_queue(user, filters: Filters, page: int):
 
 
 def filter_choices(user) -> dict:
-    """Campaigns, counties and units the user may filter by (only what lies in scope)."""
-    from inspect_app.campaigns.models import Campaign
+    """Campaigns, counties and units the user may filter by (only what lies in scope). Units are
+    for the county coordinator: a unit responder sees only its own unit's items anyway."""
     counties = list(db.session.execute(access.visible_counties(user)).scalars())
     campaign_ids = sa.select(RectificationItem.campaign_id).where(access.item_clause(user, RectificationItem))
     campaigns = list(db.session.execute(sa.select(Campaign).where(Campaign.id.in_(campaign_ids))
                                         .order_by(Campaign.year.desc(), Campaign.id)).scalars())
     return {"campaigns": campaigns, "counties": counties if user.role not in access.COUNTY_ROLES else [],
-            "units": units_for(user) if user.role in access.COUNTY_ROLES else []}
+            "units": units_for(user) if user.role == Role.COUNTY_COORDINATOR else []}
 
 
 def units_for(user, county_id: int | None = None) -> list[ResponsibleUnit]:
@@ -336,9 +337,9 @@ def apply_action(item_id: int, user, action: Action | str, data: ActionInput, no
 
 
 def may_set_milestones(item: RectificationItem, user) -> bool:
-    """Whether this user is the county side of this item (unit responders: its unit)."""
-    return (access.can_see_item(user, item) and user.role in lifecycle.COUNTY_SIDE
-            and (user.role != Role.UNIT_RESPONDER or user.unit_id == item.unit_id))
+    """Whether this user is the county side of this item (unit responders: its unit, which
+    `can_see_item` already requires)."""
+    return user.role in lifecycle.COUNTY_SIDE and access.can_see_item(user, item)
 
 
 def can_add_milestone(item: RectificationItem, user) -> bool:
@@ -443,6 +444,7 @@ def after_photos(posts: list[tuple[ProgressPost, list[Attachment]]]) -> list[Att
 
 
 def milestones(item: RectificationItem) -> list[Milestone]:
+    """The item's checkpoints by due date."""
     return list(db.session.execute(sa.select(Milestone).where(Milestone.item_id == item.id)
                                    .order_by(Milestone.due_date, Milestone.id)).scalars())
 
@@ -460,6 +462,7 @@ def attachment_of_item(item: RectificationItem, attachment_id: int, user) -> Att
 
 
 def read_file(key: str) -> bytes:
+    """A stored file's bytes (evidence documents are served through the item's access check)."""
     return media_service.storage().get(key)
 
 
@@ -491,7 +494,6 @@ def ledger_rows(user, filters: Filters, now=None) -> list[dict]:
 
 def ledger_title(user, filters: Filters) -> str:
     """What the ledger covers: one county, one city, or the province; with the campaign when chosen."""
-    from inspect_app.campaigns.models import Campaign
     if filters.county and access.can_see_county(user, filters.county):
         scope = db.session.get(Region, filters.county).name
     else:

@@ -99,3 +99,13 @@ def make_xinye_findings(world):
     make_photo(b01, inspector, 2)
     db.session.commit()
     return camp, [b01, b02, free, c01]
+
+
+def list_url(camp, code="411329", suffix=""):
+    """The URL of a county's problem list in a campaign (新野县 by default), plus `suffix`."""
+    return f"/problem-lists/{camp.id}/{code}{suffix}"
+
+
+def edit_data(finding, values: dict) -> dict:
+    """The inline edit form's fields carry the finding's prefix (f<id>-…)."""
+    return {f"f{finding.id}-{key}": value for key, value in values.items()}

@@ -14,21 +14,7 @@ from inspect_app.rectification.lifecycle import Status
 from inspect_app.rectification.models import ItemHistory, ProblemList, ProblemListStatus, RectificationItem
 from inspect_app.visits.models import Finding, FindingStatus, RectificationType, Severity
 from tests.conftest import HX
-from tests.problem_lists.factories import campaign, make_finding, make_xinye_findings, sites
-
-
-@pytest.fixture
-def xinye_list(world):
-    return make_xinye_findings(world)
-
-
-def edit_data(finding, values: dict) -> dict:
-    """The inline edit form's fields carry the finding's prefix (f<id>-…)."""
-    return {f"f{finding.id}-{key}": value for key, value in values.items()}
-
-
-def url(camp, code="411329", suffix=""):
-    return f"/problem-lists/{camp.id}/{code}{suffix}"
+from tests.problem_lists.factories import campaign, edit_data, list_url, make_finding, sites
 
 
 def items():
@@ -38,7 +24,7 @@ def items():
 def test_confirmation_page_shows_final_numbers(client, login_as, xinye_list):
     camp, (b01, b02, free, c01) = xinye_list
     login_as("leader8")
-    html = client.get(url(camp, suffix="/issue")).get_data(as_text=True)
+    html = client.get(list_url(camp, suffix="/issue")).get_data(as_text=True)
     for n in (1, 2, 3, 4):
         assert f"411329-2022-00{n}" in html
     assert html.index("411329-2022-001") < html.index("一办六部未实体化运行") < html.index("411329-2022-004")
@@ -49,8 +35,8 @@ def test_confirmation_page_shows_final_numbers(client, login_as, xinye_list):
 def test_issue_creates_items_and_freezes_findings(client, login_as, xinye_list, world):
     camp, (b01, b02, free, c01) = xinye_list
     login_as("leader8")
-    response = client.post(url(camp, suffix="/issue"), data={"issued_on": "2022-07-13"})
-    assert response.status_code == 302 and response.headers["Location"].endswith(url(camp))
+    response = client.post(list_url(camp, suffix="/issue"), data={"issued_on": "2022-07-13"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(list_url(camp))
     plist = db.session.execute(sa.select(ProblemList)).scalar_one()
     assert plist.status == ProblemListStatus.ISSUED and plist.issued_on == date(2022, 7, 13)
     assert plist.issued_by_id == world.users["leader8"].id and plist.team.name == "第八核查组"
@@ -77,28 +63,28 @@ def test_issue_creates_items_and_freezes_findings(client, login_as, xinye_list, 
 def test_issued_list_visible_to_xinye_read_only(client, login_as, xinye_list):
     camp, _ = xinye_list
     login_as("leader8")
-    client.post(url(camp, suffix="/issue"), data={"issued_on": "2022-07-13"})
+    client.post(list_url(camp, suffix="/issue"), data={"issued_on": "2022-07-13"})
     login_as("xinye")
-    html = client.get(url(camp)).get_data(as_text=True)
+    html = client.get(list_url(camp)).get_data(as_text=True)
     assert "已下发" in html and "411329-2022-004" in html and "2022年7月13日" in html
     assert "编辑" not in html and "下发清单" not in html
     index = client.get("/problem-lists").get_data(as_text=True)
     assert "新野县" in index and "已下发" in index and "2022-07-13" in index
     login_as("tongbai")
-    assert client.get(url(camp)).status_code == 404
+    assert client.get(list_url(camp)).status_code == 404
 
 
 def test_edits_after_issue_answer_409(client, login_as, xinye_list):
     camp, (b01, b02, *_r) = xinye_list
     login_as("leader8")
-    client.post(url(camp, suffix="/issue"), data={"issued_on": "2022-07-13"})
+    client.post(list_url(camp, suffix="/issue"), data={"issued_on": "2022-07-13"})
     response = client.post(f"/problem-lists/findings/{b01.id}", headers={**HX, "HX-Target": f"finding-{b01.id}"}, data=edit_data(b01, {
         "description": "改过的", "category": "管理共同体", "severity": "general", "rectification_type": "deadline",
         "deadline": "", "suggested_measures": ""}))
     assert response.status_code == 409 and "问题清单已下发，不能再修改" in response.get_data(as_text=True)
     assert client.post(f"/problem-lists/findings/{b01.id}/move/down", headers=HX).status_code == 409
     assert client.get(f"/problem-lists/findings/{b01.id}/edit", headers=HX).status_code == 409
-    assert client.post(url(camp, suffix="/merge"), headers=HX, data={
+    assert client.post(list_url(camp, suffix="/merge"), headers=HX, data={
         "finding_ids": [b01.id, b02.id], "keep_id": b01.id, "description": "x"}).status_code == 409
     db.session.expire_all()
     assert db.session.get(Finding, b01.id).description == "一办六部未实体化运行，人员未到岗"
@@ -107,13 +93,13 @@ def test_edits_after_issue_answer_409(client, login_as, xinye_list):
 def test_second_issue_is_409_without_duplicates(client, login_as, xinye_list):
     camp, _ = xinye_list
     login_as("leader8")
-    assert client.post(url(camp, suffix="/issue"), data={"issued_on": "2022-07-13"}).status_code == 302
-    again = client.post(url(camp, suffix="/issue"), data={"issued_on": "2022-07-14"})
+    assert client.post(list_url(camp, suffix="/issue"), data={"issued_on": "2022-07-13"}).status_code == 302
+    again = client.post(list_url(camp, suffix="/issue"), data={"issued_on": "2022-07-14"})
     assert again.status_code == 409 and "已于2022年7月13日下发，请勿重复下发" in again.get_data(as_text=True)
     assert len(items()) == 4
     assert db.session.execute(sa.select(ProblemList)).scalar_one().issued_on == date(2022, 7, 13)
     # the confirmation page of an issued list sends back to the list
-    assert client.get(url(camp, suffix="/issue")).status_code == 302
+    assert client.get(list_url(camp, suffix="/issue")).status_code == 302
 
 
 def test_stale_second_request_is_409(client, login_as, xinye_list, world):
@@ -150,17 +136,17 @@ def test_failure_mid_issue_leaves_nothing(client, login_as, xinye_list, world, m
     # and the leader can still issue afterwards
     monkeypatch.setattr(service, "_item_from", real)
     login_as("leader8")
-    assert client.get(url(camp)).get_data(as_text=True).count("整理中") >= 1
-    assert client.post(url(camp, suffix="/issue"), data={"issued_on": "2022-07-13"}).status_code == 302
+    assert client.get(list_url(camp)).get_data(as_text=True).count("整理中") >= 1
+    assert client.post(list_url(camp, suffix="/issue"), data={"issued_on": "2022-07-13"}).status_code == 302
     assert len(items()) == 4
 
 
 def test_merged_findings_are_not_issued(client, login_as, xinye_list):
     camp, (b01, b02, free, c01) = xinye_list
     login_as("leader8")
-    client.post(url(camp, suffix="/merge"), data={"finding_ids": [b01.id, b02.id], "keep_id": b01.id,
+    client.post(list_url(camp, suffix="/merge"), data={"finding_ids": [b01.id, b02.id], "keep_id": b01.id,
                                                   "description": b01.description})
-    client.post(url(camp, suffix="/issue"), data={"issued_on": "2022-07-13"})
+    client.post(list_url(camp, suffix="/issue"), data={"issued_on": "2022-07-13"})
     assert [i.finding_id for i in items()] == [b01.id, free.id, c01.id]
     assert items()[-1].number == "411329-2022-003"
     db.session.expire_all()
@@ -172,9 +158,9 @@ def test_merged_findings_are_not_issued(client, login_as, xinye_list):
 def test_county_without_findings_cannot_be_issued(client, login_as, world):
     camp = campaign()
     login_as("leader8")
-    page = client.get(url(camp, "411330", "/issue")).get_data(as_text=True)
+    page = client.get(list_url(camp, "411330", "/issue")).get_data(as_text=True)
     assert "没有待下发的问题，不能下发" in page
-    response = client.post(url(camp, "411330", "/issue"), data={"issued_on": "2022-07-13"})
+    response = client.post(list_url(camp, "411330", "/issue"), data={"issued_on": "2022-07-13"})
     assert response.status_code == 422 and "没有待下发的问题" in response.get_data(as_text=True)
     assert db.session.execute(sa.select(ProblemList)).first() is None
 
@@ -182,7 +168,7 @@ def test_county_without_findings_cannot_be_issued(client, login_as, world):
 def test_issue_needs_a_date(client, login_as, xinye_list):
     camp, _ = xinye_list
     login_as("leader8")
-    response = client.post(url(camp, suffix="/issue"), data={"issued_on": ""})
+    response = client.post(list_url(camp, suffix="/issue"), data={"issued_on": ""})
     assert response.status_code == 422 and "请填写下发日期" in response.get_data(as_text=True)
     assert items() == []
 
@@ -192,7 +178,7 @@ def test_other_county_issue_is_404(client, login_as, world):
     make_finding(camp, sites(world.dancheng)[0], world.users["province"], "郸城县的问题")
     db.session.commit()
     login_as("leader8")
-    assert client.post(url(camp, "411625", "/issue"), data={"issued_on": "2022-07-13"}).status_code == 404
+    assert client.post(list_url(camp, "411625", "/issue"), data={"issued_on": "2022-07-13"}).status_code == 404
     assert items() == []
 
 
@@ -206,9 +192,9 @@ def _docx_text(data: bytes) -> str:
 def test_issued_exports_open_and_read_right(client, login_as, xinye_list):
     camp, _ = xinye_list
     login_as("leader8")
-    client.post(url(camp, suffix="/issue"), data={"issued_on": "2022-07-25"})
+    client.post(list_url(camp, suffix="/issue"), data={"issued_on": "2022-07-25"})
     login_as("xinye")
-    response = client.get(url(camp, suffix="/feedback.docx"))
+    response = client.get(list_url(camp, suffix="/feedback.docx"))
     assert response.status_code == 200
     disposition = response.headers["Content-Disposition"]
     assert "filename*=UTF-8''" in disposition and "2022-07-25.docx" in disposition
@@ -221,7 +207,7 @@ def test_issued_exports_open_and_read_right(client, login_as, xinye_list):
     assert text.index("管理共同体") < text.index("服务共同体")
     assert "2022年8月1日" in text          # 立行立改 + 7 days from 2022-07-25
 
-    response = client.get(url(camp, suffix="/list.xlsx"))
+    response = client.get(list_url(camp, suffix="/list.xlsx"))
     assert response.status_code == 200 and "2022-07-25.xlsx" in response.headers["Content-Disposition"]
     ws = openpyxl.load_workbook(io.BytesIO(response.data)).active
     rows = list(ws.iter_rows(values_only=True))
@@ -234,14 +220,14 @@ def test_issued_exports_open_and_read_right(client, login_as, xinye_list):
 def test_draft_exports_are_marked(client, login_as, xinye_list):
     camp, _ = xinye_list
     login_as("leader8")
-    response = client.get(url(camp, suffix="/feedback.docx"))
+    response = client.get(list_url(camp, suffix="/feedback.docx"))
     assert response.status_code == 200
     document = Document(io.BytesIO(response.data))
     title = [p.text for p in document.paragraphs if p.style.style_id == "GwTitle"]
     assert title and title[-1].endswith("（讨论稿）") and "新野县" in "".join(title)
     assert document.core_properties.title.endswith("（讨论稿）")
     assert "%EF%BC%88%E8%AE%A8%E8%AE%BA%E7%A8%BF%EF%BC%89" in response.headers["Content-Disposition"]
-    response = client.get(url(camp, suffix="/list.xlsx"))
+    response = client.get(list_url(camp, suffix="/list.xlsx"))
     wb = openpyxl.load_workbook(io.BytesIO(response.data))
     assert wb.active.title == "反馈问题清单（讨论稿）" and wb.active.max_row == 5
 
@@ -249,7 +235,7 @@ def test_draft_exports_are_marked(client, login_as, xinye_list):
 def test_no_export_without_findings(client, login_as, world):
     camp = campaign()
     login_as("leader8")
-    response = client.get(url(camp, "411330", "/feedback.docx"))
+    response = client.get(list_url(camp, "411330", "/feedback.docx"))
     assert response.status_code == 302
 
 
@@ -258,7 +244,7 @@ def test_second_campaign_of_the_same_year_continues_the_numbers(client, login_as
     from inspect_app.campaigns.models import Campaign, Team
     camp, _ = xinye_list
     login_as("leader8")
-    client.post(url(camp, suffix="/issue"), data={"issued_on": "2022-07-13"})
+    client.post(list_url(camp, suffix="/issue"), data={"issued_on": "2022-07-13"})
     recheck = Campaign(name="2022年回头看", year=2022, start_date=date(2022, 11, 1), end_date=date(2022, 11, 3))
     db.session.add(recheck)
     db.session.flush()
@@ -267,9 +253,9 @@ def test_second_campaign_of_the_same_year_continues_the_numbers(client, login_as
     db.session.add(team)
     make_finding(recheck, sites(world.xinye)[0], world.users["inspector8"], "回头看发现的问题")
     db.session.commit()
-    confirm = client.get(url(recheck, suffix="/issue")).get_data(as_text=True)
+    confirm = client.get(list_url(recheck, suffix="/issue")).get_data(as_text=True)
     assert "411329-2022-005" in confirm and "411329-2022-001" not in confirm   # what is shown is what is issued
-    response = client.post(url(recheck, suffix="/issue"), data={"issued_on": "2022-11-03"})
+    response = client.post(list_url(recheck, suffix="/issue"), data={"issued_on": "2022-11-03"})
     assert response.status_code in (200, 302)
     numbers = sorted(i.number for i in items())
     assert numbers == ["411329-2022-001", "411329-2022-002", "411329-2022-003", "411329-2022-004",

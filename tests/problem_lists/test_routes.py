@@ -7,28 +7,14 @@ import sqlalchemy as sa
 from inspect_app.audit.models import AuditEvent
 from inspect_app.extensions import db
 from inspect_app.media.models import Attachment
-from inspect_app.visits.models import Finding, FindingStatus, RectificationType, Severity
+from inspect_app.visits.models import Finding, FindingStatus, Severity
 from tests.conftest import HX
-from tests.problem_lists.factories import campaign, make_finding, make_xinye_findings, sites
-
-
-@pytest.fixture
-def xinye_list(world):
-    return make_xinye_findings(world)
-
-
-def edit_data(finding, values: dict) -> dict:
-    """The inline edit form's fields carry the finding's prefix (f<id>-…)."""
-    return {f"f{finding.id}-{key}": value for key, value in values.items()}
-
-
-def url(camp, code="411329", suffix=""):
-    return f"/problem-lists/{camp.id}/{code}{suffix}"
+from tests.problem_lists.factories import campaign, edit_data, list_url, make_finding, sites
 
 
 def order_of(client, camp):
     """Finding descriptions in the order the list page numbers them."""
-    html = client.get(url(camp), headers={**HX, "HX-Target": "problem-list"}).get_data(as_text=True)
+    html = client.get(list_url(camp), headers={**HX, "HX-Target": "problem-list"}).get_data(as_text=True)
     return html
 
 
@@ -68,7 +54,7 @@ def test_index_forbidden_for_system_admin(client, login_as, world):
 def test_list_page_groups_and_numbers(client, login_as, xinye_list):
     camp, (b01, b02, free, c01) = xinye_list
     login_as("leader8")
-    response = client.get(url(camp))
+    response = client.get(list_url(camp))
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" in html
     # 管理共同体 (section 1) before 服务共同体 (section 2), even though C-01 was recorded first
@@ -88,7 +74,7 @@ def test_list_page_groups_and_numbers(client, login_as, xinye_list):
 def test_list_fragment(client, login_as, xinye_list):
     camp, _ = xinye_list
     login_as("inspector8")
-    html = client.get(url(camp), headers={**HX, "HX-Target": "problem-list"}).get_data(as_text=True)
+    html = client.get(list_url(camp), headers={**HX, "HX-Target": "problem-list"}).get_data(as_text=True)
     assert html.lstrip().startswith('<section id="problem-list"') and "<html" not in html
     # inspectors see drafts read-only
     assert "合并所选" not in html and "上移" not in html
@@ -98,27 +84,27 @@ def test_list_fragment(client, login_as, xinye_list):
 def test_draft_list_is_404_for_county_side(client, login_as, xinye_list, username):
     camp, (b01, *_rest) = xinye_list
     login_as(username)
-    assert client.get(url(camp)).status_code == 404
-    assert client.get(url(camp), headers={**HX, "HX-Target": "problem-list"}).status_code == 404
-    assert client.get(url(camp, suffix="/feedback.docx")).status_code == 404
-    assert client.get(url(camp, suffix="/list.xlsx")).status_code == 404
+    assert client.get(list_url(camp)).status_code == 404
+    assert client.get(list_url(camp), headers={**HX, "HX-Target": "problem-list"}).status_code == 404
+    assert client.get(list_url(camp, suffix="/feedback.docx")).status_code == 404
+    assert client.get(list_url(camp, suffix="/list.xlsx")).status_code == 404
     assert client.get(f"/problem-lists/findings/{b01.id}").status_code == 404
 
 
 def test_unit_responder_has_no_problem_list(client, login_as, xinye_list):
     camp, _ = xinye_list
     login_as("xinye-wjw")
-    assert client.get(url(camp)).status_code == 403
+    assert client.get(list_url(camp)).status_code == 403
     assert client.get("/problem-lists").status_code == 403
 
 
 def test_other_county_is_404(client, login_as, world):
     camp = campaign()
     login_as("leader8")
-    assert client.get(url(camp, "411625")).status_code == 404     # 郸城县, not the team's
+    assert client.get(list_url(camp, "411625")).status_code == 404     # 郸城县, not the team's
     login_as("nanyang")
-    assert client.get(url(camp, "411625")).status_code == 404     # another city
-    assert client.get(url(camp, "411329")).status_code == 200
+    assert client.get(list_url(camp, "411625")).status_code == 404     # another city
+    assert client.get(list_url(camp, "411329")).status_code == 200
 
 
 def test_unknown_campaign_is_404(client, login_as, world):
@@ -177,9 +163,9 @@ def test_inspector_cannot_edit_move_merge_or_issue(client, login_as, xinye_list)
     assert client.get(f"/problem-lists/findings/{b01.id}/edit").status_code == 403
     assert client.post(f"/problem-lists/findings/{b01.id}", data={"description": "x"}).status_code == 403
     assert client.post(f"/problem-lists/findings/{b01.id}/move/down").status_code == 403
-    assert client.post(url(camp, suffix="/merge"), data={"finding_ids": [b01.id, b02.id], "keep_id": b01.id,
+    assert client.post(list_url(camp, suffix="/merge"), data={"finding_ids": [b01.id, b02.id], "keep_id": b01.id,
                                                          "description": "x"}).status_code == 403
-    assert client.post(url(camp, suffix="/issue"), data={"issued_on": "2022-07-13"}).status_code == 403
+    assert client.post(list_url(camp, suffix="/issue"), data={"issued_on": "2022-07-13"}).status_code == 403
     db.session.expire_all()
     assert db.session.get(Finding, b02.id).status == FindingStatus.DRAFT
 
@@ -224,12 +210,12 @@ def test_move_buttons_disabled_at_category_edges(client, login_as, xinye_list):
 def test_merge_step_then_merge_moves_photos(client, login_as, xinye_list):
     camp, (b01, b02, free, c01) = xinye_list
     login_as("leader8")
-    step = client.get(url(camp, suffix=f"/merge?finding_ids={b01.id}&finding_ids={free.id}"),
+    step = client.get(list_url(camp, suffix=f"/merge?finding_ids={b01.id}&finding_ids={free.id}"),
                       headers={**HX, "HX-Target": "merge-step"})
     html = step.get_data(as_text=True)
     assert step.status_code == 200 and html.lstrip().startswith('<form id="merge-step"')
     assert "保留的问题" in html and "照片 2 张" in html
-    response = client.post(url(camp, suffix="/merge"), headers={**HX, "HX-Target": "merge-step"}, data={
+    response = client.post(list_url(camp, suffix="/merge"), headers={**HX, "HX-Target": "merge-step"}, data={
         "finding_ids": [b01.id, free.id], "keep_id": free.id, "description": "一办六部及绩效考核均未落实"})
     assert response.status_code == 200 and response.headers["HX-Retarget"] == "#problem-list"
     html = response.get_data(as_text=True)
@@ -261,7 +247,7 @@ def test_unmerge_after_a_chain_of_merges_gives_back_only_own_photos(client, logi
     login_as("leader8")
 
     def merge(a, keep):
-        response = client.post(url(camp, suffix="/merge"), headers={**HX, "HX-Target": "merge-step"}, data={
+        response = client.post(list_url(camp, suffix="/merge"), headers={**HX, "HX-Target": "merge-step"}, data={
             "finding_ids": [a.id, keep.id], "keep_id": keep.id, "description": f"合并后的问题{keep.id}"})
         assert response.status_code == 200
 
@@ -282,14 +268,14 @@ def test_unmerge_after_a_chain_of_merges_gives_back_only_own_photos(client, logi
 def test_merge_needs_two_findings(client, login_as, xinye_list):
     camp, (b01, *_r) = xinye_list
     login_as("leader8")
-    response = client.get(url(camp, suffix=f"/merge?finding_ids={b01.id}"), headers={**HX, "HX-Target": "merge-step"})
+    response = client.get(list_url(camp, suffix=f"/merge?finding_ids={b01.id}"), headers={**HX, "HX-Target": "merge-step"})
     assert response.status_code == 422 and "请至少选择两个问题" in response.get_data(as_text=True)
 
 
 def test_merge_invalid_keeps_step(client, login_as, xinye_list):
     camp, (b01, b02, *_r) = xinye_list
     login_as("leader8")
-    response = client.post(url(camp, suffix="/merge"), headers={**HX, "HX-Target": "merge-step"}, data={
+    response = client.post(list_url(camp, suffix="/merge"), headers={**HX, "HX-Target": "merge-step"}, data={
         "finding_ids": [b01.id, b02.id], "keep_id": b02.id, "description": ""})
     assert response.status_code == 422 and "请填写合并后的问题描述" in response.get_data(as_text=True)
     db.session.expire_all()
@@ -301,7 +287,7 @@ def test_merge_with_other_county_finding_is_404(client, login_as, xinye_list, wo
     tongbai_finding = make_finding(camp, sites(world.tongbai)[0], world.users["inspector8"], "桐柏县的问题")
     db.session.commit()
     login_as("leader8")
-    response = client.post(url(camp, suffix="/merge"), data={
+    response = client.post(list_url(camp, suffix="/merge"), data={
         "finding_ids": [b01.id, tongbai_finding.id], "keep_id": b01.id, "description": "x"})
     assert response.status_code == 404
     db.session.expire_all()
@@ -311,5 +297,5 @@ def test_merge_with_other_county_finding_is_404(client, login_as, xinye_list, wo
 def test_full_page_merge_step(client, login_as, xinye_list):
     camp, (b01, b02, *_r) = xinye_list
     login_as("leader8")
-    html = client.get(url(camp, suffix=f"/merge?finding_ids={b01.id}&finding_ids={b02.id}")).get_data(as_text=True)
+    html = client.get(list_url(camp, suffix=f"/merge?finding_ids={b01.id}&finding_ids={b02.id}")).get_data(as_text=True)
     assert "<html" in html and 'id="merge-step"' in html and "确认合并" in html

@@ -2,7 +2,6 @@
 import datetime as dt
 import io
 
-import pytest
 import sqlalchemy as sa
 
 from inspect_app.audit.models import AuditEvent
