@@ -17,7 +17,7 @@ from inspect_app.api.forms import TokenForm
 from inspect_app.dashboard import service as figures
 from inspect_app.rendering import render
 
-API_GROUPS = ("city", "county", "team", "category", "severity", "type", "unit")
+API_GROUPS = tuple(figures.GROUPS)      # the dashboard's breakdowns: city, county, team, category, …
 TOKEN_ENDPOINTS = frozenset({"api.closure"})
 ERRORS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found"}
 

@@ -26,5 +26,6 @@ def check_command():
 @with_appcontext
 def rebuild_command():
     """Delete and recompute every rollup row from the items (after bulk loads or a restore)."""
-    rollups.rebuild(today())
-    click.echo(f"汇总表已重建（超期按 {today().isoformat()} 计）")
+    day = today()
+    rollups.rebuild(day)
+    click.echo(f"汇总表已重建（超期按 {day.isoformat()} 计）")

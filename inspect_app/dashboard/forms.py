@@ -17,9 +17,7 @@ class FilterForm(Form):
     date_to = StringField("至", validators=[Optional(), Regexp(r"^\d{4}-\d{2}-\d{2}$")])
 
     def set_campaigns(self, campaigns):
-        self.campaign.choices = [(str(c.id), c.name) for c in campaigns] + [(ALL, "全部核查任务")]
-        if not self.campaign.data or self.campaign.data not in {v for v, _ in self.campaign.choices}:
-            self.campaign.data = str(campaigns[0].id) if campaigns else ALL
+        _campaign_choices(self.campaign, campaigns)
 
     def campaign_id(self) -> int | None:
         return None if self.campaign.data in (None, "", ALL) else int(self.campaign.data)
@@ -35,6 +33,13 @@ class FilterForm(Form):
         if _date(self.date_to.data):
             out["to"] = self.date_to.data
         return out
+
+
+def _campaign_choices(field: SelectField, campaigns) -> None:
+    """The campaigns the user may pick, then 全部; an unknown or missing choice falls back to the newest."""
+    field.choices = [(str(c.id), c.name) for c in campaigns] + [(ALL, "全部核查任务")]
+    if field.data not in {v for v, _ in field.choices}:
+        field.data = str(campaigns[0].id) if campaigns else ALL
 
 
 def filter_form(args, campaigns) -> FilterForm:
@@ -74,7 +79,5 @@ def report_form(args, campaigns) -> ReportForm:
                             "campaign": args.get("campaign", "")})
     if form.kind.data not in ("week", "month"):
         form.kind.data = "week"
-    form.campaign.choices = [(str(c.id), c.name) for c in campaigns] + [(ALL, "全部核查任务")]
-    if form.campaign.data not in {v for v, _ in form.campaign.choices}:
-        form.campaign.data = str(campaigns[0].id) if campaigns else ALL
+    _campaign_choices(form.campaign, campaigns)
     return form

@@ -70,14 +70,10 @@ def build(user, filters: service.Filters, kind: str, start: date, end: date, reg
     totals, counties = service.closure(user, filters, "county")
     counties = service.ranking(counties)
     behind = [r for r in reversed(counties) if r.figures.rag != "green"][:BEHIND_COUNT]
-    return Report(kind=kind, start=start, end=end, scope_name=region.name if region is not None else _scope_name(user),
+    return Report(kind=kind, start=start, end=end, scope_name=region.name if region is not None else access.scope_name(user),
                   today=filters.today, period=service.period_counts(user, filters, start, end),
                   totals=totals, counties=counties,
                   unit_overdue=service.unit_overdue(user, filters), behind=behind)
-
-
-def _scope_name(user) -> str:
-    return access.scope_name(user)
 
 
 COUNTY_COLUMNS = ["序号", "县（市、区）", "问题总数", "已销号", "销号率", "已超期", "评级"]

@@ -1,6 +1,6 @@
 """Views of the dashboards: province → city → county → items → item, each a bookmarkable URL that
 renders the full page, or just the #dashboard panel for an htmx drill-down (hx-get + hx-push-url)."""
-from flask import Response, abort, current_app, redirect, request, url_for
+from flask import Response, current_app, redirect, request, url_for
 from flask_login import current_user
 
 from inspect_app import access
@@ -8,7 +8,8 @@ from inspect_app.access import Permission
 from inspect_app.dashboard import bp, charts, reports, service
 from inspect_app.dashboard.forms import filter_form, report_form
 from inspect_app.documents.workbook import content_disposition
-from inspect_app.rectification.models import RectificationItem
+from inspect_app.rectification import lifecycle
+from inspect_app.rectification.service import load_item
 from inspect_app.rendering import render
 from inspect_app.roles import Role
 
@@ -84,7 +85,7 @@ def items(code):
     page = max(request.args.get("page", 1, type=int), 1)
     pagination = service.items_page(current_user, filters, bucket, page, current_app.config["PAGE_SIZE"])
     return render("dashboard/items.html", "dashboard/_items.html", county=county, city=county.parent, form=form,
-                  args=form.args(), bucket=bucket, pagination=pagination, today=filters.today,
+                  args=form.args(), bucket=bucket, pagination=pagination, lifecycle=lifecycle, now=service.now(),
                   bucket_labels=BUCKETS, item_url=item_url)
 
 
@@ -101,12 +102,10 @@ def item_url(item) -> str:
 @access.rule(Permission.DASHBOARD_VIEW)
 def item(ident):
     """One item, read-only, inside the dashboard (404 outside the scope)."""
-    obj = access.get_or_404(RectificationItem, ident)
-    if not access.can_see_item(current_user, obj):
-        abort(404)
+    obj = load_item(ident, current_user)
     form = filter_form(request.args, service.campaigns(current_user))
     return render("dashboard/item.html", "dashboard/_item.html", item=obj, county=obj.county,
-                  city=obj.county.parent, args=form.args(), today=service.Filters().today)
+                  city=obj.county.parent, args=form.args(), today=service.today())
 
 
 # ---------------------------------------------------------------- 周报 / 月报

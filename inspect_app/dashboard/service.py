@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta
 from operator import add
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from inspect_app import access
 from inspect_app.campaigns.models import Campaign, Team
@@ -88,14 +89,6 @@ class Figures:
     aging: dict[str, int] = field(default_factory=dict)
     median_days: float | None = None
 
-    def __add__(self, other: "Figures") -> "Figures":
-        """Sum two disjoint sets' figures (counts add up exactly; a median does not, so it is dropped)."""
-        names = ("issued", "closed", "pending", "in_progress", "submitted", "overdue", "returns", "reopens")
-        total = Figures(**{n: getattr(self, n) + getattr(other, n) for n in names})
-        if self.aging or other.aging:
-            total.aging = {k: self.aging.get(k, 0) + other.aging.get(k, 0) for k in AGING_BUCKETS}
-        return total
-
     @property
     def open(self) -> int:
         return self.issued - self.closed
@@ -160,9 +153,6 @@ def _drill(county_column, filters: Filters) -> sa.ColumnElement[bool]:
     return sa.true()
 
 
-overdue_condition = deadlines.overdue
-
-
 def _count_if(condition) -> sa.ColumnElement[int]:
     return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
@@ -215,12 +205,9 @@ def _vector(row) -> list[int]:
 
 
 def _add(totals: dict, key, vector: list[int]) -> None:
+    """Add `vector` into `totals[key]` (measures in MEASURES order)."""
     found = totals.get(key)
-    if found is None:
-        totals[key] = list(vector)
-    else:
-        for i, v in enumerate(vector):
-            found[i] += v
+    totals[key] = list(vector) if found is None else list(map(add, found, vector))
 
 
 def _figures(vector) -> Figures:
@@ -262,6 +249,10 @@ class Places:
     teams: list[GroupRow]
     timed: int          # items with a close_seconds in the scope: the median's count
 
+    def group(self, name: str) -> list[GroupRow]:
+        """The rows of one place breakdown (one of PLACE_GROUPS)."""
+        return {"city": self.cities, "county": self.counties, "team": self.teams}[name]
+
 
 def _places(user, filters: Filters, src) -> Places:
     """One query: the per-county "all" rollup rows summed per county and team (the county's problem
@@ -286,16 +277,13 @@ def _places(user, filters: Filters, src) -> Places:
         if as_of is not None and as_of != filters.today:
             raise _Moved
         total = list(map(add, total, vector))
-        found = counties.get(county_code)
-        counties[county_code] = vector if found is None else list(map(add, found, vector))
+        _add(counties, county_code, vector)
         names[county_code] = county_name
         if city_code is not None:
-            found = cities.get(city_code)
-            cities[city_code] = vector if found is None else list(map(add, found, vector))
+            _add(cities, city_code, vector)
             names[city_code] = city_name
         team = "" if team_id is None else str(team_id)
-        found = by_team.get(team)
-        by_team[team] = vector if found is None else list(map(add, found, vector))
+        _add(by_team, team, vector)
         names["team", team] = team_name or "未分配核查组"
     return Places(_figures(total),
                   [GroupRow(k, names[k], _figures(v)) for k, v in sorted(counties.items())],
@@ -340,12 +328,19 @@ def _named(dim: str, values: dict[str, Figures]) -> list[GroupRow]:
         members = [m for m in enum if m.name in values]
         return [GroupRow(m.value, m.label, values[m.name]) for m in members]
     if dim == "unit":
-        ids = [int(v) for v in values if v]
-        names = dict(db.session.execute(sa.select(ResponsibleUnit.id, ResponsibleUnit.name)
-                                        .where(ResponsibleUnit.id.in_(ids))).all()) if ids else {}
+        names = _unit_names(values)
         rows = sorted((GroupRow(v, names.get(int(v), ""), f) for v, f in values.items() if v), key=lambda r: r.name)
         return rows + ([GroupRow("", "未指派", values[""])] if "" in values else [])
     return [GroupRow(v, v, values[v]) for v in sorted(values)]
+
+
+def _unit_names(values) -> dict[int, str]:
+    """Responsible unit names by id, for unit rollup values (unit ids as text; "" = unassigned): one query."""
+    ids = [int(v) for v in values if v]
+    if not ids:
+        return {}
+    return dict(db.session.execute(sa.select(ResponsibleUnit.id, ResponsibleUnit.name)
+                                   .where(ResponsibleUnit.id.in_(ids))).all())
 
 
 # ---------------------------------------------------------------- the figures
@@ -382,7 +377,7 @@ def breakdown(user, filters: Filters, group: str) -> list[GroupRow]:
     order (by code, name, or the enum's order)."""
     if group in PLACE_GROUPS:
         places = _consistent(user, filters, lambda src: _places(user, filters, src))
-        return {"city": places.cities, "county": places.counties, "team": places.teams}[group]
+        return places.group(group)
     if group not in GROUPS:
         raise ValueError(f"unknown group {group!r}")
     return _consistent(user, filters, lambda src: _dimensions(user, filters, (group,), src))[group]
@@ -396,7 +391,7 @@ def closure(user, filters: Filters, group: str) -> tuple[Figures, list[GroupRow]
     def read(src):
         places = _places(user, filters, src)
         if group in PLACE_GROUPS:
-            return places, {"city": places.cities, "county": places.counties, "team": places.teams}[group]
+            return places, places.group(group)
         return places, _dimensions(user, filters, (group,), src)[group]
 
     places, rows = _consistent(user, filters, read)
@@ -466,7 +461,8 @@ def items_page(user, filters: Filters, bucket: str = "", page: int = 1, per_page
         "returned": Item.return_count > 0,
         "reopened": Item.reopen_count > 0,
     }
-    stmt = sa.select(Item).where(where(user, filters))
+    # The page shows each item's responsible unit: load them in one query, not one per row.
+    stmt = sa.select(Item).options(selectinload(Item.unit)).where(where(user, filters))
     if bucket in conditions:
         stmt = stmt.where(conditions[bucket])
     stmt = stmt.order_by(sa.case((Item.status == Status.CLOSED, 1), else_=0), deadlines.effective_deadline(),
@@ -499,9 +495,7 @@ def unit_overdue(user, filters: Filters, limit: int = 100) -> list[dict]:
             _check(row, filters)
         return rows
     rows = _consistent(user, filters, read)
-    ids = [int(r.value) for r in rows if r.value]
-    names = dict(db.session.execute(sa.select(ResponsibleUnit.id, ResponsibleUnit.name)
-                                    .where(ResponsibleUnit.id.in_(ids))).all()) if ids else {}
+    names = _unit_names(r.value for r in rows)
     return [{"county_code": r.code, "county": r.name, "unit": names.get(int(r.value), "") if r.value else "未指派",
              "overdue": int(r.n)} for r in rows]
 
