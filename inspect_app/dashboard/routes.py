@@ -45,7 +45,7 @@ def _dashboard(level: str, region=None):
                   burnup=data.burnup, groups=groups, labels=service.GROUPS,
                   ranked=ranked if show_all else ranked[-30:], ranking_total=len(counties), show_all=show_all,
                   worst_first=list(reversed(counties)), aging_labels=service.aging_labels(), charts=charts, drill_link=_drill_link,
-                  rag_labels=service.RAG_LABELS)
+                  rag_labels=service.RAG_LABELS, scores=list(enumerate(service.score_ranking(current_user, filters), start=1)))
 
 
 @bp.get("/")

@@ -34,7 +34,8 @@ from inspect_app.org.models import Region, ResponsibleUnit
 from inspect_app.rectification import deadlines
 from inspect_app.rectification.lifecycle import AGING_LABELS, Status
 from inspect_app.rectification.models import ProblemList, RectificationItem as Item
-from inspect_app.visits.models import RectificationType, Severity
+from inspect_app.visits import scoring
+from inspect_app.visits.models import RectificationType, Severity, SiteVisit, VisitStatus
 
 # County ranking colours (红黄绿): red when more than RED_OVERDUE_RATE of the items are overdue or
 # fewer than RED_CLOSURE_RATE are closed; green when at least GREEN_CLOSURE_RATE are closed and
@@ -544,3 +545,36 @@ def overview(user, filters: Filters, level: str) -> Overview:
     headline_figures = places.total
     headline_figures.median_days = median_days_to_close(user, filters, places.timed)
     return Overview(headline_figures, groups, _weeks(issued, _closed_weeks(found["closed_week"])))
+
+
+@dataclass
+class ScoreRow:
+    """One county's checklist score in a campaign (inspect_app.visits.scoring): points of its
+    submitted visits added up; `vetoed_sites` counts visits with a veto item answered 不符合."""
+
+    code: str
+    name: str
+    score: scoring.Score
+    sites: int
+    vetoed_sites: int
+
+
+def score_ranking(user, filters: Filters) -> list[ScoreRow]:
+    """Counties in the user's scope (and the drill-down) ranked by their campaign score, best first.
+    Scores belong to one campaign: without a campaign filter there is nothing to rank ([])."""
+    if filters.campaign_id is None:
+        return []
+    stmt = sa.select(Region.code, Region.name, sa.func.sum(SiteVisit.score_points),
+                     sa.func.sum(SiteVisit.score_possible), sa.func.count(),
+                     sa.func.sum(sa.case((SiteVisit.veto_codes != "", 1), else_=0))) \
+        .join(Region, Region.id == SiteVisit.county_id) \
+        .where(SiteVisit.campaign_id == filters.campaign_id, SiteVisit.status == VisitStatus.SUBMITTED,
+               SiteVisit.score_possible.is_not(None), access.county_clause(user, SiteVisit.county_id)) \
+        .group_by(Region.code, Region.name)
+    if filters.city_id is not None:
+        stmt = stmt.where(Region.parent_id == filters.city_id)
+    if filters.county_id is not None:
+        stmt = stmt.where(Region.id == filters.county_id)
+    rows = [ScoreRow(code, name, scoring.Score(points or 0.0, possible or 0.0), sites, vetoed or 0)
+            for code, name, points, possible, sites, vetoed in db.session.execute(stmt)]
+    return sorted(rows, key=lambda r: (-(r.score.percent or 0.0), r.code))

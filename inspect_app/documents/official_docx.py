@@ -873,8 +873,12 @@ def problem_list_document(
     issuer: str | None = None,
     report_by: date | None = None,
     attachments_note: str | list[str] | None = None,
+    score: tuple[float, int, list[str]] | None = None,
 ) -> bytes:
     """The 反馈问题清单 a team leader issues to a county.
+
+    ``score`` is the county's checklist score for the summary: ``(percent 0–100, number of
+    submitted sites it adds up, codes of veto items answered 不符合)`` (rule: inspect_app.visits.scoring).
 
     ``problems_by_category`` is ``[(category, [problem, …]), …]`` where a problem
     is a mapping with ``number, description, site, severity,
@@ -894,6 +898,13 @@ def problem_list_document(
         "进行了实地核查。核查组采取听取汇报、查阅资料、实地查看、个别访谈等方式，"
         f"对照核查内容对{you}医共体管理体制、运行机制和服务能力等情况进行了全面核查。"
     ]
+    if score is not None:
+        percent, sites, vetoed = score
+        intro.append(
+            f"按照核查表评分标准，{you}{sites}个核查点位合计得分{percent:.1f}分（满分100分）"
+            + (f"，其中一票否决项{'、'.join(vetoed)}不符合要求" if vetoed else "")
+            + "。"
+        )
     if total:
         sev = Counter((p.get("severity") or "").strip() for p in problems)
         order = [s for s in _SEVERITY_ORDER if sev.get(s)] + sorted(

@@ -33,6 +33,7 @@ from inspect_app.rectification import lifecycle
 from inspect_app.rectification.lifecycle import Status
 from inspect_app.rectification.models import ItemHistory, ProblemList, ProblemListStatus, RectificationItem
 from inspect_app.visits.models import Finding, FindingStatus
+from inspect_app.visits.service import county_scores, submitted_visit_count
 
 FROZEN_MESSAGE = "问题清单已下发，不能再修改"
 DRAFT_MARK = "（讨论稿）"
@@ -570,8 +571,17 @@ def feedback_docx(sheet: Sheet, data: Export) -> bytes:
     team_name = sheet.team.name if sheet.team else "核查组"
     content = official_docx.problem_list_document(
         sheet.county.name, team_name, sheet.campaign.name, data.issued_on, groups,
-        visit_start=sheet.campaign.start_date, visit_end=sheet.campaign.end_date)
+        visit_start=sheet.campaign.start_date, visit_end=sheet.campaign.end_date,
+        score=_score_summary(sheet))
     return _mark_draft(content) if data.draft else content
+
+
+def _score_summary(sheet: Sheet) -> tuple[float, int, list[str]] | None:
+    """The county's campaign score for the feedback document: (percent, submitted sites, vetoes)."""
+    score = county_scores(sheet.campaign.id, [sheet.county.id]).get(sheet.county.id)
+    if score is None or score.percent is None:
+        return None
+    return score.percent, submitted_visit_count(sheet.campaign.id, sheet.county.id), score.vetoed
 
 
 def _mark_draft(content: bytes) -> bytes:

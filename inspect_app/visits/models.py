@@ -84,6 +84,12 @@ class SiteVisit(db.Model):
     gps_lon: Mapped[float | None] = mapped_column(sa.Float)
     gps_accuracy: Mapped[float | None] = mapped_column(sa.Float)
     reopen_count: Mapped[int] = mapped_column(default=0)
+    # Fixed at submit (visits.scoring): the county's campaign score adds up submitted visits' points.
+    score_points: Mapped[float | None] = mapped_column(sa.Float)
+    score_possible: Mapped[float | None] = mapped_column(sa.Float)
+    veto_codes: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # Why items were left unanswered or without a required photo: [{"item_id", "code", "kind", "reason"}].
+    submit_reasons: Mapped[list | None] = mapped_column(sa.JSON)
 
     site = relationship("Site")
     campaign = relationship("Campaign")

@@ -49,6 +49,7 @@ def county(code):
         abort(404)
     return render("visits/county.html", "visits/_sites.html", county=county, assignment=assignment,
                   groups=service.county_sites(county, assignment),
+                  county_score=service.county_scores(assignment.campaign.id, [county.id]).get(county.id),
                   can_record=access.can(current_user, Permission.VISIT_RECORD, county.id))
 
 
@@ -78,7 +79,7 @@ def _screen_context(visit):
     screen = service.visit_screen(visit)
     return {"visit": visit, "screen": screen, "editable": service.can_record(current_user, visit),
             "can_reopen": access.can(current_user, Permission.VISIT_REOPEN, visit.county_id),
-            "results": list(AnswerResult)}
+            "results": list(AnswerResult), "stored_score": service.stored_score(visit)}
 
 
 @bp.get("/<int:visit_id>")
@@ -248,20 +249,31 @@ def finding_delete(finding_id):
 @bp.get("/<int:visit_id>/submit")
 @access.rule(Permission.VISIT_RECORD)
 def submit_confirm(visit_id):
-    """Confirmation before submitting, warning of unanswered items and items lacking photos."""
+    """Confirmation before submitting: each unanswered item and each required photo missing asks
+    for a reason; the score as answered now."""
     visit = service.load_visit(visit_id)
     if not service.can_record(current_user, visit):
         return redirect(url_for("visits.show", visit_id=visit.id))
-    return render("visits/submit.html", visit=visit, screen=service.visit_screen(visit))
+    return render("visits/submit.html", visit=visit, screen=service.visit_screen(visit), reasons={}, errors={})
 
 
 @bp.post("/<int:visit_id>/submit")
 @access.rule(Permission.VISIT_RECORD)
 def submit(visit_id):
-    """Submit the visit: read-only to inspectors from now on (a repeated submit changes nothing)."""
+    """Submit the visit: read-only to inspectors from now on (a repeated submit changes nothing).
+    Missing reasons re-render the confirmation with the typed reasons kept (422)."""
     visit = service.load_visit(visit_id)
-    if service.submit_visit(visit, current_user):
-        flash("核查已提交", "success")
+    reasons = {key: value for key, value in request.form.items() if key.startswith("reason-")}
+    try:
+        if service.submit_visit(visit, current_user, reasons):
+            flash("核查已提交", "success")
+    except VisitError as error:
+        db.session.rollback()
+        if error.status != 422:
+            flash(error.message, "error")
+            return redirect(url_for("visits.show", visit_id=visit.id), code=303)
+        return render("visits/submit.html", status=422, visit=visit, screen=service.visit_screen(visit),
+                      reasons=reasons, errors=error.errors, error=error.message)
     return redirect(url_for("visits.show", visit_id=visit.id), code=303)
 
 

@@ -27,6 +27,7 @@ from inspect_app.extensions import db, utcnow
 from inspect_app.media.models import Attachment
 from inspect_app.org.models import Region, Site, SiteKind
 from inspect_app.rectification.lifecycle import default_deadline
+from inspect_app.visits import scoring
 from inspect_app.visits.models import (AnswerResult, Answer, Finding, FindingStatus, RectificationType,
                                        Severity, SiteVisit, VisitStatus)
 
@@ -41,10 +42,11 @@ MSG_FINDING_FROZEN = "该问题已进入问题清单，不能再修改或删除"
 class VisitError(Exception):
     """A refused visit operation; ``message`` is Chinese and shown as-is, ``status`` is the HTTP code."""
 
-    def __init__(self, message: str, status: int = 409):
+    def __init__(self, message: str, status: int = 409, errors: dict[str, str] | None = None):
         super().__init__(message)
         self.message = message
         self.status = status
+        self.errors = errors or {}
 
 
 def new_uuid() -> str:
@@ -140,7 +142,10 @@ class SiteRow:
         if self.visit is None:
             return "未开始"
         if self.visit.status == VisitStatus.SUBMITTED:
-            return "已提交"
+            score = stored_score(self.visit)
+            if score is None or score.percent is None:
+                return "已提交"
+            return f"已提交 · {score.percent:.1f} 分" + (" · 一票否决" if score.veto else "")
         return f"核查中 {self.answered}/{self.total}"
 
     @property
@@ -282,6 +287,39 @@ class VisitScreen:
     def missing_photos(self) -> list[ItemRow]:
         return [row for row in self.rows if row.missing_photo]
 
+    @property
+    def unanswered_rows(self) -> list[ItemRow]:
+        return [row for row in self.rows if row.answer is None or row.answer.result is None]
+
+    @property
+    def gaps(self) -> list["Gap"]:
+        """What submitting needs a reason for: each unanswered item, each required photo missing."""
+        return [Gap(row.item, "unanswered") for row in self.unanswered_rows] + \
+            [Gap(row.item, "photo") for row in self.missing_photos]
+
+    @property
+    def score(self) -> scoring.Score:
+        """The visit's score as answered now (visits.scoring)."""
+        return scoring.score([scoring.ScoredItem(row.item.code, row.item.weight, row.item.veto,
+                                                 row.answer.result if row.answer else None)
+                              for row in self.rows])
+
+
+@dataclass(frozen=True)
+class Gap:
+    """An item a visit is submitted without: kind "unanswered" (未作答) or "photo" (缺少照片)."""
+    item: ChecklistItem
+    kind: str
+
+    @property
+    def field(self) -> str:
+        """The form field of its reason on the submit page."""
+        return f"reason-{self.kind}-{self.item.id}"
+
+    @property
+    def label(self) -> str:
+        return {"unanswered": "未作答", "photo": "缺少照片"}[self.kind]
+
 
 def load_visit(visit_id: int) -> SiteVisit:
     """The visit with its site, kind, county and inspector (404 outside the user's scope)."""
@@ -408,18 +446,79 @@ def ensure_answer(visit: SiteVisit, item: ChecklistItem, client_uuid: str, user)
     return answer
 
 
-def submit_visit(visit: SiteVisit, user) -> bool:
-    """Submit a visit: from now on read-only to inspectors. Returns False when already submitted
-    (a retried submit changes nothing)."""
+REASON_MAX = 200
+MSG_REASON_MISSING = "请说明原因：{label}"
+MSG_REASON_LONG = "原因不超过 200 字"
+
+
+def submit_visit(visit: SiteVisit, user, reasons: dict[str, str] | None = None) -> bool:
+    """Submit a visit: from now on read-only to inspectors, its score fixed (visits.scoring).
+
+    `reasons` maps each gap's field name (`Gap.field`) to the inspector's reason; every unanswered
+    item and every 需拍照 item without a photo needs one (issue: required answers), kept with the
+    visit and in the audit trail. Returns False when already submitted (a retried submit changes
+    nothing). Raises VisitError(422) with `errors` {field: message} when a reason is missing or too
+    long; nothing is saved then."""
     if visit.status == VisitStatus.SUBMITTED:
         return False
+    ensure_editable(visit)
+    screen = visit_screen(visit)
+    reasons = reasons or {}
+    errors: dict[str, str] = {}
+    kept = []
+    for gap in screen.gaps:
+        reason = (reasons.get(gap.field) or "").strip()
+        if not reason:
+            errors[gap.field] = MSG_REASON_MISSING.format(label=gap.label)
+        elif len(reason) > REASON_MAX:
+            errors[gap.field] = MSG_REASON_LONG
+        else:
+            kept.append({"item_id": gap.item.id, "code": gap.item.code, "kind": gap.kind, "reason": reason})
+    if errors:
+        raise VisitError(f"还有 {len(errors)} 项需要说明原因后才能提交", 422, errors=errors)
+    score = screen.score
     visit.status = VisitStatus.SUBMITTED
     visit.submitted_at = utcnow()
-    answered, total = progress(visit)
+    visit.score_points, visit.score_possible = score.points, score.possible
+    visit.veto_codes = ",".join(score.vetoed)
+    visit.submit_reasons = kept
     record("visit.submit", user=user, obj=visit, label=visit.site.name, before={"status": VisitStatus.IN_PROGRESS},
-           after={"status": VisitStatus.SUBMITTED, "answered": answered, "total": total})
+           after={"status": VisitStatus.SUBMITTED, "answered": screen.answered, "total": screen.total,
+                  "score": score.percent, "veto": visit.veto_codes, "reasons": kept})
     db.session.commit()
     return True
+
+
+def stored_score(visit: SiteVisit) -> scoring.Score | None:
+    """The score fixed when the visit was submitted (None before the first submit)."""
+    if visit.score_possible is None:
+        return None
+    return scoring.Score(visit.score_points or 0.0, visit.score_possible,
+                         vetoed=[c for c in (visit.veto_codes or "").split(",") if c])
+
+
+def submitted_visit_count(campaign_id: int, county_id: int) -> int:
+    """How many of a county's visits in a campaign are submitted (and so scored)."""
+    return db.session.execute(sa.select(sa.func.count()).select_from(SiteVisit).where(
+        SiteVisit.campaign_id == campaign_id, SiteVisit.county_id == county_id,
+        SiteVisit.status == VisitStatus.SUBMITTED)).scalar_one()
+
+
+def county_scores(campaign_id: int, county_ids) -> dict[int, scoring.Score]:
+    """Each county's campaign score: the submitted visits' points added up (visits.scoring.combine).
+    One query for any number of counties; counties without a submitted visit are absent."""
+    county_ids = list(county_ids)
+    if not county_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(SiteVisit.county_id, SiteVisit.score_points, SiteVisit.score_possible, SiteVisit.veto_codes)
+        .where(SiteVisit.campaign_id == campaign_id, SiteVisit.county_id.in_(county_ids),
+               SiteVisit.status == VisitStatus.SUBMITTED, SiteVisit.score_possible.is_not(None)))
+    found: dict[int, scoring.Score] = {}
+    for county_id, points, possible, vetoes in rows:
+        one = scoring.Score(points or 0.0, possible, vetoed=[c for c in (vetoes or "").split(",") if c])
+        found[county_id] = found[county_id] + one if county_id in found else one
+    return found
 
 
 def reopen_visit(visit: SiteVisit, user) -> None:

@@ -73,10 +73,20 @@ def test_inspector_visit_journey(live_server, portrait, world, password, tmp_pat
 
     page.click("text=完成并提交核查")
     expect(page.locator("#submit-confirm")).to_contain_text("还有 4 项未作答")
+    # Submitting with gaps is refused until each has a reason; the reasons typed so far stay.
+    reasons = page.locator("#submit-gaps textarea")
+    reasons.first.fill("该院未开展此项业务")
+    with page.expect_response(lambda r: r.url.endswith("/submit") and r.request.method == "POST"):
+        page.click("text=确认提交")
+    expect(page.locator("#submit-gaps .error").first).to_contain_text("请说明原因")
+    expect(reasons.first).to_have_value("该院未开展此项业务")
+    for i in range(reasons.count()):
+        if not reasons.nth(i).input_value():
+            reasons.nth(i).fill("现场未能核查")
     page.click("text=确认提交")
     expect(page.locator("#submitted-banner")).to_contain_text("内容只读")
-    # The offline moment logs the failed request; nothing else may go wrong.
-    offline = ("htmx:afterRequest", "htmx:sendError", "ERR_INTERNET_DISCONNECTED")
+    # The offline moment logs the failed request, the refused submit its 422; nothing else may go wrong.
+    offline = ("htmx:afterRequest", "htmx:sendError", "ERR_INTERNET_DISCONNECTED", "422 (UNPROCESSABLE ENTITY)")
     assert [e for e in page.errors if not any(word in e for word in offline)] == []
     sign_out(page)
 

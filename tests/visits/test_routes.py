@@ -340,6 +340,12 @@ def test_finding_forbidden(client, login_as, world, version, visit):
 
 # ---------------------------------------------------------------- submit and reopen
 
+def all_reasons(visit, text="现场未能核查") -> dict:
+    """A reason for every gap of the visit, as the submit page's form would post them."""
+    from inspect_app.visits import service
+    return {gap.field: text for gap in service.visit_screen(visit).gaps}
+
+
 def test_submit_confirmation_warns(client, login_as, world, version, visit):
     login_as("inspector8")
     f.answer_items(visit, f.items_of(version)[1:4])
@@ -352,7 +358,7 @@ def test_submitted_visit_is_read_only_and_leader_reopens(client, login_as, world
     item = f.items_of(version)[0]
     finding = f.make_finding(visit, item)
     login_as("inspector8")
-    assert client.post(f"/visits/{visit.id}/submit").status_code == 303
+    assert client.post(f"/visits/{visit.id}/submit", data=all_reasons(visit)).status_code == 303
     assert client.post(f"/visits/{visit.id}/submit").status_code == 303       # a retry changes nothing
     db.session.expire_all()
     assert db.session.get(SiteVisit, visit.id).status == VisitStatus.SUBMITTED
