@@ -13,16 +13,6 @@ from tests.conftest import HX
 from tests.visits import factories as f
 
 
-@pytest.fixture
-def version(world):
-    return f.make_version(n_items=12)
-
-
-@pytest.fixture
-def visit(world, version):
-    return f.make_visit(f.office_site(world.xinye), world.users["inspector8"])
-
-
 def count(model, *where):
     return db.session.execute(sa.select(sa.func.count()).select_from(model).where(*where)).scalar_one()
 

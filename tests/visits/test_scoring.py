@@ -51,16 +51,6 @@ def test_combine_adds_points_not_percentages():
 
 # ---------------------------------------------------------------- submit
 
-@pytest.fixture
-def version(world):
-    return f.make_version(n_items=12)
-
-
-@pytest.fixture
-def visit(world, version):
-    return f.make_visit(f.office_site(world.xinye), world.users["inspector8"])
-
-
 def test_submit_needs_a_reason_per_gap_and_keeps_typed_reasons(client, login_as, world, version, visit):
     items = f.items_of(version)
     photo_items = [one for one in items if one.photo_required]
