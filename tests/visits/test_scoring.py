@@ -1,6 +1,5 @@
 """The scoring rule (visits.scoring) against hand-computed values, and its use: the score fixed at
 submit, required reasons for unanswered items and missing photos, the county's campaign score."""
-import pytest
 import sqlalchemy as sa
 
 from inspect_app.audit.models import AuditEvent
