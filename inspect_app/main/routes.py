@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from inspect_app import access
 from inspect_app.extensions import db
-from inspect_app.main import bp
+from inspect_app.main import bp, tasks
 from inspect_app.org import service as org_service
 from inspect_app.rendering import render
 
@@ -25,6 +25,7 @@ def healthz():
 @bp.get("/")
 @access.rule(access.SIGNED_IN)
 def index():
-    """Home: what this account covers and where to go next."""
+    """Home: the user's tasks first (what waits for them, with counts and links), then what this
+    account covers and where to go next."""
     overview = org_service.scope_overview(current_user)
-    return render("main/index.html", overview=overview)
+    return render("main/index.html", overview=overview, tasks=tasks.tasks_for(current_user))

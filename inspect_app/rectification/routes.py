@@ -40,7 +40,8 @@ def _index_context(filters, bulk_form=None):
     return dict(pagination=pagination, filters=filters, choices=service.filter_choices(current_user),
                 can_assign=can_assign, bulk_form=bulk_form, now=utcnow(), lifecycle=lifecycle,
                 show_county=current_user.role not in access.COUNTY_ROLES,
-                Status=lifecycle.Status, can_export=access.can(current_user, Permission.LEDGER_EXPORT))
+                Status=lifecycle.Status, can_export=access.can(current_user, Permission.LEDGER_EXPORT),
+                waiting=service.WAITING)
 
 
 @bp.get("/")

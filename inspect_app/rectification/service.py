@@ -77,6 +77,7 @@ class Filters:
     status: str = ""       # a Status name
     bucket: str = ""       # a key of lifecycle.AGING_LABELS, or "open" (未销号)
     urgency: str = ""      # red / yellow / blue
+    waiting: str = ""      # a key of WAITING: what is waiting for someone (the home page's tasks)
     q: str = ""
 
     @classmethod
@@ -84,16 +85,29 @@ class Filters:
         status = args.get("status", "")
         bucket = args.get("bucket", "")
         urgency = args.get("urgency", "")
+        waiting = args.get("waiting", "")
         return cls(campaign=args.get("campaign", 0, type=int), county=args.get("county", 0, type=int),
                    unit=args.get("unit", 0, type=int),
                    status=status if status in Status.__members__ else "",
                    bucket=bucket if bucket in lifecycle.AGING_LABELS or bucket == "open" else "",
                    urgency=urgency if urgency in lifecycle.URGENCY_LABELS else "",
+                   waiting=waiting if waiting in WAITING else "",
                    q=args.get("q", "").strip()[:100])
 
     def args(self) -> dict:
         """Non-empty filters as query arguments (for pager and export links)."""
         return {k: v for k, v in self.__dict__.items() if v}
+
+
+#: What an item can be waiting for, as list filters: (label, SQL condition).
+WAITING: dict[str, tuple[str, sa.ColumnElement[bool]]] = {
+    "unassigned": ("待指派", sa.and_(RectificationItem.status == Status.PENDING,
+                                     RectificationItem.unit_id.is_(None))),
+    "act": ("待办理", RectificationItem.status.in_([Status.PENDING, Status.IN_PROGRESS])),
+    # A JSON column cleared through the ORM may hold JSON null rather than SQL NULL.
+    "extension": ("延期待审批", sa.and_(RectificationItem.pending_extension.is_not(None),
+                                        sa.cast(RectificationItem.pending_extension, sa.String) != "null")),
+}
 
 
 def _today(now=None) -> dt.date:
@@ -133,6 +147,8 @@ def items_query(user, filters: Filters, now=None) -> sa.Select:
         stmt = stmt.where(deadlines.bucket(filters.bucket, today))
     if filters.urgency:
         stmt = stmt.where(_urgency_clause(filters.urgency, today))
+    if filters.waiting:
+        stmt = stmt.where(WAITING[filters.waiting][1])
     if filters.q:
         like = f"%{filters.q}%"
         stmt = stmt.where(sa.or_(RectificationItem.number.ilike(like), RectificationItem.description.ilike(like),

@@ -42,9 +42,10 @@ def index():
 @bp.get("/counties/<code>")
 @access.rule(Permission.VISIT_VIEW)
 def county(code):
-    """One county's sites grouped by kind, with each site's visit status in the current campaign."""
+    """One county's sites grouped by kind, with each site's visit status in the county's latest
+    campaign, or in the one named by ?campaign= (an older campaign with unfinished visits)."""
     county = access.get_county_or_404(code)
-    assignment = service.assignment_for(current_user, county.id)
+    assignment = service.assignment_for(current_user, county.id, request.args.get("campaign", type=int))
     if assignment is None:
         abort(404)
     return render("visits/county.html", "visits/_sites.html", county=county, assignment=assignment,
@@ -58,7 +59,7 @@ def county(code):
 def start(site_id):
     """Start (or resume) the visit of a site; idempotent on the client UUID. GPS is optional."""
     site = access.get_or_404(Site, site_id)
-    assignment = service.assignment_for(current_user, site.county_id)
+    assignment = service.assignment_for(current_user, site.county_id, request.form.get("campaign", type=int))
     if assignment is None:
         abort(404)
     form = StartVisitForm()
@@ -69,7 +70,7 @@ def start(site_id):
                                              lon=form.lon.data, accuracy=form.accuracy.data)
     except VisitError as error:
         flash(error.message, "error")
-        return redirect(url_for("visits.county", code=site.county.code))
+        return redirect(url_for("visits.county", code=site.county.code, campaign=assignment.campaign.id))
     if created:
         flash(f"已开始核查：{site.name}", "success")
     return redirect(url_for("visits.show", visit_id=visit.id), code=303)

@@ -71,9 +71,9 @@ class Assignment:
     team_id: int
 
 
-def assignments(user, county_ids) -> dict[int, Assignment]:
-    """For each county, the campaign whose team covers it — the user's own team for team roles —
-    the latest by start date when several do. One query for any number of counties."""
+def all_assignments(user, county_ids) -> dict[int, list[Assignment]]:
+    """For each county, every campaign whose team covers it — only the user's own teams for team
+    roles — newest first (by start date). One query for any number of counties."""
     county_ids = list(county_ids)
     if not county_ids:
         return {}
@@ -83,14 +83,26 @@ def assignments(user, county_ids) -> dict[int, Assignment]:
         .order_by(Campaign.start_date.desc(), Campaign.id.desc(), Team.id)
     if user.role in access.TEAM_ROLES:
         stmt = stmt.where(Team.id.in_(access.team_ids(user)))
-    found: dict[int, Assignment] = {}
+    found: dict[int, list[Assignment]] = defaultdict(list)
     for county_id, team_id, campaign in db.session.execute(stmt):
-        found.setdefault(county_id, Assignment(campaign, team_id))
+        if not any(a.campaign.id == campaign.id for a in found[county_id]):
+            found[county_id].append(Assignment(campaign, team_id))
     return found
 
 
-def assignment_for(user, county_id: int) -> Assignment | None:
-    return assignments(user, [county_id]).get(county_id)
+def assignments(user, county_ids) -> dict[int, Assignment]:
+    """For each county, the campaign whose team covers it — the user's own team for team roles —
+    the latest by start date when several do."""
+    return {county_id: found[0] for county_id, found in all_assignments(user, county_ids).items()}
+
+
+def assignment_for(user, county_id: int, campaign_id: int | None = None) -> Assignment | None:
+    """The county's campaign for this user: the given one (None if it does not cover the county for
+    them), or the latest."""
+    found = all_assignments(user, [county_id]).get(county_id, [])
+    if campaign_id is None:
+        return found[0] if found else None
+    return next((a for a in found if a.campaign.id == campaign_id), None)
 
 
 @dataclass
@@ -100,34 +112,40 @@ class CountyRow:
     sites: int = 0
     in_progress: int = 0
     submitted: int = 0
+    latest: bool = True          # the county's newest campaign (older ones are listed while unfinished)
 
 
 def my_counties(user) -> list[CountyRow]:
-    """The counties of the user's teams (in scope for viewers: counties any team covers), each with
-    its site count and visit counts. A constant number of queries."""
+    """我的核查: the counties of the user's teams (in scope for viewers: counties any team covers),
+    each under its newest campaign — and again under any older campaign that still has visits
+    核查中, so unfinished work is never only reachable by URL. A constant number of queries."""
     counties = db.session.execute(
         access.visible_counties(user).where(Region.id.in_(sa.select(team_counties.c.county_id)))
     ).scalars().all()
-    found = assignments(user, [c.id for c in counties])
-    rows = [CountyRow(c, found[c.id].campaign) for c in counties if c.id in found]
-    if not rows:
-        return rows
-    by_id = {r.county.id: r for r in rows}
-    for county_id, count in db.session.execute(
-            sa.select(Site.county_id, sa.func.count()).where(Site.county_id.in_(by_id), Site.active)
-            .group_by(Site.county_id)):
-        by_id[county_id].sites = count
+    found = all_assignments(user, [c.id for c in counties])
+    by_key = {(c.id, a.campaign.id): CountyRow(c, a.campaign, latest=(i == 0))
+              for c in counties for i, a in enumerate(found.get(c.id, []))}
+    if not by_key:
+        return []
+    county_ids = {county_id for county_id, _ in by_key}
+    site_counts = dict(db.session.execute(
+        sa.select(Site.county_id, sa.func.count()).where(Site.county_id.in_(county_ids), Site.active)
+        .group_by(Site.county_id)).all())
+    for (county_id, _), row in by_key.items():
+        row.sites = site_counts.get(county_id, 0)
     for county_id, campaign_id, status, count in db.session.execute(
             sa.select(SiteVisit.county_id, SiteVisit.campaign_id, SiteVisit.status, sa.func.count())
-            .where(SiteVisit.county_id.in_(by_id)).group_by(SiteVisit.county_id, SiteVisit.campaign_id,
-                                                            SiteVisit.status)):
-        row = by_id[county_id]
-        if campaign_id == row.campaign.id:
-            if status == VisitStatus.SUBMITTED:
-                row.submitted += count
-            else:
-                row.in_progress += count
-    return rows
+            .where(SiteVisit.county_id.in_(county_ids)).group_by(SiteVisit.county_id, SiteVisit.campaign_id,
+                                                                 SiteVisit.status)):
+        row = by_key.get((county_id, campaign_id))
+        if row is None:
+            continue
+        if status == VisitStatus.SUBMITTED:
+            row.submitted += count
+        else:
+            row.in_progress += count
+    rows = [row for row in by_key.values() if row.latest or row.in_progress]
+    return sorted(rows, key=lambda r: (not r.latest, r.county.code, -r.campaign.id))
 
 
 @dataclass
