@@ -142,13 +142,15 @@
   });
 
   /* ---- the viewer ---- */
-  var viewer, img, counter, photos = [], index = 0, startX = null;
+  var viewer, img, counter, meta, photos = [], metas = [], index = 0, startX = null;
 
   function show(i) {
     if (!photos.length) { return; }
     index = (i + photos.length) % photos.length;
     img.src = photos[index];
     counter.textContent = (index + 1) + " / " + photos.length;
+    // The photo's evidence value: time taken and GPS position, or 无拍摄时间 / 无位置信息.
+    if (meta) { meta.textContent = metas[index] || ""; }
   }
 
   function open(link) {
@@ -156,9 +158,11 @@
     if (!viewer) { return false; }
     img = viewer.querySelector("[data-viewer-img]");
     counter = viewer.querySelector("[data-viewer-count]");
+    meta = viewer.querySelector("[data-viewer-meta]");
     var gallery = link.closest("[data-gallery]");
     var links = Array.prototype.slice.call(gallery.querySelectorAll("a[data-viewer-src]"));
     photos = links.map(function (a) { return a.getAttribute("data-viewer-src"); });
+    metas = links.map(function (a) { return a.getAttribute("data-viewer-meta"); });
     show(links.indexOf(link));
     if (typeof viewer.showModal === "function") { viewer.showModal(); } else { viewer.setAttribute("open", ""); }
     return true;
