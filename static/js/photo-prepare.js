@@ -173,7 +173,7 @@
       [["0th", found.ifd0], ["Exif", found.exif], ["GPS", found.gps]].forEach(function (pair) {
         var block = pair[1] || {};
         EVIDENCE_TAGS[pair[0]].forEach(function (tag) {
-          var value = typedValue(pair[0], tag, block[tag]);
+          var value = fromExifr(pair[0], tag, block[tag]);
           if (value !== undefined) { dict[pair[0]][tag] = value; }
         });
       });
@@ -181,20 +181,16 @@
     }).catch(function () { return null; });
   }
 
-  /* exifr hands back rationals as numbers; piexifjs wants [numerator, denominator]. */
-  function typedValue(ifd, tag, value) {
-    if (value === undefined || value === null) { return undefined; }
-    var type = piexif.TAGS[ifd][tag] && piexif.TAGS[ifd][tag].type;
-    function rational(x) { return [Math.round(x * 1000000), 1000000]; }
-    if (type === "Rational" || type === "SRational") {
-      return typeof value === "number" ? rational(value) : Array.prototype.map.call(value, rational);
+  /* exifr hands back a rational as its quotient; piexifjs wants [numerator, denominator]. */
+  function fromExifr(ifd, tag, value) {
+    var info = piexif.TAGS[ifd][tag];
+    if (info && (info.type === "Rational" || info.type === "SRational") && value !== undefined && value !== null) {
+      value = typeof value === "number" ? rational(value) : Array.prototype.map.call(value, rational);
     }
-    if (type === "Ascii") { return String(value); }
-    if (type === "Byte" || type === "Short" || type === "Long") {
-      return typeof value === "number" ? value : Array.prototype.slice.call(value);
-    }
-    return undefined;
+    return coerce(ifd, tag, value);
   }
+
+  function rational(x) { return [Math.round(x * 1000000), 1000000]; }
 
   /* `value` in the shape piexifjs writes for the tag's standard type, or undefined. piexifjs reads
      a tag in the type it was written with but writes it in the type of its table, silently
@@ -202,6 +198,7 @@
   function coerce(ifd, tag, value) {
     var info = piexif.TAGS[ifd] && piexif.TAGS[ifd][tag];
     if (!info || value === undefined || value === null) { return undefined; }
+    if (ArrayBuffer.isView(value)) { value = Array.prototype.slice.call(value); }
     var numbers = typeof value === "number" ? [value]
       : typeof value === "string" ? Array.prototype.map.call(value, function (c) { return c.charCodeAt(0); })
       : Array.isArray(value) && value.every(function (v) { return typeof v === "number"; }) ? value : null;
@@ -212,7 +209,7 @@
         if (typeof value === "string") { return value; }
         return numbers ? String.fromCharCode.apply(null, numbers) : undefined;
       case "Rational": case "SRational":
-        if (typeof value === "number") { return [Math.round(value * 1000000), 1000000]; }
+        if (typeof value === "number") { return rational(value); }
         if (!Array.isArray(value) || !value.length) { return undefined; }
         if (typeof value[0] === "number") { return value.length === 2 ? value : undefined; }
         return value.every(function (r) { return Array.isArray(r) && r.length === 2; }) ? value : undefined;

@@ -92,3 +92,60 @@ def test_jpeg_orientation_is_not_applied_twice(page, tmp_path):
     assert name == "IMG_1.jpg" and out.size == (1920, 2560)
     assert difference(out, ImageOps.exif_transpose(Image.open(path)).resize(out.size)) < 8
     assert out.getexif().get(0x0112) == 1
+
+
+def tiff_block(ifds: dict) -> bytes:
+    """A big-endian TIFF/EXIF block from {"0th"|"Exif"|"GPS": [(tag, type, count, payload bytes)]},
+    written by hand so that it can hold what a camera may write and piexifjs cannot read."""
+    import struct
+    order = ["0th", "Exif", "GPS"]
+    sizes = {name: 2 + 12 * (len(ifds[name]) + (2 if name == "0th" else 0)) + 4 for name in order}
+    offsets, at = {}, 8
+    for name in order:
+        offsets[name] = at
+        at += sizes[name]
+    data = bytearray()
+    data_start = at
+    tables = {}
+    for name in order:
+        entries = list(ifds[name])
+        if name == "0th":
+            entries += [(34665, 4, 1, struct.pack(">L", offsets["Exif"])), (34853, 4, 1, struct.pack(">L", offsets["GPS"]))]
+        table = struct.pack(">H", len(entries))
+        for tag, kind, count, payload in sorted(entries):
+            if len(payload) <= 4:
+                value = payload.ljust(4, b"\0")
+            else:
+                value = struct.pack(">L", data_start + len(data))
+                data += payload + (b"\0" if len(payload) % 2 else b"")
+            table += struct.pack(">HHL", tag, kind, count) + value
+        tables[name] = table + b"\0\0\0\0"
+    return b"MM\0*" + struct.pack(">L", 8) + b"".join(tables[n] for n in order) + bytes(data)
+
+
+def test_a_block_piexifjs_refuses_still_gives_time_place_and_camera(page, tmp_path):
+    """A FLOAT-typed tag (TIFF type 11, which piexifjs 1.0.6 cannot read) sends the page to exifr, which
+    keeps the evidence tags: camera, time taken, GPS."""
+    import struct
+
+    def rationals(*values):
+        return b"".join(struct.pack(">LL", round(v * 1000), 1000) for v in values)
+
+    block = tiff_block({
+        "0th": [(271, 2, 7, b"Xiaomi\0"), (272, 2, 11, b"M2012K11AG\0")],
+        "Exif": [(36867, 2, 20, b"2024:05:07 09:33:04\0"), (36881, 2, 7, b"+08:00\0"),
+                 (37380, 11, 1, struct.pack(">f", 0.5))],
+        "GPS": [(1, 2, 2, b"N\0"), (2, 5, 3, rationals(30, 37, 39.54)), (3, 2, 2, b"E\0"),
+                (4, 5, 3, rationals(119, 44, 19.572))],
+    })
+    path = tmp_path / "camera.png"
+    phone_image()[0].save(path, format="PNG", exif=b"Exif\0\0" + block)
+    name, data, _ = resize(page, path)
+    carried = Image.open(io.BytesIO(data)).getexif()
+    assert name == "camera.jpg"
+    assert (carried.get(271), carried.get(272)) == ("Xiaomi", "M2012K11AG")
+    assert carried.get_ifd(0x8769).get(0x9003) == "2024:05:07 09:33:04"
+    assert carried.get_ifd(0x8769).get(0x9011) == "+08:00"
+    gps = carried.get_ifd(0x8825)
+    assert gps.get(1) == "N" and [float(v) for v in gps.get(2)] == pytest.approx([30, 37, 39.54])
+    assert gps.get(3) == "E" and [float(v) for v in gps.get(4)] == pytest.approx([119, 44, 19.572])
