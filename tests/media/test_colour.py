@@ -100,3 +100,13 @@ def patch_heic() -> bytes:
     heif.info["icc_profile"] = display_p3()
     heif.save(buffer, quality=100, chroma=444)
     return buffer.getvalue()
+
+
+def test_p3_png_with_transparency_is_converted_and_flattened_on_white():
+    # A Mac screenshot or exported PNG: alpha and a Display P3 profile together.
+    image = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    image.paste((221, 60, 50, 255), (16, 16, 48, 48))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", icc_profile=display_p3())
+    served = display_of(buffer.getvalue())
+    assert near(served.getpixel((32, 32)), (241, 35, 36)) and near(served.getpixel((2, 2)), (255, 255, 255))
