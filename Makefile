@@ -20,7 +20,17 @@ static/vendor/htmx.min.js: node_modules/.package-lock.json
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
 
-assets: static/vendor/htmx.min.js
+# Photo EXIF in the browser (static/js/photo-prepare.js): piexifjs reads and writes a whole block,
+# exifr's full build (PNG and TIFF parsers included) reads the blocks piexifjs refuses.
+static/vendor/piexif.js: node_modules/.package-lock.json
+	mkdir -p static/vendor
+	cp node_modules/piexifjs/piexif.js static/vendor/piexif.js
+
+static/vendor/exifr.umd.js: node_modules/.package-lock.json
+	mkdir -p static/vendor
+	cp node_modules/exifr/dist/full.umd.js static/vendor/exifr.umd.js
+
+assets: static/vendor/htmx.min.js static/vendor/piexif.js static/vendor/exifr.umd.js
 
 setup: $(BIN)/activate assets
 

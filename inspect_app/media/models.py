@@ -5,6 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from inspect_app.documents.dates import cn_datetime
 from inspect_app.extensions import UTCDateTime, db, utcnow
 
 
@@ -57,3 +58,15 @@ class Attachment(db.Model):
     file_key: Mapped[str] = mapped_column(sa.String(255), default="")
     uploaded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def capture_labels(self) -> tuple[str, str]:
+        """What the screens show of a photo's evidence value, read from its EXIF at upload: the time
+        taken in Beijing time ("拍摄时间 2024-05-07 09:33", else "无拍摄时间") and the GPS position in
+        decimal degrees to 5 places, about a metre ("位置 30.62765°N 119.73877°E", else "无位置信息")."""
+        taken = f"拍摄时间 {cn_datetime(self.taken_at)}" if self.taken_at else "无拍摄时间"
+        if self.gps_lat is None or self.gps_lon is None:
+            return taken, "无位置信息"
+        lat = f"{abs(self.gps_lat):.5f}°{'N' if self.gps_lat >= 0 else 'S'}"
+        lon = f"{abs(self.gps_lon):.5f}°{'E' if self.gps_lon >= 0 else 'W'}"
+        return taken, f"位置 {lat} {lon}"

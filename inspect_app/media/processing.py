@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Literal
 
 import pillow_heif
-from PIL import Image, ImageFile
+from PIL import Image, ImageCms, ImageFile
 
 from inspect_app.documents.dates import CHINA_TZ
 
@@ -118,7 +118,8 @@ def process_image(data: bytes) -> ProcessedImage:
 
     Raises :class:`RejectedUpload` for an empty, oversized, unsupported,
     corrupt or truncated file, or one with too many pixels.  The derived JPEGs
-    are upright (EXIF orientation applied) and carry no metadata at all.
+    are upright (EXIF orientation applied), in sRGB (an embedded colour profile
+    is converted, see :func:`to_srgb`) and carry no metadata at all.
     """
     _check_size(data)
     detected = _image_format(data)
@@ -141,11 +142,14 @@ def process_image(data: bytes) -> ProcessedImage:
     if orientation in (5, 6, 7, 8):
         width, height = height, width
 
-    display = _normalise_mode(image)
+    icc = image.info.get("icc_profile")
+    # CMYK stays CMYK until its profile has turned it into RGB (a naive convert shifts every colour).
+    display = image if image.mode == "CMYK" and icc else _normalise_mode(image)
     target = _fit(original_size, DISPLAY_MAX)
     if display.size != target:
         display = display.resize(target, Image.Resampling.LANCZOS, reducing_gap=2.0)
-    display = _flatten(display)
+    # Converted after the reduction: a transform of the 1600 px image costs a fraction of the original's.
+    display = _flatten(_normalise_mode(to_srgb(display, icc)))
     # Rotating after the reduction costs a fraction of rotating the original.
     if orientation in _TRANSPOSE_FOR_ORIENTATION:
         display = display.transpose(_TRANSPOSE_FOR_ORIENTATION[orientation])
@@ -272,6 +276,34 @@ def _normalise_mode(image: Image.Image) -> Image.Image:
     if mode == "1":
         return image.convert("L")
     return image.convert("RGB")
+
+
+_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+# The image modes a profile of each ICC colour space can describe.
+_MODES_FOR_SPACE = {"RGB": ("RGB", "RGBA"), "CMYK": ("CMYK",), "GRAY": ("L",)}
+
+
+def to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
+    """``image`` converted from its embedded ICC profile ``icc`` to sRGB (mode RGB, or RGBA with alpha).
+
+    The served copies carry no profile, and a browser shows an untagged image as sRGB: a Display P3
+    (iPhone, Samsung) or Adobe RGB (many cameras) photo whose numbers were not converted looks
+    washed out. Relative colorimetric, as colour-managed browsers render. Returns ``image``
+    unchanged when there is no profile, the profile cannot be read, or it does not match the mode
+    (the photo is still worth keeping).
+    """
+    if not icc:
+        return image
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        space = source.profile.xcolor_space.strip()
+        if image.mode not in _MODES_FOR_SPACE.get(space, ()):
+            return image
+        output_mode = "RGBA" if image.mode == "RGBA" else "RGB"
+        return ImageCms.profileToProfile(image, source, _SRGB, renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
+                                         outputMode=output_mode)
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return image
 
 
 def _flatten(image: Image.Image) -> Image.Image:

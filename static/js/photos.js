@@ -7,9 +7,6 @@
   // hx-boost runs a page's scripts again on each boosted visit: install the listeners once.
   if (window.inspectPhotos) { return; }
 
-  var MAX_SIDE = 2560;
-  var QUALITY = 0.85;
-  var TARGET_BYTES = 950 * 1024;
   var pending = {};   // finding uuid → [File]
 
   var uuid4 = window.inspectApp.uuid4;
@@ -18,30 +15,13 @@
     try { return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"]; } catch (e) { return ""; }
   }
 
-  /* Resolve to a JPEG blob at most MAX_SIDE on its long side, upright; the original if the browser
-     cannot decode it (HEIC on most browsers) — the server accepts originals up to 20 MB. */
+  /* Resolve to what should be uploaded for `file` (never rejects): a JPEG `File` at most 2560 px on
+     its long side, upright, named like the original, carrying its EXIF (time taken, GPS, camera);
+     the original when it is a small upright JPEG or the browser cannot decode it (HEIC on most
+     browsers) — the server accepts originals up to 20 MB. The work is in photo-prepare.js. */
   function resize(file) {
-    if (!window.createImageBitmap) { return Promise.resolve(file); }
-    return createImageBitmap(file, { imageOrientation: "from-image" }).then(function (bitmap) {
-      var scale = Math.min(1, MAX_SIDE / Math.max(bitmap.width, bitmap.height));
-      if (scale === 1 && file.type === "image/jpeg" && file.size < 1024 * 1024) { bitmap.close(); return file; }
-      var canvas = document.createElement("canvas");
-      canvas.width = Math.round(bitmap.width * scale);
-      canvas.height = Math.round(bitmap.height * scale);
-      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-      bitmap.close();
-      // A busy scene at 0.85 can still exceed 1 MB: step the quality down until it fits.
-      function encode(quality) {
-        return new Promise(function (resolve) {
-          canvas.toBlob(function (blob) { resolve(blob); }, "image/jpeg", quality);
-        }).then(function (blob) {
-          if (!blob) { return file; }
-          if (blob.size > TARGET_BYTES && quality > 0.55) { return encode(quality - 0.15); }
-          return blob;
-        });
-      }
-      return encode(QUALITY);
-    }).catch(function () { return file; });
+    if (!window.inspectPhotoPrepare) { return Promise.resolve(file); }
+    return window.inspectPhotoPrepare.prepare(file);
   }
 
   function progressRow(list, name) {
@@ -162,13 +142,15 @@
   });
 
   /* ---- the viewer ---- */
-  var viewer, img, counter, photos = [], index = 0, startX = null;
+  var viewer, img, counter, meta, photos = [], metas = [], index = 0, startX = null;
 
   function show(i) {
     if (!photos.length) { return; }
     index = (i + photos.length) % photos.length;
     img.src = photos[index];
     counter.textContent = (index + 1) + " / " + photos.length;
+    // The photo's evidence value: time taken and GPS position, or 无拍摄时间 / 无位置信息.
+    if (meta) { meta.textContent = metas[index] || ""; }
   }
 
   function open(link) {
@@ -176,9 +158,11 @@
     if (!viewer) { return false; }
     img = viewer.querySelector("[data-viewer-img]");
     counter = viewer.querySelector("[data-viewer-count]");
+    meta = viewer.querySelector("[data-viewer-meta]");
     var gallery = link.closest("[data-gallery]");
     var links = Array.prototype.slice.call(gallery.querySelectorAll("a[data-viewer-src]"));
     photos = links.map(function (a) { return a.getAttribute("data-viewer-src"); });
+    metas = links.map(function (a) { return a.getAttribute("data-viewer-meta"); });
     show(links.indexOf(link));
     if (typeof viewer.showModal === "function") { viewer.showModal(); } else { viewer.setAttribute("open", ""); }
     return true;

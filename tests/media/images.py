@@ -7,6 +7,7 @@ import struct
 import zipfile
 import zlib
 from functools import lru_cache
+from pathlib import Path
 
 import openpyxl
 import pillow_heif
@@ -250,3 +251,25 @@ def plain_zip() -> bytes:
 def legacy_doc() -> bytes:
     """The start of an OLE2 compound file, as an old Word .doc / Excel .xls begins."""
     return b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504 + "WordDocument".encode("utf-16-le")
+
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+def real_file(name: str) -> Path:
+    """A real camera or program file from tests/data (see its README for origin and licence)."""
+    return DATA / name
+
+
+def phone_jpeg_from_heic(name: str, quality: int = 95) -> bytes:
+    """The JPEG a phone writes for the photo in tests/data/``name``: its pixels, its own EXIF block
+    (time, GPS, camera; the HEIC's embedded thumbnail IFD dropped, as a JPEG APP1 holds 64 kB) and
+    its ICC profile."""
+    image = Image.open(real_file(name))
+    exif = image.getexif()
+    for ifd in (0x8769, 0x8825):
+        exif.get_ifd(ifd)   # loaded sub-IFDs are written back by tobytes()
+    buffer = io.BytesIO()
+    extra = {"icc_profile": image.info["icc_profile"]} if image.info.get("icc_profile") else {}
+    image.save(buffer, format="JPEG", quality=quality, exif=exif.tobytes(), **extra)
+    return buffer.getvalue()
