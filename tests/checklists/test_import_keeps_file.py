@@ -7,6 +7,7 @@ from tests.conftest import HX
 
 
 def post(client, url, headers=None, **fields):
+    """A multipart POST of `fields` (a file is a (stream, name) pair)."""
     return client.post(url, data=fields, headers=headers or {}, content_type="multipart/form-data")
 
 
@@ -22,12 +23,3 @@ def test_checklist_import_error_names_the_file(client, login_as):
     html = boosted.get_data(as_text=True)
     assert boosted.status_code == 422 and "已选择的文件仍保留：核查表2023.xlsx" in html
     assert 'hx-preserve="true"' in html and 'enctype="multipart/form-data" novalidate hx-boost="false"' not in html
-
-
-def test_org_import_error_names_the_file(client, world, login_as):
-    login_as("province")
-    full = post(client, "/org/import", file=(io.BytesIO(b"x"), "组织架构.xlsx"))
-    html = full.get_data(as_text=True)
-    assert full.status_code == 422 and "请重新选择：组织架构.xlsx" in html
-    kept = post(client, "/org/import", headers={**HX, "HX-Boosted": "true"}, file=(io.BytesIO(b"x"), "组织架构.xlsx"))
-    assert "已选择的文件仍保留：组织架构.xlsx" in kept.get_data(as_text=True)
