@@ -154,3 +154,35 @@ def test_refused_upload_resets_its_progress_bar_and_says_why(live_server, portra
     expect(row.locator(".upload-state")).to_have_text(reason)
     assert row.locator("progress").evaluate("bar => bar.value") == 0
     assert db.session.execute(sa.select(sa.func.count(Attachment.id))).scalar_one() == 0
+
+
+def test_checklist_import_error_keeps_the_chosen_workbook_then_imports_it(live_server, portrait, world, password,
+                                                                          tmp_path):
+    """A boosted (htmx) import: the label was left empty, the chosen file stays, and once the label
+    is typed the same file is imported without choosing it again."""
+    from inspect_app.checklists import service as checklists
+    from inspect_app.checklists.models import ChecklistVersion
+    from tests.checklists.factories import make_version
+    original = make_version(publish=True)
+    book = tmp_path / "核查表2023.xlsx"
+    book.write_bytes(checklists.export_xlsx(original))
+    page = portrait
+    sign_in(page, live_server, "province", password)
+    page.goto(f"{live_server}/checklists/import")
+    page.locator("select[name=template_id]").select_option(str(original.template_id))
+    page.locator("input[name=file]").set_input_files(str(book))
+    with page.expect_response(posted("/checklists/import")) as refused:
+        page.click("button:has-text('校验并导入')")
+    assert refused.value.status == 422
+    expect(page.locator("body")).to_contain_text("请填写版本名称")
+    expect(page.locator("#checklist-file-chosen")).to_contain_text("已选择的文件仍保留：核查表2023.xlsx")
+    assert chosen(page, "input[name=file]") == ["核查表2023.xlsx"]
+
+    page.fill("input[name=label]", "2023版")
+    with page.expect_response(posted("/checklists/import")):
+        page.click("button:has-text('校验并导入')")
+    expect(page).to_have_url(re.compile(r"/checklists/versions/\d+$"))
+    expect(page.locator("body")).to_contain_text("已导入新草稿")
+    db.session.expire_all()
+    assert db.session.execute(sa.select(ChecklistVersion).where(ChecklistVersion.label == "2023版")).scalar_one()
+    assert unexpected(page.errors) == []
