@@ -122,6 +122,7 @@ ROUTES = [
     ("GET", lambda w, c: "/admin/users/new", None, USER_ADMINS),
     ("GET", lambda w, c: f"/admin/users/{w.users['xinye'].id}", None, USER_ADMINS),
     ("GET", lambda w, c: "/admin/users/unit-options?region_code=411329", None, USER_ADMINS),
+    ("GET", lambda w, c: "/admin/users/regions?region_search=新野", None, USER_ADMINS),
     ("GET", lambda w, c: "/admin/audit", None, AUDIT_READERS),
     ("GET", lambda w, c: "/", None, {u: (OK, OK) for u in ROLES}),
     ("GET", lambda w, c: "/account/password", None, {u: (OK, OK) for u in ROLES}),

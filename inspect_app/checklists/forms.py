@@ -90,7 +90,8 @@ class ImportForm(FlaskForm):
     label = StringField("版本名称", filters=[_strip],
                         validators=[DataRequired("请填写版本名称，如 2023版"), Length(max=64, message="版本名称不超过 64 字")])
     file = FileField("Excel 文件（.xlsx）", validators=[FileRequired("请选择要导入的 Excel 文件"),
-                                                   FileAllowed(["xlsx"], "只能导入 .xlsx 格式的 Excel 文件")])
+                                                   FileAllowed(["xlsx"], "只能导入 .xlsx 格式的 Excel 文件")],
+                     id="checklist-file")  # its own id: htmx keeps a chosen file by id (hx-preserve) across swaps
 
     def set_choices(self, templates):
         self.template_id.choices = [(t.id, t.name) for t in templates] + [(0, "＋ 新建核查表")]

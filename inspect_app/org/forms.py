@@ -62,7 +62,8 @@ FORMS = {"sites": SiteForm, "units": UnitForm, "communities": CommunityForm}
 
 class ImportForm(FlaskForm):
     file = FileField("Excel 文件（.xlsx）", validators=[FileRequired("请选择要导入的 Excel 文件"),
-                                                   FileAllowed(["xlsx"], "只能导入 .xlsx 格式的 Excel 文件")])
+                                                   FileAllowed(["xlsx"], "只能导入 .xlsx 格式的 Excel 文件")],
+                     id="org-file")  # its own id: htmx keeps a chosen file by id (hx-preserve) across swaps
 
 
 class SiteKindForm(FlaskForm):

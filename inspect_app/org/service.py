@@ -1,7 +1,9 @@
 """Business rules of the organisation tree: listing within scope, editing with audit, defaults."""
+import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from inspect_app import access
 from inspect_app.audit.service import changes, record
@@ -216,3 +218,42 @@ def update_entity(spec: EntitySpec, obj, values: dict):
            summary=f"修改{spec.label}“{obj.name}”")
     db.session.commit()
     return obj
+
+
+# ---------------------------------------------------------------- finding a division
+
+def search_regions(q: str, levels=(RegionLevel.CITY, RegionLevel.COUNTY), limit: int = 10) -> list[Region]:
+    """Divisions of `levels` found by what someone typed, for the active search of a region field.
+
+    A 6-digit run anywhere in `q` (e.g. a picked label "河南省 南阳市 新野县 411329") matches that code
+    exactly; other digits match a code prefix ("4113" → 南阳市 and its counties); anything else
+    matches inside the name ("新野" → 新野县). Cities come before counties, then code order; at most
+    `limit` rows, each with its parent and grandparent loaded for `region_label`. Unscoped: the
+    caller's route rule decides who may search (codes are GB/T 2260, public).
+    """
+    q = (q or "").strip()
+    if not q:
+        return []
+    code = re.search(r"\d{6}", q)
+    if code:
+        match = Region.code == code.group(0)
+    elif q.isdigit():
+        match = Region.code.startswith(q, autoescape=True)
+    else:
+        match = Region.name.contains(q, autoescape=True)
+    level_order = sa.case({RegionLevel.PROVINCE: 0, RegionLevel.CITY: 1}, value=Region.level, else_=2)
+    return list(db.session.execute(
+        sa.select(Region).where(match, Region.level.in_(list(levels)))
+        .options(joinedload(Region.parent).joinedload(Region.parent))
+        .order_by(level_order, Region.code).limit(limit)).scalars())
+
+
+def region_label(region: Region | None) -> str:
+    """The division with its ancestors and code, as people read it: "河南省 南阳市 新野县 411329"."""
+    if region is None:
+        return ""
+    names, node = [], region
+    while node is not None:
+        names.append(node.name)
+        node = node.parent
+    return " ".join(reversed(names)) + f" {region.code}"

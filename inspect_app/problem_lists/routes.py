@@ -58,7 +58,7 @@ def _context(sheet, **extra) -> dict:
     ctx = dict(sheet=sheet, groups=groups, seqs=seqs, edges=edges, item_groups=service.group_items(items),
                children=children, photos=service.photo_ids(ids), count=len(drafts) or len(items),
                can_manage=not sheet.issued and service.can_manage(current_user, sheet.county.id),
-               merge=None, merge_form=None, message=None)
+               merge=None, merge_form=None, message=None, ticked=frozenset())
     ctx.update(extra)
     return ctx
 
@@ -84,10 +84,11 @@ def _finding_form(sheet, finding, form, status=200):
                   **_context(sheet, f=finding, form=form, editing=finding.id))
 
 
-def _refused(sheet, error: service.ProblemListError):
-    """A rule said no: the message as a toast and in the re-drawn list, with 409/422."""
+def _refused(sheet, error: service.ProblemListError, ticked=frozenset()):
+    """A rule said no: the message as a toast and in the re-drawn list, with 409/422; the findings
+    in `ticked` keep their ticks (a refused merge keeps the user's choice)."""
     flash(error.message, "error")
-    return _list_response(sheet, status=error.status, message=error.message)
+    return _list_response(sheet, status=error.status, message=error.message, ticked=ticked)
 
 
 @bp.get("")
@@ -169,14 +170,15 @@ def merge(campaign_id, code):
     """Merge step: GET shows the selected findings to choose the one kept; POST merges them."""
     sheet = _sheet(campaign_id, code)
     source = request.form if request.method == "POST" else request.args
+    ticked = frozenset(source.getlist("finding_ids", type=int))
     try:
-        findings = service.drafts_by_ids(sheet, source.getlist("finding_ids", type=int))
+        findings = service.drafts_by_ids(sheet, list(ticked))
         if len(findings) < 2:
             raise service.ProblemListError("请至少选择两个问题进行合并")
     except service.NotVisible:
         abort(404)
     except service.ProblemListError as error:
-        return _refused(sheet, error)
+        return _refused(sheet, error, ticked)
     form = MergeForm(request.form if request.method == "POST" else None).set_choices(findings)
     if request.method == "GET":
         form.keep_id.data = findings[0].id
@@ -188,7 +190,7 @@ def merge(campaign_id, code):
         try:
             service.merge(sheet, findings, keep, form.description.data)
         except service.ProblemListError as error:
-            return _refused(sheet, error)
+            return _refused(sheet, error, ticked)
         flash(f"已合并 {len(findings)} 个问题", "success")
         return _list_response(sheet)
     return render("problem_lists/show.html", "problem_lists/_merge.html", status=422,

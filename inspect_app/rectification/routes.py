@@ -29,8 +29,9 @@ def _unit_choices(county_id):
 
 # ---------------------------------------------------------------- lists
 
-def _index_context(filters, bulk_form=None):
-    """Everything the items page and its panels draw from."""
+def _index_context(filters, bulk_form=None, ticked=frozenset()):
+    """Everything the items page and its panels draw from; `ticked` are the item ids whose boxes
+    stay ticked (a refused bulk action keeps the user's choice)."""
     pagination = service.search_items(current_user, filters, _page())
     can_assign = access.can(current_user, Permission.ITEM_ASSIGN)
     if can_assign and bulk_form is None:
@@ -38,7 +39,7 @@ def _index_context(filters, bulk_form=None):
     if bulk_form is not None:
         bulk_form.unit_id.choices = _unit_choices(current_user.region_id)
     return dict(pagination=pagination, filters=filters, choices=service.filter_choices(current_user),
-                can_assign=can_assign, bulk_form=bulk_form, now=utcnow(), lifecycle=lifecycle,
+                can_assign=can_assign, bulk_form=bulk_form, ticked=ticked, now=utcnow(), lifecycle=lifecycle,
                 show_county=current_user.role not in access.COUNTY_ROLES,
                 Status=lifecycle.Status, can_export=access.can(current_user, Permission.LEDGER_EXPORT),
                 waiting=service.WAITING)
@@ -53,20 +54,22 @@ def index():
     return render("rectification/index.html", fragment, **_index_context(filters))
 
 
-def _bulk(action: Action, verb: str, none_ticked: str, required, missing: str, data) -> bool:
+def _bulk(action: Action, verb: str, none_ticked: str, required, missing: str, data) -> tuple[bool, frozenset]:
     """Apply `action` to the ticked items (each checked and recorded on its own) and flash the
-    outcome. False, with the reason flashed or set on the `required` field, when there is nothing
-    to do: no item ticked or that field left empty."""
+    outcome. Returns (done, ticked): done is False, with the reason flashed or set on the `required`
+    field, when there is nothing to do (no item ticked or that field left empty); ticked are the
+    ids whose boxes stay ticked on the re-drawn list — all of them when nothing was done, else the
+    items that could not be handled, so the user can retry just those."""
     ids = request.form.getlist("item_ids", type=int)
     if not ids:
         flash(none_ticked, "error")
-        return False
+        return False, frozenset()
     if not required.data:
         required.errors = [missing]
-        return False
+        return False, frozenset(ids)
     result = service.bulk_apply(ids, current_user, action, data)
     flash(result.summary(verb), "success" if not result.failed else "error")
-    return True
+    return True, frozenset(item_id for item_id, _message in result.failed)
 
 
 @bp.post("/assign")
@@ -75,12 +78,12 @@ def bulk_assign():
     """Assign the ticked items to one unit; each item is checked and recorded on its own."""
     filters = service.Filters.from_args(request.args)
     form = BulkAssignForm()
-    done = _bulk(Action.ASSIGN, "指派", "请先勾选要指派的事项", form.unit_id, "请选择责任单位",
-                 service.ActionInput(unit_id=form.unit_id.data, person=form.person.data))
+    done, ticked = _bulk(Action.ASSIGN, "指派", "请先勾选要指派的事项", form.unit_id, "请选择责任单位",
+                         service.ActionInput(unit_id=form.unit_id.data, person=form.person.data))
     if done and not wants_fragment():
         return redirect(url_for("rectification.index", **filters.args()))
     return render("rectification/index.html", "rectification/_items_panel.html", status=200 if done else 422,
-                  **_index_context(filters, form))
+                  **_index_context(filters, form, ticked))
 
 
 @bp.get("/review")
@@ -90,11 +93,11 @@ def review_queue():
     return _review(service.Filters.from_args(request.args), BulkAcceptForm())
 
 
-def _review(filters, form, status=200):
-    """The review queue page, or its #review-panel fragment for htmx."""
+def _review(filters, form, status=200, ticked=frozenset()):
+    """The review queue page, or its #review-panel fragment for htmx; `ticked` boxes stay ticked."""
     pagination = service.review_queue(current_user, filters, _page())
     return render("rectification/review.html", "rectification/_review_panel.html", status=status,
-                  pagination=pagination, filters=filters, form=form, now=utcnow(), lifecycle=lifecycle,
+                  pagination=pagination, filters=filters, form=form, ticked=ticked, now=utcnow(), lifecycle=lifecycle,
                   choices=service.filter_choices(current_user))
 
 
@@ -104,12 +107,14 @@ def bulk_accept():
     """Accept the ticked items with one opinion; each is checked and recorded individually."""
     filters = service.Filters.from_args(request.args)
     form = BulkAcceptForm()
-    if not _bulk(Action.ACCEPT, "验收通过", "请先勾选要验收的事项", form.opinion, "请填写验收意见",
-                 service.ActionInput(opinion=form.opinion.data)):
-        return _review(filters, form, 422)
+    done, ticked = _bulk(Action.ACCEPT, "验收通过", "请先勾选要验收的事项", form.opinion, "请填写验收意见",
+                         service.ActionInput(opinion=form.opinion.data))
+    if not done:
+        return _review(filters, form, 422, ticked)
     if not wants_fragment():
         return redirect(url_for("rectification.review_queue", **filters.args()))
-    return _review(filters, BulkAcceptForm(formdata=None))
+    # The opinion stays for the items that could not be accepted; cleared once all went through.
+    return _review(filters, form if ticked else BulkAcceptForm(formdata=None), ticked=ticked)
 
 
 # ---------------------------------------------------------------- the item page

@@ -6,16 +6,26 @@ from inspect_app import access
 from inspect_app.access import Permission
 from inspect_app.auth.models import User
 from inspect_app.extensions import db
+from inspect_app.org.service import region_label
 from inspect_app.rendering import render
 from inspect_app.roles import Role
 from inspect_app.users import bp, service
-from inspect_app.users.forms import ResetPasswordForm, UserForm
+from inspect_app.users.forms import ROLE_PROMPT, ResetPasswordForm, UserForm
+
+RESULTS = 10   # region search results shown at once; more asks for a longer name
 
 
 def _prepare(form: UserForm, user: User | None = None) -> UserForm:
-    form.role.choices = [(r.value, r.label) for r in service.grantable_roles(current_user)]
+    """Choices for this administrator, and the region: the one picked (or the only one the typed
+    search finds), shown in the search box as its full label."""
+    form.role.choices = [ROLE_PROMPT] + [(r.value, r.label) for r in service.grantable_roles(current_user)]
     if user is not None and user.role not in service.grantable_roles(current_user):
         abort(403)
+    form.region_code.data = service.picked_region_code(form.region_code.data, form.region_search.data,
+                                                       form.role.data)
+    region = service.region_of(form.region_code.data)
+    if region is not None:
+        form.region_search.data = region_label(region)
     code = form.region_code.data or ""
     form.unit_id.choices = [(0, "（不适用）")] + [(u.id, u.name) for u in service.units_of(code)]
     return form
@@ -37,6 +47,17 @@ def index():
         role = ""
     pagination = service.search_users(q, role, max(request.args.get("page", 1, type=int), 1))
     return render("users/index.html", "users/_table.html", pagination=pagination, q=q, role=role, roles=list(Role))
+
+
+@bp.get("/regions")
+@access.rule(Permission.USER_MANAGE)
+def region_options():
+    """Active search of the region field: divisions by name or code (e.g. 新野 → 河南省 南阳市 新野县
+    411329), of the level the chosen role needs; picking one fills the hidden region_code."""
+    q = request.args.get("region_search", "").strip()
+    found = service.find_regions(q, request.args.get("role"), limit=RESULTS + 1)
+    return render("users/_region_results.html", q=q, regions=found[:RESULTS], more=len(found) > RESULTS,
+                  region_label=region_label)
 
 
 @bp.get("/unit-options")

@@ -6,6 +6,7 @@ from inspect_app.audit.service import changes, record
 from inspect_app.auth.models import User
 from inspect_app.extensions import db
 from inspect_app.org.models import Region, RegionLevel, ResponsibleUnit
+from inspect_app.org.service import search_regions
 from inspect_app.roles import Role
 
 # Only the system administrator hands out the administrators' roles (三权分立).
@@ -42,6 +43,39 @@ def units_of(region_code: str) -> list[ResponsibleUnit]:
         .where(Region.code == region_code).order_by(ResponsibleUnit.sort_order, ResponsibleUnit.id)).scalars())
 
 
+def region_levels_for(role_value: str | None) -> tuple[RegionLevel, ...]:
+    """The division levels the region search offers for a role: a city viewer's city, a county
+    role's county, and both while no such role is chosen."""
+    try:
+        level = REGION_LEVEL_FOR_ROLE.get(Role(role_value))
+    except ValueError:
+        level = None
+    return (level,) if level else (RegionLevel.CITY, RegionLevel.COUNTY)
+
+
+def find_regions(q: str, role_value: str | None, limit: int = 10) -> list[Region]:
+    """The active search of the account form's region field (org.service.search_regions, by name or
+    code), limited to the levels the chosen role can be bound to."""
+    return search_regions(q, region_levels_for(role_value), limit)
+
+
+def picked_region_code(region_code: str | None, search: str | None, role_value: str | None) -> str:
+    """The region the form means: the one picked from the search results, else — without
+    JavaScript, or typed and saved without picking — the only division the typed text finds.
+    Empty when nothing or more than one matches (the scope check then asks to choose)."""
+    if region_code or not search:
+        return region_code or ""
+    matches = find_regions(search, role_value, limit=2)
+    return matches[0].code if len(matches) == 1 else ""
+
+
+def region_of(code: str | None) -> Region | None:
+    """The division with this code (parents loaded, for its label), or None."""
+    found = search_regions(code or "", (RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY), 1) \
+        if code and code.isdigit() and len(code) == 6 else []
+    return found[0] if found else None
+
+
 def resolve_scope(role: Role, region_code: str, unit_id: int | None) -> tuple[int | None, int | None]:
     """The region and unit a role needs: a city for city viewers, a county for county roles, a unit
     of that county for unit responders, nothing for province-wide and team roles."""
@@ -50,7 +84,7 @@ def resolve_scope(role: Role, region_code: str, unit_id: int | None) -> tuple[in
         return None, None
     region = db.session.execute(sa.select(Region).where(Region.code == (region_code or ""))).scalar_one_or_none()
     if region is None or region.level != level:
-        raise UserError(f"{role.label}需要填写所属{'市' if level == RegionLevel.CITY else '县'}级区划代码",
+        raise UserError(f"{role.label}需要选择所属{'市' if level == RegionLevel.CITY else '县'}级区划",
                         "region_code")
     if role != Role.UNIT_RESPONDER:
         return region.id, None

@@ -70,6 +70,7 @@
           row.state.textContent = "已上传";
           setTimeout(function () { row.li.remove(); }, 1500);
         } else {
+          row.bar.value = 0;   // refused: nothing was kept, so the bar must not read "done"
           row.li.classList.add("is-error");
           row.state.textContent = data.error || (xhr.status === 413 ? "文件超过 20 MB 上限" : "上传失败（" + xhr.status + "）");
         }

@@ -48,7 +48,7 @@ def test_create_errors_keep_typed_values(client, world, login_as):
     response = client.post("/admin/users/new", data=new_user(region_code="411625"))
     assert response.status_code == 422 and "请选择本县的责任单位" in response.get_data(as_text=True)
     response = client.post("/admin/users/new", data=new_user(role="city_viewer", region_code="411329", unit_id="0"))
-    assert "市级查看需要填写所属市级区划代码" in response.get_data(as_text=True)
+    assert "市级查看需要选择所属市级区划" in response.get_data(as_text=True)   # a search picker now, not a typed code
     response = client.post("/admin/users/new", data=new_user(username="xinye"))
     assert "该用户名已被使用" in response.get_data(as_text=True)
     assert db.session.execute(sa.select(User).where(User.username == "xinye-ybj")).first() is None
