@@ -364,10 +364,11 @@ def _answer_once(visit: SiteVisit, item: ChecklistItem, client_uuid: str, result
     """The item's answer row: (existing row, False), or (row created with these values, True).
     One row per (visit, item) is a unique constraint, so a racing second create finds the first."""
     def find() -> Answer | None:
-        answer = answer_of(visit, item)
-        if answer is None and db.session.execute(sa.select(Answer.id).where(Answer.uuid == client_uuid)).first():
+        # By UUID first: a twin that commits between the two reads is then found by the second.
+        same = db.session.execute(sa.select(Answer).where(Answer.uuid == client_uuid)).scalar_one_or_none()
+        if same is not None and (same.visit_id, same.item_id) != (visit.id, item.id):
             raise VisitError(MSG_UUID_TAKEN)
-        return answer
+        return same or answer_of(visit, item)
 
     def create() -> Answer:
         ensure_editable(visit)
