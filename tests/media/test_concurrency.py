@@ -6,7 +6,6 @@ Real parallel requests (tests/parallel.py), on the SQLite file or on PostgreSQL 
 """
 import io
 import os
-import shutil
 
 import pytest
 import sqlalchemy as sa
@@ -18,14 +17,6 @@ from tests.conftest import HX
 from tests.media import images
 from tests.parallel import client_for, race
 from tests.visits import factories as f
-
-
-@pytest.fixture
-def setup(app, world):
-    shutil.rmtree(app.config["UPLOAD_FOLDER"], ignore_errors=True)
-    version = f.make_version(n_items=4)
-    visit = f.make_visit(f.office_site(world.xinye), world.users["inspector8"])
-    return visit, f.make_finding(visit), f.items_of(version)[0]
 
 
 def stored_files(app) -> list[str]:
