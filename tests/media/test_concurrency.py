@@ -75,3 +75,21 @@ def test_item_photo_racing_the_answer_never_empties_it(app, world, setup):
     db.session.expire_all()
     answer = db.session.execute(sa.select(Answer)).scalar_one()
     assert (answer.result, answer.note) == (AnswerResult.NONCONFORMING, "未见文件")
+
+
+def test_a_racing_retry_with_other_bytes_leaves_no_file(app, world, setup):
+    """A retry whose browser shrank the photo again (other bytes, other keys) loses the race: its
+    files are removed, only the winner's two remain."""
+    _visit, finding, _item = setup
+    key = f.new_uuid()
+    tablet = client_for(app, world.users["inspector8"])
+    url = f"/media/findings/{finding.id}/photos"
+    first, second = images.jpeg(800, 600), images.jpeg(640, 480)
+    results = race(app, [
+        (tablet, url, lambda: {"uuid": key, "photo": (io.BytesIO(first), "a.jpg")}, None),
+        (tablet, url, lambda: {"uuid": key, "photo": (io.BytesIO(second), "a.jpg")}, None),
+    ])
+    assert [r.status for r in results] == [200, 200] and results[0].body == results[1].body
+    db.session.expire_all()
+    photo = db.session.execute(sa.select(Attachment)).scalar_one()
+    assert stored_files(app) == sorted([photo.display_key, photo.thumb_key])

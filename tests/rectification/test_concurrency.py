@@ -125,7 +125,9 @@ def test_a_late_retry_of_a_progress_post_gets_the_same_answer(app, world, client
     """The first response was lost; the retry carries the old version and the same UUID."""
     item = make_item(world, status=Status.IN_PROGRESS, unit=wjw(world))
     login_as("xinye-wjw")
-    data = {"version": "1", "uuid": "0b7e4a8c-2f1d-4c3b-8e5a-9d6f1a2b3c4d", "text": "完成接入"}
+    drawn = client.get(f"/items/{item.id}/actions/post_progress", headers=HX).get_data(as_text=True)
+    key = re.search(r'name="uuid"[^>]*value="([0-9a-f-]{36})"', drawn).group(1)  # the form brings its UUID
+    data = {"version": "1", "uuid": key, "text": "完成接入"}
     first = client.post(f"/items/{item.id}/actions/post_progress", data=data, headers=HX)
     again = client.post(f"/items/{item.id}/actions/post_progress", data=data, headers=HX)
     assert first.status_code == again.status_code == 200
