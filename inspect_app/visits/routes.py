@@ -154,7 +154,7 @@ def finding_create(visit_id):
         return _finding_form_response(visit, form, item, status=422)
     try:
         finding, _created = service.create_finding(visit, form.values(), service.clean_uuid(form.uuid.data),
-                                                  current_user, item)
+                                                   current_user, item)
     except VisitError as error:
         db.session.rollback()
         form.description.errors.append(error.message)
