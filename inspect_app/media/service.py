@@ -12,7 +12,7 @@ from inspect_app.extensions import db
 from inspect_app.idempotency import create_once
 from inspect_app.media.models import Attachment, AttachmentKind, PhotoStage
 from inspect_app.media.processing import RejectedUpload, process_image
-from inspect_app.media.storage import FileStorage, document_key, image_keys, store_processed
+from inspect_app.media.storage import FileStorage, document_key, image_keys, sha256_of_key, store_processed
 
 MSG_UUID_TAKEN = "该照片编号已被其他记录使用，请刷新页面后重试"
 
@@ -140,13 +140,28 @@ def ingest_photo(data: bytes, owner, uploader, client_uuid: str, stage: PhotoSta
 
 def _still_referenced(key: str) -> bool:
     """Whether a committed row uses this file; True when in doubt (the database cannot be asked)."""
-    columns = key_columns()
     try:
-        return db.session.execute(sa.select(Attachment.id).where(sa.or_(*(c == key for c in columns)))
-                                  .limit(1)).first() is not None
+        return bool(referenced_keys([key]))
     except Exception:  # noqa: BLE001 - any failure means "do not know", and unknown means keep
         db.session.rollback()
         return True
+
+
+def referenced_keys(keys: list[str]) -> set[str]:
+    """The keys among `keys` that some attachment row refers to (in any of its key columns).
+
+    A stored name carries its content's sha256, which is indexed: the look-up reads the few rows of
+    that content instead of scanning the key columns (10⁷ photos a year nationwide)."""
+    columns = key_columns()
+    shas = {sha256_of_key(key) for key in keys}
+    where = [Attachment.sha256.in_(shas - {None})]
+    if None in shas:  # a name of another shape: asked for directly (no index; rare)
+        others = [key for key in keys if sha256_of_key(key) is None]
+        where += [column.in_(others) for column in columns]
+    found: set[str] = set()
+    for row in db.session.execute(sa.select(*columns).where(sa.or_(*where))):
+        found.update(row)
+    return found & set(keys)
 
 
 def key_columns() -> list:

@@ -186,6 +186,12 @@ def is_stored_name(key: str) -> bool:
     return _STORED_NAME.fullmatch(key) is not None
 
 
+def sha256_of_key(key: str) -> str | None:
+    """The content hash a stored name carries (``ab/cd/<sha256>.…``), or None for another name."""
+    match = _STORED_NAME.fullmatch(key)
+    return match.group(3) if match else None
+
+
 def image_keys(sha256: str) -> dict[str, str]:
     """Return the storage keys ``{"display": ..., "thumb": ...}`` of a photo.
 

@@ -16,8 +16,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
-
 from inspect_app.extensions import db, utcnow
 from inspect_app.media import service
 from inspect_app.media.storage import StoredFile
@@ -38,15 +36,6 @@ class SweepReport:
     @property
     def orphan_bytes(self) -> int:
         return sum(f.size for f in self.orphans)
-
-
-def _referenced(keys: list[str]) -> set[str]:
-    """The keys among `keys` that some attachment row refers to."""
-    columns = service.key_columns()
-    found: set[str] = set()
-    for row in db.session.execute(sa.select(*columns).where(sa.or_(*(c.in_(keys) for c in columns)))):
-        found.update(row)
-    return found & set(keys)
 
 
 def _batches(files: Iterator[StoredFile]) -> Iterator[list[StoredFile]]:
@@ -74,7 +63,7 @@ def sweep(*, delete: bool = False, grace: timedelta = timedelta(hours=24), now: 
         report.checked += len(batch)
         report.unknown += [f for f in batch if f.kind == "unknown"]
         stored = [f for f in batch if f.kind == "stored"]
-        referenced = _referenced([f.key for f in stored]) if stored else set()
+        referenced = service.referenced_keys([f.key for f in stored]) if stored else set()
         orphans = [f for f in batch if f.kind == "temporary" or (f.kind == "stored" and f.key not in referenced)]
         report.orphans += orphans
         for orphan in orphans if delete else ():

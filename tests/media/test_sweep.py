@@ -11,7 +11,7 @@ import pytest
 from inspect_app.extensions import db, utcnow
 from inspect_app.media import service, sweep
 from inspect_app.media.models import Attachment, AttachmentKind, PhotoStage
-from inspect_app.media.storage import document_key, image_keys
+from inspect_app.media.storage import document_key, image_keys, sha256_of_key
 from tests.media import images
 from tests.visits import factories as f
 
@@ -83,19 +83,21 @@ def test_a_file_referenced_again_before_removal_is_kept(app, world, setup, store
     """The batch saw no row; by the time of removal one refers to the file (an upload reusing the
     same content committed meanwhile): the re-check keeps it."""
     _visit, finding, _item = setup
-    original = sweep._referenced
+    original = service.referenced_keys
     orphan = sorted(store["old"])[0]
+    committed = []
 
     def stale_answer(keys):
         seen = original(keys)
-        # The upload commits after the batch was checked.
-        db.session.add(Attachment(uuid=f.new_uuid(), kind=AttachmentKind.DOCUMENT, county_id=finding.county_id,
-                                  finding_id=finding.id, sha256="0" * 64, mime="application/pdf", file_key=orphan,
-                                  uploaded_by_id=world.users["inspector8"].id))
-        db.session.commit()
+        if not committed:  # the upload commits right after the batch was checked
+            db.session.add(Attachment(uuid=f.new_uuid(), kind=AttachmentKind.DOCUMENT, county_id=finding.county_id,
+                                      finding_id=finding.id, sha256=sha256_of_key(orphan), mime="application/pdf",
+                                      file_key=orphan, uploaded_by_id=world.users["inspector8"].id))
+            db.session.commit()
+            committed.append(orphan)
         return seen
 
-    monkeypatch.setattr(sweep, "_referenced", stale_answer)
+    monkeypatch.setattr(service, "referenced_keys", stale_answer)
     report = sweep.sweep(delete=True, grace=timedelta(hours=24))
     assert orphan in {f.key for f in report.orphans}
     assert orphan not in {f.key for f in report.removed} and orphan in _files(app)
