@@ -108,7 +108,8 @@ def _merge_group(bind, campaign_id: int, site_id: int) -> None:
     site_name = bind.execute(sa.select(sites.c.name).where(sites.c.id == site_id)).scalar() or ""
     values = {"status": SUBMITTED if all(r["status"] == SUBMITTED for r in rows) else IN_PROGRESS,
               "reopen_count": max(r["reopen_count"] or 0 for r in rows)}
-    values["submitted_at"] = max(r["submitted_at"] for r in rows) if values["status"] == SUBMITTED else None
+    values["submitted_at"] = max((r["submitted_at"] for r in rows if r["submitted_at"] is not None), default=None) \
+        if values["status"] == SUBMITTED else None
     located = next((r for r in rows if r["gps_lat"] is not None and r["gps_lon"] is not None), None)
     if located is not None:
         values.update(gps_lat=located["gps_lat"], gps_lon=located["gps_lon"], gps_accuracy=located["gps_accuracy"])
