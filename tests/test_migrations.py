@@ -125,3 +125,90 @@ def test_photo_sources_are_backfilled_from_the_merge_events(empty_database_url):
         db.session.remove()
         downgrade(revision="base")
         db.engine.dispose()
+
+
+def test_duplicate_visits_are_merged_into_the_earliest_on_upgrade(empty_database_url):
+    """Two visits of one site in one campaign (the old race): the upgrade keeps the earliest, moves
+    the other's answers, photos and findings into it, combines the answers both gave to one item,
+    audits the merge, and from then on the database refuses a second visit."""
+    app = _app_for(empty_database_url)
+    with app.app_context():
+        from datetime import datetime, timezone
+
+        from inspect_app.audit.models import AuditEvent
+        from inspect_app.auth.models import User
+        from inspect_app.media.models import Attachment, AttachmentKind
+        from inspect_app.org.models import Site
+        from inspect_app.visits.models import Answer, AnswerResult, Finding, SiteVisit, VisitStatus
+        from tests.factories import make_world
+        from tests.visits import factories as f
+
+        def at(minute):
+            return datetime(2022, 7, 10, 9, minute, tzinfo=timezone.utc)
+
+        upgrade()
+        world = make_world()
+        items = [item.id for item in f.items_of(f.make_version(n_items=4))]
+        site_id = f.office_site(world.xinye).id
+        inspector, leader = world.users["inspector8"].id, world.users["leader8"].id
+        first = f.make_visit(db.session.get(Site, site_id), world.users["inspector8"])
+        first.started_at = at(0)
+        first_id = first.id
+        db.session.add_all([
+            Answer(uuid=f.new_uuid(), visit_id=first.id, item_id=items[0], result=AnswerResult.CONFORMS,
+                   note="文件齐全", answered_by_id=inspector, updated_at=at(1)),
+            Answer(uuid=f.new_uuid(), visit_id=first.id, item_id=items[1], result=None,
+                   note="已查看文件", answered_by_id=inspector, updated_at=at(2))])
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="a00dea19bb44")
+
+        site = db.session.get(Site, site_id)
+        second = f.make_visit(site, db.session.get(User, leader), status=VisitStatus.SUBMITTED)
+        second.started_at, second.gps_lat, second.gps_lon = at(0), 32.52, 112.36   # same minute: id decides
+        clash = Answer(uuid=f.new_uuid(), visit_id=second.id, item_id=items[1],
+                       result=AnswerResult.NONCONFORMING, note="缺少会议纪要", answered_by_id=leader, updated_at=at(5))
+        moved = Answer(uuid=f.new_uuid(), visit_id=second.id, item_id=items[2], result=AnswerResult.BASICALLY,
+                       note="", answered_by_id=leader, updated_at=at(6))
+        db.session.add_all([clash, moved])
+        db.session.flush()
+        db.session.add(Attachment(uuid=f.new_uuid(), kind=AttachmentKind.PHOTO, county_id=site.county_id,
+                                  answer_id=clash.id, sha256="a" * 64, mime="image/jpeg",
+                                  uploaded_by_id=leader))
+        db.session.commit()
+        finding = f.make_finding(second)
+        finding.item_id, finding.answer_id = items[1], clash.id
+        db.session.commit()
+        second_id, finding_id, moved_id = second.id, finding.id, moved.id
+        db.session.remove()
+
+        upgrade()
+        visits = db.session.execute(sa.select(SiteVisit)).scalars().all()
+        assert [v.id for v in visits] == [first_id]
+        kept = visits[0]
+        # One of the two was still being recorded: the merged visit is 核查中 for the leader to look at.
+        assert kept.status is VisitStatus.IN_PROGRESS and kept.submitted_at is None
+        assert (kept.gps_lat, kept.gps_lon, kept.inspector_id) == (32.52, 112.36, inspector)
+        answers = {a.item_id: a for a in db.session.execute(sa.select(Answer)).scalars()}
+        assert set(answers) == {items[0], items[1], items[2]}
+        assert all(a.visit_id == first_id for a in answers.values())
+        assert (answers[items[0]].result, answers[items[0]].note) == (AnswerResult.CONFORMS, "文件齐全")
+        combined = answers[items[1]]
+        assert (combined.result, combined.note) == (AnswerResult.NONCONFORMING, "已查看文件\n缺少会议纪要")
+        assert combined.answered_by_id == leader
+        assert answers[items[2]].id == moved_id
+        photo = db.session.execute(sa.select(Attachment)).scalar_one()
+        assert photo.answer_id == combined.id
+        moved_finding = db.session.get(Finding, finding_id)
+        assert (moved_finding.visit_id, moved_finding.answer_id) == (first_id, combined.id)
+        event = db.session.execute(sa.select(AuditEvent).where(AuditEvent.action == "visit.merge")).scalar_one()
+        assert event.object_id == str(first_id) and event.before["merged_visit_id"] == second_id
+        assert event.after == {"answers_moved": 1, "answers_combined": 1, "findings_moved": 1, "status": "IN_PROGRESS"}
+        db.session.remove()
+
+        with pytest.raises(sa.exc.IntegrityError):
+            f.make_visit(db.session.get(Site, site_id), db.session.get(User, leader))
+        db.session.rollback()
+        db.session.remove()
+        downgrade(revision="base")
+        db.engine.dispose()

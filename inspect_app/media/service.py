@@ -9,9 +9,10 @@ from flask import current_app
 
 from inspect_app.audit.service import record
 from inspect_app.extensions import db
+from inspect_app.idempotency import create_once
 from inspect_app.media.models import Attachment, AttachmentKind, PhotoStage
 from inspect_app.media.processing import RejectedUpload, process_image
-from inspect_app.media.storage import FileStorage, document_key, image_keys, store_processed
+from inspect_app.media.storage import FileStorage, document_key, image_keys, sha256_of_key, store_processed
 
 MSG_UUID_TAKEN = "该照片编号已被其他记录使用，请刷新页面后重试"
 
@@ -77,12 +78,25 @@ def photo_attachment(processed, *, client_uuid: str, stage: PhotoStage, county_i
                       source_finding_id=owner.get("finding_id"), **owner)
 
 
-def discard_files(keys: set[str]) -> None:
-    """After a rolled-back upload: remove the files it wrote that no committed row uses."""
+def discard_files(keys) -> list[str]:
+    """Remove the files under `keys` that no committed row refers to; return the keys removed.
+
+    Called after the commit that deleted their rows (a deleted draft finding) or after a rolled-back
+    upload, for the files it wrote. Storage is content-addressed, so one file may serve several rows:
+    a file is kept while any attachment refers to it, and kept on any doubt (the database cannot be
+    asked, the key is malformed) — `flask media sweep` finds what is left behind later.
+    """
     files = storage()
-    for key in keys:
-        if not _still_referenced(key):
+    removed = []
+    for key in sorted(k for k in set(keys) if k):
+        if _still_referenced(key):
+            continue
+        try:
             files.delete(key)
+        except (OSError, ValueError):
+            continue
+        removed.append(key)
+    return removed
 
 
 def ingest_photo(data: bytes, owner, uploader, client_uuid: str, stage: PhotoStage,
@@ -91,37 +105,65 @@ def ingest_photo(data: bytes, owner, uploader, client_uuid: str, stage: PhotoSta
 
     All or nothing: a rejected file stores nothing (RejectedUpload carries the Chinese message and
     the status, 413 for an oversized file); if recording fails, the files this call stored are
-    removed again. The same client UUID twice returns the first photo and stores nothing.
+    removed again. The same client UUID twice — one after the other or at the same moment — returns
+    the first photo; a racing duplicate's files are the winner's (same content, same keys) and stay.
     """
-    found = existing_photo(client_uuid, owner)
-    if found is not None:
-        return found, False
     column = _owner_column(owner)
     if column is None:
         raise ValueError(f"photos cannot be attached to {type(owner).__name__}")
-    processed = process_image(data)
-    written = store_photo_files(processed)
-    try:
-        county_id = owner.county_id if hasattr(owner, "county_id") else owner.visit.county_id
-        photo = photo_attachment(processed, client_uuid=client_uuid, stage=stage, county_id=county_id,
-                                 uploader=uploader, filename=filename, size=len(data), **{column: owner.id})
-        db.session.add(photo)
-        db.session.flush()
-        record("photo.upload", user=uploader, obj=photo, label=photo.filename or photo.sha256[:12],
-               after={"owner": f"{column}={owner.id}", "stage": stage, "sha256": photo.sha256,
-                      "width": photo.width, "height": photo.height})
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        discard_files(written)
-        raise
-    return photo, True
+    owner_id = owner.id
+
+    def create() -> Attachment:
+        processed = process_image(data)
+        written = store_photo_files(processed)
+        try:
+            county_id = owner.county_id if hasattr(owner, "county_id") else owner.visit.county_id
+            photo = photo_attachment(processed, client_uuid=client_uuid, stage=stage, county_id=county_id,
+                                     uploader=uploader, filename=filename, size=len(data), **{column: owner_id})
+            db.session.add(photo)
+            db.session.flush()
+            record("photo.upload", user=uploader, obj=photo, label=photo.filename or photo.sha256[:12],
+                   after={"owner": f"{column}={owner_id}", "stage": stage, "sha256": photo.sha256,
+                          "width": photo.width, "height": photo.height})
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            discard_files(written)
+            raise
+        # A file this upload found already there may have been removed meanwhile by a deletion that
+        # saw no row yet; writing again is a no-op when the file is there.
+        store_photo_files(processed)
+        return photo
+
+    return create_once(lambda: existing_photo(client_uuid, owner), create)
 
 
 def _still_referenced(key: str) -> bool:
-    """Whether a committed row (another photo with the same content) uses this file."""
+    """Whether a committed row uses this file; True when in doubt (the database cannot be asked)."""
     try:
-        return db.session.execute(sa.select(Attachment.id).where(
-            sa.or_(Attachment.display_key == key, Attachment.thumb_key == key)).limit(1)).first() is not None
-    except Exception:
-        return False
+        return bool(referenced_keys([key]))
+    except Exception:  # noqa: BLE001 - any failure means "do not know", and unknown means keep
+        db.session.rollback()
+        return True
+
+
+def referenced_keys(keys: list[str]) -> set[str]:
+    """The keys among `keys` that some attachment row refers to (in any of its key columns).
+
+    A stored name carries its content's sha256, which is indexed: the look-up reads the few rows of
+    that content instead of scanning the key columns (10⁷ photos a year nationwide)."""
+    columns = key_columns()
+    shas = {sha256_of_key(key) for key in keys}
+    where = [Attachment.sha256.in_(shas - {None})]
+    if None in shas:  # a name of another shape: asked for directly (no index; rare)
+        others = [key for key in keys if sha256_of_key(key) is None]
+        where += [column.in_(others) for column in columns]
+    found: set[str] = set()
+    for row in db.session.execute(sa.select(*columns).where(sa.or_(*where))):
+        found.update(row)
+    return found & set(keys)
+
+
+def key_columns() -> list:
+    """Every attachment column that names a stored file (display_key, thumb_key, file_key, …)."""
+    return [column for column in Attachment.__table__.c if column.name.endswith("_key")]

@@ -10,6 +10,9 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
@@ -20,10 +23,25 @@ from .processing import ProcessedImage
 _KEY_PATTERN = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*")
 _SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
 _EXT_PATTERN = re.compile(r"[a-z0-9]{1,10}")
+# The names this module gives files: ab/cd/<sha256>.display.jpg, .thumb.jpg or .<document ext>.
+_STORED_NAME = re.compile(r"([0-9a-f]{2})/([0-9a-f]{2})/(\1\2[0-9a-f]{60})\.(display\.jpg|thumb\.jpg|[a-z0-9]{1,10})")
 
 
 class InvalidKey(ValueError):
     """A storage key that is malformed or would escape the storage root."""
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """One file found in storage: its key (a relative path), size and last change (UTC).
+
+    `kind` is "stored" for a name this module gives (see :func:`is_stored_name`), "temporary" for
+    the remains of a write that never finished (``.tmp-…``), and "unknown" for anything else."""
+
+    key: str
+    size: int
+    modified: datetime
+    kind: str
 
 
 @runtime_checkable
@@ -118,6 +136,29 @@ class FileStorage:
         """Remove ``key``; a missing key is fine."""
         self.path(key).unlink(missing_ok=True)
 
+    def walk(self) -> Iterator[StoredFile]:
+        """Every regular file under the root, in key order (for the orphan sweep)."""
+        for directory, subdirs, names in os.walk(self.root):
+            subdirs.sort()
+            for name in sorted(names):
+                path = Path(directory, name)
+                try:
+                    info = path.lstat()
+                except FileNotFoundError:
+                    continue
+                if not path.is_file() or path.is_symlink():
+                    continue
+                key = path.relative_to(self.root).as_posix()
+                kind = "stored" if is_stored_name(key) else "temporary" if name.startswith(".tmp-") else "unknown"
+                yield StoredFile(key, info.st_size, datetime.fromtimestamp(info.st_mtime, timezone.utc), kind)
+
+    def remove_temporary(self, key: str) -> None:
+        """Remove the remains of an unfinished write (a ``.tmp-…`` file the walk reported)."""
+        path = (self.root / key).resolve()
+        if not path.name.startswith(".tmp-") or not path.is_relative_to(self.root):
+            raise InvalidKey(f"not a temporary file: {key!r}")
+        path.unlink(missing_ok=True)
+
 
 def _fsync_directory(directory: Path) -> None:
     # Makes the rename itself durable across a power cut; not every platform
@@ -138,6 +179,17 @@ def _fan_out(sha256: str) -> str:
     if not isinstance(sha256, str) or not _SHA256_PATTERN.fullmatch(sha256):
         raise InvalidKey(f"not a lowercase hex sha256: {sha256!r}")
     return f"{sha256[0:2]}/{sha256[2:4]}/{sha256}"
+
+
+def is_stored_name(key: str) -> bool:
+    """Whether `key` is a name this module gives a photo or document file (``ab/cd/abcd….ext``)."""
+    return _STORED_NAME.fullmatch(key) is not None
+
+
+def sha256_of_key(key: str) -> str | None:
+    """The content hash a stored name carries (``ab/cd/<sha256>.…``), or None for another name."""
+    match = _STORED_NAME.fullmatch(key)
+    return match.group(3) if match else None
 
 
 def image_keys(sha256: str) -> dict[str, str]:

@@ -4,10 +4,11 @@ The forms parse and keep what the user typed; the lifecycle decides what is requ
 its refusals are shown next to the right field (`field_for`).
 """
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, MultipleFileField, SelectField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, IntegerField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 from wtforms.widgets import HiddenInput
 
+from inspect_app.idempotency import clean_uuid
 from inspect_app.rectification.lifecycle import Action
 
 
@@ -30,6 +31,8 @@ class ActionForm(FlaskForm):
             out["unit_id"] = None
         if out.get("milestone_id") == 0:
             out["milestone_id"] = None
+        if hasattr(self, "uuid"):
+            out["uuid"] = clean_uuid(self.uuid.data)
         return out
 
 
@@ -44,6 +47,9 @@ class MeasuresForm(ActionForm):
 
 
 class ProgressForm(ActionForm):
+    # Drawn with a fresh UUID and kept through error re-renders: posting the same form twice (a
+    # double tap, a retry after a dropped connection) records one progress post.
+    uuid = HiddenField()
     text = TextAreaField("整改进展", filters=[_strip], render_kw={"rows": 4})
     files = MultipleFileField("佐证材料（照片，或 PDF/DOCX/XLSX 文件，单个不超过 20 MB）",
                               render_kw={"accept": "image/*,.pdf,.docx,.xlsx", "multiple": True})

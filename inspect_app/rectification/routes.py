@@ -7,6 +7,7 @@ from inspect_app import access
 from inspect_app.access import SIGNED_IN, Permission
 from inspect_app.documents.workbook import build_ledger, content_disposition
 from inspect_app.extensions import utcnow
+from inspect_app.idempotency import new_uuid
 from inspect_app.media.models import AttachmentKind
 from inspect_app.rectification import bp, lifecycle, notifications, service
 from inspect_app.rectification.forms import FORMS, BulkAcceptForm, BulkAssignForm, MilestoneForm
@@ -135,6 +136,8 @@ def _form_for(item, action, formdata=None, keep=None):
         form.text.data, form.new_date.data = item.measures, item.planned_date
     if formdata is None:
         form.version.data = item.version
+        if hasattr(form, "uuid"):
+            form.uuid.data = new_uuid()
     return form
 
 

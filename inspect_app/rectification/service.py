@@ -9,7 +9,6 @@ with the same 409 message.
 from __future__ import annotations
 
 import datetime as dt
-import uuid as uuid_lib
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -21,6 +20,7 @@ from inspect_app import access
 from inspect_app.audit.service import record
 from inspect_app.campaigns.models import Campaign
 from inspect_app.extensions import db, utcnow
+from inspect_app.idempotency import Duplicate, create_once, new_uuid
 from inspect_app.media import processing
 from inspect_app.media import service as media_service
 from inspect_app.media.models import Attachment, AttachmentKind, PhotoStage
@@ -30,6 +30,9 @@ from inspect_app.rectification.lifecycle import Action, Actor, Status, Transitio
 from inspect_app.rectification.models import (ItemHistory, Milestone, ProgressPost,
                                               RectificationItem)
 from inspect_app.roles import Role
+
+
+MSG_UUID_TAKEN = "该进展编号已被其他事项使用，请刷新页面后重试"
 
 
 class ActionError(Exception):
@@ -233,12 +236,12 @@ def _store_evidence(checked: list[_Checked], post: ProgressPost, user, written: 
                       size=len(item.upload.data), uploader=user, stage=PhotoStage.AFTER)
         if item.image is not None:
             written |= media_service.store_photo_files(item.image)
-            row = media_service.photo_attachment(item.image, client_uuid=str(uuid_lib.uuid4()), **common)
+            row = media_service.photo_attachment(item.image, client_uuid=new_uuid(), **common)
         else:
             mime, ext = item.doc
             sha, key, new = media_service.store_document_file(item.upload.data, ext)
             written |= new
-            row = Attachment(uuid=str(uuid_lib.uuid4()), kind=AttachmentKind.DOCUMENT, stage=PhotoStage.AFTER,
+            row = Attachment(uuid=new_uuid(), kind=AttachmentKind.DOCUMENT, stage=PhotoStage.AFTER,
                              sha256=sha, mime=mime, file_key=key, county_id=post.county_id,
                              progress_id=post.id, filename=item.upload.filename[:255],
                              size_bytes=len(item.upload.data), uploaded_by_id=user.id)
@@ -262,6 +265,7 @@ class ActionInput:
     person: str | None = None
     milestone_id: int | None = None
     uploads: list[Upload] = field(default_factory=list)
+    uuid: str | None = None      # the client's UUID of a progress post: a retry posts it once
 
 
 def _milestone_for(item: RectificationItem, milestone_id: int | None) -> Milestone:
@@ -287,8 +291,40 @@ def apply_action(item_id: int, user, action: Action | str, data: ActionInput, no
     Raises ActionError: 404 outside scope, 403 role/unit, 409 stale or wrong state, 422 invalid input
     (the lifecycle's 400 becomes 422, the app's convention for a form with errors). Nothing is saved
     on any error: files are checked before the item is touched.
+
+    A progress post carrying the client's UUID (`data.uuid`) is created once: a retry, also one
+    racing the first request, answers with the first post's history row as if it had made it —
+    before any version or state check, since the first post already moved the item on.
     """
     action = Action(action)
+    try:
+        if action is Action.POST_PROGRESS and data.uuid:
+            history, _created = create_once(lambda: _posted(item_id, user, data.uuid),
+                                            lambda: _apply(item_id, user, action, data, now),
+                                            clashes=(StaleDataError,))
+            return history
+        return _apply(item_id, user, action, data, now)
+    except StaleDataError:
+        raise ActionError(lifecycle.STALE_MESSAGE, 409) from None
+
+
+def _posted(item_id: int, user, client_uuid: str) -> ItemHistory | None:
+    """The history row of the progress post already made under this UUID, or None; 409 when the UUID
+    belongs to another item's post."""
+    post = db.session.execute(sa.select(ProgressPost).where(ProgressPost.uuid == client_uuid)).scalar_one_or_none()
+    if post is None:
+        return None
+    if post.item_id != item_id:
+        raise ActionError(MSG_UUID_TAKEN, 409)
+    load_item(item_id, user)
+    histories = db.session.execute(sa.select(ItemHistory).where(
+        ItemHistory.item_id == item_id, ItemHistory.action == Action.POST_PROGRESS.value)
+        .order_by(ItemHistory.id.desc())).scalars()
+    return next((h for h in histories if (h.data or {}).get("progress_id") == post.id), None)
+
+
+def _apply(item_id: int, user, action: Action, data: ActionInput, now=None) -> ItemHistory:
+    """apply_action's transaction; a StaleDataError (the version counter) is left to the caller."""
     now = now or utcnow()
     written: set[str] = set()
     try:
@@ -297,6 +333,8 @@ def apply_action(item_id: int, user, action: Action | str, data: ActionInput, no
             load_item(item_id, user)  # 404 first; then the slow image work, before the row is locked
             checked = check_uploads(data.uploads)
         item = load_item(item_id, user, for_update=True)
+        if action is Action.POST_PROGRESS and data.uuid and _posted(item_id, user, data.uuid) is not None:
+            raise Duplicate()  # the twin request held the row lock and posted first (PostgreSQL)
         if action is Action.ASSIGN and data.unit_id and db.session.execute(sa.select(ResponsibleUnit.id).where(
                 ResponsibleUnit.id == data.unit_id, ResponsibleUnit.county_id == item.county_id,
                 ResponsibleUnit.active.is_(True))).first() is None:
@@ -318,7 +356,7 @@ def apply_action(item_id: int, user, action: Action | str, data: ActionInput, no
         db.session.add(history)
         if action is Action.POST_PROGRESS:
             item.latest_progress = step.note
-            post = ProgressPost(uuid=str(uuid_lib.uuid4()), item_id=item.id, county_id=item.county_id,
+            post = ProgressPost(uuid=data.uuid or new_uuid(), item_id=item.id, county_id=item.county_id,
                                 author_id=user.id, text=step.note, created_at=now)
             db.session.add(post)
             db.session.flush()
@@ -341,15 +379,23 @@ def apply_action(item_id: int, user, action: Action | str, data: ActionInput, no
                    summary=f"{action.label}：{step.note[:200]}", user=user)
         notifications.after_action(item, action, user.id)
         db.session.commit()
-        return history
-    except StaleDataError:
-        db.session.rollback()
-        media_service.discard_files(written)
-        raise ActionError(lifecycle.STALE_MESSAGE, 409) from None
     except BaseException:
         db.session.rollback()
         media_service.discard_files(written)
         raise
+    _restore_files(checked)
+    return history
+
+
+def _restore_files(checked: list[_Checked]) -> None:
+    """After the commit: write the evidence files again where missing (a no-op when present). A file
+    this post found already stored may have been removed meanwhile by a deletion that saw no row
+    referring to it yet; now that the row is committed, no deletion will take it again."""
+    for one in checked:
+        if one.image is not None:
+            media_service.store_photo_files(one.image)
+        else:
+            media_service.store_document_file(one.upload.data, one.doc[1])
 
 
 def may_set_milestones(item: RectificationItem, user) -> bool:

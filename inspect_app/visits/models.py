@@ -65,9 +65,12 @@ class FindingStatus(str, enum.Enum):
 
 
 class SiteVisit(db.Model):
-    """An inspector's visit to one site in one campaign, answered against one checklist version."""
+    """An inspector's visit to one site in one campaign, answered against one checklist version.
+
+    One visit per site and campaign (a unique constraint): a second tablet joins it."""
 
     __tablename__ = "site_visits"
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "site_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     uuid: Mapped[str] = mapped_column(sa.String(36), unique=True)
     campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id"), index=True)

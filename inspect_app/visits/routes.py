@@ -71,7 +71,7 @@ def start(site_id):
     except VisitError as error:
         flash(error.message, "error")
         return redirect(url_for("visits.county", code=site.county.code, campaign=assignment.campaign.id))
-    if created:
+    if created or visit.uuid == client_uuid:  # this client's own visit, also when a retry raced it
         flash(f"已开始核查：{site.name}", "success")
     return redirect(url_for("visits.show", visit_id=visit.id), code=303)
 
@@ -155,14 +155,14 @@ def finding_create(visit_id):
     if not form.validate():
         return _finding_form_response(visit, form, item, status=422)
     try:
-        finding, created = service.create_finding(visit, form.values(), service.clean_uuid(form.uuid.data),
-                                                  current_user, item)
+        finding, _created = service.create_finding(visit, form.values(), service.clean_uuid(form.uuid.data),
+                                                   current_user, item)
     except VisitError as error:
         db.session.rollback()
         form.description.errors.append(error.message)
         return _finding_form_response(visit, form, item, status=error.status)
-    if created:
-        flash("已记录问题", "success")
+    # A retry is answered as the first request was (its response may never have arrived).
+    flash("已记录问题", "success")
     if not request.htmx:
         return _to_visit(visit.id, f"finding-{finding.id}")
     return render("visits/_finding_created.html", visit=visit, finding=finding,

@@ -8,7 +8,6 @@ whatever the number of checklist items.
 """
 from __future__ import annotations
 
-import uuid as uuid_module
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,6 +23,8 @@ from inspect_app.campaigns.models import Campaign, Team, team_counties
 from inspect_app.checklists.models import ChecklistItem, ChecklistSection, checklist_item_site_kinds
 from inspect_app.documents.dates import today_china
 from inspect_app.extensions import db, utcnow
+from inspect_app.idempotency import clean_uuid, create_once, new_uuid  # noqa: F401 (used by routes)
+from inspect_app.media import service as media_service
 from inspect_app.media.models import Attachment
 from inspect_app.org.models import Region, Site, SiteKind
 from inspect_app.rectification.lifecycle import default_deadline
@@ -37,6 +38,7 @@ MSG_NO_CAMPAIGN = "该县目前没有分配给您所在核查组的核查任务"
 MSG_NO_CHECKLIST = "该核查任务尚未指定核查表，请联系省级管理员"
 MSG_UUID_TAKEN = "该编号已被其他记录使用，请刷新页面后重试"
 MSG_FINDING_FROZEN = "该问题已进入问题清单，不能再修改或删除"
+MSG_FINDING_HAS_MERGED = "该问题已合并了其他问题，请先在问题清单中撤销合并后再删除"
 
 
 class VisitError(Exception):
@@ -47,19 +49,6 @@ class VisitError(Exception):
         self.message = message
         self.status = status
         self.errors = errors or {}
-
-
-def new_uuid() -> str:
-    """A server-side UUID for clients without JavaScript."""
-    return str(uuid_module.uuid4())
-
-
-def clean_uuid(value: str | None) -> str | None:
-    """The canonical form of a client UUID, or None when it is not a UUID."""
-    try:
-        return str(uuid_module.UUID(str(value or "").strip()))
-    except ValueError:
-        return None
 
 
 # ---------------------------------------------------------------- campaigns and counties
@@ -222,32 +211,36 @@ def start_visit(user, site: Site, assignment: Assignment, client_uuid: str, *, l
                 accuracy=None) -> tuple[SiteVisit, bool]:
     """Start (or resume) the visit of a site in the county's campaign; returns (visit, created).
 
-    Idempotent: the same client UUID returns the visit it created, and a site has one visit per
-    campaign, so a second tablet starting the same site joins the existing visit.
+    A site has one visit per campaign (a unique constraint), so a second tablet starting the same
+    site — also at the same moment — joins the existing visit; the same client UUID returns the
+    visit it created. A UUID already used for another site is refused (409).
     """
-    existing = db.session.execute(sa.select(SiteVisit).where(SiteVisit.uuid == client_uuid)).scalar_one_or_none()
-    if existing is not None:
-        if existing.site_id != site.id:
-            raise VisitError(MSG_UUID_TAKEN)
-        return existing, False
-    existing = db.session.execute(sa.select(SiteVisit).where(
-        SiteVisit.site_id == site.id, SiteVisit.campaign_id == assignment.campaign.id)).scalar_one_or_none()
-    if existing is not None:
-        return existing, False
-    if assignment.campaign.checklist_version_id is None:
-        raise VisitError(MSG_NO_CHECKLIST)
-    visit = SiteVisit(uuid=client_uuid, campaign_id=assignment.campaign.id, team_id=assignment.team_id,
-                      site_id=site.id, county_id=site.county_id,
-                      checklist_version_id=assignment.campaign.checklist_version_id, inspector_id=user.id,
-                      status=VisitStatus.IN_PROGRESS, started_at=utcnow(),
-                      gps_lat=_coordinate(lat, 90), gps_lon=_coordinate(lon, 180),
-                      gps_accuracy=_coordinate(accuracy, 1e7, allow_negative=False))
-    db.session.add(visit)
-    db.session.flush()
-    record("visit.start", user=user, obj=visit, label=site.name,
-           after={"site": site.name, "gps_lat": visit.gps_lat, "gps_lon": visit.gps_lon})
-    db.session.commit()
-    return visit, True
+    def find() -> SiteVisit | None:
+        existing = db.session.execute(sa.select(SiteVisit).where(SiteVisit.uuid == client_uuid)).scalar_one_or_none()
+        if existing is not None:
+            if existing.site_id != site.id:
+                raise VisitError(MSG_UUID_TAKEN)
+            return existing
+        return db.session.execute(sa.select(SiteVisit).where(
+            SiteVisit.site_id == site.id, SiteVisit.campaign_id == assignment.campaign.id)).scalar_one_or_none()
+
+    def create() -> SiteVisit:
+        if assignment.campaign.checklist_version_id is None:
+            raise VisitError(MSG_NO_CHECKLIST)
+        visit = SiteVisit(uuid=client_uuid, campaign_id=assignment.campaign.id, team_id=assignment.team_id,
+                          site_id=site.id, county_id=site.county_id,
+                          checklist_version_id=assignment.campaign.checklist_version_id, inspector_id=user.id,
+                          status=VisitStatus.IN_PROGRESS, started_at=utcnow(),
+                          gps_lat=_coordinate(lat, 90), gps_lon=_coordinate(lon, 180),
+                          gps_accuracy=_coordinate(accuracy, 1e7, allow_negative=False))
+        db.session.add(visit)
+        db.session.flush()
+        record("visit.start", user=user, obj=visit, label=site.name,
+               after={"site": site.name, "gps_lat": visit.gps_lat, "gps_lon": visit.gps_lon})
+        db.session.commit()
+        return visit
+
+    return create_once(find, create)
 
 
 def _coordinate(value, limit, allow_negative=True):
@@ -422,20 +415,19 @@ def ensure_editable(visit: SiteVisit) -> None:
         raise VisitError(MSG_SUBMITTED)
 
 
-def save_answer(visit: SiteVisit, item: ChecklistItem, client_uuid: str, result: AnswerResult | None,
-                note: str, user) -> tuple[Answer, bool]:
-    """Upsert the answer of one item; returns (answer, changed).
-
-    One row per (visit, item): the first save creates it with the client's UUID, later saves update
-    it. Saving what is already stored changes nothing (no write, no audit), so a retried request
-    gets the same answer back.
-    """
-    ensure_editable(visit)
-    answer = answer_of(visit, item)
-    if answer is None:
-        taken = db.session.execute(sa.select(Answer.id).where(Answer.uuid == client_uuid)).first()
-        if taken:
+def _answer_once(visit: SiteVisit, item: ChecklistItem, client_uuid: str, result: AnswerResult | None,
+                 note: str, user) -> tuple[Answer, bool]:
+    """The item's answer row: (existing row, False), or (row created with these values, True).
+    One row per (visit, item) is a unique constraint, so a racing second create finds the first."""
+    def find() -> Answer | None:
+        # By UUID first: a twin that commits between the two reads is then found by the second.
+        same = db.session.execute(sa.select(Answer).where(Answer.uuid == client_uuid)).scalar_one_or_none()
+        if same is not None and (same.visit_id, same.item_id) != (visit.id, item.id):
             raise VisitError(MSG_UUID_TAKEN)
+        return same or answer_of(visit, item)
+
+    def create() -> Answer:
+        ensure_editable(visit)
         answer = Answer(uuid=client_uuid, visit_id=visit.id, item_id=item.id, result=result, note=note,
                         answered_by_id=user.id, updated_at=utcnow())
         db.session.add(answer)
@@ -443,6 +435,23 @@ def save_answer(visit: SiteVisit, item: ChecklistItem, client_uuid: str, result:
         record("answer.save", user=user, obj=answer, county_id=visit.county_id, label=item.code,
                after={"result": result, "note": note})
         db.session.commit()
+        return answer
+
+    return create_once(find, create)
+
+
+def save_answer(visit: SiteVisit, item: ChecklistItem, client_uuid: str, result: AnswerResult | None,
+                note: str, user) -> tuple[Answer, bool]:
+    """Upsert the answer of one item; returns (answer, changed).
+
+    One row per (visit, item): the first save creates it with the client's UUID, later saves update
+    it — also a save that raced the first one and lost (it updates the winner's row, as if it had
+    come second). Saving what is already stored changes nothing (no write, no audit), so a retried
+    request gets the same answer back.
+    """
+    ensure_editable(visit)
+    answer, created = _answer_once(visit, item, client_uuid, result, note, user)
+    if created:
         return answer, True
     before, after = changes(answer, ["result", "note"], {"result": result, "note": note})
     if not after:
@@ -456,11 +465,9 @@ def save_answer(visit: SiteVisit, item: ChecklistItem, client_uuid: str, result:
 
 
 def ensure_answer(visit: SiteVisit, item: ChecklistItem, client_uuid: str, user) -> Answer:
-    """The item's answer row, created empty when an item photo comes before any result."""
-    answer = answer_of(visit, item)
-    if answer is not None:
-        return answer
-    answer, _ = save_answer(visit, item, client_uuid, None, "", user)
+    """The item's answer row, created empty when an item photo comes before any result. An answer
+    saved meanwhile (also at the same moment) is returned as it is, never emptied."""
+    answer, _created = _answer_once(visit, item, client_uuid, None, "", user)
     return answer
 
 
@@ -580,24 +587,29 @@ def create_finding(visit: SiteVisit, values: dict, client_uuid: str, user, item:
                    ) -> tuple[Finding, bool]:
     """Record a finding at the visit's site, from an item's answer or free-standing.
 
-    Idempotent on the client UUID: a retry returns the finding it created."""
-    existing = db.session.execute(sa.select(Finding).where(Finding.uuid == client_uuid)).scalar_one_or_none()
-    if existing is not None:
-        if existing.visit_id != visit.id:
+    Idempotent on the client UUID, also for retries racing each other: a retry returns the finding
+    it created. A UUID already used in another visit is refused (409)."""
+    def find() -> Finding | None:
+        existing = db.session.execute(sa.select(Finding).where(Finding.uuid == client_uuid)).scalar_one_or_none()
+        if existing is not None and existing.visit_id != visit.id:
             raise VisitError(MSG_UUID_TAKEN)
-        return existing, False
-    ensure_editable(visit)
-    answer = answer_of(visit, item) if item is not None else None
-    finding = Finding(uuid=client_uuid, campaign_id=visit.campaign_id, county_id=visit.county_id,
-                      site_id=visit.site_id, visit_id=visit.id, item_id=item.id if item else None,
-                      answer_id=answer.id if answer else None, created_by_id=user.id,
-                      status=FindingStatus.DRAFT, **values)
-    db.session.add(finding)
-    db.session.flush()
-    record("finding.create", user=user, obj=finding, label=finding.description[:60],
-           after={k: getattr(finding, k) for k in FINDING_FIELDS})
-    db.session.commit()
-    return finding, True
+        return existing
+
+    def create() -> Finding:
+        ensure_editable(visit)
+        answer = answer_of(visit, item) if item is not None else None
+        finding = Finding(uuid=client_uuid, campaign_id=visit.campaign_id, county_id=visit.county_id,
+                          site_id=visit.site_id, visit_id=visit.id, item_id=item.id if item else None,
+                          answer_id=answer.id if answer else None, created_by_id=user.id,
+                          status=FindingStatus.DRAFT, **values)
+        db.session.add(finding)
+        db.session.flush()
+        record("finding.create", user=user, obj=finding, label=finding.description[:60],
+               after={k: getattr(finding, k) for k in FINDING_FIELDS})
+        db.session.commit()
+        return finding
+
+    return create_once(find, create)
 
 
 def ensure_finding_editable(finding: Finding) -> None:
@@ -620,14 +632,23 @@ def update_finding(finding: Finding, values: dict, user) -> bool:
     return True
 
 
-def delete_finding(finding: Finding, user) -> None:
-    """Delete a draft finding with its photo rows (files are content-addressed and may be shared)."""
+def delete_finding(finding: Finding, user) -> list[str]:
+    """Delete a draft finding with its photo rows; after the commit, remove the photo files no other
+    row refers to (content-addressed: the same picture may belong to another finding). Returns the
+    storage keys removed. A finding that others were merged into is refused: the problem list must
+    undo the merge first, or their photos and wording would go with it."""
     ensure_finding_editable(finding)
+    if db.session.execute(sa.select(Finding.id).where(Finding.merged_into_id == finding.id).limit(1)).first():
+        raise VisitError(MSG_FINDING_HAS_MERGED)
+    photos = db.session.execute(sa.select(Attachment).where(Attachment.finding_id == finding.id)).scalars().all()
+    keys = {getattr(photo, column.name) for photo in photos for column in media_service.key_columns()}
     record("finding.delete", user=user, obj=finding, label=finding.description[:60],
-           before={k: getattr(finding, k) for k in FINDING_FIELDS})
+           before={k: getattr(finding, k) for k in FINDING_FIELDS}
+           | {"photos": [photo.sha256 for photo in photos]})
     db.session.execute(sa.delete(Attachment).where(Attachment.finding_id == finding.id))
     db.session.delete(finding)
     db.session.commit()
+    return media_service.discard_files(keys)
 
 
 def finding_photos(finding: Finding) -> list[Attachment]:

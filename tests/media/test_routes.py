@@ -1,6 +1,5 @@
 """Photo upload and serving routes: real files, idempotency, bad input leaving no trace, access."""
 import os
-import shutil
 
 import pytest
 import sqlalchemy as sa
@@ -11,14 +10,6 @@ from inspect_app.media.models import Attachment
 from inspect_app.visits.models import Answer, VisitStatus
 from tests.media import images
 from tests.visits import factories as f
-
-
-@pytest.fixture
-def setup(app, world):
-    shutil.rmtree(app.config["UPLOAD_FOLDER"], ignore_errors=True)
-    version = f.make_version(n_items=4)
-    visit = f.make_visit(f.office_site(world.xinye), world.users["inspector8"])
-    return visit, f.make_finding(visit), f.items_of(version)[0]
 
 
 def stored_files(app):

@@ -191,3 +191,20 @@ def test_store_processed_failure_keeps_files_stored_earlier(tmp_path, processed)
         store_processed(store, processed)  # its thumb put is the second put
     assert store.get(keys["display"]) == processed.display
     assert not store.exists(keys["thumb"])
+
+
+def test_walk_tells_stored_names_from_temporary_and_unknown_files(store):
+    keys = image_keys(SHA)
+    store.put(keys["display"], b"d")
+    store.put(document_key(SHA, "pdf"), b"%PDF")
+    (store.root / SHA[:2] / SHA[2:4] / ".tmp-abc").write_bytes(b"half")
+    (store.root / "00" / "00").mkdir(parents=True)
+    (store.root / "00" / "00" / f"{SHA}.display.jpg").write_bytes(b"wrong folder for this hash")
+    kinds = {f.key: f.kind for f in store.walk()}
+    assert kinds == {keys["display"]: "stored", document_key(SHA, "pdf"): "stored",
+                     f"{SHA[:2]}/{SHA[2:4]}/.tmp-abc": "temporary", f"00/00/{SHA}.display.jpg": "unknown"}
+    assert storage_module.sha256_of_key(keys["thumb"]) == SHA and storage_module.sha256_of_key("00/00/x.jpg") is None
+    store.remove_temporary(f"{SHA[:2]}/{SHA[2:4]}/.tmp-abc")
+    with pytest.raises(InvalidKey):
+        store.remove_temporary(keys["display"])       # only the remains of unfinished writes
+    assert {f.kind for f in store.walk()} == {"stored", "unknown"}

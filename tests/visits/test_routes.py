@@ -1,5 +1,7 @@
 """Route tests of the visit screens: pages, fragments, access, idempotency, autosave, findings,
 submit/reopen, and a query count that does not grow with the number of items."""
+import io
+import os
 import re
 from contextlib import contextmanager
 
@@ -8,8 +10,10 @@ import sqlalchemy as sa
 
 from inspect_app.audit.models import AuditEvent
 from inspect_app.extensions import db
+from inspect_app.media.models import Attachment
 from inspect_app.visits.models import (Answer, AnswerResult, Finding, FindingStatus, SiteVisit, VisitStatus)
 from tests.conftest import HX
+from tests.media import images
 from tests.visits import factories as f
 
 
@@ -298,6 +302,18 @@ def test_edit_and_delete_draft_finding(client, login_as, world, version, visit):
     assert deleted.status_code == 200 and count(Finding) == 0
     actions = set(db.session.execute(sa.select(AuditEvent.action)).scalars())
     assert {"finding.update", "finding.delete"} <= actions
+
+
+def test_deleting_a_finding_with_a_photo_leaves_no_file(client, login_as, world, app, version, visit):
+    finding = f.make_finding(visit)
+    login_as("inspector8")
+    uploaded = client.post(f"/media/findings/{finding.id}/photos", content_type="multipart/form-data",
+                           data={"uuid": f.new_uuid(), "photo": (io.BytesIO(images.camera_jpeg()), "IMG.JPG")})
+    photo = db.session.get(Attachment, uploaded.get_json()["id"])
+    paths = [os.path.join(app.config["UPLOAD_FOLDER"], key) for key in (photo.display_key, photo.thumb_key)]
+    assert all(os.path.isfile(p) for p in paths)
+    assert client.post(f"/visits/findings/{finding.id}/delete", headers=HX).status_code == 200
+    assert count(Attachment) == 0 and not any(os.path.exists(p) for p in paths)
 
 
 def test_issued_finding_is_frozen(client, login_as, world, version, visit):
