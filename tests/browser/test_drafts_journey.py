@@ -215,3 +215,43 @@ def test_typing_keeps_the_session_alive_and_the_warning_offers_to_stay(live_serv
     with page.expect_response(lambda r: r.url.endswith("/session/keepalive")) as typed:
         _type_new_finding(page, "资")
     assert typed.value.status == 200 and typed.value.json()["idle_remaining"] >= 119
+
+
+def test_progress_note_typed_before_the_session_ended_is_back_on_the_item(live_server, landscape, world, password):
+    """The same for a unit responder's progress note (整改进展) on the item page, at 1024×768."""
+    from inspect_app.rectification.lifecycle import Status
+    from inspect_app.rectification.models import ProgressPost
+    from tests.rectification.factories import make_item
+
+    item = make_item(world, status=Status.IN_PROGRESS)
+    page = landscape
+    note = "已完成 12 个乡镇卫生院远程心电接入，剩余 3 个本周内完成。"
+    sign_in(page, live_server, "xinye-wjw", password)
+    page.goto(f"{live_server}/items/{item.id}")
+    page.click("#action-post_progress")
+    form = page.locator("#action-form form")
+    form.locator("textarea[name=text]").click()
+    page.keyboard.type(note)
+
+    page.context.clear_cookies()                                    # the session is gone
+    with page.expect_response(lambda r: r.request.method == "POST" and "/actions/post_progress" in r.url) as refused:
+        page.click("#action-form-submit")
+    assert refused.value.status == 401
+    page.wait_for_url(f"{live_server}/login?next=/items/{item.id}")
+    page.fill("input[name=username]", "xinye-wjw")
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server}/items/{item.id}")
+    banner = page.locator("#draft-banner")
+    expect(banner).to_contain_text(note)
+    expect(banner).to_contain_text(f"{item.number} 报送整改进展")
+    banner.locator("text=继续填写").click()
+    form = page.locator("#action-form form")
+    expect(form.locator("textarea[name=text]")).to_have_value(note)
+    with page.expect_response(lambda r: r.request.method == "POST" and "/actions/post_progress" in r.url) as saved:
+        page.click("#action-form-submit")
+    assert saved.value.status == 200
+    expect(page.locator("#item-detail")).to_contain_text(note)
+    db.session.expire_all()
+    assert [post.text for post in db.session.execute(sa.select(ProgressPost)).scalars()] == [note]
+    assert _drafts(page) == []
