@@ -95,8 +95,11 @@
     if (el.tagName === "TEXTAREA") { return "text"; }
     if (el.tagName === "SELECT") { return el.multiple ? null : "choice"; }
     if (el.tagName !== "INPUT") { return null; }
-    if (el.hasAttribute("data-client-uuid")) { return "uuid"; }   // a retry must not duplicate the record
+    if (el.hasAttribute("data-client-uuid")) { return "kept"; }   // a retry must not duplicate the record
     var type = (el.getAttribute("type") || "text").toLowerCase();
+    // The version the text was typed against: a draft restored after someone else saved must meet
+    // the optimistic-locking check (409, both texts shown), not overwrite their change.
+    if (type === "hidden" && el.name === "version") { return "kept"; }
     if (TEXT_TYPES[type]) { return "text"; }
     if (KEPT_TYPES[type]) { return "choice"; }
     return null;   // hidden (tokens, versions), files, passwords, ticks: not a draft's business
@@ -126,7 +129,7 @@
   function sameText(scope, a, b) {
     var same = true;
     eachField(scope, function (id, el) {
-      if (kind(el) !== "uuid" && String(a[id] || "").trim() !== String(b[id] || "").trim()) { same = false; }
+      if (kind(el) !== "kept" && String(a[id] || "").trim() !== String(b[id] || "").trim()) { same = false; }
     });
     return same;
   }
@@ -238,9 +241,13 @@
     var st = state(scope), key = keyOf(scope), draft = read(key);
     if (!draft) { return; }
     st.hadDraft = true;
-    var differs = !sameText(scope, draft.v, st.pristine);
+    if (sameText(scope, draft.v, st.pristine)) {
+      // A 409/422 re-render already shows the typed text (and, after a conflict, the version it
+      // may now be saved against): keep what the server sent and remember that instead.
+      save(scope);
+      return;
+    }
     var changed = fill(scope, draft.v);
-    if (!differs) { return; }   // e.g. a 422 re-render that already shows the typed text
     showNotice(scope, draft);
     // Autosaving fields (the answer note) save the restored text as if it had just been typed.
     changed.forEach(function (el) { if (kind(el) === "text") { el.dispatchEvent(new Event("input", { bubbles: true })); } });

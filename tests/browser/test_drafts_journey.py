@@ -6,11 +6,13 @@ cancelling keeps the text; signing out removes the drafts; typing and 保持登�
 The session is expired deterministically by setting the app's idle timeout to 0 minutes between two
 requests (the live server reads the config on each request), never by waiting."""
 import re
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
+from inspect_app.documents.dates import today_china
 from inspect_app.extensions import db
 from inspect_app.visits.models import Finding
 from tests.browser.support import sign_in, sign_out
@@ -255,3 +257,45 @@ def test_progress_note_typed_before_the_session_ended_is_back_on_the_item(live_s
     db.session.expire_all()
     assert [post.text for post in db.session.execute(sa.select(ProgressPost)).scalars()] == [note]
     assert _drafts(page) == []
+
+
+def test_a_restored_draft_meets_the_version_it_was_typed_against(live_server, landscape, world, password):
+    """Measures typed, the page left; meanwhile someone else changes the item. The restored draft
+    carries its old version: saving it answers 409 with the typed text kept, never a silent overwrite."""
+    from inspect_app.rectification import service
+    from inspect_app.rectification.lifecycle import Action, Status
+    from inspect_app.rectification.models import RectificationItem
+    from tests.rectification.factories import make_item
+
+    item = make_item(world, status=Status.IN_PROGRESS)
+    page = landscape
+    page.on("dialog", lambda dialog: dialog.accept())
+    sign_in(page, live_server, "xinye-wjw", password)
+    page.goto(f"{live_server}/items/{item.id}")
+    page.click("#action-write_measures")
+    box = page.locator("#action-form textarea[name=text]")
+    planned = (today_china() + timedelta(days=10)).isoformat()
+    page.fill("#action-form input[name=new_date]", planned)
+    box.fill("")
+    box.click()
+    page.keyboard.type("改为由总医院统一采购配送")
+    with page.expect_response(lambda r: r.url.endswith("/items/")):
+        page.click("nav.nav >> text=整改事项")
+
+    from tests.rectification.factories import wjw
+    before = item.version
+    service.apply_action(item.id, world.users["xinye"], Action.ASSIGN,
+                         service.ActionInput(version=item.version, unit_id=wjw(world).id, person="李科长"))
+    db.session.expire_all()
+    assert db.session.get(RectificationItem, item.id).version > before
+    page.goto(f"{live_server}/items/{item.id}")
+    page.locator("#draft-banner").locator("text=继续填写").click()
+    expect(box).to_have_value("改为由总医院统一采购配送")
+    expect(page.locator("#action-form input[name=new_date]")).to_have_value(planned)
+    with page.expect_response(lambda r: r.request.method == "POST" and "/actions/write_measures" in r.url) as stale:
+        page.click("#action-form-submit")
+    assert stale.value.status == 409
+    expect(box).to_have_value("改为由总医院统一采购配送")
+    db.session.expire_all()
+    assert db.session.get(RectificationItem, item.id).measures != "改为由总医院统一采购配送"
+    assert len(_drafts(page)) == 1                                  # not saved yet: still kept
