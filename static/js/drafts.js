@@ -9,6 +9,8 @@
      page, is offered in a banner at the top of the page (继续填写 / 放弃).
    - Leaving a page with unsaved text asks first: beforeunload for full navigations, a confirm for
      boosted navigations and for swaps that would replace the form. Submitting the form itself does not.
+     The form's own 取消 (data-draft-cancel, or the visit screen's data-dismiss-form) asks whether to
+     give the text up and, if so, drops the draft; leaving any other way keeps it.
    - Typing is activity: at most once per data-keepalive seconds it restarts the server's idle clock.
      A warning with 保持登录 shows data-idle-warning seconds before the timeout.
    - A save refused for a stale CSRF token (signed in again in another tab) fetches the current token
@@ -392,7 +394,9 @@
       return target && (target === s || target.contains(s)) && replaces(elt);
     });
     if (!affected.length) { return; }
-    var cancelling = affected.filter(function (s) { return s.contains(elt); });
+    // 取消 on the form itself (data-draft-cancel) means give the text up; anything else keeps it.
+    var cancel = elt && elt.closest && elt.closest("[data-draft-cancel]");
+    var cancelling = cancel ? affected.filter(function (s) { return s.contains(cancel); }) : [];
     var question = cancelling.length
       ? "放弃未保存的内容？"
       : "页面上有未保存的内容，确定离开吗？\n（内容已暂存在本机，回到本页可继续填写）";

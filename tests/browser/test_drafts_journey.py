@@ -299,3 +299,36 @@ def test_a_restored_draft_meets_the_version_it_was_typed_against(live_server, la
     db.session.expire_all()
     assert db.session.get(RectificationItem, item.id).measures != "改为由总医院统一采购配送"
     assert len(_drafts(page)) == 1                                  # not saved yet: still kept
+
+
+def test_cancel_on_the_form_asks_and_then_gives_the_draft_up(live_server, landscape, world, password):
+    from inspect_app.rectification.lifecycle import Status
+    from tests.rectification.factories import make_item
+
+    item = make_item(world, status=Status.IN_PROGRESS)
+    page = landscape
+    answers, questions = [], []
+
+    def handle(dialog):
+        questions.append(dialog.message)
+        dialog.accept() if answers.pop(0) else dialog.dismiss()
+    page.on("dialog", handle)
+    sign_in(page, live_server, "xinye-wjw", password)
+    page.goto(f"{live_server}/items/{item.id}")
+    page.click("#action-post_progress")
+    page.locator("#action-form textarea[name=text]").click()
+    page.keyboard.type("本周完成 2 个卫生院接入")
+    cancel = page.locator("#action-form a[data-draft-cancel]")
+
+    answers.append(False)
+    cancel.click()
+    assert questions == ["放弃未保存的内容？"]
+    expect(page.locator("#action-form textarea[name=text]")).to_have_value("本周完成 2 个卫生院接入")
+    assert len(_drafts(page)) == 1
+
+    answers.append(True)
+    with page.expect_response(lambda r: r.url.endswith(f"/items/{item.id}")):
+        cancel.click()
+    expect(page.locator("#action-form textarea")).to_have_count(0)
+    assert _drafts(page) == []
+    expect(page.locator("#draft-banner")).to_have_count(0)
