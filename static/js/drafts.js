@@ -6,7 +6,7 @@
    - When a scope appears (page load, htmx swap) and a draft is stored for it, the draft is put back
      and a notice says so (放弃草稿 restores what the server sent). A draft whose form is not on the
      page but can be opened (an element with data-draft-opens="<key>"), or that was typed on this very
-     page, is offered in a banner at the top of the page (继续填写 / 放弃).
+     page, is offered in a banner at the top of the page (继续填写 / 放弃); 首页 lists them all (前往填写).
    - Leaving a page with unsaved text asks first: beforeunload for full navigations, a confirm for
      boosted navigations and for swaps that would replace the form. Submitting the form itself does not.
      The form's own 取消 (data-draft-cancel, or the visit screen's data-dismiss-form) asks whether to
@@ -269,8 +269,9 @@
     if (!main || !userId()) { if (old) { old.remove(); } return; }
     var present = {};
     document.querySelectorAll("[data-draft-key]").forEach(function (s) { present[keyOf(s)] = true; });
+    var home = location.pathname === "/";   // 首页 lists every draft, with the way to its page
     var entries = allDrafts(false).filter(function (d) {
-      return !present[d.key] && (opener(d.key) || d.path === location.pathname);
+      return !present[d.key] && (home || opener(d.key) || d.path === location.pathname);
     }).sort(function (a, b) { return a.t - b.t; });
     if (!entries.length) { if (old) { old.remove(); } return; }
     var box = document.createElement("section");
@@ -279,7 +280,7 @@
     box.setAttribute("aria-label", "未保存的草稿");
     var title = document.createElement("p");
     title.className = "draft-banner-title";
-    title.textContent = "本页有 " + entries.length + " 份未保存的草稿（暂存在本机）";
+    title.textContent = (home ? "您有 " : "本页有 ") + entries.length + " 份未保存的草稿（暂存在本机）";
     box.appendChild(title);
     var list = document.createElement("ul");
     entries.forEach(function (d) {
@@ -301,7 +302,13 @@
       var actions = document.createElement("div");
       actions.className = "draft-entry-actions";
       var open = opener(d.key);
-      if (open) {
+      if (home && d.path && d.path !== "/") {
+        var go = document.createElement("a");
+        go.className = "btn btn-primary";
+        go.href = d.path;
+        go.textContent = "前往填写";
+        actions.appendChild(go);
+      } else if (open) {
         actions.appendChild(button("继续填写", "btn-primary", function () {
           focusNext[d.key] = true;
           var again = opener(d.key);

@@ -332,3 +332,17 @@ def test_cancel_on_the_form_asks_and_then_gives_the_draft_up(live_server, landsc
     expect(page.locator("#action-form textarea")).to_have_count(0)
     assert _drafts(page) == []
     expect(page.locator("#draft-banner")).to_have_count(0)
+
+
+def test_home_lists_drafts_with_the_way_back_to_their_page(live_server, portrait, world, password):
+    page = portrait
+    visit = _open_visit(page, live_server, world, password)
+    _type_new_finding(page)
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.click("nav.nav >> text=首页")
+    page.wait_for_url(f"{live_server}/")
+    banner = page.locator("#draft-banner")
+    expect(banner).to_contain_text("您有 1 份未保存的草稿")
+    banner.locator("text=前往填写").click()
+    page.wait_for_url(f"{live_server}/visits/{visit.id}")
+    expect(page.locator("#draft-banner")).to_contain_text(TEXT)
