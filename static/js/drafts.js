@@ -448,16 +448,19 @@
     event.returnValue = "";
   });
 
-  // Signing out removes this user's drafts from the tablet; ask first if something is unsaved.
+  /* Signing out removes this user's drafts from the tablet; ask first if something is unsaved. The
+     form's token is refreshed first, so that signing out works in a tab whose token went stale. */
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (!form.matches || !form.matches("form[data-sign-out]")) { return; }
+    if (!form.matches || !form.matches("form[data-sign-out]") || form._refreshed) { return; }
+    event.preventDefault();
     if (dirtyScopes().length && !window.confirm("页面上有未保存的内容。退出登录后，本机暂存的草稿将被清除。确定退出？")) {
-      event.preventDefault();
       return;
     }
     clearUser(userId());
     leaving = true;
+    function go() { form._refreshed = true; form.submit(); }
+    checkSession().then(function (s) { if (s.status !== 401) { go(); } }, go);
   }, true);
 
   /* ---------------------------------------------------------------- the session: token, keepalive, warning */

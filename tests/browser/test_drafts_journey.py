@@ -346,3 +346,21 @@ def test_home_lists_drafts_with_the_way_back_to_their_page(live_server, portrait
     banner.locator("text=前往填写").click()
     page.wait_for_url(f"{live_server}/visits/{visit.id}")
     expect(page.locator("#draft-banner")).to_contain_text(TEXT)
+
+
+def test_signing_out_from_a_tab_with_a_stale_token_still_signs_out(live_server, portrait, world, password):
+    page = portrait
+    _open_visit(page, live_server, world, password)
+    _type_new_finding(page)
+    page.context.clear_cookies()
+    other = page.context.new_page()
+    sign_in(other, live_server, "inspector8", password)
+    page.on("dialog", lambda dialog: dialog.accept())
+    with page.expect_response(lambda r: r.url.endswith("/logout")) as logout:
+        page.click(".who summary")
+        page.click("text=退出登录")
+    assert logout.value.status == 302
+    page.wait_for_selector("input[name=username]")
+    assert _drafts(page) == []
+    other.goto(f"{live_server}/")
+    expect(other.locator("input[name=username]")).to_be_visible()     # the session really ended
