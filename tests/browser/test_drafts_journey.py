@@ -364,3 +364,20 @@ def test_signing_out_from_a_tab_with_a_stale_token_still_signs_out(live_server, 
     assert _drafts(page) == []
     other.goto(f"{live_server}/")
     expect(other.locator("input[name=username]")).to_be_visible()     # the session really ended
+
+
+def test_when_the_countdown_ends_the_page_goes_to_sign_in_with_the_way_back(live_server, portrait, world, password,
+                                                                            app, monkeypatch):
+    """The warning's countdown ends (its timer calls checkSession; called here rather than waited
+    for): the server says the session is gone, the page goes to sign in, the typed text is kept."""
+    page = portrait
+    monkeypatch.setitem(app.config, "IDLE_TIMEOUT_MINUTES", 2)
+    visit = _open_visit(page, live_server, world, password)
+    expect(page.locator("#idle-warning")).to_be_visible()
+    _type_new_finding(page)
+    monkeypatch.setitem(app.config, "IDLE_TIMEOUT_MINUTES", 0)
+    with page.expect_response(lambda r: r.url.endswith("/session")) as status:
+        page.evaluate("window.inspectDrafts.checkSession()")
+    assert status.value.status == 401
+    page.wait_for_url(f"{live_server}/login?next=/visits/{visit.id}")
+    assert len(_drafts(page)) == 1
