@@ -132,7 +132,8 @@ def _register_session_rules(app):
                                           status=401, mimetype="application/json")
             response.headers["HX-Redirect"] = login_url
             return response
-        flash("请先登录", "info")
+        if not session.get("_flashes"):  # the idle timeout or an expired page said why already
+            flash("请先登录", "info")
         return redirect(login_url)
 
     @app.before_request

@@ -187,3 +187,13 @@ def test_pages_carry_the_idle_settings_and_the_user_for_drafts(client, world, lo
     assert f'data-user="{user.id}"' in text and 'data-idle-seconds="1800"' in text
     assert 'data-idle-warning="120"' in text and 'data-keepalive="60"' in text
     assert "js/drafts.js" in text and "data-sign-out" in text
+
+
+def test_the_sign_in_page_says_once_why_it_is_shown(client, world, login_as):
+    login_as("xinye")
+    _seen_ago(client, 31)
+    client.get("/items/")
+    text = client.get("/login").get_data(as_text=True)
+    assert "长时间未操作" in text and "请先登录" not in text
+    client.get("/items/")
+    assert "请先登录" in client.get("/login").get_data(as_text=True)
