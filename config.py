@@ -42,6 +42,10 @@ class Config:
     LOGIN_LOCK_MINUTES = int(os.environ.get("LOGIN_LOCK_MINUTES", 15))
     IDLE_TIMEOUT_MINUTES = int(os.environ.get("IDLE_TIMEOUT_MINUTES", 30))
     PERMANENT_SESSION_LIFETIME = timedelta(minutes=IDLE_TIMEOUT_MINUTES)
+    # The page warns this long before the idle timeout (button 保持登录), and while the user types it
+    # tells the server at most once per KEEPALIVE_SECONDS that they are still there (issue 9).
+    IDLE_WARNING_SECONDS = int(os.environ.get("IDLE_WARNING_SECONDS", 120))
+    KEEPALIVE_SECONDS = int(os.environ.get("KEEPALIVE_SECONDS", 60))
     SESSION_REFRESH_EACH_REQUEST = True
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -4,7 +4,7 @@ import json
 import os
 from datetime import datetime, timezone
 
-from flask import Flask, flash, get_flashed_messages, redirect, request, session, url_for
+from flask import Flask, flash, get_flashed_messages, make_response, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 
@@ -100,6 +100,7 @@ def _register_session_rules(app):
     """Sessions end after the idle timeout, on logout, password change or account disabling."""
     from sqlalchemy.orm import joinedload
 
+    from inspect_app.auth import sessions
     from inspect_app.auth.models import User
 
     login_manager.login_view = "auth.login"
@@ -121,12 +122,19 @@ def _register_session_rules(app):
 
     @login_manager.unauthorized_handler
     def unauthorized():
-        if request.htmx:
-            response = app.response_class(status=401)
-            response.headers["HX-Redirect"] = url_for("auth.login")
+        # Signing in again returns to the page the user was on (issue 9); htmx and the page's own
+        # fetches get a 401 they can handle (the typed text stays as a local draft) instead of the
+        # sign-in page swapped into a fragment.
+        login_url = url_for("auth.login", next=sessions.return_path(request))
+        if request.htmx or request.accept_mimetypes.best == "application/json":
+            response = app.response_class(json.dumps({"signed_in": False, "login_url": login_url,
+                                                      "error": "登录已过期，请重新登录"}),
+                                          status=401, mimetype="application/json")
+            response.headers["HX-Redirect"] = login_url
             return response
-        flash("请先登录", "info")
-        return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+        if not session.get("_flashes"):  # the idle timeout or an expired page said why already
+            flash("请先登录", "info")
+        return redirect(login_url)
 
     @app.before_request
     def enforce_idle_timeout():
@@ -140,10 +148,19 @@ def _register_session_rules(app):
             session.clear()
             flash("长时间未操作，已自动退出，请重新登录", "info")
             return login_manager.unauthorized()
-        if request.endpoint != "rectification.bell":  # the bell's polling is not user activity
+        if request.endpoint not in sessions.PASSIVE_ENDPOINTS:  # a poll is not user activity
             session["seen"] = now
         session.permanent = True
         return None
+
+    @app.after_request
+    def tell_idle_remaining(response):
+        # Every answer tells the page how long the session has left, so it can warn in time.
+        if request.endpoint != "static" and current_user.is_authenticated and "seen" in session:
+            remaining = sessions.idle_remaining(session["seen"], datetime.now(timezone.utc).timestamp(),
+                                                app.config["IDLE_TIMEOUT_MINUTES"])
+            response.headers[sessions.IDLE_HEADER] = str(remaining)
+        return response
 
 
 def _register_response_rules(app):
@@ -197,9 +214,24 @@ def _register_errors(app):
             return app.response_class(status=code, headers={"HX-Trigger": body})
         return render_template("errors/error.html", code=code, title=title, message=message), code
 
+    def csrf_failed(_error):
+        """A stale or missing CSRF token. Without a session (the cookie expired on a sleeping tablet)
+        it is a sign-in problem: answer like any unauthorised request, with the way back. With one
+        (signed in again in another tab) the page may fetch the current token and retry: say so."""
+        from inspect_app.auth import sessions
+        if request.endpoint == "auth.login":
+            flash("页面已过期，请重新登录", "info")
+            return redirect(url_for("auth.login", next=sessions.safe_next_path(request.args.get("next"))))
+        if not current_user.is_authenticated:
+            flash("登录已过期，请重新登录。未保存的内容已暂存在本机。", "info")
+            return login_manager.unauthorized()
+        response = make_response(page(400))
+        response.headers[sessions.CSRF_EXPIRED_HEADER] = "1"
+        return response
+
     for code in (403, 404, 405, 413, 500):
         app.register_error_handler(code, lambda _e, code=code: page(code))
-    app.register_error_handler(CSRFError, lambda _e: page(400))
+    app.register_error_handler(CSRFError, csrf_failed)
 
 
 def _register_template_helpers(app):

@@ -1,31 +1,29 @@
 """Sign-in, sign-out and own-password views (thin: the rules live in auth.service)."""
 from datetime import datetime, timezone
-from urllib.parse import urlsplit
-
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
 
 from inspect_app import access
 from inspect_app.audit.service import record
 from inspect_app.auth import bp
 from inspect_app.auth.forms import ChangePasswordForm, LoginForm
 from inspect_app.auth.service import SignInRefused, change_own_password, sign_in
+from inspect_app.auth.sessions import safe_next_path, session_state
 from inspect_app.extensions import db
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site relative paths are followed after sign-in (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return url_for("main.index")
+    """Only same-site paths are followed after sign-in (no open redirect; rules in auth.sessions)."""
+    return safe_next_path(target) or url_for("main.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @access.rule(access.PUBLIC)
 def login():
     """Show the sign-in form; on POST apply the lock rule and start a session."""
-    if current_user.is_authenticated:
-        return redirect(url_for("main.index"))
+    if current_user.is_authenticated:  # signed in meanwhile in another tab: go back all the same
+        return redirect(_safe_next(request.args.get("next")))
     form = LoginForm()
     error = None
     if form.validate_on_submit():
@@ -73,3 +71,27 @@ def change_password():
     if form.errors:
         status = 422
     return render_template("auth/password.html", form=form), status
+
+
+def _session_json():
+    return jsonify(session_state(user_id=current_user.id, csrf_token=generate_csrf(), seen=session.get("seen"),
+                                 now=datetime.now(timezone.utc).timestamp(), config=current_app.config))
+
+
+@bp.get("/session")
+@access.rule(access.PUBLIC)
+def session_status():
+    """The page's check on its session (JSON, never cached): signed in, the current CSRF token, the
+    idle seconds left. Passive: it does not count as activity (auth.sessions.PASSIVE_ENDPOINTS).
+    Public so that a page whose session is gone learns it as 401 JSON rather than a redirect."""
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    return _session_json()
+
+
+@bp.post("/session/keepalive")
+@access.rule(access.SIGNED_IN)
+def keepalive():
+    """The user is typing, or tapped 保持登录: the idle clock restarts (the app's before_request
+    hook marks every non-passive request as activity). Answers like GET /session."""
+    return _session_json()
