@@ -8,7 +8,7 @@ from PIL import Image, ImageCms, ImageStat
 
 from inspect_app.media.processing import process_image
 from tests.media.images import real_file
-from tests.media.test_routes import setup, upload  # noqa: F401  (fixture)
+from tests.media.test_routes import upload
 
 SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
@@ -84,7 +84,7 @@ def test_a_broken_profile_keeps_the_photo():
     assert near(pixel, (221, 60, 50))
 
 
-def test_served_display_of_an_uploaded_p3_heic_is_srgb(client, login_as, setup):  # noqa: F811
+def test_served_display_of_an_uploaded_p3_heic_is_srgb(client, login_as, setup):
     _, finding, _ = setup
     login_as("inspector8")
     response = upload(client, f"/media/findings/{finding.id}/photos", patch_heic())
