@@ -26,6 +26,7 @@ from types import MappingProxyType
 from typing import Any, Callable, Mapping, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from inspect_app.documents.dates import add_working_days
 from inspect_app.roles import Role
 
 try:
@@ -96,9 +97,12 @@ RECTIFICATION_TYPES: Mapping[str, str] = MappingProxyType(
     {"immediate": "立行立改", "deadline": "限期整改", "long_term": "长期坚持"}
 )
 
-# Days from issuing the problem list to the default deadline, per rectification type. 立行立改 is fixed
-# within days; 限期整改 is usually given a month; 长期坚持 is reviewed by milestones over about half a year.
-DEFAULT_DEADLINE_DAYS: Mapping[str, int] = MappingProxyType({"immediate": 7, "deadline": 30, "long_term": 180})
+# The period from issuing (下发) to the default deadline, per rectification type: 立行立改 is fixed within
+# a working week, 限期整改 is given about six weeks of working days, 长期坚持 is reviewed by milestones over
+# half a year of calendar days. A campaign may set its own (Campaign.deadline_periods).
+DEFAULT_DEADLINE_DAYS: Mapping[str, int] = MappingProxyType({"immediate": 5, "deadline": 30, "long_term": 180})
+# Types whose period counts working days on the official calendar (documents.dates.add_working_days).
+WORKING_DAY_TYPES = frozenset({"immediate", "deadline"})
 
 BLUE_ALERT_DAYS = 7  # 三色督办: blue once this many days or fewer are left
 
@@ -254,13 +258,26 @@ def aging_bucket(item: RectificationItemLike, now: dt.datetime) -> str:
     return "gt20"
 
 
-def default_deadline(rectification_type: str, issued_on: dt.date) -> dt.date:
-    """The deadline proposed when a problem list is issued on `issued_on`, by rectification type."""
-    try:
-        days = DEFAULT_DEADLINE_DAYS[rectification_type]
-    except KeyError:
-        raise ValueError(f"unknown rectification type: {rectification_type!r}") from None
+def default_deadline(rectification_type: str, issued_on: dt.date,
+                     periods: Mapping[str, int] | None = None) -> dt.date:
+    """The deadline proposed when a problem list is issued on `issued_on`, by rectification type:
+    立行立改 and 限期整改 that many working days after the issue day (China's official calendar with
+    its 调休, documents.dates.add_working_days), 长期坚持 that many calendar days after it.
+
+    `periods` maps a type to its count (a campaign's own, Campaign.deadline_periods); missing types
+    take DEFAULT_DEADLINE_DAYS. ValueError for an unknown type."""
+    if rectification_type not in DEFAULT_DEADLINE_DAYS:
+        raise ValueError(f"unknown rectification type: {rectification_type!r}")
+    days = (periods or {}).get(rectification_type) or DEFAULT_DEADLINE_DAYS[rectification_type]
+    if rectification_type in WORKING_DAY_TYPES:
+        return add_working_days(issued_on, days)
     return issued_on + dt.timedelta(days=days)
+
+
+def counts_working_days(rectification_type: str) -> bool:
+    """Whether the type's default period is counted in working days (so may be an estimate beyond
+    the official calendar: documents.dates.working_days_estimated)."""
+    return rectification_type in WORKING_DAY_TYPES
 
 
 def pending_extension_date(item: RectificationItemLike) -> dt.date | None:
