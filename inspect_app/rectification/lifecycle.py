@@ -26,7 +26,7 @@ from types import MappingProxyType
 from typing import Any, Callable, Mapping, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from inspect_app.documents.dates import add_working_days
+from inspect_app.documents.dates import add_working_days, working_days_estimated
 from inspect_app.roles import Role
 
 try:
@@ -278,6 +278,14 @@ def counts_working_days(rectification_type: str) -> bool:
     """Whether the type's default period is counted in working days (so may be an estimate beyond
     the official calendar: documents.dates.working_days_estimated)."""
     return rectification_type in WORKING_DAY_TYPES
+
+
+def deadline_is_estimate(rectification_type: Any, issued_on: dt.date | None, deadline: dt.date | None) -> bool:
+    """Whether a deadline of this type, counted from `issued_on`, reaches a year without an official
+    holiday schedule, so its working days were estimated Monday-Friday (show dates.ESTIMATE_NOTE)."""
+    value = getattr(rectification_type, "value", rectification_type)
+    return bool(issued_on and deadline) and counts_working_days(value) \
+        and working_days_estimated(issued_on, deadline)
 
 
 def pending_extension_date(item: RectificationItemLike) -> dt.date | None:
