@@ -521,14 +521,20 @@ def _effect(item: RectificationItemLike, action: Action, actor: Actor, now: dt.d
         return _Effect(changes, reason, data)
     if action is Action.REQUEST_EXTENSION:
         reason = _text(inputs["reason"], "reason", "请填写延期原因")
+        days = inputs.get("working_days")
+        if inputs["new_date"] in (None, "") and days not in (None, ""):
+            if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 250:
+                raise TransitionError("延长的工作日数应为 1 至 250 之间的整数", 400, "working_days")
+            inputs = {**inputs, "new_date": add_working_days(deadline, days)}
         new = _date(inputs["new_date"], "new_date", "请填写申请延期至的日期")
         if new <= deadline:
             raise TransitionError(f"申请延期至的日期须晚于当前完成时限（{format_date(deadline)}）", 400, "new_date")
         request = {"new_date": new.isoformat(), "reason": reason,
                    "requested_by": actor.user_id, "requested_at": now.isoformat()}
         # A new dict, never an in-place edit: JSON columns only notice reassignment.
-        return _Effect({"pending_extension": request}, reason,
-                       {"new_date": new.isoformat(), "current_deadline": deadline.isoformat()})
+        asked = {"working_days": days} if inputs["new_date"] == new and days not in (None, "") else {}
+        return _Effect({"pending_extension": {**request, **asked}}, reason,
+                       {"new_date": new.isoformat(), "current_deadline": deadline.isoformat(), **asked})
     if action is Action.APPROVE_EXTENSION:
         new = pending_extension_date(item)
         assert new is not None  # guarded by "extension_pending"
@@ -551,7 +557,8 @@ def _effect(item: RectificationItemLike, action: Action, actor: Actor, now: dt.d
 def apply(item: RectificationItemLike, action: Action | str, actor: Actor, *, now: dt.datetime,
           expected_version: int | None = None, reason: str | None = None, opinion: str | None = None,
           text: str | None = None, new_date: dt.date | None = None, unit_id: int | None = None,
-          person: str | None = None, milestone: str | None = None) -> HistoryRecord:
+          person: str | None = None, milestone: str | None = None,
+          working_days: int | None = None) -> HistoryRecord:
     """Apply one action to the item and return the history record to persist with it.
 
     Enforces, in order: scope (404), role and unit (403), stale `expected_version` and status and
@@ -560,7 +567,8 @@ def apply(item: RectificationItemLike, action: Action | str, actor: Actor, *, no
 
     Inputs by action: ASSIGN unit_id (+ person); WRITE_MEASURES text = measures, new_date = planned
     completion date; POST_PROGRESS text; SUBMIT optional text; ACCEPT opinion; RETURN reason; REOPEN
-    reason (+ new_date: a new deadline); REQUEST_EXTENSION reason, new_date; APPROVE_EXTENSION optional
+    reason (+ new_date: a new deadline); REQUEST_EXTENSION reason, and new_date or working_days (that
+    many working days after the deadline in force, counted like the deadlines at issue); APPROVE_EXTENSION optional
     opinion; REFUSE_EXTENSION reason; ACCEPT_MILESTONE opinion, milestone; COMMENT text.
     """
     action = Action(action)
@@ -570,7 +578,7 @@ def apply(item: RectificationItemLike, action: Action | str, actor: Actor, *, no
     if refusal is not None:
         raise refusal
     inputs = {"reason": reason, "opinion": opinion, "text": text, "new_date": new_date,
-              "unit_id": unit_id, "person": person, "milestone": milestone}
+              "unit_id": unit_id, "person": person, "milestone": milestone, "working_days": working_days}
     effect = _effect(item, action, actor, now, inputs)
 
     from_status = item.status

@@ -245,6 +245,7 @@ class ActionInput:
     unit_id: int | None = None
     person: str | None = None
     milestone_id: int | None = None
+    working_days: int | None = None        # an extension asked in working days
     uploads: list[Upload] = field(default_factory=list)
 
 
@@ -291,7 +292,7 @@ def apply_action(item_id: int, user, action: Action | str, data: ActionInput, no
             step = lifecycle.apply(
                 item, action, actor_for(user, item), now=now, expected_version=data.version,
                 reason=data.reason, opinion=data.opinion, text=data.text, new_date=data.new_date,
-                unit_id=data.unit_id, person=data.person,
+                unit_id=data.unit_id, person=data.person, working_days=data.working_days,
                 milestone=f"{milestone.due_date.isoformat()} {milestone.expected_result}" if milestone else None)
         except TransitionError as error:
             raise ActionError(error.message, 422 if error.http_status == 400 else error.http_status,

@@ -899,3 +899,21 @@ def test_modules_are_pure(module):
     allowed = {"__future__", "datetime", "dataclasses", "enum", "types", "typing", "zoneinfo", "inspect_app.roles",
                "inspect_app.documents.dates"}
     assert imported <= allowed
+
+
+def test_extension_asked_in_working_days_counts_like_the_deadlines_at_issue():
+    """5 working days after a deadline of 2025-09-30 is 2025-10-14 (国庆 off, 11 October worked)."""
+    item = Item(status=Status.IN_PROGRESS, unit_id=UNIT, deadline=D(2025, 9, 30))
+    record = apply(item, Action.REQUEST_EXTENSION, RESPONDER, now=dt.datetime(2025, 9, 20, 2, tzinfo=dt.timezone.utc),
+                   reason="节后才能完成", working_days=5)
+    assert pending_extension_date(item) == D(2025, 10, 14)
+    assert record.data["working_days"] == 5 and record.data["new_date"] == "2025-10-14"
+
+
+@pytest.mark.parametrize("days", [0, -3, 251])
+def test_extension_working_days_out_of_range_is_refused(days):
+    item = Item(status=Status.IN_PROGRESS, unit_id=UNIT, deadline=D(2025, 9, 30))
+    with pytest.raises(TransitionError) as refused:
+        apply(item, Action.REQUEST_EXTENSION, RESPONDER, now=dt.datetime(2025, 9, 20, 2, tzinfo=dt.timezone.utc),
+              reason="节后", working_days=days)
+    assert refused.value.field == "working_days" and item.pending_extension is None
