@@ -300,7 +300,8 @@ def figures_campaign_clause(user, column) -> sa.ColumnElement[bool]:
     that issued a problem list to a county they may see (every one, province-wide)."""
     from inspect_app.rectification.models import ProblemList
 
-    issued_here = sa.select(ProblemList.campaign_id).where(county_clause(user, ProblemList.county_id))
+    issued_here = sa.select(ProblemList.campaign_id).where(
+        campaign_county_clause(user, ProblemList.campaign_id, ProblemList.county_id))
     return sa.or_(campaign_clause(user, column), column.in_(issued_here))
 
 

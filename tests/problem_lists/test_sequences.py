@@ -261,6 +261,10 @@ def test_other_campaigns_team_gets_404_on_this_campaigns_objects(client, login_a
     assert item.status == Status.SUBMITTED and bulk.status_code in (200, 302, 422)
     assert "411329-2022-001" not in client.get("/items/review").get_data(as_text=True)
     assert "411329-2022-001" not in client.get("/items/").get_data(as_text=True)
+    # Nor is leader3 asked to accept it.
+    from inspect_app.rectification import notifications
+    assert world.users["leader8"].id in notifications.reviewers(item)
+    assert world.users["leader3"].id not in notifications.reviewers(item)
     # leader8, whose team's campaign it is, still can.
     login_as("leader8")
     assert client.get(f"/items/{item.id}").status_code == 200
