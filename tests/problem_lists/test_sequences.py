@@ -210,6 +210,10 @@ def test_campaign_periods_and_the_fallback_note(client, login_as, xinye_list):
     login_as("xinye")
     item = next(i for i in items() if i.finding_id == b01.id)
     assert item.deadline == date(2027, 3, 4)
+    detail = client.get(f"/items/{item.id}").get_data(as_text=True)
+    assert 'id="deadline-note">按周一至周五估算，未含法定节假日调整' in detail
+    long_term = next(i for i in items() if i.finding_id == c01.id)      # calendar days: no estimate
+    assert "deadline-note" not in client.get(f"/items/{long_term.id}").get_data(as_text=True)
 
 
 # ---------------------------------------------------------------- 5. a second campaign over the same county
