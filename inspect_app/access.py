@@ -4,6 +4,10 @@ Two questions, answered only here:
 - *Which rows may this user see?* — `county_clause` / `scoped` restrict any query by its county
   column: everything (province roles), one city's counties, one county, or the counties of the
   user's inspection teams. Objects outside the scope answer 404, as if they did not exist.
+  Inspection objects (visits, findings, problem lists, rectification items) also belong to a
+  campaign: a team acts only within its own campaign, so for team roles their scope is the
+  (campaign, county) pairs of their teams (`campaign_county_clause`, `can_see_campaign_county`) —
+  a county added to another campaign's team does not open this campaign's objects to that team.
 - *May this user do this?* — `can` / `require` combine the role's permissions with the scope.
 
 Every view declares its rule with `@rule(...)`; a test walks ``app.url_map`` and fails for any view
@@ -125,6 +129,42 @@ def county_clause(user, column) -> sa.ColumnElement[bool]:
     return sa.false()
 
 
+def team_pairs_clause(user, campaign_column, county_column) -> sa.ColumnElement[bool]:
+    """Whether (campaign_column, county_column) is a (campaign, county) pair of one of the user's
+    teams — a team's county in that team's own campaign."""
+    return sa.exists(sa.select(sa.literal(1)).select_from(Team).join(
+        team_counties, team_counties.c.team_id == Team.id).where(
+        Team.id.in_(team_ids(user)), Team.campaign_id == campaign_column,
+        team_counties.c.county_id == county_column))
+
+
+def campaign_county_clause(user, campaign_column, county_column) -> sa.ColumnElement[bool]:
+    """A WHERE clause for campaign-bound rows (visits, findings, lists, items): the county scope
+    and, for team roles, only the pairs of their teams (team scope = (campaign, county) pairs)."""
+    if _signed_in(user) and user.role in TEAM_ROLES:
+        return team_pairs_clause(user, campaign_column, county_column)
+    return county_clause(user, county_column)
+
+
+def can_see_campaign_county(user, campaign_id: int | None, county_id: int | None) -> bool:
+    """Whether a campaign's objects in one county lie inside the user's scope: the county, and for
+    team roles the campaign of a team of theirs that covers the county."""
+    if campaign_id is None or county_id is None or not _signed_in(user):
+        return False
+    if user.role not in TEAM_ROLES:
+        return can_see_county(user, county_id)
+    return db.session.execute(sa.select(team_pairs_clause(
+        user, sa.literal(campaign_id), sa.literal(county_id)))).scalar()
+
+
+def can_see_object(user, obj) -> bool:
+    """One county-bound object; a campaign-bound one (it has a campaign_id) also by campaign."""
+    campaign_id = getattr(obj, "campaign_id", None)
+    if campaign_id is not None:
+        return can_see_campaign_county(user, campaign_id, obj.county_id)
+    return can_see_county(user, obj.county_id)
+
+
 def scoped(stmt: sa.Select, column, user=None) -> sa.Select:
     """Restrict a SELECT by its county column to the (current) user's scope."""
     return stmt.where(county_clause(user if user is not None else current_user, column))
@@ -138,14 +178,16 @@ def unit_clause(user, column) -> sa.ColumnElement[bool]:
 
 
 def item_clause(user, item_model) -> sa.ColumnElement[bool]:
-    """Rectification items this user may see: their scope's counties and, for unit responders,
-    only the items assigned to their unit."""
-    return sa.and_(county_clause(user, item_model.county_id), unit_clause(user, item_model.unit_id))
+    """Rectification items this user may see: their scope's counties (for team roles, in their
+    teams' campaigns) and, for unit responders, only the items assigned to their unit."""
+    return sa.and_(campaign_county_clause(user, item_model.campaign_id, item_model.county_id),
+                   unit_clause(user, item_model.unit_id))
 
 
 def item_scope_is_counties(user) -> bool:
-    """Whether item_clause(user) is county_clause alone, so figures summed per county (the dashboard
-    rollups) answer exactly for this user. Unit responders see only their unit's items."""
+    """Whether item_clause(user) is campaign_county_clause alone, so figures summed per campaign and
+    county (the dashboard rollups) answer exactly for this user. Unit responders see only their
+    unit's items."""
     return user.role != Role.UNIT_RESPONDER
 
 
@@ -156,8 +198,9 @@ def sees_every_county(user) -> bool:
 
 
 def can_see_item(user, item) -> bool:
-    """One rectification item: in scope and, for unit responders, assigned to their unit."""
-    if not can_see_county(user, item.county_id):
+    """One rectification item: in scope (its campaign too, for team roles) and, for unit
+    responders, assigned to their unit."""
+    if not can_see_campaign_county(user, item.campaign_id, item.county_id):
         return False
     return user.role != Role.UNIT_RESPONDER or (user.unit_id is not None and item.unit_id == user.unit_id)
 
@@ -177,12 +220,26 @@ def can_see_attachment(user, attachment) -> bool:
         item = db.session.get(RectificationItem, post.item_id) if post else None
         return item is not None and has(user, Permission.ITEM_VIEW) and can_see_item(user, item)
     if has(user, Permission.VISIT_VIEW):
-        return True
+        return user.role not in TEAM_ROLES or _inspection_campaign_visible(user, attachment)
     if attachment.finding_id is None or not has(user, Permission.ITEM_VIEW):
         return False
     item = db.session.execute(sa.select(RectificationItem).where(
         RectificationItem.finding_id == attachment.finding_id)).scalar_one_or_none()
     return item is not None and can_see_item(user, item)
+
+
+def _inspection_campaign_visible(user, attachment) -> bool:
+    """A team member sees a finding's or an answer's photo only in their teams' campaigns."""
+    from inspect_app.visits.models import Answer, Finding, SiteVisit
+
+    if attachment.finding_id is not None:
+        campaign_id = db.session.scalar(sa.select(Finding.campaign_id).where(Finding.id == attachment.finding_id))
+    elif attachment.answer_id is not None:
+        campaign_id = db.session.scalar(sa.select(SiteVisit.campaign_id).join(
+            Answer, Answer.visit_id == SiteVisit.id).where(Answer.id == attachment.answer_id))
+    else:
+        return True
+    return can_see_campaign_county(user, campaign_id, attachment.county_id)
 
 
 def scope_name(user) -> str:
@@ -243,7 +300,8 @@ def figures_campaign_clause(user, column) -> sa.ColumnElement[bool]:
     that issued a problem list to a county they may see (every one, province-wide)."""
     from inspect_app.rectification.models import ProblemList
 
-    issued_here = sa.select(ProblemList.campaign_id).where(county_clause(user, ProblemList.county_id))
+    issued_here = sa.select(ProblemList.campaign_id).where(
+        campaign_county_clause(user, ProblemList.campaign_id, ProblemList.county_id))
     return sa.or_(campaign_clause(user, column), column.in_(issued_here))
 
 
@@ -291,9 +349,9 @@ def require(permission: Permission, county_id: int | None = None) -> None:
 
 def get_or_404(model, ident):
     """Load a county-bound object the current user may see, or answer 404 (never 403: another
-    county's objects must look non-existent)."""
+    county's objects must look non-existent). Campaign-bound objects are checked by campaign too."""
     obj = db.session.get(model, ident)
-    if obj is None or not can_see_county(current_user, obj.county_id):
+    if obj is None or not can_see_object(current_user, obj):
         abort(404)
     return obj
 

@@ -32,6 +32,26 @@ class CampaignForm(FlaskForm):
     end_date = StringField("结束日期", filters=[_strip], validators=[DataRequired("请填写结束日期")],
                            render_kw={"type": "date"})
     checklist_version_id = SelectField("核查表版本", coerce=int)
+    # Default rectification periods from the day a list is issued (lifecycle.default_deadline).
+    immediate_working_days = StringField("立行立改（工作日）", filters=[_strip], default="5",
+                                         render_kw={"inputmode": "numeric"})
+    deadline_working_days = StringField("限期整改（工作日）", filters=[_strip], default="30",
+                                        render_kw={"inputmode": "numeric"})
+    long_term_days = StringField("长期坚持（自然日）", filters=[_strip], default="180",
+                                 render_kw={"inputmode": "numeric"})
+
+    def _period(self, field, largest):
+        if not (field.data or "").isdigit() or not 1 <= int(field.data) <= largest:
+            raise ValidationError(f"{field.label.text}应为 1 至 {largest} 之间的整数")
+
+    def validate_immediate_working_days(self, field):
+        self._period(field, 60)
+
+    def validate_deadline_working_days(self, field):
+        self._period(field, 250)
+
+    def validate_long_term_days(self, field):
+        self._period(field, 1095)
 
     def set_choices(self, versions):
         self.checklist_version_id.choices = [(0, "请选择已发布的核查表版本…")] + [
@@ -61,13 +81,19 @@ class CampaignForm(FlaskForm):
         return {"name": self.name.data, "year": int(self.year.data),
                 "start_date": date.fromisoformat(self.start_date.data),
                 "end_date": date.fromisoformat(self.end_date.data),
-                "checklist_version_id": self.checklist_version_id.data}
+                "checklist_version_id": self.checklist_version_id.data,
+                "immediate_working_days": int(self.immediate_working_days.data),
+                "deadline_working_days": int(self.deadline_working_days.data),
+                "long_term_days": int(self.long_term_days.data)}
 
     @classmethod
     def for_campaign(cls, campaign, versions):
         form = cls(data={"name": campaign.name, "year": str(campaign.year),
                          "start_date": campaign.start_date.isoformat(), "end_date": campaign.end_date.isoformat(),
-                         "checklist_version_id": campaign.checklist_version_id or 0})
+                         "checklist_version_id": campaign.checklist_version_id or 0,
+                         "immediate_working_days": str(campaign.immediate_working_days),
+                         "deadline_working_days": str(campaign.deadline_working_days),
+                         "long_term_days": str(campaign.long_term_days)})
         form.set_choices(versions)
         return form
 

@@ -30,6 +30,17 @@ class Campaign(db.Model):
     start_date: Mapped[date]
     end_date: Mapped[date]
     checklist_version_id: Mapped[int | None] = mapped_column(sa.ForeignKey("checklist_versions.id"))
+    # Default rectification periods counted from the day a list is issued (下发): 立行立改 and 限期整改
+    # in working days on the official calendar, 长期坚持 in calendar days (lifecycle.default_deadline).
+    immediate_working_days: Mapped[int] = mapped_column(default=5, server_default="5")
+    deadline_working_days: Mapped[int] = mapped_column(default=30, server_default="30")
+    long_term_days: Mapped[int] = mapped_column(default=180, server_default="180")
+
+    @property
+    def deadline_periods(self) -> dict[str, int]:
+        """The periods per rectification type, as lifecycle.default_deadline takes them."""
+        return {"immediate": self.immediate_working_days, "deadline": self.deadline_working_days,
+                "long_term": self.long_term_days}
 
     checklist_version = relationship("ChecklistVersion")
     teams: Mapped[list["Team"]] = relationship(back_populates="campaign", order_by="Team.id")

@@ -16,7 +16,9 @@ from inspect_app.extensions import db
 from inspect_app.org.models import Region, RegionLevel
 from inspect_app.roles import Role
 
-CAMPAIGN_FIELDS = ["name", "year", "start_date", "end_date", "checklist_version_id"]
+# The default rectification periods from 下发 (Campaign.deadline_periods); absent → the column default.
+PERIOD_FIELDS = ["immediate_working_days", "deadline_working_days", "long_term_days"]
+CAMPAIGN_FIELDS = ["name", "year", "start_date", "end_date", "checklist_version_id", *PERIOD_FIELDS]
 MEMBER_ROLES = (Role.TEAM_LEADER, Role.INSPECTOR)
 
 
@@ -87,8 +89,9 @@ def _check_campaign(values: dict, current: Campaign | None = None) -> dict:
     version = db.session.get(ChecklistVersion, values.get("checklist_version_id") or 0)
     if version is None or version.status != VersionStatus.PUBLISHED:
         raise CampaignError("请选择一个已发布的核查表版本", "checklist_version_id")
+    periods = {key: values[key] for key in PERIOD_FIELDS if values.get(key)}
     return {"name": name, "year": values["year"], "start_date": start, "end_date": end,
-            "checklist_version_id": version.id}
+            "checklist_version_id": version.id, **periods}
 
 
 def create_campaign(values: dict, user) -> Campaign:

@@ -180,7 +180,8 @@ def _rollup_where(user, filters: Filters, src, every_county: bool = False) -> sa
     if every_county:
         conditions = [src.c.county_id == ALL_COUNTIES]
     else:
-        conditions = [src.c.county_id != ALL_COUNTIES, access.county_clause(user, src.c.county_id),
+        conditions = [src.c.county_id != ALL_COUNTIES,
+                      access.campaign_county_clause(user, src.c.campaign_id, src.c.county_id),
                       _drill(src.c.county_id, filters)]
     if filters.campaign_id:
         conditions.append(src.c.campaign_id == filters.campaign_id)
@@ -263,7 +264,8 @@ def _places(user, filters: Filters, src) -> Places:
     lists, teams = ProblemList.__table__, Team.__table__
     county, city = Region.__table__.alias("county"), Region.__table__.alias("city")
     joined = src.outerjoin(lists, sa.and_(lists.c.campaign_id == src.c.campaign_id,
-                                          lists.c.county_id == src.c.county_id))
+                                          lists.c.county_id == src.c.county_id,
+                                          lists.c.sequence == 1))   # the team: one row per county
     sums = sa.select(src.c.county_id, lists.c.team_id, src.c.as_of, *_sums(src)) \
         .select_from(joined).where(src.c.dim == "all", _rollup_where(user, filters, src)) \
         .group_by(src.c.county_id, lists.c.team_id, src.c.as_of).subquery("sums")

@@ -874,11 +874,17 @@ def problem_list_document(
     report_by: date | None = None,
     attachments_note: str | list[str] | None = None,
     score: tuple[float, int, list[str]] | None = None,
+    supplement_to: date | None = None,
+    kind: str = "反馈问题清单",
 ) -> bytes:
     """The 反馈问题清单 a team leader issues to a county.
 
     ``score`` is the county's checklist score for the summary: ``(percent 0–100, number of
     submitted sites it adds up, codes of veto items answered 不符合)`` (rule: inspect_app.visits.scoring).
+
+    A supplementary list (补充清单: findings recorded after the first list was issued) passes
+    ``supplement_to`` = the date the first list was issued and ``kind`` = its name (e.g.
+    ``'补充反馈问题清单'``): the title names it and the introduction refers to the first list.
 
     ``problems_by_category`` is ``[(category, [problem, …]), …]`` where a problem
     is a mapping with ``number, description, site, severity,
@@ -912,9 +918,11 @@ def problem_list_document(
         )
         breakdown = "、".join(f"{s}问题{sev[s]}个" for s in order)
         intro.append(
-            f"经汇总梳理，本次核查共发现问题{total}个，涉及{len(groups)}个方面"
+            (f"核查组已于{cn_date(supplement_to)}向{you}反馈问题清单。此后核查中又发现问题{total}个，"
+             f"涉及{len(groups)}个方面" if supplement_to else
+             f"经汇总梳理，本次核查共发现问题{total}个，涉及{len(groups)}个方面")
             + (f"，其中{breakdown}" if breakdown else "")
-            + "。现将问题清单反馈如下："
+            + ("。现补充反馈如下：" if supplement_to else "。现将问题清单反馈如下：")
         )
     else:
         intro.append("经汇总梳理，本次核查未发现需要反馈整改的问题。")
@@ -944,7 +952,8 @@ def problem_list_document(
             )
 
     doc = OfficialDocument(
-        title=f"关于{county_name}紧密型县域医共体建设核查发现问题的反馈清单",
+        title=(f"关于{county_name}紧密型县域医共体建设核查发现问题的{kind}" if supplement_to
+               else f"关于{county_name}紧密型县域医共体建设核查发现问题的反馈清单"),
         recipient=recipient if recipient is not None else f"{county_name}医改办：",
         intro=intro,
         sections=sections,

@@ -1,7 +1,10 @@
 """Forms of the problem list: the leader's wording of a finding, the merge step, the issue step."""
+from datetime import date
+
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.widgets import HiddenInput
 
 from inspect_app.visits.models import RectificationType, Severity
 
@@ -21,8 +24,8 @@ class FindingForm(FlaskForm):
                            validators=[DataRequired("请选择严重程度")])
     rectification_type = SelectField("整改类型", choices=[(t.value, t.label) for t in RectificationType],
                                      validators=[DataRequired("请选择整改类型")])
-    deadline = DateField("完成时限", validators=[Optional()],
-                         render_kw={"placeholder": "留空则下发时按整改类型默认"})
+    deadline = DateField("建议完成时限（可选）", validators=[Optional()],
+                         description="留空则下发时按整改类型从下发日期起算；下发时仍可调整")
     suggested_measures = TextAreaField("整改建议", filters=[_strip], validators=[
         Length(max=2000, message="整改建议不超过 2000 字")])
 
@@ -52,6 +55,37 @@ class MergeForm(FlaskForm):
 
 
 class IssueForm(FlaskForm):
-    """下发 confirmation: the feedback meeting date printed on the list."""
+    """下发 confirmation: the feedback meeting date printed on the list, each item's deadline
+    (fields ``deadline-<finding id>``, drawn by the page per finding), the confirmation that visits
+    still 核查中 may be left out, and the list (`sequence`) the leader is confirming."""
 
     issued_on = DateField("反馈会日期（下发日期）", validators=[InputRequired("请填写下发日期")])
+    sequence = IntegerField(widget=HiddenInput(), validators=[Optional()])
+    # The issue date the deadlines on the page were proposed for: a deadline still equal to its
+    # proposal for that date follows a changed issue date; one the leader changed stays.
+    basis = HiddenField()
+    confirm_open_visits = BooleanField("我已了解上述点位仍在核查中，现在下发（之后记录的问题将列入补充清单）")
+
+    def basis_date(self) -> date | None:
+        try:
+            return date.fromisoformat(self.basis.data or "")
+        except ValueError:
+            return None
+
+    @staticmethod
+    def deadline_field(finding_id: int) -> str:
+        return f"deadline-{finding_id}"
+
+    def typed_deadlines(self, source, finding_ids) -> tuple[dict[int, date | None], dict[int, str], dict[int, str]]:
+        """Per finding: the date typed (None when blank), the raw text, and a message for text that
+        is not a date."""
+        typed, raw, errors = {}, {}, {}
+        for fid in finding_ids:
+            text = (source.get(self.deadline_field(fid)) or "").strip()
+            raw[fid] = text
+            try:
+                typed[fid] = date.fromisoformat(text) if text else None
+            except ValueError:
+                typed[fid] = None
+                errors[fid] = f"完成时限“{text}”无效，请按 2025-10-14 的格式填写"
+        return typed, raw, errors

@@ -4,6 +4,8 @@ Every view loads the list through `service.visible_list` (county scope, 404 outs
 for the inspection side). Changing views declare `@access.rule(PROBLEM_LIST_MANAGE)`: with the
 county already in scope, that role check is the whole of `access.can(MANAGE, county)`.
 """
+from datetime import date
+
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
@@ -14,6 +16,7 @@ from inspect_app.documents.dates import today_china
 from inspect_app.extensions import db
 from inspect_app.problem_lists import bp, service
 from inspect_app.problem_lists.forms import FindingForm, IssueForm, MergeForm
+from inspect_app.rectification import lifecycle, notifications
 from inspect_app.rendering import render, wants_fragment
 from inspect_app.visits.models import Finding
 
@@ -44,10 +47,12 @@ def _prefix(finding) -> str:
 
 
 def _context(sheet, **extra) -> dict:
-    """Everything the list page and its fragments draw from."""
+    """Everything the list page and its fragments draw from: the open list's drafts (inspection
+    side only) and each issued list with its items, the latest first."""
     drafts = service.sheet_drafts(sheet)
-    items = service.issued_items(sheet) if sheet.issued else []
-    children = service.merged_children(sheet.campaign.id, sheet.county.id)
+    issued = [(plist, service.issued_items(sheet, plist)) for plist in reversed(sheet.issued_lists)]
+    items = [item for _plist, list_items in issued for item in list_items]
+    children = service.merged_children(sheet.campaign.id, sheet.county.id) if drafts else {}
     ids = [f.id for f in drafts] + [i.finding_id for i in items]
     groups = service.group_numbered(drafts)
     seqs, edges = {}, {}
@@ -55,9 +60,11 @@ def _context(sheet, **extra) -> dict:
         for index, (seq, f) in enumerate(numbered):
             seqs[f.id] = seq
             edges[f.id] = (index == 0, index == len(numbered) - 1)
-    ctx = dict(sheet=sheet, groups=groups, seqs=seqs, edges=edges, item_groups=service.group_items(items),
-               children=children, photos=service.photo_ids(ids), count=len(drafts) or len(items),
-               can_manage=not sheet.issued and service.can_manage(current_user, sheet.county.id),
+    number = service.numbering(sheet) if drafts else None
+    ctx = dict(sheet=sheet, groups=groups, seqs=seqs, edges=edges, number=number,
+               issued=[(plist, service.group_items(list_items), len(list_items)) for plist, list_items in issued],
+               children=children, photos=service.photo_ids(ids), count=len(drafts),
+               can_manage=bool(drafts) and service.can_manage(current_user, sheet.county.id),
                merge=None, merge_form=None, message=None, ticked=frozenset())
     ctx.update(extra)
     return ctx
@@ -213,37 +220,70 @@ def unmerge(ident):
 @bp.route(LIST + "/issue", methods=["GET", "POST"])
 @access.rule(Permission.PROBLEM_LIST_MANAGE)
 def issue(campaign_id, code):
-    """下发: a confirmation page with the final numbered list and the meeting date, then one
-    transaction. A second submit answers 409 with the date it was issued."""
+    """下发: a confirmation page with the final numbered list, the meeting date, each item's deadline
+    (proposed from that date, changeable) and a warning about visits still 核查中; then one
+    transaction. A POST with `preview` only redraws the form for a changed date (htmx). A second
+    submit answers 409 with the date it was issued; a refused input 422 with everything kept."""
     sheet = _sheet(campaign_id, code)
-    form = IssueForm(request.form if request.method == "POST" else None)
-    status, message = 200, None
-    if request.method == "GET" and sheet.issued:
+    if request.method == "GET" and not sheet.drafts and sheet.issued:
         flash(service.already_issued_message(sheet.problem_list), "info")
         return redirect(url_for("problem_lists.show", campaign_id=campaign_id, code=code))
-    if request.method == "GET":
-        form.issued_on.data = today_china()
-    elif form.validate():
-        try:
-            service.issue(sheet, current_user, form.issued_on.data)
-        except service.ProblemListError as error:
-            status, message = error.status, error.message
-        else:
-            flash(f"已下发{sheet.county.name}反馈问题清单", "success")
-            return redirect(url_for("problem_lists.show", campaign_id=campaign_id, code=code))
-    else:
-        status = 422
+    form = IssueForm(request.form if request.method == "POST" else None)
+    drafts = service.sheet_drafts(sheet)
+    if request.method == "GET":   # ?issued_on= proposes another meeting date (kept if it is a date)
+        form.issued_on.data = _date_arg("issued_on") or today_china()
+        form.sequence.data = sheet.next_sequence
     issued_on = form.issued_on.data or today_china()
-    return render("problem_lists/issue.html", status=status, sheet=sheet, form=form, message=message,
-                  groups=service.group_numbered(service.sheet_drafts(sheet)), issued_on=issued_on,
-                  deadline=lambda f: service.effective_deadline(f, issued_on),
+    typed, raw, errors = form.typed_deadlines(request.form, [f.id for f in drafts])
+    deadlines = service.proposed_deadlines(sheet.campaign, drafts, issued_on, typed, form.basis_date())
+    errors = {**service.check_deadlines(deadlines, issued_on), **errors}
+    status, message = 200, None
+    if request.method == "POST" and not request.form.get("preview"):
+        status, message = _issue(sheet, form, issued_on, deadlines, errors)
+        if status is None:
+            return redirect(url_for("problem_lists.show", campaign_id=campaign_id, code=code))
+    form.basis.data = issued_on.isoformat()
+    visits = service.open_visits(sheet.campaign.id, sheet.county.id) if drafts else []
+    return render("problem_lists/issue.html", "problem_lists/_issue_form.html", status=status, sheet=sheet,
+                  form=form, message=message, groups=service.group_numbered(drafts), issued_on=issued_on,
+                  deadlines=deadlines, raw=raw if status != 200 else {}, errors=errors, open_visits=visits,
+                  estimated=lambda f: lifecycle.deadline_is_estimate(f.rectification_type, issued_on, deadlines[f.id]),
                   number=service.numbering(sheet))
 
 
+def _date_arg(name):
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _issue(sheet, form, issued_on, deadlines, errors) -> tuple[int | None, str | None]:
+    """Validate and issue; (None, None) when issued, else the status and message to show."""
+    if not form.validate():
+        return 422, None
+    if errors:
+        return 422, "部分完成时限有误，请修改后再下发"
+    try:
+        plist = service.issue(sheet, current_user, issued_on, deadlines, sequence=form.sequence.data,
+                              open_visits_confirmed=form.confirm_open_visits.data)
+    except service.ProblemListError as error:
+        return error.status, error.message
+    hook = getattr(notifications, "after_issue", None)   # notices on 下发, where that module offers them
+    if hook is not None:
+        hook(plist)
+    flash(f"已下发{plist.title}", "success")
+    return None, None
+
+
 def _export(campaign_id, code, ext, build, mimetype):
-    """Download the list built by `build`, or back to the list when it has nothing to print."""
+    """Download the list built by `build` (?list=<sequence> for one issued list; default the open
+    list's drafts, else the latest issued list), or back to the list when it has nothing to print."""
     sheet = _sheet(campaign_id, code)
-    data = service.export_rows(sheet)
+    try:
+        data = service.export_rows(sheet, request.args.get("list", type=int))
+    except service.NotVisible:
+        abort(404)
     if not data.rows:
         flash("清单中还没有问题，暂不能导出", "error")
         return redirect(url_for("problem_lists.show", campaign_id=campaign_id, code=code))

@@ -6,6 +6,14 @@ numbering is always derived (category order, then position), never stored until 
 Issuing is one transaction: a `ProblemList` row (ISSUED), one `RectificationItem` per remaining
 draft finding, the findings frozen as ISSUED, a history row per item and the audit events.
 
+Findings recorded after a county's list was issued (a late visit, a re-check) are not stuck: they
+form the county's next list in the campaign, a supplementary list (补充清单, `ProblemList.sequence`
+2, 3, …), worked on and issued the same way, its 问题编号 continuing after the issued ones.
+
+Deadlines are set at issue: each item's default counts from the issue day by its rectification
+type and the campaign's periods (lifecycle.default_deadline: working days on the official
+calendar), and the leader may change each one on the issue screen, never to before the issue day.
+
 The county side (PROBLEM_LIST_VIEW without VISIT_VIEW) sees only issued lists; that rule lives
 here (`visible_list`), so every view, fragment and export goes through it.
 """
@@ -31,11 +39,14 @@ from inspect_app.media.models import Attachment, AttachmentKind
 from inspect_app.org.models import Region, RegionLevel
 from inspect_app.rectification import lifecycle
 from inspect_app.rectification.lifecycle import Status
-from inspect_app.rectification.models import ItemHistory, ProblemList, ProblemListStatus, RectificationItem
-from inspect_app.visits.models import Finding, FindingStatus
+from inspect_app.rectification.models import (ItemHistory, ProblemList, ProblemListStatus, RectificationItem,
+                                              list_kind_label)
+from inspect_app.visits.models import Finding, FindingStatus, SiteVisit, VisitStatus
 from inspect_app.visits.service import county_scores, submitted_visit_count
 
 FROZEN_MESSAGE = "问题清单已下发，不能再修改"
+DEADLINE_BEFORE_ISSUE = "完成时限不能早于下发日期（{day}）"
+OPEN_VISITS_UNCONFIRMED = "该县还有核查中的点位，请确认后再下发，或等核查提交后再下发"
 DRAFT_MARK = "（讨论稿）"
 EDITABLE_FIELDS = ["description", "category", "severity", "rectification_type", "deadline", "suggested_measures"]
 
@@ -97,12 +108,37 @@ class _ListState:
 
 @dataclass
 class Sheet(_ListState):
-    """One county's list in one campaign, as far as this user may see it."""
+    """One county's lists in one campaign, as far as this user may see them: the issued ones
+    (`issued_lists`, by sequence) and the open one its draft findings make (`drafts` of them).
+
+    `problem_list` is the latest issued list (None before the first 下发); `issued` means every
+    finding has been issued — nothing is open to work on."""
 
     campaign: Campaign
     county: Region
     problem_list: ProblemList | None
     team: Team | None
+    issued_lists: list[ProblemList] = field(default_factory=list)
+    drafts: int = 0
+
+    @property
+    def issued(self) -> bool:
+        return is_issued(self.problem_list) and not self.drafts
+
+    @property
+    def next_sequence(self) -> int:
+        """The sequence the open list takes when issued (1, or 2, 3, … for a 补充清单)."""
+        return self.problem_list.sequence + 1 if self.problem_list is not None else 1
+
+    @property
+    def supplementary(self) -> bool:
+        """Whether the open list is a supplementary list (an earlier one has been issued)."""
+        return self.problem_list is not None
+
+    @property
+    def open_title(self) -> str:
+        """反馈问题清单 or 补充反馈问题清单 (…) — what the open list is called."""
+        return list_kind_label(self.next_sequence)
 
 
 def team_for(campaign_id: int, county_id: int) -> Team | None:
@@ -113,28 +149,60 @@ def team_for(campaign_id: int, county_id: int) -> Team | None:
         .order_by(Team.id)).scalars().first()
 
 
+def lists_of(campaign_id: int, county_id: int) -> list[ProblemList]:
+    """The county's list rows in the campaign, by sequence (the first, then its supplements)."""
+    return list(db.session.execute(sa.select(ProblemList).where(
+        ProblemList.campaign_id == campaign_id, ProblemList.county_id == county_id)
+        .order_by(ProblemList.sequence)).scalars())
+
+
 def problem_list_of(campaign_id: int, county_id: int) -> ProblemList | None:
-    return db.session.execute(sa.select(ProblemList).where(
-        ProblemList.campaign_id == campaign_id, ProblemList.county_id == county_id)).scalar_one_or_none()
+    """The county's latest issued list in the campaign (None before the first 下发)."""
+    issued = [p for p in lists_of(campaign_id, county_id) if is_issued(p)]
+    return issued[-1] if issued else None
+
+
+def draft_count(campaign_id: int, county_id: int) -> int:
+    """How many draft findings wait for the county's open list (待下发)."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Finding).where(
+        Finding.campaign_id == campaign_id, Finding.county_id == county_id, Finding.status == FindingStatus.DRAFT))
 
 
 def visible_list(user, campaign: Campaign | None, county: Region) -> Sheet:
-    """The (campaign, county) list if `user` may see it, else NotVisible.
+    """The (campaign, county) lists if `user` may see them, else NotVisible.
 
-    The county must be in the user's scope; a county-side user sees it only once issued.
+    The county and the campaign must be in the user's scope (access.can_see_campaign_county: a team
+    sees only its own campaigns' counties); a county-side user sees them only once one is issued,
+    and never the drafts of the open list (the views draw those only for `can_see_drafts`).
     """
-    if campaign is None or not access.can(user, Permission.PROBLEM_LIST_VIEW, county.id):
+    if campaign is None or not access.can(user, Permission.PROBLEM_LIST_VIEW, county.id) \
+            or not access.can_see_campaign_county(user, campaign.id, county.id):
         raise NotVisible()
-    plist = problem_list_of(campaign.id, county.id)
-    sheet = Sheet(campaign, county, plist, plist.team if plist and plist.team else team_for(campaign.id, county.id))
-    if not sheet.issued and not can_see_drafts(user):
+    issued = [p for p in lists_of(campaign.id, county.id) if is_issued(p)]
+    plist = issued[-1] if issued else None
+    team = issued[0].team if issued and issued[0].team else team_for(campaign.id, county.id)
+    sheet = Sheet(campaign, county, plist, team, issued_lists=issued,
+                  drafts=draft_count(campaign.id, county.id) if can_see_drafts(user) else 0)
+    if plist is None and not can_see_drafts(user):
         raise NotVisible()
     return sheet
 
 
 def finding_sheet(user, finding: Finding) -> Sheet:
-    """The list a finding belongs to (for the finding's own fragments)."""
+    """The list a finding belongs to (for the finding's own fragments). A finding that is not
+    issued is inspection material: NotVisible to the county side, whatever the URL or fragment."""
+    if finding.status != FindingStatus.ISSUED and not can_see_drafts(user):
+        raise NotVisible()
     return visible_list(user, db.session.get(Campaign, finding.campaign_id), db.session.get(Region, finding.county_id))
+
+
+def open_visits(campaign_id: int, county_id: int) -> list[SiteVisit]:
+    """The county's visits of the campaign still 核查中 (findings may still come from them)."""
+    return list(db.session.execute(sa.select(SiteVisit).options(selectinload(SiteVisit.site),
+                                                                selectinload(SiteVisit.inspector))
+                                   .where(SiteVisit.campaign_id == campaign_id, SiteVisit.county_id == county_id,
+                                          SiteVisit.status == VisitStatus.IN_PROGRESS)
+                                   .order_by(SiteVisit.started_at, SiteVisit.id)).scalars())
 
 
 # ---------------------------------------------------------------- the index
@@ -147,6 +215,15 @@ class IndexRow(_ListState):
     merged: int = 0
     items: int = 0
     problem_list: ProblemList | None = None
+
+    @property
+    def supplement_open(self) -> bool:
+        """A list is issued and findings recorded since wait for the supplementary list."""
+        return is_issued(self.problem_list) and self.drafts > 0
+
+    @property
+    def status_label(self) -> str:
+        return "补充清单整理中" if self.supplement_open else super().status_label
 
 
 def _county_ids_of_campaign(campaign_id, user) -> sa.Select:
@@ -169,7 +246,8 @@ def _county_ids_of_campaign(campaign_id, user) -> sa.Select:
 def campaigns_for(user) -> list[Campaign]:
     """Campaigns in which the user has at least one list to see, newest first (one query)."""
     has_list = sa.select(sa.literal(1)).select_from(Region).where(
-        Region.id.in_(_county_ids_of_campaign(Campaign.id, user)), access.county_clause(user, Region.id))
+        Region.id.in_(_county_ids_of_campaign(Campaign.id, user)),
+        access.campaign_county_clause(user, Campaign.id, Region.id))
     return list(db.session.execute(sa.select(Campaign).where(sa.exists(has_list))
                                    .order_by(Campaign.start_date.desc(), Campaign.id.desc())).scalars())
 
@@ -178,17 +256,18 @@ def index_page(user, campaign: Campaign, q: str, page: int, per_page: int = 30):
     """One page of the campaign's counties in scope, with finding counts and list status."""
     stmt = sa.select(Region).where(Region.level == RegionLevel.COUNTY,
                                    Region.id.in_(_county_ids_of_campaign(campaign.id, user)),
-                                   access.county_clause(user, Region.id))
+                                   access.campaign_county_clause(user, sa.literal(campaign.id), Region.id))
     if q:
         stmt = stmt.where(sa.or_(Region.name.contains(q), Region.code.startswith(q)))
     pagination = db.paginate(stmt.order_by(Region.code), page=page, per_page=per_page, error_out=False)
     ids = [c.id for c in pagination.items]
     rows = {c.id: IndexRow(county=c) for c in pagination.items}
     if ids:
-        counts = db.session.execute(
-            sa.select(Finding.county_id, Finding.status, sa.func.count())
+        counted = sa.select(Finding.county_id, Finding.status, sa.func.count()) \
             .where(Finding.campaign_id == campaign.id, Finding.county_id.in_(ids))
-            .group_by(Finding.county_id, Finding.status)).all()
+        if not can_see_drafts(user):   # the county side counts only what was issued to it
+            counted = counted.where(Finding.status == FindingStatus.ISSUED)
+        counts = db.session.execute(counted.group_by(Finding.county_id, Finding.status)).all()
         for county_id, status, n in counts:
             row = rows[county_id]
             row.recorded += n
@@ -199,8 +278,9 @@ def index_page(user, campaign: Campaign, q: str, page: int, per_page: int = 30):
             else:
                 row.items = n
         for plist in db.session.execute(sa.select(ProblemList).where(
-                ProblemList.campaign_id == campaign.id, ProblemList.county_id.in_(ids))).scalars():
-            rows[plist.county_id].problem_list = plist
+                ProblemList.campaign_id == campaign.id, ProblemList.county_id.in_(ids))
+                .order_by(ProblemList.sequence)).scalars():
+            rows[plist.county_id].problem_list = plist   # the latest list wins
     return pagination, [rows[i] for i in ids]
 
 
@@ -240,8 +320,9 @@ def ordered_drafts(campaign_id: int, county_id: int) -> list[Finding]:
 
 
 def sheet_drafts(sheet: Sheet) -> list[Finding]:
-    """The list's drafts in numbering order; none once issued (its items take their place)."""
-    return [] if sheet.issued else ordered_drafts(sheet.campaign.id, sheet.county.id)
+    """The open list's drafts in numbering order; none when nothing is open (or for the county
+    side, which never sees drafts: visible_list leaves its `drafts` at 0)."""
+    return ordered_drafts(sheet.campaign.id, sheet.county.id) if sheet.drafts else []
 
 
 def merged_children(campaign_id: int, county_id: int) -> dict[int, list[Finding]]:
@@ -283,9 +364,34 @@ def numbers_used(county: Region, year: int) -> int:
         RectificationItem.county_id == county.id, RectificationItem.number.startswith(f"{county.code}-{year}-")))
 
 
-def effective_deadline(finding: Finding, issued_on: date) -> date:
-    """The finding's own deadline, else the default for its rectification type from the issue date."""
-    return finding.deadline or lifecycle.default_deadline(finding.rectification_type.value, issued_on)
+def default_deadline(campaign: Campaign, finding: Finding, issued_on: date) -> date:
+    """The deadline an item gets by default when issued on `issued_on`: the leader's proposed date on
+    the finding when it is not before the issue day, else the campaign's period for its type counted
+    from the issue day (lifecycle.default_deadline: working days, official calendar)."""
+    if finding.deadline is not None and finding.deadline >= issued_on:
+        return finding.deadline
+    return lifecycle.default_deadline(finding.rectification_type.value, issued_on, campaign.deadline_periods)
+
+
+def proposed_deadlines(campaign: Campaign, findings: list[Finding], issued_on: date,
+                       typed: dict[int, date | None] | None = None, basis: date | None = None) -> dict[int, date]:
+    """The deadline per finding on the issue screen: what the leader typed, except that a blank, or
+    a date still equal to the default proposed for the earlier issue date `basis`, takes the default
+    for `issued_on` (so changing the meeting date moves the defaults and keeps the leader's own)."""
+    typed = typed or {}
+    out = {}
+    for f in findings:
+        day = typed.get(f.id)
+        if day is None or (basis is not None and basis != issued_on and day == default_deadline(campaign, f, basis)):
+            day = default_deadline(campaign, f, issued_on)
+        out[f.id] = day
+    return out
+
+
+def check_deadlines(deadlines: dict[int, date], issued_on: date) -> dict[int, str]:
+    """Errors per finding id for deadlines before the issue day (none may fall before it)."""
+    message = DEADLINE_BEFORE_ISSUE.format(day=cn_date(issued_on))
+    return {fid: message for fid, day in deadlines.items() if day is not None and day < issued_on}
 
 
 def photo_ids(finding_ids: list[int]) -> dict[int, list[int]]:
@@ -395,11 +501,13 @@ def merge(sheet: Sheet, findings: list[Finding], keep: Finding, description: str
 
 
 def unmerge(sheet: Sheet, finding: Finding) -> None:
-    """Undo a merge before issuing: the finding is a draft again and its own photos come back."""
-    if sheet.issued:
-        raise Frozen(FROZEN_MESSAGE)
+    """Undo a merge before issuing: the finding is a draft again and its own photos come back.
+    Frozen once the finding it was merged into has been issued."""
     if finding.status != FindingStatus.MERGED:
         raise ProblemListError("该问题未被合并")
+    keeper_row = db.session.get(Finding, finding.merged_into_id) if finding.merged_into_id else None
+    if keeper_row is not None and keeper_row.status != FindingStatus.DRAFT:
+        raise Frozen(FROZEN_MESSAGE)
     list_findings = sa.select(Finding.id).where(Finding.campaign_id == sheet.campaign.id,
                                                 Finding.county_id == sheet.county.id)
     own = db.session.execute(sa.select(Attachment).where(
@@ -418,80 +526,87 @@ def unmerge(sheet: Sheet, finding: Finding) -> None:
 
 # ---------------------------------------------------------------- issuing (下发)
 
-def issue(sheet: Sheet, user, issued_on: date) -> ProblemList:
-    """下发: in ONE transaction create the ISSUED list, one 待整改 item per draft finding (numbered
-    in list order), freeze the findings, write each item's history and the audit events.
+def issue(sheet: Sheet, user, issued_on: date, deadlines: dict[int, date] | None = None, *,
+          sequence: int | None = None, open_visits_confirmed: bool = True) -> ProblemList:
+    """下发: in ONE transaction create the ISSUED list (the first, or the next 补充清单), one 待整改 item
+    per draft finding (numbered in list order, 问题编号 continuing after the county's issued ones),
+    freeze the findings, write each item's history and the audit events.
 
-    A second issue answers AlreadyIssued (the unique (campaign, county) list row and the unique
-    finding per item also stop a concurrent double submit); any failure rolls everything back.
+    `deadlines` maps a finding id to the leader's deadline; a finding without one gets
+    `default_deadline`. A deadline before `issued_on` is refused (ProblemListError, 422). Visits of
+    the county still 核查中 are refused unless `open_visits_confirmed` (422). `sequence` is the list the
+    leader confirmed: issuing it again (double click, retry) answers AlreadyIssued, as does a
+    concurrent issue (the unique (campaign, county, sequence) row); any failure rolls everything back.
     """
     campaign, county = sheet.campaign, sheet.county
-    sheet.problem_list = problem_list_of(campaign.id, county.id)   # fresh: another request may have issued
-    if sheet.issued:
-        raise AlreadyIssued(already_issued_message(sheet.problem_list))
+    existing = lists_of(campaign.id, county.id)
+    if sequence is not None and any(p.sequence == sequence and is_issued(p) for p in existing):
+        raise AlreadyIssued(already_issued_message(next(p for p in existing if p.sequence == sequence)))
     findings = ordered_drafts(campaign.id, county.id)
     if not findings:
+        if existing:
+            raise AlreadyIssued(already_issued_message(existing[-1]))
         raise ProblemListError(f"{county.name}在本次核查中没有待下发的问题，不能下发问题清单")
+    deadlines = {f.id: (deadlines or {}).get(f.id) or default_deadline(campaign, f, issued_on) for f in findings}
+    errors = check_deadlines(deadlines, issued_on)
+    if errors:
+        raise ProblemListError(next(iter(errors.values())))
+    if not open_visits_confirmed and open_visits(campaign.id, county.id):
+        raise ProblemListError(OPEN_VISITS_UNCONFIRMED)
+    next_sequence = existing[-1].sequence + 1 if existing else 1
     now = utcnow()
     team = sheet.team
     try:
-        plist = sheet.problem_list
-        if plist is None:
-            plist = ProblemList(campaign_id=campaign.id, county_id=county.id)
-            db.session.add(plist)
-        elif db.session.execute(
-                sa.update(ProblemList).where(ProblemList.id == plist.id,
-                                             ProblemList.status == ProblemListStatus.DRAFT)
-                .values(status=ProblemListStatus.ISSUED).execution_options(synchronize_session=False)
-        ).rowcount != 1:
-            raise IntegrityError("problem list issued concurrently", None, Exception())
-        plist.team_id = team.id if team else None
-        plist.title = f"{county.name}反馈问题清单"
-        plist.status = ProblemListStatus.ISSUED
-        plist.issued_at = now
-        plist.issued_on = issued_on
-        plist.issued_by_id = user.id
+        plist = ProblemList(campaign_id=campaign.id, county_id=county.id, sequence=next_sequence,
+                            team_id=team.id if team else None, title=f"{county.name}{list_kind_label(next_sequence)}",
+                            status=ProblemListStatus.ISSUED, issued_at=now, issued_on=issued_on,
+                            issued_by_id=user.id)
+        db.session.add(plist)
         db.session.flush()
         number = numbering(sheet)
         for seq, finding in enumerate(findings, start=1):
-            item = _item_from(finding, plist, campaign, county, seq, number(seq), issued_on, now)
+            item = _item_from(finding, plist, campaign, county, seq, number(seq), deadlines[finding.id], now)
             db.session.add(item)
             db.session.flush()
             finding.status = FindingStatus.ISSUED
             finding.position = seq
             db.session.add(ItemHistory(item_id=item.id, action="issue", from_status=None, to_status=Status.PENDING,
                                        actor_id=user.id, actor_role=user.role, at=now,
-                                       note=f"{team.name if team else '核查组'}下发问题清单",
-                                       data={"number": item.number, "finding_id": finding.id}))
+                                       note=f"{team.name if team else '核查组'}下发{plist.title}",
+                                       data={"number": item.number, "finding_id": finding.id,
+                                             "deadline": item.deadline.isoformat()}))
             record("item.issue", obj=item, label=item.number, after={"status": Status.PENDING.label,
                                                                      "deadline": item.deadline},
                    summary=f"下发整改事项 {item.number}")
         record("problem_list.issue", obj=plist, label=plist.title,
-               after={"status": ProblemListStatus.ISSUED, "issued_on": issued_on, "items": len(findings)},
-               summary=f"下发{county.name}反馈问题清单，共 {len(findings)} 个问题")
+               after={"status": ProblemListStatus.ISSUED, "issued_on": issued_on, "items": len(findings),
+                      "sequence": next_sequence},
+               summary=f"下发{plist.title}，共 {len(findings)} 个问题")
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        existing = problem_list_of(campaign.id, county.id)
-        if is_issued(existing):
-            raise AlreadyIssued(already_issued_message(existing)) from None
+        latest = problem_list_of(campaign.id, county.id)
+        if latest is not None and latest.sequence >= next_sequence:
+            raise AlreadyIssued(already_issued_message(latest)) from None
         # Not a double issue: a 问题编号 of this county and year is taken (another campaign the same year).
         raise Frozen("下发失败：问题编号与已有整改事项重复（同一年度另一核查任务已下发该县清单），请联系管理员") from None
     except Exception:
         db.session.rollback()
         raise
     sheet.problem_list = plist
+    sheet.issued_lists = sheet.issued_lists + [plist]
+    sheet.drafts = 0
     return plist
 
 
-def _item_from(finding, plist, campaign, county, seq, number, issued_on, now) -> RectificationItem:
+def _item_from(finding, plist, campaign, county, seq, number, deadline, now) -> RectificationItem:
     """The rectification item a draft finding becomes when its list is issued."""
     return RectificationItem(
         problem_list_id=plist.id, finding_id=finding.id, campaign_id=campaign.id, county_id=county.id,
         site_id=finding.site_id, seq=seq, number=number, category=finding.category,
         description=finding.description, severity=finding.severity,
         rectification_type=finding.rectification_type, suggested_measures=finding.suggested_measures or "",
-        deadline=effective_deadline(finding, issued_on), status=Status.PENDING, issued_at=now)
+        deadline=deadline, status=Status.PENDING, issued_at=now)
 
 
 def already_issued_message(plist: ProblemList | None) -> str:
@@ -500,11 +615,23 @@ def already_issued_message(plist: ProblemList | None) -> str:
     return f"该问题清单{when}下发，请勿重复下发"
 
 
-def issued_items(sheet: Sheet) -> list[RectificationItem]:
-    if sheet.problem_list is None:
+def issued_notice(campaign_id: int, county_id: int) -> str | None:
+    """What an inspector in the county is told once its list is issued: new findings go to a
+    supplementary list (None while nothing is issued)."""
+    plist = problem_list_of(campaign_id, county_id)
+    if plist is None:
+        return None
+    return (f"本县{plist.kind_label}已于{cn_date(plist.issued_on)}下发，"
+            f"新记录的问题将列入{list_kind_label(plist.sequence + 1)}，由组长另行下发。")
+
+
+def issued_items(sheet: Sheet, plist: ProblemList | None = None) -> list[RectificationItem]:
+    """The items of one issued list (default: the latest), in list order."""
+    plist = plist or sheet.problem_list
+    if plist is None:
         return []
     return db.session.execute(sa.select(RectificationItem).options(selectinload(RectificationItem.site)).where(
-        RectificationItem.problem_list_id == sheet.problem_list.id).order_by(RectificationItem.seq)).scalars().all()
+        RectificationItem.problem_list_id == plist.id).order_by(RectificationItem.seq)).scalars().all()
 
 
 def group_items(items: list[RectificationItem]) -> list[tuple[str, list[RectificationItem]]]:
@@ -536,31 +663,48 @@ class Export:
     issued_on: date
     draft: bool
     rows: list[ExportRow] = field(default_factory=list)
+    sequence: int = 1
+    supplement_to: date | None = None   # a 补充清单: the day the first list was issued
+
+    @property
+    def kind(self) -> str:
+        return list_kind_label(self.sequence)
 
 
-def export_rows(sheet: Sheet) -> Export:
-    """What the documents print: the issued items, or the current drafts as a 讨论稿 dated today."""
-    if sheet.issued:
+def export_rows(sheet: Sheet, sequence: int | None = None) -> Export:
+    """What the documents print: the issued list of that `sequence`, or by default the open list's
+    drafts as a 讨论稿 dated today when there are any, else the latest issued list.
+    NotVisible for a sequence that is not issued."""
+    first = sheet.issued_lists[0].issued_on if sheet.issued_lists else None
+    if sequence is not None or not sheet.drafts:
+        plist = next((p for p in sheet.issued_lists if p.sequence == sequence), None) \
+            if sequence is not None else sheet.problem_list
+        if plist is None:
+            if sequence is not None:
+                raise NotVisible()
+            return Export(today_china(), True)
         rows = [ExportRow(i.seq, i.number, i.category, i.site.name, i.description, i.severity.label,
                           i.rectification_type.label, i.extended_deadline or i.deadline, i.suggested_measures)
-                for i in issued_items(sheet)]
-        return Export(sheet.problem_list.issued_on or today_china(), False, rows)
+                for i in issued_items(sheet, plist)]
+        return Export(plist.issued_on or today_china(), False, rows, plist.sequence,
+                      first if plist.sequence > 1 else None)
     today = today_china()
     number = numbering(sheet)
     rows = [ExportRow(seq, number(seq), f.category, f.site.name, f.description,
-                      f.severity.label, f.rectification_type.label, effective_deadline(f, today),
+                      f.severity.label, f.rectification_type.label, default_deadline(sheet.campaign, f, today),
                       f.suggested_measures)
             for seq, f in enumerate(ordered_drafts(sheet.campaign.id, sheet.county.id), start=1)]
-    return Export(today, True, rows)
+    return Export(today, True, rows, sheet.next_sequence, first)
 
 
 def export_filename(sheet: Sheet, data: Export, ext: str) -> str:
     mark = DRAFT_MARK if data.draft else ""
-    return f"{sheet.county.name}反馈问题清单{mark}_{iso_date(data.issued_on)}.{ext}"
+    return f"{sheet.county.name}{data.kind}{mark}_{iso_date(data.issued_on)}.{ext}"
 
 
 def feedback_docx(sheet: Sheet, data: Export) -> bytes:
-    """The 反馈问题清单 Word document (GB/T 9704 layout); a draft's title carries 「（讨论稿）」."""
+    """The 反馈问题清单 Word document (GB/T 9704 layout), or a 补充反馈问题清单; a draft's title carries
+    「（讨论稿）」."""
     groups: list[tuple[str, list[dict]]] = []
     for row in data.rows:
         if not groups or groups[-1][0] != row.category:
@@ -572,7 +716,7 @@ def feedback_docx(sheet: Sheet, data: Export) -> bytes:
     content = official_docx.problem_list_document(
         sheet.county.name, team_name, sheet.campaign.name, data.issued_on, groups,
         visit_start=sheet.campaign.start_date, visit_end=sheet.campaign.end_date,
-        score=_score_summary(sheet))
+        score=_score_summary(sheet), supplement_to=data.supplement_to, kind=data.kind)
     return _mark_draft(content) if data.draft else content
 
 
@@ -614,7 +758,7 @@ def feedback_xlsx(sheet: Sheet, data: Export) -> bytes:
     rows = [{"序号": r.seq, "问题编号": r.number, "问题类别": r.category, "核查点位": r.site,
              "问题描述": r.description, "严重程度": r.severity, "整改类型": r.rectification_type,
              "完成时限": r.deadline, "整改建议": r.measures} for r in data.rows]
-    title = "反馈问题清单" + (DRAFT_MARK if data.draft else "")
+    title = data.kind + (DRAFT_MARK if data.draft else "")
     return workbook.build_simple_table(title, XLSX_COLUMNS, rows, date_columns=["完成时限"])
 
 

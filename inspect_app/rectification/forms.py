@@ -24,7 +24,7 @@ class ActionForm(FlaskForm):
     def inputs(self) -> dict:
         """The values for service.ActionInput, from the fields this form has."""
         out = {"version": self.version.data}
-        for name in ("text", "reason", "opinion", "new_date", "unit_id", "person", "milestone_id"):
+        for name in ("text", "reason", "opinion", "new_date", "unit_id", "person", "milestone_id", "working_days"):
             if hasattr(self, name):
                 out[name] = getattr(self, name).data
         if out.get("unit_id") == 0:
@@ -75,6 +75,9 @@ class ReopenForm(ActionForm):
 class ExtensionForm(ActionForm):
     reason = TextAreaField("延期原因", filters=[_strip], render_kw={"rows": 3})
     new_date = DateField("申请延期至", validators=[Optional()])
+    working_days = IntegerField("或：延长工作日数", validators=[Optional()],
+                                render_kw={"inputmode": "numeric", "min": 1},
+                                description="未填日期时，从当前完成时限起按工作日（含调休）顺延")
 
 
 class ApproveExtensionForm(ActionForm):

@@ -26,6 +26,7 @@ from types import MappingProxyType
 from typing import Any, Callable, Mapping, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from inspect_app.documents.dates import add_working_days, working_days_estimated
 from inspect_app.roles import Role
 
 try:
@@ -96,9 +97,12 @@ RECTIFICATION_TYPES: Mapping[str, str] = MappingProxyType(
     {"immediate": "立行立改", "deadline": "限期整改", "long_term": "长期坚持"}
 )
 
-# Days from issuing the problem list to the default deadline, per rectification type. 立行立改 is fixed
-# within days; 限期整改 is usually given a month; 长期坚持 is reviewed by milestones over about half a year.
-DEFAULT_DEADLINE_DAYS: Mapping[str, int] = MappingProxyType({"immediate": 7, "deadline": 30, "long_term": 180})
+# The period from issuing (下发) to the default deadline, per rectification type: 立行立改 is fixed within
+# a working week, 限期整改 is given about six weeks of working days, 长期坚持 is reviewed by milestones over
+# half a year of calendar days. A campaign may set its own (Campaign.deadline_periods).
+DEFAULT_DEADLINE_DAYS: Mapping[str, int] = MappingProxyType({"immediate": 5, "deadline": 30, "long_term": 180})
+# Types whose period counts working days on the official calendar (documents.dates.add_working_days).
+WORKING_DAY_TYPES = frozenset({"immediate", "deadline"})
 
 BLUE_ALERT_DAYS = 7  # 三色督办: blue once this many days or fewer are left
 
@@ -254,13 +258,34 @@ def aging_bucket(item: RectificationItemLike, now: dt.datetime) -> str:
     return "gt20"
 
 
-def default_deadline(rectification_type: str, issued_on: dt.date) -> dt.date:
-    """The deadline proposed when a problem list is issued on `issued_on`, by rectification type."""
-    try:
-        days = DEFAULT_DEADLINE_DAYS[rectification_type]
-    except KeyError:
-        raise ValueError(f"unknown rectification type: {rectification_type!r}") from None
+def default_deadline(rectification_type: str, issued_on: dt.date,
+                     periods: Mapping[str, int] | None = None) -> dt.date:
+    """The deadline proposed when a problem list is issued on `issued_on`, by rectification type:
+    立行立改 and 限期整改 that many working days after the issue day (China's official calendar with
+    its 调休, documents.dates.add_working_days), 长期坚持 that many calendar days after it.
+
+    `periods` maps a type to its count (a campaign's own, Campaign.deadline_periods); missing types
+    take DEFAULT_DEADLINE_DAYS. ValueError for an unknown type."""
+    if rectification_type not in DEFAULT_DEADLINE_DAYS:
+        raise ValueError(f"unknown rectification type: {rectification_type!r}")
+    days = (periods or {}).get(rectification_type) or DEFAULT_DEADLINE_DAYS[rectification_type]
+    if rectification_type in WORKING_DAY_TYPES:
+        return add_working_days(issued_on, days)
     return issued_on + dt.timedelta(days=days)
+
+
+def counts_working_days(rectification_type: str) -> bool:
+    """Whether the type's default period is counted in working days (so may be an estimate beyond
+    the official calendar: documents.dates.working_days_estimated)."""
+    return rectification_type in WORKING_DAY_TYPES
+
+
+def deadline_is_estimate(rectification_type: Any, issued_on: dt.date | None, deadline: dt.date | None) -> bool:
+    """Whether a deadline of this type, counted from `issued_on`, reaches a year without an official
+    holiday schedule, so its working days were estimated Monday-Friday (show dates.ESTIMATE_NOTE)."""
+    value = getattr(rectification_type, "value", rectification_type)
+    return bool(issued_on and deadline) and counts_working_days(value) \
+        and working_days_estimated(issued_on, deadline)
 
 
 def pending_extension_date(item: RectificationItemLike) -> dt.date | None:
@@ -496,14 +521,20 @@ def _effect(item: RectificationItemLike, action: Action, actor: Actor, now: dt.d
         return _Effect(changes, reason, data)
     if action is Action.REQUEST_EXTENSION:
         reason = _text(inputs["reason"], "reason", "请填写延期原因")
+        days = inputs.get("working_days")
+        if inputs["new_date"] in (None, "") and days not in (None, ""):
+            if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 250:
+                raise TransitionError("延长的工作日数应为 1 至 250 之间的整数", 400, "working_days")
+            inputs = {**inputs, "new_date": add_working_days(deadline, days)}
         new = _date(inputs["new_date"], "new_date", "请填写申请延期至的日期")
         if new <= deadline:
             raise TransitionError(f"申请延期至的日期须晚于当前完成时限（{format_date(deadline)}）", 400, "new_date")
         request = {"new_date": new.isoformat(), "reason": reason,
                    "requested_by": actor.user_id, "requested_at": now.isoformat()}
         # A new dict, never an in-place edit: JSON columns only notice reassignment.
-        return _Effect({"pending_extension": request}, reason,
-                       {"new_date": new.isoformat(), "current_deadline": deadline.isoformat()})
+        asked = {"working_days": days} if inputs["new_date"] == new and days not in (None, "") else {}
+        return _Effect({"pending_extension": {**request, **asked}}, reason,
+                       {"new_date": new.isoformat(), "current_deadline": deadline.isoformat(), **asked})
     if action is Action.APPROVE_EXTENSION:
         new = pending_extension_date(item)
         assert new is not None  # guarded by "extension_pending"
@@ -526,7 +557,8 @@ def _effect(item: RectificationItemLike, action: Action, actor: Actor, now: dt.d
 def apply(item: RectificationItemLike, action: Action | str, actor: Actor, *, now: dt.datetime,
           expected_version: int | None = None, reason: str | None = None, opinion: str | None = None,
           text: str | None = None, new_date: dt.date | None = None, unit_id: int | None = None,
-          person: str | None = None, milestone: str | None = None) -> HistoryRecord:
+          person: str | None = None, milestone: str | None = None,
+          working_days: int | None = None) -> HistoryRecord:
     """Apply one action to the item and return the history record to persist with it.
 
     Enforces, in order: scope (404), role and unit (403), stale `expected_version` and status and
@@ -535,7 +567,8 @@ def apply(item: RectificationItemLike, action: Action | str, actor: Actor, *, no
 
     Inputs by action: ASSIGN unit_id (+ person); WRITE_MEASURES text = measures, new_date = planned
     completion date; POST_PROGRESS text; SUBMIT optional text; ACCEPT opinion; RETURN reason; REOPEN
-    reason (+ new_date: a new deadline); REQUEST_EXTENSION reason, new_date; APPROVE_EXTENSION optional
+    reason (+ new_date: a new deadline); REQUEST_EXTENSION reason, and new_date or working_days (that
+    many working days after the deadline in force, counted like the deadlines at issue); APPROVE_EXTENSION optional
     opinion; REFUSE_EXTENSION reason; ACCEPT_MILESTONE opinion, milestone; COMMENT text.
     """
     action = Action(action)
@@ -545,7 +578,7 @@ def apply(item: RectificationItemLike, action: Action | str, actor: Actor, *, no
     if refusal is not None:
         raise refusal
     inputs = {"reason": reason, "opinion": opinion, "text": text, "new_date": new_date,
-              "unit_id": unit_id, "person": person, "milestone": milestone}
+              "unit_id": unit_id, "person": person, "milestone": milestone, "working_days": working_days}
     effect = _effect(item, action, actor, now, inputs)
 
     from_status = item.status

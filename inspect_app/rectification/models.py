@@ -21,13 +21,17 @@ class ProblemListStatus(str, enum.Enum):
 
 
 class ProblemList(db.Model):
-    """One county's problem list in one campaign; issuing it creates the rectification items."""
+    """One of a county's problem lists in one campaign; issuing it creates the rectification items.
+
+    `sequence` 1 is the list of the feedback meeting; findings recorded after it was issued form the
+    county's supplementary lists (补充清单), sequence 2, 3, … in the same campaign."""
 
     __tablename__ = "problem_lists"
-    __table_args__ = (sa.UniqueConstraint("campaign_id", "county_id"),)
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "county_id", "sequence"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id"), index=True)
     county_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), index=True)
+    sequence: Mapped[int] = mapped_column(default=1, server_default="1")
     team_id: Mapped[int | None] = mapped_column(sa.ForeignKey("teams.id"), index=True)
     title: Mapped[str] = mapped_column(sa.String(255), default="")
     status: Mapped[ProblemListStatus] = mapped_column(sa.Enum(ProblemListStatus, native_enum=False, length=16),
@@ -42,6 +46,29 @@ class ProblemList(db.Model):
     team = relationship("Team")
     items: Mapped[list["RectificationItem"]] = relationship(back_populates="problem_list",
                                                             order_by="RectificationItem.seq")
+
+    @property
+    def is_supplementary(self) -> bool:
+        return self.sequence > 1
+
+    @property
+    def kind_label(self) -> str:
+        """反馈问题清单, 补充反馈问题清单, 第二次补充反馈问题清单, …"""
+        return list_kind_label(self.sequence)
+
+
+_CN_ORDINALS = "一二三四五六七八九十"
+
+
+def list_kind_label(sequence: int) -> str:
+    """What the list of this sequence is called: the first is the 反馈问题清单, the next ones
+    补充反馈问题清单 (from the third on numbered: 第二次补充…)."""
+    if sequence <= 1:
+        return "反馈问题清单"
+    if sequence == 2:
+        return "补充反馈问题清单"
+    nth = _CN_ORDINALS[sequence - 2] if sequence - 2 < len(_CN_ORDINALS) else str(sequence - 1)
+    return f"第{nth}次补充反馈问题清单"
 
 
 class RectificationItem(db.Model):

@@ -68,9 +68,11 @@ def coordinators(item: RectificationItem) -> list[int]:
 
 
 def reviewers(item: RectificationItem) -> list[int]:
-    """Team leaders of the teams covering the item's county, and the province admins."""
+    """Leaders of the item's campaign's teams covering its county (another campaign's team cannot
+    open the item: access.can_see_item), and the province admins."""
     leaders = sa.select(Team.leader_id).join(team_counties, team_counties.c.team_id == Team.id) \
-        .where(team_counties.c.county_id == item.county_id, Team.leader_id.is_not(None))
+        .where(team_counties.c.county_id == item.county_id, Team.campaign_id == item.campaign_id,
+               Team.leader_id.is_not(None))
     return _active_ids(sa.select(User.id).where(
         sa.or_(User.id.in_(leaders), User.role == Role.PROVINCE_ADMIN)))
 

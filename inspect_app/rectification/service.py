@@ -264,6 +264,7 @@ class ActionInput:
     unit_id: int | None = None
     person: str | None = None
     milestone_id: int | None = None
+    working_days: int | None = None        # an extension asked in working days
     uploads: list[Upload] = field(default_factory=list)
     uuid: str | None = None      # the client's UUID of a progress post: a retry posts it once
 
@@ -345,7 +346,7 @@ def _apply(item_id: int, user, action: Action, data: ActionInput, now=None) -> I
             step = lifecycle.apply(
                 item, action, actor_for(user, item), now=now, expected_version=data.version,
                 reason=data.reason, opinion=data.opinion, text=data.text, new_date=data.new_date,
-                unit_id=data.unit_id, person=data.person,
+                unit_id=data.unit_id, person=data.person, working_days=data.working_days,
                 milestone=f"{milestone.due_date.isoformat()} {milestone.expected_result}" if milestone else None)
         except TransitionError as error:
             raise ActionError(error.message, 422 if error.http_status == 400 else error.http_status,

@@ -1,6 +1,6 @@
 """Forms of the visit screens: start a visit, answer an item, record a finding."""
 from flask_wtf import FlaskForm
-from wtforms import DateField, FloatField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import FloatField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from inspect_app.visits.models import AnswerResult, RectificationType, Severity
@@ -43,7 +43,8 @@ class AnswerForm(FlaskForm):
 
 
 class FindingForm(FlaskForm):
-    """A finding (问题), from an answer or free-standing; the same form edits it."""
+    """A finding (问题), from an answer or free-standing; the same form edits it. No deadline: it is
+    set when the list is issued, counted from that day (problem_lists.service.default_deadline)."""
     uuid = HiddenField(validators=[_uuid])
     description = TextAreaField("问题描述", filters=[_strip], validators=[
         DataRequired("请填写问题描述"), Length(max=2000, message="问题描述不超过 2000 字")])
@@ -51,7 +52,6 @@ class FindingForm(FlaskForm):
         DataRequired("请填写问题类别"), Length(max=128, message="问题类别不超过 128 字")])
     severity = SelectField("严重程度", choices=[(s.value, s.label) for s in Severity])
     rectification_type = SelectField("整改类型", choices=[(t.value, t.label) for t in RectificationType])
-    deadline = DateField("完成时限", validators=[DataRequired("请填写完成时限")])
     suggested_measures = TextAreaField("整改建议", filters=[_strip], validators=[
         Length(max=2000, message="整改建议不超过 2000 字")])
 
@@ -59,4 +59,4 @@ class FindingForm(FlaskForm):
         return {"description": self.description.data, "category": self.category.data,
                 "severity": Severity(self.severity.data),
                 "rectification_type": RectificationType(self.rectification_type.data),
-                "deadline": self.deadline.data, "suggested_measures": self.suggested_measures.data or ""}
+                "suggested_measures": self.suggested_measures.data or ""}

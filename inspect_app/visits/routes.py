@@ -1,7 +1,5 @@
 """Views of site visits: my counties, a county's sites, the visit screen with autosaving answers,
 findings in place, submit and reopen. Thin: parse, validate, call visits.service, pick the response."""
-import json
-
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
@@ -10,6 +8,7 @@ from inspect_app.access import Permission
 from inspect_app.documents.dates import to_china
 from inspect_app.extensions import db
 from inspect_app.org.models import Site
+from inspect_app.problem_lists import service as problem_list_service
 from inspect_app.rendering import render
 from inspect_app.visits import bp, service
 from inspect_app.visits.forms import AnswerForm, FindingForm, StartVisitForm
@@ -73,12 +72,17 @@ def start(site_id):
         return redirect(url_for("visits.county", code=site.county.code, campaign=assignment.campaign.id))
     if created or visit.uuid == client_uuid:  # this client's own visit, also when a retry raced it
         flash(f"已开始核查：{site.name}", "success")
+        notice = problem_list_service.issued_notice(visit.campaign_id, visit.county_id)
+        if notice:
+            flash(notice, "info")
     return redirect(url_for("visits.show", visit_id=visit.id), code=303)
 
 
 def _screen_context(visit):
     screen = service.visit_screen(visit)
-    return {"visit": visit, "screen": screen, "editable": service.can_record(current_user, visit),
+    editable = service.can_record(current_user, visit)
+    return {"visit": visit, "screen": screen, "editable": editable,
+            "issued_notice": problem_list_service.issued_notice(visit.campaign_id, visit.county_id) if editable else None,
             "can_reopen": access.can(current_user, Permission.VISIT_REOPEN, visit.county_id),
             "results": list(AnswerResult), "stored_score": service.stored_score(visit)}
 
@@ -124,8 +128,7 @@ def answer(visit_id, item_id):
 
 
 def _finding_form_response(visit, form, item, status=200, finding=None):
-    return render("visits/_finding_form.html", status=status, visit=visit, form=form, item=item, finding=finding,
-                     deadlines=json.dumps(service.default_deadlines()))
+    return render("visits/_finding_form.html", status=status, visit=visit, form=form, item=item, finding=finding)
 
 
 @bp.get("/<int:visit_id>/findings/new")

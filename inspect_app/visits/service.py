@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
 
 import sqlalchemy as sa
 from flask import abort
@@ -21,13 +20,11 @@ from inspect_app import access
 from inspect_app.audit.service import changes, record
 from inspect_app.campaigns.models import Campaign, Team, team_counties
 from inspect_app.checklists.models import ChecklistItem, ChecklistSection, checklist_item_site_kinds
-from inspect_app.documents.dates import today_china
 from inspect_app.extensions import db, utcnow
 from inspect_app.idempotency import clean_uuid, create_once, new_uuid  # noqa: F401 (used by routes)
 from inspect_app.media import service as media_service
 from inspect_app.media.models import Attachment
 from inspect_app.org.models import Region, Site, SiteKind
-from inspect_app.rectification.lifecycle import default_deadline
 from inspect_app.visits import scoring
 from inspect_app.visits.models import (AnswerResult, Answer, Finding, FindingStatus, RectificationType,
                                        Severity, SiteVisit, VisitStatus)
@@ -339,7 +336,7 @@ def load_visit(visit_id: int) -> SiteVisit:
                                      joinedload(SiteVisit.site).joinedload(Site.county),
                                      joinedload(SiteVisit.inspector))
         .where(SiteVisit.id == visit_id)).scalar_one_or_none()
-    if visit is None or not access.can_see_county(current_user, visit.county_id):
+    if visit is None or not access.can_see_object(current_user, visit):   # county, and the team's campaign
         abort(404)
     return visit
 
@@ -559,15 +556,9 @@ def reopen_visit(visit: SiteVisit, user) -> None:
 
 # ---------------------------------------------------------------- findings
 
-def default_deadlines(today: date | None = None) -> dict[str, str]:
-    """Proposed deadline per rectification type, from today in Beijing (ISO dates, for the form)."""
-    today = today or today_china()
-    return {t.value: default_deadline(t.value, today).isoformat() for t in RectificationType}
-
-
 def finding_defaults(item: ChecklistItem | None, answer: Answer | None, note: str | None = None) -> dict:
     """Prefill of a finding form: description from item content + the answer's note, category =
-    section title, severity 一般, type 限期整改 with its default deadline."""
+    section title, severity 一般, type 限期整改 (the deadline is set at issue, from the issue day)."""
     description = ""
     if item is not None:
         description = item.content
@@ -576,11 +567,10 @@ def finding_defaults(item: ChecklistItem | None, answer: Answer | None, note: st
             description = f"{item.content}（{note}）"
     rtype = RectificationType.DEADLINE
     return {"description": description, "category": item.section.title if item is not None else "",
-            "severity": Severity.GENERAL.value, "rectification_type": rtype.value,
-            "deadline": date.fromisoformat(default_deadlines()[rtype.value]), "suggested_measures": ""}
+            "severity": Severity.GENERAL.value, "rectification_type": rtype.value, "suggested_measures": ""}
 
 
-FINDING_FIELDS = ["description", "category", "severity", "rectification_type", "deadline", "suggested_measures"]
+FINDING_FIELDS = ["description", "category", "severity", "rectification_type", "suggested_measures"]
 
 
 def create_finding(visit: SiteVisit, values: dict, client_uuid: str, user, item: ChecklistItem | None = None
@@ -657,6 +647,7 @@ def finding_photos(finding: Finding) -> list[Attachment]:
 
 
 def can_record(user, visit: SiteVisit) -> bool:
-    """May this user change the visit now (record role in scope, visit not submitted)?"""
-    return visit.status != VisitStatus.SUBMITTED and access.can(user, access.Permission.VISIT_RECORD,
-                                                                visit.county_id)
+    """May this user change the visit now (record role in scope — the county in one of their teams'
+    campaigns, that of the visit — and the visit not submitted)?"""
+    return visit.status != VisitStatus.SUBMITTED and access.has(user, access.Permission.VISIT_RECORD) \
+        and access.can_see_campaign_county(user, visit.campaign_id, visit.county_id)

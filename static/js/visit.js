@@ -1,6 +1,6 @@
 /* The visit screen: client UUIDs for every record the tablet creates, browser GPS on "start visit",
    the autosave state of each answer ("保存中…" / "已保存" / "保存失败，内容未丢失，请重试"), default
-   deadlines per rectification type, and closing an unsaved finding form.
+   and closing an unsaved finding form.
    The textarea is never swapped by the server, so what the inspector typed survives any failure. */
 (function () {
   "use strict";
@@ -72,15 +72,6 @@
     if (!status || !window.htmx) { return; }
     var form = document.querySelector('.answer-form[data-item="' + status.id.replace("status-", "") + '"]');
     if (form) { window.htmx.trigger(form, "change"); }
-  });
-
-  // Default deadline per rectification type (editable afterwards).
-  document.addEventListener("change", function (event) {
-    var select = event.target;
-    if (!select.matches || !select.matches("select[data-deadline-defaults]")) { return; }
-    var defaults = JSON.parse(select.getAttribute("data-deadline-defaults"));
-    var target = document.querySelector(select.getAttribute("data-deadline-target"));
-    if (target && defaults[select.value]) { target.value = defaults[select.value]; }
   });
 
   document.addEventListener("click", function (event) {

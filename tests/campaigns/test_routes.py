@@ -188,3 +188,19 @@ def test_county_routes_without_htmx_redirect_back(client, login_as, world, team)
     login_as("province")
     resp = client.post(f"/campaigns/teams/{team.id}/counties", data={"county_id": str(world.dancheng.id)})
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/campaigns/teams/{team.id}")
+
+
+def test_campaign_sets_its_default_rectification_periods(client, login_as, campaign, version):
+    login_as("province")
+    page = client.get(f"/campaigns/{campaign.id}/edit").get_data(as_text=True)
+    assert "默认整改时限" in page and 'value="5"' in page and 'value="180"' in page
+    values = form_values(version, name=campaign.name, year="2022", start_date="2022-07-09", end_date="2022-07-13")
+    bad = client.post(f"/campaigns/{campaign.id}/edit",
+                      data={**values, "immediate_working_days": "0", "long_term_days": "半年"})
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "立行立改（工作日）应为 1 至 60 之间的整数" in text and 'value="半年"' in text
+    ok = client.post(f"/campaigns/{campaign.id}/edit", data={**values, "immediate_working_days": "3",
+                                                               "deadline_working_days": "20", "long_term_days": "90"})
+    assert ok.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Campaign, campaign.id).deadline_periods == {"immediate": 3, "deadline": 20, "long_term": 90}

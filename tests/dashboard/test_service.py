@@ -140,7 +140,10 @@ def test_campaign_filter(world, items):
     picks = {name: {c.id for c in service.campaigns(world.users[name])}
              for name in ("viewer", "nanyang", "xinye", "tongbai", "leader8")}
     assert picks["viewer"] == picks["nanyang"] == picks["xinye"] == {first, other.id}
-    assert picks["tongbai"] == {first} and other.id in picks["leader8"]
+    # A team sees only its own campaigns (issue 10): leader8's team has no part in 2023's campaign,
+    # even though that campaign issued a list to one of its counties.
+    assert picks["tongbai"] == {first} and picks["leader8"] == {first}
+    assert service.headline(world.users["leader8"], Filters(today=ON_DAY, campaign_id=other.id)).issued == 0
 
 
 def test_burnup_per_beijing_week(world, items):

@@ -4,6 +4,11 @@ import pytest
 
 from inspect_app.documents.dates import (
     CHINA_TZ,
+    ESTIMATE_NOTE,
+    add_working_days,
+    calendar_covers,
+    is_working_day,
+    working_days_estimated,
     cn_date,
     cn_date_range,
     cn_datetime,
@@ -103,3 +108,54 @@ def test_cn_date_range():
 def test_rejects_non_dates():
     with pytest.raises(TypeError):
         cn_date("2022-07-25")
+
+
+# ---------------------------------------------------------------- working days (official calendar)
+
+def test_known_working_day_counts():
+    """国务院办公厅关于2025年/2026年部分节假日安排的通知: 国庆 2025-10-01..08 off, 10-11 worked;
+    春节 2026-02-15..23 off, 02-14 worked."""
+    assert add_working_days(date(2025, 9, 30), 5) == date(2025, 10, 14)
+    assert add_working_days(date(2026, 2, 13), 5) == date(2026, 2, 27)
+
+
+@pytest.mark.parametrize("day,working", [
+    (date(2025, 9, 28), True),    # Sunday moved into a working day (调休)
+    (date(2025, 10, 8), False),   # the last day of the 2025 National Day holiday
+    (date(2025, 10, 11), True),   # Saturday worked
+    (date(2026, 2, 14), True),    # Saturday worked before the 2026 Spring Festival
+    (date(2026, 2, 16), False),   # 除夕 eve, Monday, a holiday
+    (date(2026, 2, 23), False),   # the last day of the Spring Festival holiday (a Monday)
+    (date(2026, 2, 28), True),    # Saturday worked after it
+    (date(2026, 9, 20), True),    # Sunday worked before the 2026 National Day
+    (date(2026, 10, 7), False),   # the last day of the 2026 National Day holiday
+    (date(2026, 10, 10), True),   # Saturday worked after it
+    (date(2026, 10, 12), True),   # an ordinary Monday
+    (date(2026, 10, 11), False),  # an ordinary Sunday
+])
+def test_the_official_2025_and_2026_schedules(day, working):
+    assert is_working_day(day) is working
+
+
+def test_spring_festival_and_national_day_2026():
+    # From the Friday before the Spring Festival: 14 Feb (Sat, worked), then 24-27 Feb.
+    assert add_working_days(date(2026, 2, 13), 1) == date(2026, 2, 14)
+    assert add_working_days(date(2026, 2, 14), 1) == date(2026, 2, 24)
+    # From the eve of National Day: 8, 9, 10 (Sat, worked), 12, 13 October.
+    assert add_working_days(date(2026, 9, 30), 5) == date(2026, 10, 13)
+    assert add_working_days(date(2026, 9, 19), 1) == date(2026, 9, 20)
+
+
+def test_2027_falls_back_to_monday_to_friday_and_says_so():
+    assert calendar_covers(2026) and not calendar_covers(2027)
+    # 2027-01-01 (New Year's Day) is a Friday: without the 2027 notice it counts as a working day.
+    assert is_working_day(date(2027, 1, 1)) and not is_working_day(date(2027, 1, 2))
+    assert add_working_days(date(2026, 12, 30), 5) == date(2027, 1, 6)
+    assert working_days_estimated(date(2026, 12, 30), date(2027, 1, 6))
+    assert not working_days_estimated(date(2026, 2, 13), date(2026, 2, 27))
+    assert ESTIMATE_NOTE == "按周一至周五估算，未含法定节假日调整"
+
+
+def test_working_days_must_be_positive():
+    with pytest.raises(ValueError):
+        add_working_days(date(2025, 9, 30), 0)

@@ -24,7 +24,7 @@ def items():
 def test_confirmation_page_shows_final_numbers(client, login_as, xinye_list):
     camp, (b01, b02, free, c01) = xinye_list
     login_as("leader8")
-    html = client.get(list_url(camp, suffix="/issue")).get_data(as_text=True)
+    html = client.get(list_url(camp, suffix="/issue?issued_on=2022-07-13")).get_data(as_text=True)
     for n in (1, 2, 3, 4):
         assert f"411329-2022-00{n}" in html
     assert html.index("411329-2022-001") < html.index("一办六部未实体化运行") < html.index("411329-2022-004")
@@ -46,9 +46,9 @@ def test_issue_creates_items_and_freezes_findings(client, login_as, xinye_list, 
     first, second, third, fourth = got
     assert all(i.status == Status.PENDING and i.county_id == world.xinye.id and i.campaign_id == camp.id for i in got)
     assert first.severity == Severity.SERIOUS and first.rectification_type == RectificationType.IMMEDIATE
-    assert first.deadline == date(2022, 7, 20)           # 立行立改: issued_on + 7 days
-    assert second.deadline == date(2022, 8, 31)          # the finding's own deadline
-    assert third.deadline == date(2022, 8, 12)           # 限期整改: + 30 days
+    assert first.deadline == date(2022, 7, 20)           # 立行立改: 5 working days after issued_on
+    assert second.deadline == date(2022, 8, 31)          # the finding's own (leader's) deadline
+    assert third.deadline == date(2022, 8, 24)           # 限期整改: 30 working days
     assert fourth.deadline == date(2023, 1, 9)           # 长期坚持: + 180 days
     assert first.suggested_measures == "明确人员编制，集中办公" and first.site_id == b01.site_id
     assert fourth.category == "服务共同体"

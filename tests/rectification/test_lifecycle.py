@@ -828,12 +828,19 @@ def test_aging_labels_match_the_ledger_filters():
 
 
 @pytest.mark.parametrize("rtype,expected", [
-    ("immediate", D(2022, 7, 20)),
-    ("deadline", D(2022, 8, 12)),
-    ("long_term", D(2023, 1, 9)),
+    ("immediate", D(2022, 7, 20)),    # 5 working days (Wed 13 July → Wed 20 July)
+    ("deadline", D(2022, 8, 24)),     # 30 working days: six weeks without a holiday
+    ("long_term", D(2023, 1, 9)),     # 180 calendar days
 ])
 def test_default_deadline(rtype, expected):
     assert default_deadline(rtype, D(2022, 7, 13)) == expected
+
+
+def test_default_deadline_takes_a_campaigns_periods():
+    periods = {"immediate": 3, "deadline": 10, "long_term": 90}
+    assert default_deadline("immediate", D(2025, 9, 30), periods) == D(2025, 10, 11)   # 调休 Saturday
+    assert default_deadline("deadline", D(2022, 7, 13), periods) == D(2022, 7, 27)
+    assert default_deadline("long_term", D(2022, 7, 13), periods) == D(2022, 10, 11)
 
 
 def test_default_deadline_rejects_an_unknown_type():
@@ -879,7 +886,8 @@ def test_action_may_be_given_by_its_code():
 
 @pytest.mark.parametrize("module", ["inspect_app/rectification/lifecycle.py", "inspect_app/roles.py"])
 def test_modules_are_pure(module):
-    """Only the standard library and inspect_app.roles: no Flask, no SQLAlchemy, no database."""
+    """Only the standard library, inspect_app.roles and the date rules (documents.dates: the
+    official working-day calendar): no Flask, no SQLAlchemy, no database."""
     root = Path(__file__).resolve().parents[2]
     tree = ast.parse((root / module).read_text(encoding="utf-8"))
     imported = set()
@@ -888,5 +896,24 @@ def test_modules_are_pure(module):
             imported |= {alias.name.split(".")[0] for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module:
             imported.add(node.module if node.module.startswith("inspect_app") else node.module.split(".")[0])
-    allowed = {"__future__", "datetime", "dataclasses", "enum", "types", "typing", "zoneinfo", "inspect_app.roles"}
+    allowed = {"__future__", "datetime", "dataclasses", "enum", "types", "typing", "zoneinfo", "inspect_app.roles",
+               "inspect_app.documents.dates"}
     assert imported <= allowed
+
+
+def test_extension_asked_in_working_days_counts_like_the_deadlines_at_issue():
+    """5 working days after a deadline of 2025-09-30 is 2025-10-14 (国庆 off, 11 October worked)."""
+    item = Item(status=Status.IN_PROGRESS, unit_id=UNIT, deadline=D(2025, 9, 30))
+    record = apply(item, Action.REQUEST_EXTENSION, RESPONDER, now=dt.datetime(2025, 9, 20, 2, tzinfo=dt.timezone.utc),
+                   reason="节后才能完成", working_days=5)
+    assert pending_extension_date(item) == D(2025, 10, 14)
+    assert record.data["working_days"] == 5 and record.data["new_date"] == "2025-10-14"
+
+
+@pytest.mark.parametrize("days", [0, -3, 251])
+def test_extension_working_days_out_of_range_is_refused(days):
+    item = Item(status=Status.IN_PROGRESS, unit_id=UNIT, deadline=D(2025, 9, 30))
+    with pytest.raises(TransitionError) as refused:
+        apply(item, Action.REQUEST_EXTENSION, RESPONDER, now=dt.datetime(2025, 9, 20, 2, tzinfo=dt.timezone.utc),
+              reason="节后", working_days=days)
+    assert refused.value.field == "working_days" and item.pending_extension is None

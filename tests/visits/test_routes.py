@@ -247,15 +247,11 @@ def test_finding_form_prefilled_from_answer(client, login_as, world, version, vi
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in body
     assert item.content in body and "未见划转文件" in body and item.section.title in body
-    assert "data-deadline-defaults" in body and "一般" in body and "限期整改" in body
+    assert "一般" in body and "限期整改" in body
     assert 'capture="environment"' in body
-    from datetime import timedelta
-    from inspect_app.documents.dates import today_china
-    assert (today_china() + timedelta(days=30)).isoformat() in body      # 限期整改 default deadline
-    import html
-    import json
-    defaults = json.loads(html.unescape(re.search(r'data-deadline-defaults="([^"]*)"', body).group(1)))
-    assert defaults["immediate"] == (today_china() + timedelta(days=7)).isoformat()   # for the type switch
+    # No deadline counted from today: it is set when the list is issued, from that day.
+    assert 'name="deadline"' not in body and "data-deadline-defaults" not in body
+    assert "下发问题清单时按整改类型从下发日期起算" in body
     typed = client.get(f"/visits/{visit.id}/findings/new?item={item.id}&note=刚输入尚未保存", headers=HX)
     assert "刚输入尚未保存" in typed.get_data(as_text=True)
 

@@ -1,5 +1,5 @@
-"""Service rules of visits that the routes rely on: which campaign a county belongs to, default
-deadlines, the idempotent upserts, and deleting a draft finding with its photo files."""
+"""Service rules of visits that the routes rely on: which campaign a county belongs to, no deadline
+proposed from today, the idempotent upserts, and deleting a draft finding with its photo files."""
 import os
 import shutil
 from datetime import date
@@ -39,9 +39,9 @@ def test_latest_campaign_of_my_team_covers_the_county(app, world):
     assert service.assignment_for(world.users["viewer"], world.xinye.id).campaign.id == other.id
 
 
-def test_default_deadlines_per_type():
-    deadlines = service.default_deadlines(date(2022, 7, 13))
-    assert deadlines == {"immediate": "2022-07-20", "deadline": "2022-08-12", "long_term": "2023-01-09"}
+def test_finding_defaults_propose_no_deadline():
+    """The deadline is set at issue, counted from that day: nothing is proposed from today."""
+    assert "deadline" not in service.finding_defaults(None, None)
 
 
 def test_save_answer_upserts_one_row(app, world):
