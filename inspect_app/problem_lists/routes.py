@@ -7,7 +7,7 @@ county already in scope, that role check is the whole of `access.can(MANAGE, cou
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
-from inspect_app import access
+from inspect_app import access, locking
 from inspect_app.access import Permission
 from inspect_app.campaigns.models import Campaign
 from inspect_app.documents.dates import today_china
@@ -128,20 +128,30 @@ def edit(ident):
         service.ensure_editable(sheet, finding)
     except service.ProblemListError as error:
         return _refused(sheet, error)
-    return _finding_form(sheet, finding, FindingForm(obj=finding, prefix=_prefix(finding)).fill(finding))
+    return _finding_form(sheet, finding, _saved_form(finding))
+
+
+def _saved_form(finding) -> FindingForm:
+    """The edit form filled from the finding as saved (the edit view, and the conflict view's "saved")."""
+    return FindingForm(formdata=None, obj=finding, prefix=_prefix(finding)).fill(finding)
 
 
 @bp.post("/findings/<int:ident>")
 @access.rule(Permission.PROBLEM_LIST_MANAGE)
 def update(ident):
-    """Save the wording; invalid input comes back in the form with the typed text (422)."""
+    """Save the wording; invalid input comes back in the form with the typed text (422); a save over
+    someone else's newer wording comes back with both texts side by side (409, locking.py)."""
     finding, sheet = _finding(ident)
     form = FindingForm(request.form, prefix=_prefix(finding))
     if form.validate():
         try:
-            moved = service.update_finding(sheet, finding, form.values())
+            moved = service.update_finding(sheet, finding, form.values(), form.version.data)
         except service.ProblemListError as error:
             return _refused(sheet, error)
+        except locking.EditConflict as error:
+            db.session.rollback()
+            locking.rebase(form, _saved_form(finding), finding, error)
+            return _finding_form(sheet, finding, form, status=error.status)
         flash("已保存问题表述", "success")
         if moved:   # a new category regroups and renumbers the whole list
             return _list_response(sheet)

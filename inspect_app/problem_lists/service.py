@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from inspect_app import access
+from inspect_app import access, locking
 from inspect_app.access import Permission
 from inspect_app.audit.service import changes, record
 from inspect_app.campaigns.models import Campaign, Team, team_counties
@@ -311,12 +311,18 @@ def ensure_editable(sheet: Sheet, finding: Finding | None = None) -> None:
         raise Frozen("该问题已合并到其他问题，请先取消合并再修改")
 
 
-def update_finding(sheet: Sheet, finding: Finding, values: dict) -> bool:
-    """Save the leader's wording of one draft finding; returns whether its category changed."""
+def update_finding(sheet: Sheet, finding: Finding, values: dict, version: int | None) -> bool:
+    """Save the leader's wording of one draft finding; returns whether its category changed.
+
+    `version` is the finding's version the form was drawn from: a save over someone else's newer one
+    raises locking.EditConflict (409, nothing written; 422 without a version). Values equal to the
+    saved ones change nothing and are not refused: there is nothing to lose.
+    """
     ensure_editable(sheet, finding)
     before, after = changes(finding, EDITABLE_FIELDS, values)
     if not after:
         return False
+    locking.claim(finding, version)
     category_changed = "category" in after
     for key, value in after.items():
         setattr(finding, key, value)

@@ -107,5 +107,6 @@ def list_url(camp, code="411329", suffix=""):
 
 
 def edit_data(finding, values: dict) -> dict:
-    """The inline edit form's fields carry the finding's prefix (f<id>-…)."""
-    return {f"f{finding.id}-{key}": value for key, value in values.items()}
+    """The inline edit form's fields carry the finding's prefix (f<id>-…) and, as the form drawn from
+    the finding does, its current version unless `values` names one."""
+    return {f"f{finding.id}-{key}": value for key, value in {"version": finding.version, **values}.items()}
