@@ -13,6 +13,7 @@ from inspect_app.extensions import db
 from inspect_app.locking import MISSING_MESSAGE, STALE_MESSAGE
 from inspect_app.visits.models import Finding
 from tests.conftest import HX
+from tests.locking import client_for, race
 from tests.problem_lists.factories import edit_data
 
 
@@ -86,3 +87,18 @@ def test_edit_form_carries_the_version(client, login_as, xinye_list):
     login_as("leader8")
     html = client.get(f"/problem-lists/findings/{b01.id}/edit", headers=HX).get_data(as_text=True)
     assert f'name="f{b01.id}-version" type="hidden" value="1"' in html
+
+
+def test_parallel_wording_saves_exactly_one_wins(app, world, xinye_list):
+    """Two leaders press 保存 on the same version at the same moment: one 200, one 409, never 500."""
+    _camp, (b01, *_rest) = xinye_list
+    url = f"/problem-lists/findings/{b01.id}"
+    posts = [(client_for(app, world.users[name]), url, wording(b01, f"{name} 的表述", version=1))
+             for name in ("leader8", "province")]
+    results = race(app, posts)
+    assert sorted(code for code, _ in results) == [200, 409], [code for code, _ in results]
+    winner = next(name for name, (code, _) in zip(("leader8", "province"), results) if code == 200)
+    loser_html = next(html for code, html in results if code == 409)
+    assert STALE_MESSAGE in loser_html and f"{winner} 的表述" in loser_html
+    row = saved(b01.id)
+    assert row.description == f"{winner} 的表述" and row.version == 2
