@@ -136,16 +136,19 @@ def display(f) -> str:
 SKIPPED_TYPES = ("CSRFTokenField", "HiddenField", "FileField", "MultipleFileField", "PasswordField", "VersionField")
 
 
-def rebase(form, saved_form, obj, error: EditConflict) -> Conflict:
+def rebase(form, saved_form, obj, error: EditConflict, only=None) -> Conflict:
     """Prepare a refused form to be shown again: its version becomes the saved one (so the next save
     is judged against what is on screen now), its typed values stay, and every field whose saved
     value differs gets `saved_text` for the macros. `saved_form` is the same form class filled from
-    the saved row, as the edit view fills it. Returns the Conflict, also kept as `form.conflict`.
+    the saved row, as the edit view fills it; `only` limits the comparison to the fields (short
+    names) that hold saved state (an action's reason or opinion is not a stored text to compare).
+    Returns the Conflict, also kept as `form.conflict`.
     """
     form.version.data, form.version.raw_data = obj.version, [str(obj.version)]
     conflict = Conflict(error.message, error.status, *last_saved(obj))
     for f in form:
-        if f.type in SKIPPED_TYPES or f.short_name not in saved_form._fields:
+        if f.type in SKIPPED_TYPES or f.short_name not in saved_form._fields or (
+                only is not None and f.short_name not in only):
             continue
         saved = display(saved_form[f.short_name])
         if saved != display(f):
