@@ -113,6 +113,11 @@ class Conflict:
     at: datetime | None = None
     fields: list[tuple[str, str, str]] = field(default_factory=list)   # (name, label, saved text)
 
+    @property
+    def short(self) -> str:
+        """The refusal in a few words, for a table row's narrow actions cell."""
+        return "他人已修改，尚未保存" if self.status == 409 else "缺少版本信息，尚未保存"
+
 
 def display(f) -> str:
     """A form field's value as the text a user reads (choices by label, 是/否, dates as ISO)."""
