@@ -149,7 +149,8 @@ def rebase(form, saved_form, obj, error: EditConflict, only=None) -> Conflict:
     names) that hold saved state (an action's reason or opinion is not a stored text to compare).
     Returns the Conflict, also kept as `form.conflict`.
     """
-    form.version.data, form.version.raw_data = obj.version, [str(obj.version)]
+    if "version" in form._fields:   # a form over several rows carries their versions row by row instead
+        form.version.data, form.version.raw_data = obj.version, [str(obj.version)]
     conflict = Conflict(error.message, error.status, *last_saved(obj))
     for f in form:
         if f.type in SKIPPED_TYPES or f.short_name not in saved_form._fields or (

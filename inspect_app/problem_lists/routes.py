@@ -193,15 +193,25 @@ def merge(campaign_id, code):
         form.description.data = findings[0].description
         return render("problem_lists/show.html", "problem_lists/_merge.html",
                       **_context(sheet, merge=findings, merge_form=form))
+    status = 422
     if form.validate():
         keep = next(f for f in findings if f.id == form.keep_id.data)
+        versions = {f.id: request.form.get(f"version-{f.id}", type=int) for f in findings}  # as the step showed them
         try:
-            service.merge(sheet, findings, keep, form.description.data)
+            service.merge(sheet, findings, keep, form.description.data, versions)
         except service.ProblemListError as error:
             return _refused(sheet, error)
-        flash(f"已合并 {len(findings)} 个问题", "success")
-        return _list_response(sheet)
-    return render("problem_lists/show.html", "problem_lists/_merge.html", status=422,
+        except locking.EditConflict as error:
+            # The step comes back with every finding's current wording and version; the typed
+            # description stays, with the kept finding's saved one beside it when they differ.
+            db.session.rollback()
+            status = error.status
+            saved = MergeForm(formdata=None, keep_id=keep.id, description=keep.description).set_choices(findings)
+            locking.rebase(form, saved, keep, error, only=("description",))
+        else:
+            flash(f"已合并 {len(findings)} 个问题", "success")
+            return _list_response(sheet)
+    return render("problem_lists/show.html", "problem_lists/_merge.html", status=status,
                   **_context(sheet, merge=findings, merge_form=form))
 
 

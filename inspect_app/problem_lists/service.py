@@ -365,18 +365,24 @@ def drafts_by_ids(sheet: Sheet, ids: list[int]) -> list[Finding]:
     return sorted(findings, key=lambda f: order.get(f.id, 0))
 
 
-def merge(sheet: Sheet, findings: list[Finding], keep: Finding, description: str) -> None:
+def merge(sheet: Sheet, findings: list[Finding], keep: Finding, description: str,
+          versions: dict[int, int | None]) -> None:
     """Fold duplicates into `keep`: the others become MERGED (merged_into = keep), their photos and
     earlier-merged findings move to it, and the kept wording may be rewritten in the same step.
 
-    Each photo keeps its source_finding_id, so `unmerge` can give a finding its own photos back; the
-    photos moved are also listed in the merge's audit event.
+    `versions` maps each finding to the version the merge step showed: a finding edited since
+    raises locking.EditConflict (409; 422 without versions) and nothing is merged, so nobody's
+    wording disappears into a merge made on an older view. Each photo keeps its source_finding_id,
+    so `unmerge` can give a finding its own photos back; the photos moved are also listed in the
+    merge's audit event.
     """
     ensure_editable(sheet, keep)
     if len(findings) < 2:
         raise ProblemListError("请至少选择两个问题进行合并")
     if keep not in findings:
         raise ProblemListError("请选择保留的问题")
+    for finding in findings:
+        locking.claim(finding, versions.get(finding.id))
     for other in findings:
         if other.id == keep.id:
             continue

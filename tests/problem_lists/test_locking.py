@@ -14,7 +14,7 @@ from inspect_app.locking import MISSING_MESSAGE, STALE_MESSAGE
 from inspect_app.visits.models import Finding
 from tests.conftest import HX
 from tests.locking import client_for, race
-from tests.problem_lists.factories import edit_data
+from tests.problem_lists.factories import edit_data, list_url, merge_versions
 
 
 def wording(finding, description, **extra):
@@ -102,3 +102,35 @@ def test_parallel_wording_saves_exactly_one_wins(app, world, xinye_list):
     assert STALE_MESSAGE in loser_html and f"{winner} 的表述" in loser_html
     row = saved(b01.id)
     assert row.description == f"{winner} 的表述" and row.version == 2
+
+
+def test_merge_over_an_edited_finding_is_refused(client, login_as, xinye_list):
+    """The merge step was drawn before b02's wording changed: merging would bury that edit."""
+    camp, (b01, b02, *_rest) = xinye_list
+    login_as("leader8")
+    step_versions = merge_versions(b01, b02)
+    assert client.post(f"/problem-lists/findings/{b02.id}", headers=HX, data=edit_data(b02, {
+        "description": "财务未实行统一管理，账户仍各自开设", "category": "管理共同体", "severity": "general",
+        "rectification_type": "deadline", "deadline": "2022-08-31", "suggested_measures": ""})).status_code == 200
+    events = audit_count()
+    response = client.post(list_url(camp, suffix="/merge"), headers={**HX, "HX-Target": "merge-step"}, data={
+        "finding_ids": [b01.id, b02.id], "keep_id": b01.id, "description": "我写的合并后描述", **step_versions})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409 and STALE_MESSAGE in html
+    assert "账户仍各自开设" in html and "我写的合并后描述</textarea>" in html   # their edit shown, my text kept
+    assert f'name="version-{b02.id}" value="2"' in html                       # the next try is judged against it
+    db.session.expire_all()
+    assert db.session.get(Finding, b02.id).status.value == "draft" and audit_count() == events
+    again = client.post(list_url(camp, suffix="/merge"), headers={**HX, "HX-Target": "merge-step"}, data={
+        "finding_ids": [b01.id, b02.id], "keep_id": b01.id, "description": "我写的合并后描述",
+        **merge_versions(b01, b02)})
+    assert again.status_code == 200 and saved(b01.id).description == "我写的合并后描述"
+
+
+def test_merge_without_versions_is_refused(client, login_as, xinye_list):
+    camp, (b01, b02, *_rest) = xinye_list
+    login_as("leader8")
+    response = client.post(list_url(camp, suffix="/merge"), headers={**HX, "HX-Target": "merge-step"}, data={
+        "finding_ids": [b01.id, b02.id], "keep_id": b01.id, "description": "合并"})
+    assert response.status_code == 422 and MISSING_MESSAGE in response.get_data(as_text=True)
+    assert saved(b02.id).status.value == "draft"
