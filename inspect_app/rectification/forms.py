@@ -4,10 +4,10 @@ The forms parse and keep what the user typed; the lifecycle decides what is requ
 its refusals are shown next to the right field (`field_for`).
 """
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, MultipleFileField, SelectField, StringField, TextAreaField
+from wtforms import DateField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
-from wtforms.widgets import HiddenInput
 
+from inspect_app.locking import VersionField
 from inspect_app.rectification.lifecycle import Action
 
 
@@ -18,7 +18,7 @@ def _strip(value):
 class ActionForm(FlaskForm):
     """Base: the version the user saw when the form was drawn (optimistic locking)."""
 
-    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
+    version = VersionField()   # required by the service for every action that changes the item
 
     def inputs(self) -> dict:
         """The values for service.ActionInput, from the fields this form has."""
