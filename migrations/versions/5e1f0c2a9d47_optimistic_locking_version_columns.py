@@ -1,7 +1,7 @@
 """optimistic locking: a version column on every record edited in a form
 
-Findings, checklist versions and items, regions, site kinds, 医共体, sites, responsible units and
-users get `version` (existing rows start at 1 through the server default). See inspect_app/locking.py.
+Findings, checklist versions and items, regions, site kinds, 医共体, sites, responsible units, users,
+campaigns and teams get `version` (existing rows start at 1 through the server default). See inspect_app/locking.py.
 
 Revision ID: 5e1f0c2a9d47
 Revises: a00dea19bb44
@@ -19,7 +19,7 @@ branch_labels = None
 depends_on = None
 
 TABLES = ('findings', 'checklist_versions', 'checklist_items', 'regions', 'site_kinds', 'medical_communities',
-          'sites', 'responsible_units', 'users')
+          'sites', 'responsible_units', 'users', 'campaigns', 'teams')
 
 
 def upgrade():
