@@ -40,7 +40,6 @@ from inspect_app.extensions import db
 
 STALE_MESSAGE = "他人已修改并保存了这条记录，您的内容尚未保存"
 MISSING_MESSAGE = "页面缺少版本信息（可能是旧页面），您的内容尚未保存"
-MERGE_HINT = "下方标出了当前已保存的内容，您填写的内容仍保留在表单中；核对合并后再次保存，将以您的内容为准。"
 
 
 class Versioned:
@@ -58,6 +57,14 @@ class VersionField(IntegerField):
     def __init__(self, label=None, validators=None, **kwargs):
         super().__init__(label, validators or [Optional()], **kwargs)
 
+    def process_formdata(self, valuelist):
+        """Anything but a whole number counts as no version (refused with the Chinese message, not
+        WTForms' English one under a hidden field nobody sees)."""
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+
 
 class EditConflict(Exception):
     """A refused edit: `message` in Chinese, `status` 409 (stale) or 422 (no version sent)."""
@@ -67,7 +74,7 @@ class EditConflict(Exception):
         self.message, self.status = message, status
 
 
-def check(obj, seen: int | None) -> None:
+def _check(obj, seen: int | None) -> None:
     """Refuse when the form was drawn from another version than the one loaded (no write)."""
     if seen is None:
         raise EditConflict(MISSING_MESSAGE, 422)
@@ -83,7 +90,7 @@ def claim(obj, seen: int | None) -> None:
     `seen` is None. On success `obj.version` is `seen + 1` and the caller goes on to change the row,
     record the audit event and commit; the caller's rollback undoes the claim with the rest.
     """
-    check(obj, seen)
+    _check(obj, seen)
     model = type(obj)
     result = db.session.execute(
         sa.update(model).where(model.id == obj.id, model.version == seen).values(version=model.version + 1)
