@@ -67,11 +67,12 @@ class VersionField(IntegerField):
 
 
 class EditConflict(Exception):
-    """A refused edit: `message` in Chinese, `status` 409 (stale) or 422 (no version sent)."""
+    """A refused edit: `message` in Chinese, `status` 409 (stale) or 422 (no version sent), and the
+    `record` that was refused when it is not the one the form is about (a merge of several)."""
 
-    def __init__(self, message: str, status: int):
+    def __init__(self, message: str, status: int, record=None):
         super().__init__(message)
-        self.message, self.status = message, status
+        self.message, self.status, self.record = message, status, record
 
 
 def _check(obj, seen: int | None) -> None:
@@ -158,7 +159,7 @@ def rebase(form, saved_form, obj, error: EditConflict, only=None) -> Conflict:
     """
     if "version" in form._fields:   # a form over several rows carries their versions row by row instead
         form.version.data, form.version.raw_data = obj.version, [str(obj.version)]
-    conflict = Conflict(error.message, error.status, *last_saved(obj))
+    conflict = Conflict(error.message, error.status, *last_saved(error.record or obj))
     for f in form:
         if f.type in SKIPPED_TYPES or f.short_name not in saved_form._fields or (
                 only is not None and f.short_name not in only):

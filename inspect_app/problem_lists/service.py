@@ -35,6 +35,7 @@ from inspect_app.rectification.models import ItemHistory, ProblemList, ProblemLi
 from inspect_app.visits.models import Finding, FindingStatus
 
 FROZEN_MESSAGE = "问题清单已下发，不能再修改"
+MERGE_STALE_MESSAGE = "所选问题中有问题已被他人修改（上方为最新表述），尚未合并"
 DRAFT_MARK = "（讨论稿）"
 EDITABLE_FIELDS = ["description", "category", "severity", "rectification_type", "deadline", "suggested_measures"]
 
@@ -382,7 +383,12 @@ def merge(sheet: Sheet, findings: list[Finding], keep: Finding, description: str
     if keep not in findings:
         raise ProblemListError("请选择保留的问题")
     for finding in findings:
-        locking.claim(finding, versions.get(finding.id))
+        try:
+            locking.claim(finding, versions.get(finding.id))
+        except locking.EditConflict as error:
+            if error.status == 409:
+                error = locking.EditConflict(MERGE_STALE_MESSAGE, 409, record=finding)
+            raise error from None
     for other in findings:
         if other.id == keep.id:
             continue

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from inspect_app.audit.models import AuditEvent
 from inspect_app.extensions import db
 from inspect_app.locking import MISSING_MESSAGE, STALE_MESSAGE
+from inspect_app.problem_lists.service import MERGE_STALE_MESSAGE
 from inspect_app.visits.models import Finding
 from tests.conftest import HX
 from tests.locking import client_for, race
@@ -116,7 +117,7 @@ def test_merge_over_an_edited_finding_is_refused(client, login_as, xinye_list):
     response = client.post(list_url(camp, suffix="/merge"), headers={**HX, "HX-Target": "merge-step"}, data={
         "finding_ids": [b01.id, b02.id], "keep_id": b01.id, "description": "我写的合并后描述", **step_versions})
     html = response.get_data(as_text=True)
-    assert response.status_code == 409 and STALE_MESSAGE in html
+    assert response.status_code == 409 and MERGE_STALE_MESSAGE in html and "leader8 于" in html
     assert "账户仍各自开设" in html and "我写的合并后描述</textarea>" in html   # their edit shown, my text kept
     assert f'name="version-{b02.id}" value="2"' in html                       # the next try is judged against it
     db.session.expire_all()
