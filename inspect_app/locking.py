@@ -120,6 +120,7 @@ class Conflict:
     by: str = ""
     at: datetime | None = None
     fields: list[tuple[str, str, str]] = field(default_factory=list)   # (name, label, saved text)
+    compared: int = 0     # fields compared; 0 for an action whose form holds no saved text (accept, return)
 
     @property
     def short(self) -> str:
@@ -165,6 +166,7 @@ def rebase(form, saved_form, obj, error: EditConflict, only=None) -> Conflict:
                 only is not None and f.short_name not in only):
             continue
         saved = display(saved_form[f.short_name])
+        conflict.compared += 1
         if saved != display(f):
             f.saved_text = saved
             conflict.fields.append((f.short_name, str(f.label.text), saved))

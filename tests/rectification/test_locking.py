@@ -89,3 +89,16 @@ def test_bulk_rows_carry_their_versions(client, world, login_as):
     pending = make_item(world)
     login_as("xinye")
     assert f'name="version-{pending.id}" value="1" form="bulk-assign-form"' in client.get("/items/").get_data(as_text=True)
+
+
+def test_a_stale_accept_says_the_latest_is_shown(client, world, login_as):
+    """Accepting on an older view: nothing to compare (an opinion is new words), the latest state is
+    on the page and the opinion typed stays."""
+    item = make_item(world, status=Status.SUBMITTED, unit=wjw(world))
+    item.responsible_person, item.version = "李科长", 2
+    db.session.commit()
+    login_as("leader8")
+    response = client.post(f"/items/{item.id}/actions/accept", headers=HX, data={"version": "1", "opinion": "同意销号"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409 and "页面已显示最新内容" in html and "同意销号</textarea>" in html
+    assert conflict_boxes(html) == {} and fresh(item.id).status is Status.SUBMITTED
