@@ -106,7 +106,7 @@ ROUTES = [
     ("GET", lambda w, c: f"/org/sites/{_site_id(w, c)}/edit", None, MANAGE_SITES),
     ("POST", lambda w, c: f"/org/sites/{_site_id(w, c)}",
      lambda w, c: {"name": "改名后的点位", "kind_id": str(w.site(c).kind_id), "community_id": "0",
-                   "address": "", "active": "y"}, MANAGE_SITES),
+                   "address": "", "active": "y", "version": str(w.site(c).version)}, MANAGE_SITES),
     ("POST", lambda w, c: f"/org/counties/{c.code}/sites",
      lambda w, c: {"name": "新的点位", "kind_id": str(w.site(c).kind_id), "community_id": "0", "address": ""},
      MANAGE_SITES),

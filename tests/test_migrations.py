@@ -113,7 +113,8 @@ def test_photo_sources_are_backfilled_from_the_merge_events(empty_database_url):
         keep = next(f for f in drafts if f.id != source.id)
         leader = db.session.execute(sa.select(User).where(User.username == "leader8")).scalar_one()
         with acting_as(leader):
-            lists.merge(lists.finding_sheet(leader, keep), [source, keep], keep, keep.description)
+            lists.merge(lists.finding_sheet(leader, keep), [source, keep], keep, keep.description,
+                        {f.id: f.version for f in (source, keep)})
         photo_id, source_id, keep_id = photo.id, source.id, keep.id
         db.session.remove()
         downgrade(revision="17137929bbdb")

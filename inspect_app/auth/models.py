@@ -7,11 +7,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from inspect_app.extensions import UTCDateTime, db, utcnow
+from inspect_app.locking import Versioned
 from inspect_app.org.models import Region, ResponsibleUnit
 from inspect_app.roles import Role
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Versioned, db.Model):
     """A person with one role and, for scoped roles, one region (city or county) and unit."""
 
     __tablename__ = "users"

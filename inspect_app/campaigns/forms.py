@@ -6,6 +6,7 @@ from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from inspect_app.checklists.forms import CheckboxListField
+from inspect_app.locking import VersionField
 
 
 def _strip(value):
@@ -22,6 +23,8 @@ def _parse_date(text: str, label: str) -> date:
 class CampaignForm(FlaskForm):
     """Create or edit a campaign. Dates are plain text fields checked here, so that a bad date keeps
     what was typed and gets a Chinese message."""
+
+    version = VersionField()
 
     name = StringField("任务名称", filters=[_strip],
                        validators=[DataRequired("请填写任务名称"), Length(max=128, message="任务名称不超过 128 字")])
@@ -88,7 +91,7 @@ class CampaignForm(FlaskForm):
 
     @classmethod
     def for_campaign(cls, campaign, versions):
-        form = cls(data={"name": campaign.name, "year": str(campaign.year),
+        form = cls(formdata=None, data={"version": campaign.version, "name": campaign.name, "year": str(campaign.year),
                          "start_date": campaign.start_date.isoformat(), "end_date": campaign.end_date.isoformat(),
                          "checklist_version_id": campaign.checklist_version_id or 0,
                          "immediate_working_days": str(campaign.immediate_working_days),
@@ -100,6 +103,8 @@ class CampaignForm(FlaskForm):
 
 class TeamForm(FlaskForm):
     """Name, leader and members of a team (counties are edited on the team page with htmx)."""
+
+    version = VersionField()
 
     name = StringField("核查组名称", filters=[_strip],
                        validators=[DataRequired("请填写核查组名称"), Length(max=64, message="名称不超过 64 字")])
@@ -116,7 +121,7 @@ class TeamForm(FlaskForm):
 
     @classmethod
     def for_team(cls, team, leaders, candidates):
-        form = cls(data={"name": team.name, "leader_id": team.leader_id or 0,
+        form = cls(formdata=None, data={"version": team.version, "name": team.name, "leader_id": team.leader_id or 0,
                          "member_ids": [u.id for u in team.members]})
         form.set_choices(leaders, candidates)
         return form

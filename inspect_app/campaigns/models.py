@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inspect_app.extensions import db
+from inspect_app.locking import Versioned
 
 team_members = sa.Table(
     "team_members", db.metadata,
@@ -20,7 +21,7 @@ team_counties = sa.Table(
 )
 
 
-class Campaign(db.Model):
+class Campaign(Versioned, db.Model):
     """One round of provincial inspection, e.g. 2022年紧密型县域医共体建设核查."""
 
     __tablename__ = "campaigns"
@@ -46,7 +47,7 @@ class Campaign(db.Model):
     teams: Mapped[list["Team"]] = relationship(back_populates="campaign", order_by="Team.id")
 
 
-class Team(db.Model):
+class Team(Versioned, db.Model):
     """A 核查组: a leader, members, and the counties it inspects in one campaign."""
 
     __tablename__ = "teams"

@@ -3,7 +3,7 @@ roles see only the campaigns of their own teams (others answer 404)."""
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
-from inspect_app import access
+from inspect_app import access, locking
 from inspect_app.access import Permission
 from inspect_app.campaigns import bp, service
 from inspect_app.campaigns.forms import CampaignForm, TeamForm
@@ -17,9 +17,10 @@ def _team_or_404(team_id: int) -> Team:
     return db.session.get(Team, team_id) or abort(404)
 
 
-def _submit(form, save):
+def _submit(form, save, saved_form=None, obj=None):
     """On a valid POST, call `save()` and return what it returns; otherwise None. A service refusal
-    is rolled back and shown under the field it concerns (the name field otherwise)."""
+    is rolled back and shown under the field it concerns (the name field otherwise); an edit over a
+    newer version comes back with `saved_form()` (the form as the saved row fills it) beside it."""
     if not form.validate_on_submit():
         return None
     try:
@@ -28,7 +29,17 @@ def _submit(form, save):
         db.session.rollback()
         field = getattr(form, error.field or "", None) or form.name
         field.errors.append(error.message)
-        return None
+    except locking.EditConflict as error:
+        db.session.rollback()
+        locking.rebase(form, saved_form(), obj, error)
+    return None
+
+
+def _status(form) -> int:
+    """409/422 for a refused edit (locking.py), 422 for errors, else 200."""
+    if getattr(form, "conflict", None) is not None:
+        return form.conflict.status
+    return 422 if form.errors else 200
 
 
 @bp.get("")
@@ -72,10 +83,11 @@ def edit(campaign_id):
     else:
         form = CampaignForm()
         form.set_choices(versions)
-    if _submit(form, lambda: service.update_campaign(campaign, form.values(), current_user)):
+    if _submit(form, lambda: service.update_campaign(campaign, form.values(), current_user, form.version.data),
+               lambda: CampaignForm.for_campaign(campaign, versions), campaign):
         flash(f"已保存核查任务“{campaign.name}”", "success")
         return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
-    return render("campaigns/form.html", form=form, campaign=campaign, status=422 if form.errors else 200)
+    return render("campaigns/form.html", form=form, campaign=campaign, status=_status(form))
 
 
 @bp.route("/<int:campaign_id>/teams/new", methods=["GET", "POST"])
@@ -104,11 +116,11 @@ def team_edit(team_id):
     else:
         form = TeamForm()
         form.set_choices(leaders, candidates)
-    if _submit(form, lambda: service.update_team(team, form.values(), current_user)):
+    if _submit(form, lambda: service.update_team(team, form.values(), current_user, form.version.data),
+               lambda: TeamForm.for_team(team, leaders, candidates), team):
         flash(f"已保存{team.name}", "success")
         return redirect(url_for("campaigns.detail", campaign_id=team.campaign_id))
-    return render("campaigns/team.html", form=form, campaign=team.campaign, team=team,
-                  status=422 if form.errors else 200)
+    return render("campaigns/team.html", form=form, campaign=team.campaign, team=team, status=_status(form))
 
 
 @bp.get("/teams/<int:team_id>/county-search")

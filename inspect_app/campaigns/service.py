@@ -7,7 +7,7 @@ is audited in the same transaction.
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from inspect_app import access
+from inspect_app import access, locking
 from inspect_app.audit.service import changes, record
 from inspect_app.auth.models import User
 from inspect_app.campaigns.models import Campaign, Team, team_counties
@@ -106,12 +106,17 @@ def create_campaign(values: dict, user) -> Campaign:
     return campaign
 
 
-def update_campaign(campaign: Campaign, values: dict, user) -> Campaign:
-    """Edit a campaign's name, year, dates or checklist version (recording only what changed)."""
+def update_campaign(campaign: Campaign, values: dict, user, seen: int | None) -> Campaign:
+    """Edit a campaign's name, year, dates or checklist version (recording only what changed).
+
+    `seen` is the version the form was drawn from: a save over a newer one raises
+    locking.EditConflict (409; 422 without it) and writes nothing.
+    """
     clean = _check_campaign(values, current=campaign)
     before, after = changes(campaign, CAMPAIGN_FIELDS, clean)
     if not after:
         return campaign
+    locking.claim(campaign, seen)
     for key, value in after.items():
         setattr(campaign, key, value)
     record("campaign.update", obj=campaign, label=campaign.name, before=before, after=after,
@@ -171,8 +176,9 @@ def create_team(campaign: Campaign, values: dict, user) -> Team:
     return team
 
 
-def update_team(team: Team, values: dict, user) -> Team:
-    """Edit a team's name, leader and members (its members' county scope follows)."""
+def update_team(team: Team, values: dict, user, seen: int | None) -> Team:
+    """Edit a team's name, leader and members (its members' county scope follows). A save over a
+    newer version than `seen` raises locking.EditConflict (409; 422 without it), nothing written."""
     clean = _check_team(team.campaign, values, current=team)
     before = _team_snapshot(team)
     team.name, team.leader, team.members = clean["name"], clean["leader"], clean["members"]
@@ -180,6 +186,7 @@ def update_team(team: Team, values: dict, user) -> Team:
     changed = {k for k in after if after[k] != before[k]}
     if not changed:
         return team
+    locking.claim(team, seen)
     record("team.update", obj=team, label=f"{team.campaign.name} {team.name}",
            before={k: before[k] for k in changed}, after={k: after[k] for k in changed},
            summary=f"修改{team.name}", user=user)

@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from inspect_app.checklists.models import CheckMethod
+from inspect_app.locking import VersionField
 
 
 def _strip(value):
@@ -28,8 +29,9 @@ class CheckboxListField(SelectMultipleField):
 
 
 class ItemForm(FlaskForm):
-    """One checklist item (inline edit and the add form)."""
+    """One checklist item (inline edit with the item's version, and the add form)."""
 
+    version = VersionField()
     section_id = SelectField("章节", coerce=int)
     code = StringField("条目编号", filters=[_strip],
                        validators=[DataRequired("请填写条目编号"), Length(max=32, message="条目编号不超过 32 字")])
@@ -67,7 +69,8 @@ class ItemForm(FlaskForm):
 
     @classmethod
     def for_item(cls, item, sections, kinds):
-        form = cls(data={"section_id": item.section_id, "code": item.code, "content": item.content,
+        form = cls(formdata=None, data={"version": item.version, "section_id": item.section_id, "code": item.code,
+                                        "content": item.content,
                          "method": item.method.value, "site_kind_ids": [k.id for k in item.site_kinds],
                          "photo_required": item.photo_required, "veto": item.veto, "guidance": item.guidance,
                          "weight": "" if item.weight is None else f"{item.weight:g}"})

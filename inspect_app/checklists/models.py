@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inspect_app.extensions import UTCDateTime, db, utcnow
+from inspect_app.locking import Versioned
 
 checklist_item_site_kinds = sa.Table(
     "checklist_item_site_kinds", db.metadata,
@@ -45,7 +46,7 @@ class ChecklistTemplate(db.Model):
                                                               order_by="ChecklistVersion.id")
 
 
-class ChecklistVersion(db.Model):
+class ChecklistVersion(Versioned, db.Model):
     """One version of a template. Draft → published; published versions never change, and visits
     keep the version they were answered against."""
 
@@ -83,7 +84,7 @@ class ChecklistSection(db.Model):
         back_populates="section", order_by="ChecklistItem.position", cascade="all, delete-orphan")
 
 
-class ChecklistItem(db.Model):
+class ChecklistItem(Versioned, db.Model):
     """One thing to verify: content, method, the site kinds it applies to, photo/veto/weight."""
 
     __tablename__ = "checklist_items"

@@ -1,9 +1,9 @@
 """Views of checklists (核查表): templates and versions, inline item edits on drafts, publishing,
 XLSX import and export. Rules live in checklists/service.py; these views only choose responses."""
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from inspect_app import access
+from inspect_app import access, locking
 from inspect_app.access import Permission
 from inspect_app.checklists import bp, service
 from inspect_app.checklists.forms import ImportForm, ItemForm, LabelForm
@@ -36,6 +36,14 @@ def _add_form(version, formdata=None) -> ItemForm:
     return form
 
 
+def _with_publish_version(response, version):
+    """An item fragment also carries the draft's current version for the 发布 form (out of band)."""
+    if wants_fragment() and _can_edit(version):
+        response.set_data(response.get_data() + render_template(
+            "checklists/_publish_version.html", version=version, oob=True).encode())
+    return response
+
+
 def _version_page(version, fragment=None, status=200, add_form=None, label_form=None, **extra):
     """The version page (or one of its fragments) with the filtered item table."""
     kind_id = request.values.get("kind", 0, type=int)
@@ -44,18 +52,20 @@ def _version_page(version, fragment=None, status=200, add_form=None, label_form=
     can_edit = _can_edit(version)
     if add_form is None and can_edit:
         add_form = _add_form(version)
-    return render("checklists/version.html", fragment, status=status, version=version, items=items,
-                  groups=service.group_by_section(items), kinds=site_kinds(), kind_id=kind_id, q=q,
-                  can_edit=can_edit, can_manage=access.can(current_user, Permission.CHECKLIST_MANAGE),
-                  add_form=add_form, label_form=label_form or LabelForm(),
-                  item_count=service.item_counts([version.id]).get(version.id, 0), **extra)
+    return _with_publish_version(render(
+        "checklists/version.html", fragment, status=status, version=version, items=items,
+        groups=service.group_by_section(items), kinds=site_kinds(), kind_id=kind_id, q=q,
+        can_edit=can_edit, can_manage=access.can(current_user, Permission.CHECKLIST_MANAGE),
+        add_form=add_form, label_form=label_form or LabelForm(),
+        item_count=service.item_counts([version.id]).get(version.id, 0), **extra), version)
 
 
 def _row(version, fragment, status=200, **context):
     """One item row (display or inline edit) for htmx, without loading the whole item table; the
     version page around it otherwise."""
     if wants_fragment():
-        return render(fragment, status=status, can_edit=_can_edit(version), **context)
+        return _with_publish_version(render(fragment, status=status, can_edit=_can_edit(version), **context),
+                                     version)
     return _version_page(version, fragment, status=status, **context)
 
 
@@ -108,32 +118,39 @@ def item_update(item_id):
     version = item.section.version
     form = ItemForm()
     form.set_choices(version.sections, site_kinds())
+    status = 422
     if form.validate():
         try:
-            service.update_item(item, form.values(), current_user)
+            service.update_item(item, form.values(), current_user, form.version.data)
         except service.FrozenVersionError as error:
             flash(error.message, "error")
             return _row(version, "checklists/_item_row.html", status=409, item=item)
         except service.ChecklistError as error:
             db.session.rollback()
             getattr(form, error.field or "code").errors.append(error.message)
+        except locking.EditConflict as error:
+            db.session.rollback()
+            status = error.status
+            locking.rebase(form, ItemForm.for_item(item, version.sections, site_kinds()), item, error)
         else:
             flash(f"已保存条目 {item.code}", "success")
             return _row(version, "checklists/_item_row.html", item=item)
-    return _row(version, "checklists/_item_edit.html", status=422, item=item, form=form, edit_form=form,
-                         edit_item_id=item.id)
+    return _row(version, "checklists/_item_edit.html", status=status, item=item, form=form, edit_form=form,
+                edit_item_id=item.id)
 
 
 @bp.post("/items/<int:item_id>/delete")
 @access.rule(Permission.CHECKLIST_MANAGE)
 def item_delete(item_id):
-    """Delete an item of a draft; htmx gets the item table back (counts updated, filters kept)."""
+    """Delete an item of a draft; htmx gets the item table back (counts updated, filters kept). An
+    item edited since the row was drawn is not deleted: its current row comes back (409)."""
     item = _item_or_404(item_id)
     version = item.section.version
     code = item.code
     try:
-        service.delete_item(item, current_user)
-    except service.ChecklistError as error:
+        service.delete_item(item, current_user, request.form.get("version", type=int))
+    except (service.ChecklistError, locking.EditConflict) as error:
+        db.session.rollback()
         flash(error.message, "error")
         return _row(version, "checklists/_item_row.html", status=error.status, item=item)
     flash(f"已删除条目 {code}", "success")
@@ -172,8 +189,9 @@ def publish(version_id):
     """Publish a draft; from then on it is frozen."""
     version = _version_or_404(version_id)
     try:
-        service.publish(version, current_user)
-    except service.ChecklistError as error:
+        service.publish(version, current_user, request.form.get("version", type=int))
+    except (service.ChecklistError, locking.EditConflict) as error:
+        db.session.rollback()
         flash(error.message, "error")
         return _version_page(version, status=error.status)
     flash(f"已发布“{version.label}”，此后不能再修改", "success")

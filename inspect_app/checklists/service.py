@@ -9,6 +9,7 @@ import re
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, selectinload
 
+from inspect_app import locking
 from inspect_app.audit.service import changes, record
 from inspect_app.checklists import xlsx
 from inspect_app.checklists.default_template import DEFAULT_TEMPLATE
@@ -304,8 +305,13 @@ def _check_item(version: ChecklistVersion, values: dict, current: ChecklistItem 
             "weight": weight, "veto": bool(values.get("veto")), "site_kinds": kinds}
 
 
-def update_item(item: ChecklistItem, values: dict, user) -> ChecklistItem:
-    """Edit one item of a draft version; a published version refuses (FrozenVersionError)."""
+def update_item(item: ChecklistItem, values: dict, user, seen: int | None) -> ChecklistItem:
+    """Edit one item of a draft version; a published version refuses (FrozenVersionError).
+
+    `seen` is the item's version the form was drawn from: a save over a newer one raises
+    locking.EditConflict (409; 422 without it) and writes nothing. A saved edit also moves the draft's
+    own version on, so a publish confirmed on an older view of the draft is refused (`publish`).
+    """
     version = db.session.get(ChecklistVersion, item.version_id)
     _require_draft(version)
     clean = _check_item(version, values, current=item)
@@ -316,6 +322,8 @@ def update_item(item: ChecklistItem, values: dict, user) -> ChecklistItem:
         before["site_kinds"], after["site_kinds"] = old_kinds, new_kinds
     if not after:
         return item
+    locking.claim(item, seen)
+    locking.bump(version)
     for key, value in clean.items():
         setattr(item, key, value)
     item.site_kinds = kinds
@@ -335,6 +343,7 @@ def add_item(version: ChecklistVersion, values: dict, user) -> ChecklistItem:
     item = ChecklistItem(version_id=version.id, position=(last if last is not None else -1) + 1, **clean)
     item.site_kinds = kinds
     db.session.add(item)
+    locking.bump(version)
     db.session.flush()
     record("checklist_item.create", obj=item, label=f"{version.label} {item.code}",
            after={**clean, "site_kinds": [k.code for k in kinds]},
@@ -343,10 +352,13 @@ def add_item(version: ChecklistVersion, values: dict, user) -> ChecklistItem:
     return item
 
 
-def delete_item(item: ChecklistItem, user) -> None:
-    """Remove an item from a draft version."""
+def delete_item(item: ChecklistItem, user, seen: int | None) -> None:
+    """Remove an item from a draft version. `seen` is the item's version the row on screen showed:
+    deleting an item someone edited since refuses (locking.EditConflict, 409) so their edit is seen."""
     version = db.session.get(ChecklistVersion, item.version_id)
     _require_draft(version)
+    locking.claim(item, seen)
+    locking.bump(version)
     before = {"code": item.code, "content": item.content}
     record("checklist_item.delete", obj=item, label=f"{version.label} {item.code}", before=before,
            summary=f"核查表“{version.label}”删除条目 {item.code}", **_who(user))
@@ -354,11 +366,23 @@ def delete_item(item: ChecklistItem, user) -> None:
     db.session.commit()
 
 
-def publish(version: ChecklistVersion, user) -> ChecklistVersion:
-    """Publish a draft: from now on it is frozen and campaigns may use it."""
+DRAFT_CHANGED_MESSAGE = "您打开页面后，他人修改了该草稿的条目；下方是当前内容，请核对后再发布"
+
+
+def publish(version: ChecklistVersion, user, seen: int | None) -> ChecklistVersion:
+    """Publish a draft: from now on it is frozen and campaigns may use it.
+
+    `seen` is the draft's version on the page where 发布 was pressed: items added, edited or deleted
+    since then refuse the publish (locking.EditConflict, 409) — what is published is what was read.
+    """
     _require_draft(version)
     if not _count(version):
         raise ChecklistError("没有任何条目的版本不能发布")
+    try:
+        locking.claim(version, seen)
+    except locking.EditConflict as error:
+        raise locking.EditConflict(DRAFT_CHANGED_MESSAGE if error.status == 409 else error.message,
+                                   error.status) from None
     version.status = VersionStatus.PUBLISHED
     version.published_at = utcnow()
     version.published_by_id = getattr(user, "id", None)
@@ -385,5 +409,5 @@ def ensure_default_checklist(user=None) -> ChecklistVersion:
         version = create_version_from_dict(DEFAULT_TEMPLATE["name"], DEFAULT_TEMPLATE["version_label"],
                                            DEFAULT_TEMPLATE, user)
     if not version.frozen:
-        publish(version, user)
+        publish(version, user, version.version)
     return version

@@ -4,6 +4,7 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from inspect_app.locking import VersionField
 from inspect_app.org.models import UnitCategory
 
 
@@ -12,6 +13,7 @@ def _strip(value):
 
 
 class SiteForm(FlaskForm):
+    version = VersionField()
     name = StringField("点位名称", filters=[_strip],
                        validators=[DataRequired("请填写点位名称"), Length(max=128, message="点位名称不超过 128 字")])
     kind_id = SelectField("点位类型", coerce=int, validators=[DataRequired("请选择点位类型")])
@@ -30,6 +32,7 @@ class SiteForm(FlaskForm):
 
 
 class UnitForm(FlaskForm):
+    version = VersionField()
     name = StringField("单位名称", filters=[_strip],
                        validators=[DataRequired("请填写单位名称"), Length(max=128, message="单位名称不超过 128 字")])
     category = SelectField("类别", choices=[(c.value, c.label) for c in UnitCategory],
@@ -45,6 +48,7 @@ class UnitForm(FlaskForm):
 
 
 class CommunityForm(FlaskForm):
+    version = VersionField()
     name = StringField("医共体名称", filters=[_strip],
                        validators=[DataRequired("请填写医共体名称"), Length(max=128, message="名称不超过 128 字")])
     lead_hospital = StringField("牵头医院", filters=[_strip],

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from openpyxl import Workbook, load_workbook
 
+from inspect_app import locking
 from inspect_app.audit.service import record
 from inspect_app.extensions import db
 from inspect_app.org.models import MedicalCommunity, Region, RegionLevel, Site, SiteKind
@@ -203,6 +204,7 @@ def _apply(report, regions, plan_regions, plan_communities, plan_sites) -> None:
             report.created["行政区划"] += 1
         elif (region.name, region.level, region.parent) != (name, level, parent_region):
             region.name, region.level, region.parent = name, level, parent_region
+            locking.bump(region)   # an edit form opened before the import must not undo it
             report.updated["行政区划"] += 1
         else:
             report.unchanged["行政区划"] += 1
@@ -219,6 +221,7 @@ def _apply(report, regions, plan_regions, plan_communities, plan_sites) -> None:
             report.created["医共体"] += 1
         elif community.lead_hospital != lead:
             community.lead_hospital = lead
+            locking.bump(community)
             report.updated["医共体"] += 1
         else:
             report.unchanged["医共体"] += 1
@@ -236,6 +239,7 @@ def _apply(report, regions, plan_regions, plan_communities, plan_sites) -> None:
         elif any(getattr(site, k) != v for k, v in values.items()):
             for key, value in values.items():
                 setattr(site, key, value)
+            locking.bump(site)
             report.updated["核查点位"] += 1
         else:
             report.unchanged["核查点位"] += 1

@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inspect_app.extensions import db
+from inspect_app.locking import Versioned
 
 
 class RegionLevel(str, enum.Enum):
@@ -17,7 +18,7 @@ class RegionLevel(str, enum.Enum):
         return {"province": "省", "city": "市（州）", "county": "县（市、区）"}[self.value]
 
 
-class Region(db.Model):
+class Region(Versioned, db.Model):
     """An administrative division identified by its 6-digit GB/T 2260 code."""
 
     __tablename__ = "regions"
@@ -78,7 +79,7 @@ class SiteKindGroup(str, enum.Enum):
                 "government": "政府部门"}[self.value]
 
 
-class SiteKind(db.Model):
+class SiteKind(Versioned, db.Model):
     """A kind of inspected place; data, because the names vary by province and county."""
 
     __tablename__ = "site_kinds"
@@ -89,7 +90,7 @@ class SiteKind(db.Model):
     sort_order: Mapped[int] = mapped_column(default=0)
 
 
-class MedicalCommunity(db.Model):
+class MedicalCommunity(Versioned, db.Model):
     """A 医共体 of one county, led by its 牵头医院."""
 
     __tablename__ = "medical_communities"
@@ -102,7 +103,7 @@ class MedicalCommunity(db.Model):
     county: Mapped[Region] = relationship()
 
 
-class Site(db.Model):
+class Site(Versioned, db.Model):
     """A place an inspector visits (核查点位), in one county and optionally one 医共体."""
 
     __tablename__ = "sites"
@@ -132,7 +133,7 @@ class UnitCategory(str, enum.Enum):
                 "other": "其他"}[self.value]
 
 
-class ResponsibleUnit(db.Model):
+class ResponsibleUnit(Versioned, db.Model):
     """A 责任单位 of one county that rectification items are assigned to."""
 
     __tablename__ = "responsible_units"

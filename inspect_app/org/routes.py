@@ -2,7 +2,7 @@
 from flask import Response, flash, redirect, request, url_for
 from flask_login import current_user
 
-from inspect_app import access
+from inspect_app import access, locking
 from inspect_app.access import Permission
 from inspect_app.extensions import db
 from inspect_app.org import bp, service
@@ -104,33 +104,44 @@ def edit(entity, ident):
     spec = service.ENTITIES[entity]
     obj = access.get_or_404(spec.model, ident)
     access.require(spec.permission, obj.county_id)
+    return render("org/county.html", "org/_row_edit.html", county=obj.county, entity=entity, spec=spec,
+                  obj=obj, form=_saved_form(entity, obj), pagination=None, q="", kind_id=0, can_edit=True, kinds=[])
+
+
+def _saved_form(entity, obj):
+    """The row's edit form filled from the row as saved (the edit view, and the conflict view's "saved")."""
     form = _form_for(entity, obj.county, obj=obj)
     if entity == "sites":
         form.community_id.data = obj.community_id or 0
     if entity == "units":
         form.category.data = obj.category.value
-    return render("org/county.html", "org/_row_edit.html", county=obj.county, entity=entity, spec=spec,
-                  obj=obj, form=form, pagination=None, q="", kind_id=0, can_edit=True, kinds=[])
+    return form
 
 
 @bp.post(f"/{ENTITY}/<int:ident>")
 @access.rule(Permission.ORG_VIEW)
 def update(entity, ident):
-    """Save an inline edit: the row comes back in display mode, or in edit mode with errors (422)."""
+    """Save an inline edit: the row comes back in display mode, or in edit mode with errors (422), or
+    with the saved values beside the user's when someone saved the row since it was opened (409)."""
     spec = service.ENTITIES[entity]
     obj = access.get_or_404(spec.model, ident)
     access.require(spec.permission, obj.county_id)
     form = _form_for(entity, obj.county, request.form)
+    status = 422
     if form.validate():
         try:
-            service.update_entity(spec, obj, form.values())
+            service.update_entity(spec, obj, form.values(), form.version.data)
         except service.OrgError as error:
             db.session.rollback()
             getattr(form, error.field or "name").errors.append(error.message)
+        except locking.EditConflict as error:
+            db.session.rollback()
+            status = error.status
+            locking.rebase(form, _saved_form(entity, obj), obj, error)
         else:
             flash(f"已保存{spec.label}“{obj.name}”", "success")
             return row(entity, ident)
-    return render("org/county.html", "org/_row_edit.html", status=422, county=obj.county, entity=entity,
+    return render("org/county.html", "org/_row_edit.html", status=status, county=obj.county, entity=entity,
                   spec=spec, obj=obj, form=form, pagination=None, q="", kind_id=0, can_edit=True, kinds=[])
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from inspect_app import access
+from inspect_app import access, locking
 from inspect_app.audit.service import changes, record
 from inspect_app.extensions import db
 from inspect_app.org.models import (MedicalCommunity, Region, RegionLevel, ResponsibleUnit, Site,
@@ -205,13 +205,18 @@ def create_entity(spec: EntitySpec, county: Region, values: dict):
     return obj
 
 
-def update_entity(spec: EntitySpec, obj, values: dict):
-    """Edit a site, unit or 医共体; records only the fields that changed."""
+def update_entity(spec: EntitySpec, obj, values: dict, seen: int | None):
+    """Edit a site, unit or 医共体; records only the fields that changed.
+
+    `seen` is the row's version the edit form was drawn from: a save over a newer one raises
+    locking.EditConflict (409; 422 without it) and writes nothing.
+    """
     values = {k: v for k, v in values.items() if k in spec.fields}
     _check(spec, obj.county, values, current=obj)
     before, after = changes(obj, list(spec.fields), values)
     if not after:
         return obj
+    locking.claim(obj, seen)
     for key, value in after.items():
         setattr(obj, key, value)
     record(f"{spec.key}.update", obj=obj, label=obj.name, before=before, after=after,

@@ -6,6 +6,7 @@ from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectFi
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
+from inspect_app.locking import VersionField
 from inspect_app.visits.models import RectificationType, Severity
 
 
@@ -16,6 +17,7 @@ def _strip(value):
 class FindingForm(FlaskForm):
     """Inline edit of one draft finding (问题表述、类别、严重程度、整改类型、时限、整改建议)."""
 
+    version = VersionField()
     description = TextAreaField("问题描述", filters=[_strip], validators=[
         DataRequired("请填写问题描述"), Length(max=2000, message="问题描述不超过 2000 字")])
     category = StringField("问题类别", filters=[_strip], validators=[

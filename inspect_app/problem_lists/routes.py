@@ -9,7 +9,7 @@ from datetime import date
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
-from inspect_app import access
+from inspect_app import access, locking
 from inspect_app.access import Permission
 from inspect_app.campaigns.models import Campaign
 from inspect_app.documents.dates import today_china
@@ -136,20 +136,30 @@ def edit(ident):
         service.ensure_editable(sheet, finding)
     except service.ProblemListError as error:
         return _refused(sheet, error)
-    return _finding_form(sheet, finding, FindingForm(obj=finding, prefix=_prefix(finding)).fill(finding))
+    return _finding_form(sheet, finding, _saved_form(finding))
+
+
+def _saved_form(finding) -> FindingForm:
+    """The edit form filled from the finding as saved (the edit view, and the conflict view's "saved")."""
+    return FindingForm(formdata=None, obj=finding, prefix=_prefix(finding)).fill(finding)
 
 
 @bp.post("/findings/<int:ident>")
 @access.rule(Permission.PROBLEM_LIST_MANAGE)
 def update(ident):
-    """Save the wording; invalid input comes back in the form with the typed text (422)."""
+    """Save the wording; invalid input comes back in the form with the typed text (422); a save over
+    someone else's newer wording comes back with both texts side by side (409, locking.py)."""
     finding, sheet = _finding(ident)
     form = FindingForm(request.form, prefix=_prefix(finding))
     if form.validate():
         try:
-            moved = service.update_finding(sheet, finding, form.values())
+            moved = service.update_finding(sheet, finding, form.values(), form.version.data)
         except service.ProblemListError as error:
             return _refused(sheet, error)
+        except locking.EditConflict as error:
+            db.session.rollback()
+            locking.rebase(form, _saved_form(finding), finding, error)
+            return _finding_form(sheet, finding, form, status=error.status)
         flash("已保存问题表述", "success")
         if moved:   # a new category regroups and renumbers the whole list
             return _list_response(sheet)
@@ -192,15 +202,25 @@ def merge(campaign_id, code):
         form.description.data = findings[0].description
         return render("problem_lists/show.html", "problem_lists/_merge.html",
                       **_context(sheet, merge=findings, merge_form=form))
+    status = 422
     if form.validate():
         keep = next(f for f in findings if f.id == form.keep_id.data)
+        versions = {f.id: request.form.get(f"version-{f.id}", type=int) for f in findings}  # as the step showed them
         try:
-            service.merge(sheet, findings, keep, form.description.data)
+            service.merge(sheet, findings, keep, form.description.data, versions)
         except service.ProblemListError as error:
             return _refused(sheet, error, ticked)
-        flash(f"已合并 {len(findings)} 个问题", "success")
-        return _list_response(sheet)
-    return render("problem_lists/show.html", "problem_lists/_merge.html", status=422,
+        except locking.EditConflict as error:
+            # The step comes back with every finding's current wording and version; the typed
+            # description stays, with the kept finding's saved one beside it when they differ.
+            db.session.rollback()
+            status = error.status
+            saved = MergeForm(formdata=None, keep_id=keep.id, description=keep.description).set_choices(findings)
+            locking.rebase(form, saved, keep, error, only=("description",))
+        else:
+            flash(f"已合并 {len(findings)} 个问题", "success")
+            return _list_response(sheet)
+    return render("problem_lists/show.html", "problem_lists/_merge.html", status=status,
                   **_context(sheet, merge=findings, merge_form=form))
 
 

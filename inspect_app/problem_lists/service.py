@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from inspect_app import access
+from inspect_app import access, locking
 from inspect_app.access import Permission
 from inspect_app.audit.service import changes, record
 from inspect_app.campaigns.models import Campaign, Team, team_counties
@@ -47,6 +47,7 @@ from inspect_app.visits.service import county_scores, submitted_visit_count
 FROZEN_MESSAGE = "问题清单已下发，不能再修改"
 DEADLINE_BEFORE_ISSUE = "完成时限不能早于下发日期（{day}）"
 OPEN_VISITS_UNCONFIRMED = "该县还有核查中的点位，请确认后再下发，或等核查提交后再下发"
+MERGE_STALE_MESSAGE = "所选问题中有问题已被他人修改（上方为最新表述），尚未合并"
 DRAFT_MARK = "（讨论稿）"
 EDITABLE_FIELDS = ["description", "category", "severity", "rectification_type", "deadline", "suggested_measures"]
 
@@ -418,12 +419,18 @@ def ensure_editable(sheet: Sheet, finding: Finding | None = None) -> None:
         raise Frozen("该问题已合并到其他问题，请先取消合并再修改")
 
 
-def update_finding(sheet: Sheet, finding: Finding, values: dict) -> bool:
-    """Save the leader's wording of one draft finding; returns whether its category changed."""
+def update_finding(sheet: Sheet, finding: Finding, values: dict, version: int | None) -> bool:
+    """Save the leader's wording of one draft finding; returns whether its category changed.
+
+    `version` is the finding's version the form was drawn from: a save over someone else's newer one
+    raises locking.EditConflict (409, nothing written; 422 without a version). Values equal to the
+    saved ones change nothing and are not refused: there is nothing to lose.
+    """
     ensure_editable(sheet, finding)
     before, after = changes(finding, EDITABLE_FIELDS, values)
     if not after:
         return False
+    locking.claim(finding, version)
     category_changed = "category" in after
     for key, value in after.items():
         setattr(finding, key, value)
@@ -466,18 +473,29 @@ def drafts_by_ids(sheet: Sheet, ids: list[int]) -> list[Finding]:
     return sorted(findings, key=lambda f: order.get(f.id, 0))
 
 
-def merge(sheet: Sheet, findings: list[Finding], keep: Finding, description: str) -> None:
+def merge(sheet: Sheet, findings: list[Finding], keep: Finding, description: str,
+          versions: dict[int, int | None]) -> None:
     """Fold duplicates into `keep`: the others become MERGED (merged_into = keep), their photos and
     earlier-merged findings move to it, and the kept wording may be rewritten in the same step.
 
-    Each photo keeps its source_finding_id, so `unmerge` can give a finding its own photos back; the
-    photos moved are also listed in the merge's audit event.
+    `versions` maps each finding to the version the merge step showed: a finding edited since
+    raises locking.EditConflict (409; 422 without versions) and nothing is merged, so nobody's
+    wording disappears into a merge made on an older view. Each photo keeps its source_finding_id,
+    so `unmerge` can give a finding its own photos back; the photos moved are also listed in the
+    merge's audit event.
     """
     ensure_editable(sheet, keep)
     if len(findings) < 2:
         raise ProblemListError("请至少选择两个问题进行合并")
     if keep not in findings:
         raise ProblemListError("请选择保留的问题")
+    for finding in findings:
+        try:
+            locking.claim(finding, versions.get(finding.id))
+        except locking.EditConflict as error:
+            if error.status == 409:
+                error = locking.EditConflict(MERGE_STALE_MESSAGE, 409, record=finding)
+            raise error from None
     for other in findings:
         if other.id == keep.id:
             continue

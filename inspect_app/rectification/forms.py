@@ -6,9 +6,9 @@ its refusals are shown next to the right field (`field_for`).
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
-from wtforms.widgets import HiddenInput
 
 from inspect_app.idempotency import clean_uuid
+from inspect_app.locking import VersionField
 from inspect_app.rectification.lifecycle import Action
 
 
@@ -19,7 +19,7 @@ def _strip(value):
 class ActionForm(FlaskForm):
     """Base: the version the user saw when the form was drawn (optimistic locking)."""
 
-    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
+    version = VersionField()   # required by the service for every action that changes the item
 
     def inputs(self) -> dict:
         """The values for service.ActionInput, from the fields this form has."""

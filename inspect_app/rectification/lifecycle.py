@@ -118,7 +118,7 @@ AGING_LABELS: Mapping[str, str] = MappingProxyType(
 
 URGENCY_LABELS: Mapping[str, str] = MappingProxyType({"red": "已超期", "yellow": "进度滞后", "blue": "临近时限"})
 
-STALE_MESSAGE = "该事项已被他人修改，请刷新后查看最新内容"
+STALE_MESSAGE = "该事项已被他人修改，您的操作尚未执行"
 NOT_FOUND_MESSAGE = "事项不存在或您无权查看"
 
 

@@ -3,7 +3,7 @@ evidence files, notifications and the 整改台账 export. Thin: parse, call the
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
-from inspect_app import access
+from inspect_app import access, locking
 from inspect_app.access import SIGNED_IN, Permission
 from inspect_app.documents.workbook import build_ledger, content_disposition
 from inspect_app.extensions import utcnow
@@ -68,7 +68,8 @@ def _bulk(action: Action, verb: str, none_ticked: str, required, missing: str, d
     if not required.data:
         required.errors = [missing]
         return False, frozenset(ids)
-    result = service.bulk_apply(ids, current_user, action, data)
+    versions = {i: request.form.get(f"version-{i}", type=int) for i in ids}   # as each row showed it
+    result = service.bulk_apply(ids, current_user, action, data, versions)
     flash(result.summary(verb), "success" if not result.failed else "error")
     return True, frozenset(item_id for item_id, _message in result.failed)
 
@@ -141,12 +142,26 @@ def _form_for(item, action, formdata=None, keep=None):
     return form
 
 
+# The fields of an action's form that hold the item's saved state, compared in the conflict view;
+# other fields (a reason, an opinion) are the user's new words, not an overwrite of someone's text.
+SAVED_STATE = {Action.ASSIGN: ("unit_id", "person"), Action.WRITE_MEASURES: ("text", "new_date"),
+               Action.POST_PROGRESS: ("text",)}
+
+
+def _saved_form(item, action):
+    """The action's form filled from the item as saved; for progress, the latest progress posted."""
+    form = _form_for(item, action)
+    if action is Action.POST_PROGRESS:
+        form.text.data = item.latest_progress
+    return form
+
+
 def _detail(item, status=200, action=None, form=None, error=None, milestone_form=None):
     """The item page, or its #item-detail fragment for htmx."""
     posts = service.progress_posts(item)
     return render("rectification/item.html", "rectification/_detail.html", status=status, item=item,
                   actions=service.allowed_actions(item, current_user), open_action=action, form=form, error=error,
-                  stale=(error == lifecycle.STALE_MESSAGE), timeline=service.timeline(item), posts=posts,
+                  timeline=service.timeline(item), posts=posts,
                   before=service.before_photos(item), after=service.after_photos(posts),
                   milestones=service.milestones(item), milestone_form=milestone_form or MilestoneForm(formdata=None),
                   can_add_milestone=service.can_add_milestone(item, current_user), now=utcnow(), lifecycle=lifecycle,
@@ -207,6 +222,10 @@ def act(item_id, name):
         item = service.load_item(item_id, current_user)
         # The latest state is on screen now; the form moves to its version, the text stays as typed.
         form.version.data, form.version.raw_data = item.version, [str(item.version)]
+        if error.message in (lifecycle.STALE_MESSAGE, service.MISSING_VERSION_MESSAGE):
+            locking.rebase(form, _saved_form(item, action), item, locking.EditConflict(error.message, error.status),
+                           only=SAVED_STATE.get(action, ()))
+            error.field = None
         if error.field and hasattr(form, error.field):
             getattr(form, error.field).errors = [error.message]
         if error.status == 409:

@@ -33,6 +33,8 @@ from inspect_app.roles import Role
 
 
 MSG_UUID_TAKEN = "该进展编号已被其他事项使用，请刷新页面后重试"
+MISSING_VERSION_MESSAGE = "页面缺少事项的版本信息（可能是旧页面），未执行；请核对下方最新内容后再提交"
+NO_VERSION = 0   # versions start at 1: what a request without one is checked against
 
 
 class ActionError(Exception):
@@ -328,6 +330,10 @@ def _apply(item_id: int, user, action: Action, data: ActionInput, now=None) -> I
     """apply_action's transaction; a StaleDataError (the version counter) is left to the caller."""
     now = now or utcnow()
     written: set[str] = set()
+    # Without the version the form was drawn from nobody can tell whether the user saw the latest
+    # state. The lifecycle is asked with a version no item has, so scope (404) and role (403) still
+    # come first; its stale refusal then becomes "incomplete form" (422), like any missing field.
+    expected_version = data.version if data.version is not None else NO_VERSION
     try:
         checked = []
         if action is Action.POST_PROGRESS:
@@ -344,11 +350,13 @@ def _apply(item_id: int, user, action: Action, data: ActionInput, now=None) -> I
         before = _snapshot(item)
         try:
             step = lifecycle.apply(
-                item, action, actor_for(user, item), now=now, expected_version=data.version,
+                item, action, actor_for(user, item), now=now, expected_version=expected_version,
                 reason=data.reason, opinion=data.opinion, text=data.text, new_date=data.new_date,
                 unit_id=data.unit_id, person=data.person, working_days=data.working_days,
                 milestone=f"{milestone.due_date.isoformat()} {milestone.expected_result}" if milestone else None)
         except TransitionError as error:
+            if expected_version == NO_VERSION and error.message == lifecycle.STALE_MESSAGE:
+                raise ActionError(MISSING_VERSION_MESSAGE, 422, "version") from None
             raise ActionError(error.message, 422 if error.http_status == 400 else error.http_status,
                               error.field) from None
         history = ItemHistory(item_id=item.id, action=step.action.value, from_status=step.from_status,
@@ -447,10 +455,13 @@ class BulkResult:
         return text
 
 
-def bulk_apply(item_ids: list[int], user, action: Action, data: ActionInput) -> BulkResult:
+def bulk_apply(item_ids: list[int], user, action: Action, data: ActionInput,
+               versions: dict[int, int | None]) -> BulkResult:
     """The same action on many items, each checked, recorded and committed on its own.
 
-    Items the user may not see are reported as not found, never acted on.
+    `versions` maps each item id to the version its row showed: an item changed since the list was
+    drawn (or sent without a version) is reported, never acted on. Items the user may not see are
+    reported as not found.
     """
     result = BulkResult()
     for item_id in dict.fromkeys(item_ids):
@@ -460,7 +471,7 @@ def bulk_apply(item_ids: list[int], user, action: Action, data: ActionInput) -> 
             continue
         number = item.number
         try:
-            apply_action(item_id, user, action, ActionInput(**{**data.__dict__, "version": None}))
+            apply_action(item_id, user, action, ActionInput(**{**data.__dict__, "version": versions.get(item_id)}))
         except ActionError as error:
             result.failed.append((item_id, f"{number} {error.message}"))
         except Exception as error:  # noqa: BLE001 - 404 abort from load_item

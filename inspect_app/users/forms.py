@@ -5,6 +5,7 @@ from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from inspect_app.auth.forms import policy_check
+from inspect_app.locking import VersionField
 from inspect_app.roles import Role
 
 ROLE_PROMPT = ("", "请选择角色")
@@ -40,6 +41,7 @@ def _one_of_the_roles(_form, field):
 
 
 class UserForm(FlaskForm):
+    version = VersionField()
     username = StringField("用户名", filters=[lambda v: v.strip().lower() if v else v], validators=[
         DataRequired("请填写用户名"), Length(min=2, max=64, message="用户名 2–64 个字符"),
         Regexp(r"^[a-z0-9][a-z0-9._-]*$", message="用户名只能包含小写字母、数字、点、下划线和连字符")])

@@ -2,7 +2,7 @@
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
-from inspect_app import access
+from inspect_app import access, locking
 from inspect_app.access import Permission
 from inspect_app.auth.models import User
 from inspect_app.extensions import db
@@ -91,23 +91,33 @@ def edit(user_id):
     """Edit an account's name, role, scope and status."""
     user = db.session.get(User, user_id) or abort(404)
     if request.method == "GET":
-        form = UserForm(obj=user, region_code=user.region.code if user.region else "", role=user.role.value,
-                        unit_id=user.unit_id or 0)
+        form = _saved_form(user)
     else:
-        form = UserForm()
+        form = _prepare(UserForm(), user)
         form.username.data = user.username
-    _prepare(form, user)
+    status = 200
     if request.method == "POST" and form.validate():
         try:
-            service.update_user(current_user, user, _values(form))
+            service.update_user(current_user, user, _values(form), form.version.data)
         except service.UserError as error:
             db.session.rollback()
             getattr(form, error.field).errors.append(error.message)
+        except locking.EditConflict as error:
+            db.session.rollback()
+            status = error.status
+            locking.rebase(form, _saved_form(user), user, error)
         else:
             flash(f"已保存账户 {user.username}", "success")
             return redirect(url_for("users.index"))
     return render("users/form.html", form=form, user=user, reset_form=ResetPasswordForm(),
-                  status=422 if form.errors else 200)
+                  status=422 if form.errors else status)
+
+
+def _saved_form(user: User) -> UserForm:
+    """The account form filled from the account as saved (the edit view, and the conflict view's "saved")."""
+    form = UserForm(formdata=None, obj=user, region_code=user.region.code if user.region else "")
+    form.role.data, form.unit_id.data = user.role.value, user.unit_id or 0   # obj= would give the enum, None
+    return _prepare(form, user)
 
 
 @bp.post("/<int:user_id>/password")
@@ -123,6 +133,4 @@ def reset_password(user_id):
             abort(403, error.message)
         flash(f"已重置 {user.username} 的密码", "success")
         return redirect(url_for("users.edit", user_id=user.id))
-    edit_form = _prepare(UserForm(obj=user, region_code=user.region.code if user.region else "",
-                                  role=user.role.value, unit_id=user.unit_id or 0), user)
-    return render("users/form.html", form=edit_form, user=user, reset_form=form, status=422)
+    return render("users/form.html", form=_saved_form(user), user=user, reset_form=form, status=422)

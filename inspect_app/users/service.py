@@ -2,6 +2,7 @@
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from inspect_app import locking
 from inspect_app.audit.service import changes, record
 from inspect_app.auth.models import User
 from inspect_app.extensions import db
@@ -120,8 +121,12 @@ def create_user(actor, values: dict, password: str) -> User:
     return user
 
 
-def update_user(actor, user: User, values: dict) -> User:
-    """Edit role, scope and status; disabling an account ends its sessions at once."""
+def update_user(actor, user: User, values: dict, seen: int | None) -> User:
+    """Edit role, scope and status; disabling an account ends its sessions at once.
+
+    `seen` is the account's version the form was drawn from: a save over another administrator's
+    newer one raises locking.EditConflict (409; 422 without it) and writes nothing.
+    """
     role = Role(values["role"])
     _check_grant(actor, role, user)
     if user.id == actor.id and (role != user.role or not values.get("active", True)):
@@ -132,6 +137,7 @@ def update_user(actor, user: User, values: dict) -> User:
     before, after = changes(user, list(new), new)
     if not after:
         return user
+    locking.claim(user, seen)
     for key, value in after.items():
         setattr(user, key, value)
     if "active" in after or "role" in after or "region_id" in after or "unit_id" in after:

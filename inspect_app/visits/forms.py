@@ -3,6 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import FloatField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from inspect_app.locking import VersionField
 from inspect_app.visits.models import AnswerResult, RectificationType, Severity
 from inspect_app.visits.service import clean_uuid
 
@@ -43,9 +44,11 @@ class AnswerForm(FlaskForm):
 
 
 class FindingForm(FlaskForm):
-    """A finding (问题), from an answer or free-standing; the same form edits it. No deadline: it is
-    set when the list is issued, counted from that day (problem_lists.service.default_deadline)."""
+    """A finding (问题), from an answer or free-standing; the same form edits it (with its version).
+    No deadline: it is set when the list is issued, counted from that day
+    (problem_lists.service.default_deadline)."""
     uuid = HiddenField(validators=[_uuid])
+    version = VersionField()
     description = TextAreaField("问题描述", filters=[_strip], validators=[
         DataRequired("请填写问题描述"), Length(max=2000, message="问题描述不超过 2000 字")])
     category = StringField("问题类别", filters=[_strip], validators=[

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inspect_app.extensions import UTCDateTime, db, utcnow
+from inspect_app.locking import Versioned
 
 
 class VisitStatus(str, enum.Enum):
@@ -119,7 +120,7 @@ class Answer(db.Model):
     item = relationship("ChecklistItem")
 
 
-class Finding(db.Model):
+class Finding(Versioned, db.Model):
     """A problem (问题) found at a site, from a checklist answer or free-standing."""
 
     __tablename__ = "findings"

@@ -3,7 +3,7 @@ findings in place, submit and reopen. Thin: parse, validate, call visits.service
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
-from inspect_app import access
+from inspect_app import access, locking
 from inspect_app.access import Permission
 from inspect_app.documents.dates import to_china
 from inspect_app.extensions import db
@@ -208,27 +208,37 @@ def finding_edit(finding_id):
     except VisitError as error:
         flash(error.message, "error")
         return _card(finding, status=409)
-    form = FindingForm(obj=finding, data={"uuid": finding.uuid})
+    return _finding_form_response(finding.visit, _saved_form(finding), finding.item, finding=finding)
+
+
+def _saved_form(finding) -> FindingForm:
+    """The edit form filled from the finding as saved (the edit view, and the conflict view's "saved")."""
+    form = FindingForm(formdata=None, obj=finding, data={"uuid": finding.uuid})
     form.severity.data = finding.severity.value
     form.rectification_type.data = finding.rectification_type.value
-    return _finding_form_response(finding.visit, form, finding.item, finding=finding)
+    return form
 
 
 @bp.post("/findings/<int:finding_id>")
 @access.rule(Permission.VISIT_RECORD)
 def finding_update(finding_id):
-    """Save an edited draft finding: the card comes back, or the form with errors (422)."""
+    """Save an edited draft finding: the card comes back, or the form with errors (422), or — when
+    someone saved it since the form was drawn — the form with both texts side by side (409)."""
     finding = _finding_or_404(finding_id)
     form = FindingForm()
     if not form.validate():
         return _finding_form_response(finding.visit, form, finding.item, status=422, finding=finding)
     try:
-        if service.update_finding(finding, form.values(), current_user):
+        if service.update_finding(finding, form.values(), current_user, form.version.data):
             flash("已保存问题", "success")
     except VisitError as error:
         db.session.rollback()
         flash(error.message, "error")
         return _card(finding, status=409)
+    except locking.EditConflict as error:
+        db.session.rollback()
+        locking.rebase(form, _saved_form(finding), finding, error)
+        return _finding_form_response(finding.visit, form, finding.item, status=error.status, finding=finding)
     return _card(finding)
 
 

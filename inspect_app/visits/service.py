@@ -16,7 +16,7 @@ from flask import abort
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from inspect_app import access
+from inspect_app import access, locking
 from inspect_app.audit.service import changes, record
 from inspect_app.campaigns.models import Campaign, Team, team_counties
 from inspect_app.checklists.models import ChecklistItem, ChecklistSection, checklist_item_site_kinds
@@ -609,12 +609,17 @@ def ensure_finding_editable(finding: Finding) -> None:
         ensure_editable(finding.visit)
 
 
-def update_finding(finding: Finding, values: dict, user) -> bool:
-    """Edit a draft finding of a visit that is not submitted; returns whether anything changed."""
+def update_finding(finding: Finding, values: dict, user, version: int | None) -> bool:
+    """Edit a draft finding of a visit that is not submitted; returns whether anything changed.
+
+    `version` is the one the edit form was drawn from: a save over a newer one raises
+    locking.EditConflict (409; 422 without a version) and writes nothing.
+    """
     ensure_finding_editable(finding)
     before, after = changes(finding, FINDING_FIELDS, values)
     if not after:
         return False
+    locking.claim(finding, version)
     for key, value in after.items():
         setattr(finding, key, value)
     record("finding.update", user=user, obj=finding, label=finding.description[:60], before=before, after=after)

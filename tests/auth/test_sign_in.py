@@ -149,7 +149,7 @@ def test_disabling_a_user_ends_their_session(app, client, world, login_as, passw
     user = world.users["tongbai"]
     response = client.post(f"/admin/users/{user.id}", data={
         "display_name": "tongbai", "organisation": "", "role": "county_coordinator", "region_code": "411330",
-        "unit_id": "0"})  # active unchecked → disabled
+        "unit_id": "0", "version": user.version})  # active unchecked → disabled
     assert response.status_code == 302
     assert db.session.get(User, user.id).active is False
     assert victim.get("/").status_code == 302

@@ -100,8 +100,8 @@ def test_edit_campaign(client, login_as, campaign, version):
     login_as("province")
     assert client.get(f"/campaigns/{campaign.id}/edit").status_code == 200
     resp = client.post(f"/campaigns/{campaign.id}/edit",
-                       data=form_values(version, name=campaign.name, year="2022", start_date="2022-07-09",
-                                        end_date="2022-07-14"))
+                       data={**form_values(version, name=campaign.name, year="2022", start_date="2022-07-09",
+                                           end_date="2022-07-14"), "version": campaign.version})
     assert resp.status_code == 302
     db.session.expire_all()
     assert db.session.get(Campaign, campaign.id).end_date.day == 14
@@ -138,7 +138,8 @@ def test_team_edit_page_and_save(client, login_as, world, team):
     page = client.get(f"/campaigns/teams/{team.id}").get_data(as_text=True)
     assert "新野县" in page and 'id="team-counties"' in page and "campaigns.js" in page
     resp = client.post(f"/campaigns/teams/{team.id}", data={"name": "第八核查组（调整）",
-                                                            "leader_id": str(world.users["leader8"].id)})
+                                                            "leader_id": str(world.users["leader8"].id),
+                                                            "version": team.version})
     assert resp.status_code == 302
     db.session.expire_all()
     assert db.session.get(Team, team.id).name == "第八核查组（调整）"

@@ -92,7 +92,7 @@ def test_removing_a_member_removes_their_scope(world):
     inspector = world.users["inspector8"]
     assert access.can_see_county(inspector, world.xinye.id)
     service.update_team(t, {"name": t.name, "leader_id": world.users["leader8"].id, "member_ids": []},
-                        world.users["province"])
+                        world.users["province"], t.version)
     assert not access.can_see_county(inspector, world.xinye.id)
 
 

@@ -23,7 +23,7 @@ def make_version(label="2022版", *, publish=False, n_items=3, name="测试核�
     ensure_site_kinds()
     version = service.create_version_from_dict(name, label, small_template(n_items), user)
     if publish:
-        service.publish(version, user)
+        service.publish(version, user, version.version)
     return version
 
 

@@ -30,7 +30,7 @@ def at_row(item) -> dict:
 
 
 def item_form(item, **changes) -> dict:
-    data = {"section_id": item.section_id, "code": item.code, "content": item.content, "method": "onsite",
+    data = {"version": item.version, "section_id": item.section_id, "code": item.code, "content": item.content, "method": "onsite",
             "site_kind_ids": [k.id for k in item.site_kinds], "photo_required": "y", "weight": "2.5", "guidance": ""}
     data.update(changes)
     return data
@@ -157,7 +157,7 @@ def test_add_and_delete_item(client, login_as):
     bad = client.post(f"/checklists/versions/{version.id}/items", data=item_form(item, code="", content="留着"),
                       headers={**HX, "HX-Target": "version-body"})
     assert bad.status_code == 422 and "请填写条目编号" in bad.get_data(as_text=True) and "留着" in bad.get_data(as_text=True)
-    gone = client.post(f"/checklists/items/{added.id}/delete", data={"q": "第1条", "kind": "0"},
+    gone = client.post(f"/checklists/items/{added.id}/delete", data={"q": "第1条", "kind": "0", "version": added.version},
                        headers={**HX, "HX-Target": "items"})
     body = gone.get_data(as_text=True)
     assert gone.status_code == 200 and body.startswith('<div id="items"')
@@ -170,7 +170,8 @@ def test_publish_freezes_the_draft(client, login_as):
     login_as("province")
     page = client.get(f"/checklists/versions/{version.id}").get_data(as_text=True)
     assert "发布此版本" in page and "hx-confirm" in page
-    resp = client.post(f"/checklists/versions/{version.id}/publish")
+    assert 'id="publish-version" value="1"' in page
+    resp = client.post(f"/checklists/versions/{version.id}/publish", data={"version": version.version})
     assert resp.status_code == 302
     db.session.expire_all()
     assert db.session.get(ChecklistVersion, version.id).status == VersionStatus.PUBLISHED

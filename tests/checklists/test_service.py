@@ -119,10 +119,10 @@ def test_published_version_refuses_every_edit_with_409(world):
     version = make_version(publish=True)
     item = service.version_items(version.id)[0]
     user = world.users["province"]
-    for attempt in (lambda: service.update_item(item, _values(item, content="改动"), user),
+    for attempt in (lambda: service.update_item(item, _values(item, content="改动"), user, item.version),
                     lambda: service.add_item(version, _values(item, code="A99"), user),
-                    lambda: service.delete_item(item, user),
-                    lambda: service.publish(version, user)):
+                    lambda: service.delete_item(item, user, item.version),
+                    lambda: service.publish(version, user, version.version)):
         with pytest.raises(service.FrozenVersionError) as info:
             attempt()
         assert info.value.status == 409 and "已发布" in info.value.message
@@ -135,11 +135,12 @@ def test_draft_edits_are_audited(world):
     version = make_version()
     item = service.version_items(version.id)[0]
     user = world.users["province"]
-    service.update_item(item, _values(item, content="新的核查内容", site_kind_ids=[kind("township_center").id]), user)
+    service.update_item(item, _values(item, content="新的核查内容", site_kind_ids=[kind("township_center").id]), user,
+                        item.version)
     assert item.content == "新的核查内容" and [k.code for k in item.site_kinds] == ["township_center"]
     added = service.add_item(version, _values(item, code="A04"), user)
     assert added.position == 3
-    service.delete_item(added, user)
+    service.delete_item(added, user, added.version)
     assert audit_actions()[-3:] == ["checklist_item.update", "checklist_item.create", "checklist_item.delete"]
 
 
@@ -147,10 +148,10 @@ def test_item_code_clash_and_empty_site_kinds_are_refused(world):
     version = make_version()
     first, second = service.version_items(version.id)[:2]
     with pytest.raises(service.ChecklistError) as info:
-        service.update_item(second, _values(second, code=first.code), world.users["province"])
+        service.update_item(second, _values(second, code=first.code), world.users["province"], 1)
     assert info.value.field == "code"
     with pytest.raises(service.ChecklistError) as info:
-        service.update_item(second, _values(second, site_kind_ids=[]), world.users["province"])
+        service.update_item(second, _values(second, site_kind_ids=[]), world.users["province"], 1)
     assert info.value.field == "site_kind_ids"
 
 
@@ -161,9 +162,9 @@ def test_copy_as_draft_is_independent_of_the_published_version(world):
     assert copy.status == VersionStatus.DRAFT and copy.id != published.id
     copied = service.version_items(copy.id)
     assert {i.id for i in copied}.isdisjoint({i.id for i in service.version_items(published.id)})
-    service.update_item(copied[0], _values(copied[0], content="2023年新标准"), world.users["province"])
-    service.delete_item(copied[1], world.users["province"])
-    service.publish(copy, world.users["province"])
+    service.update_item(copied[0], _values(copied[0], content="2023年新标准"), world.users["province"], 1)
+    service.delete_item(copied[1], world.users["province"], 1)
+    service.publish(copy, world.users["province"], copy.version)
     db.session.expire_all()
     assert service.version_to_dict(db.session.get(ChecklistVersion, published.id)) == before
     assert "checklist_version.copy" in audit_actions()

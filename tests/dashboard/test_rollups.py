@@ -79,7 +79,7 @@ def test_first_read_builds_then_every_action_keeps_it_exact(app, world, spread):
 def test_bulk_assign_and_a_refused_action_leave_it_exact(app, world, spread):
     dashboard.headline(world.users["viewer"], dashboard.Filters())
     result = service.bulk_apply([i.id for i in spread[:4]], world.users["xinye"], Action.ASSIGN,
-                                service.ActionInput(unit_id=wjw(world).id))
+                                service.ActionInput(unit_id=wjw(world).id), {i.id: i.version for i in spread[:4]})
     assert len(result.done) == 4
     _exact()
     stored = db.session.execute(sa.select(ClosureRollup.dim, ClosureRollup.value, ClosureRollup.issued)
@@ -115,7 +115,8 @@ def test_moving_the_day_recounts_overdue_and_aging_exactly(app, world, spread, d
             expected[aging_bucket(item, noon)] += 1
     assert figures.aging == expected and figures.overdue == expected["overdue"]
     # changes while the rollups count as of another day are counted as of that day
-    service.apply_action(spread[0].id, world.users["xinye"], Action.ASSIGN, service.ActionInput(unit_id=wjw(world).id))
+    service.apply_action(spread[0].id, world.users["xinye"], Action.ASSIGN,
+                         service.ActionInput(version=spread[0].version, unit_id=wjw(world).id))
     make_item(world, world.tongbai, deadline=moved + dt.timedelta(days=10))
     _exact()
     assert dashboard.headline(viewer, dashboard.Filters()).issued == len(items) + 1
@@ -133,7 +134,8 @@ def test_items_added_before_the_first_build_are_counted_by_it(app, world, spread
 
 def test_rebuild_equals_incremental(app, world, spread):
     dashboard.headline(world.users["viewer"], dashboard.Filters())
-    service.apply_action(spread[2].id, world.users["xinye"], Action.ASSIGN, service.ActionInput(unit_id=wjw(world).id))
+    service.apply_action(spread[2].id, world.users["xinye"], Action.ASSIGN,
+                         service.ActionInput(version=spread[2].version, unit_id=wjw(world).id))
     incremental = db.session.execute(sa.select(*(ClosureRollup.__table__.c[n] for n in rollups.KEY + rollups.MEASURES))
                                      .where(ClosureRollup.issued != 0)).all()
     rollups.rebuild(TODAY)
@@ -219,7 +221,7 @@ def test_parallel_actions_and_a_day_move_stay_exact(app, own_connections):
             leader = db.session.get(User, leader_id)
             barrier.wait()
             try:
-                service.apply_action(item_id, leader, Action.ACCEPT, service.ActionInput(opinion="同意销号"))
+                service.apply_action(item_id, leader, Action.ACCEPT, service.ActionInput(version=1, opinion="同意销号"))
             except Exception as error:          # noqa: BLE001 - reported below
                 errors.append(repr(error))
             finally:

@@ -114,7 +114,7 @@ def test_inline_edit_round_trip(client, world, login_as):
     assert form.lstrip().startswith(f'<tr id="sites-{site.id}"') and 'name="name"' in form
     response = client.post(f"/org/sites/{site.id}", headers=HX, data={
         "name": "新野县医共体办公室（改）", "kind_id": site.kind_id, "community_id": 0, "address": "书院路1号",
-        "active": "y"})
+        "active": "y", "version": site.version})
     text = response.get_data(as_text=True)
     assert response.status_code == 200 and text.lstrip().startswith(f'<tr id="sites-{site.id}"')
     assert "新野县医共体办公室（改）" in text and "书院路1号" in text and "<input" not in text

@@ -107,5 +107,12 @@ def list_url(camp, code="411329", suffix=""):
 
 
 def edit_data(finding, values: dict) -> dict:
-    """The inline edit form's fields carry the finding's prefix (f<id>-…)."""
-    return {f"f{finding.id}-{key}": value for key, value in values.items()}
+    """The inline edit form's fields carry the finding's prefix (f<id>-…) and, as the form drawn from
+    the finding does, its current version unless `values` names one."""
+    return {f"f{finding.id}-{key}": value for key, value in {"version": finding.version, **values}.items()}
+
+
+def merge_versions(*findings) -> dict:
+    """The hidden version-<id> fields of the merge step, as the step draws them (from the database)."""
+    db.session.expire_all()
+    return {f"version-{f.id}": db.session.get(Finding, f.id).version for f in findings}

@@ -14,7 +14,7 @@ from inspect_app.rectification.lifecycle import Status
 from inspect_app.rectification.models import ItemHistory, ProblemList, ProblemListStatus, RectificationItem
 from inspect_app.visits.models import Finding, FindingStatus, RectificationType, Severity
 from tests.conftest import HX
-from tests.problem_lists.factories import campaign, edit_data, list_url, make_finding, sites
+from tests.problem_lists.factories import campaign, edit_data, list_url, make_finding, merge_versions, sites
 
 
 def items():
@@ -145,7 +145,7 @@ def test_merged_findings_are_not_issued(client, login_as, xinye_list):
     camp, (b01, b02, free, c01) = xinye_list
     login_as("leader8")
     client.post(list_url(camp, suffix="/merge"), data={"finding_ids": [b01.id, b02.id], "keep_id": b01.id,
-                                                  "description": b01.description})
+                                                  "description": b01.description, **merge_versions(b01, b02)})
     client.post(list_url(camp, suffix="/issue"), data={"issued_on": "2022-07-13"})
     assert [i.finding_id for i in items()] == [b01.id, free.id, c01.id]
     assert items()[-1].number == "411329-2022-003"

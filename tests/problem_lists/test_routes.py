@@ -9,7 +9,7 @@ from inspect_app.extensions import db
 from inspect_app.media.models import Attachment
 from inspect_app.visits.models import Finding, FindingStatus, Severity
 from tests.conftest import HX
-from tests.problem_lists.factories import campaign, edit_data, list_url, make_finding, sites
+from tests.problem_lists.factories import campaign, edit_data, list_url, make_finding, merge_versions, sites
 
 
 def order_of(client, camp):
@@ -216,7 +216,8 @@ def test_merge_step_then_merge_moves_photos(client, login_as, xinye_list):
     assert step.status_code == 200 and html.lstrip().startswith('<form id="merge-step"')
     assert "保留的问题" in html and "照片 2 张" in html
     response = client.post(list_url(camp, suffix="/merge"), headers={**HX, "HX-Target": "merge-step"}, data={
-        "finding_ids": [b01.id, free.id], "keep_id": free.id, "description": "一办六部及绩效考核均未落实"})
+        "finding_ids": [b01.id, free.id], "keep_id": free.id, "description": "一办六部及绩效考核均未落实",
+        **merge_versions(b01, free)})
     assert response.status_code == 200 and response.headers["HX-Retarget"] == "#problem-list"
     html = response.get_data(as_text=True)
     assert "已合并：" in html and "取消合并" in html and "一办六部及绩效考核均未落实" in html
@@ -248,7 +249,8 @@ def test_unmerge_after_a_chain_of_merges_gives_back_only_own_photos(client, logi
 
     def merge(a, keep):
         response = client.post(list_url(camp, suffix="/merge"), headers={**HX, "HX-Target": "merge-step"}, data={
-            "finding_ids": [a.id, keep.id], "keep_id": keep.id, "description": f"合并后的问题{keep.id}"})
+            "finding_ids": [a.id, keep.id], "keep_id": keep.id, "description": f"合并后的问题{keep.id}",
+            **merge_versions(a, keep)})
         assert response.status_code == 200
 
     def owners():

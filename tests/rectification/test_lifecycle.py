@@ -605,7 +605,7 @@ def test_stale_version_is_refused(action):
     item = ready_item(status, action)
     item.version = 5
     error = refuse(item, action, who, expected_version=4, **valid_inputs(action, item))
-    assert (error.http_status, error.message) == (409, "该事项已被他人修改，请刷新后查看最新内容")
+    assert (error.http_status, error.message) == (409, "该事项已被他人修改，您的操作尚未执行")
     assert STALE_MESSAGE == error.message
     apply(item, action, who, now=NOW, expected_version=5, **valid_inputs(action, item))
     assert item.version == 6

@@ -20,6 +20,11 @@ def fresh(item_id) -> RectificationItem:
     return db.session.get(RectificationItem, item_id)
 
 
+def row_versions(*items) -> dict:
+    """The hidden version-<id> fields a bulk form's rows carry."""
+    return {f"version-{i.id}": str(i.version) for i in items}
+
+
 def post_action(client, item, name, data, headers=HX, **kw):
     payload = {"version": str(item.version), **data}
     return client.post(f"/items/{item.id}/actions/{name}", data=payload, headers=headers, **kw)
@@ -353,7 +358,8 @@ def test_bulk_accept_checks_each_item(client, world, login_as):
     outside = make_item(world, world.dancheng, status=Status.SUBMITTED)
     login_as("leader8")
     res = client.post("/items/review/accept", headers=HX,
-                      data={"opinion": "同意销号", "item_ids": [a.id, b.id, not_submitted.id, outside.id]})
+                      data={"opinion": "同意销号", "item_ids": [a.id, b.id, not_submitted.id, outside.id],
+                            **row_versions(a, b, not_submitted, outside)})
     assert res.status_code == 200 and 'id="review-panel"' in res.get_data(as_text=True)
     assert fresh(a.id).status is Status.CLOSED and fresh(b.id).status is Status.CLOSED
     assert fresh(a.id).acceptance_opinion == "同意销号"
@@ -378,7 +384,8 @@ def test_bulk_assign(client, world, login_as):
     theirs = make_item(world, world.tongbai)
     login_as("xinye")
     res = client.post("/items/assign", headers=HX,
-                      data={"unit_id": str(wjw(world).id), "person": "王股长", "item_ids": [a.id, b.id, theirs.id]})
+                      data={"unit_id": str(wjw(world).id), "person": "王股长", "item_ids": [a.id, b.id, theirs.id],
+                            **row_versions(a, b, theirs)})
     assert res.status_code == 200 and 'id="items-panel"' in res.get_data(as_text=True)
     assert fresh(a.id).unit_id == wjw(world).id and fresh(b.id).unit_id == wjw(world).id
     assert fresh(theirs.id).unit_id is None

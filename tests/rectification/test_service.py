@@ -71,8 +71,12 @@ def test_refused_action_leaves_no_trace(app, world):
         service.apply_action(item.id, world.users["xinye-wjw"], Action.ACCEPT, service.ActionInput(opinion="好"))
     assert refused.value.status == 403
     with pytest.raises(service.ActionError) as missing:
-        service.apply_action(item.id, world.users["xinye-wjw"], Action.POST_PROGRESS, service.ActionInput(text=""))
+        service.apply_action(item.id, world.users["xinye-wjw"], Action.POST_PROGRESS,
+                             service.ActionInput(version=1, text=""))
     assert missing.value.status == 422 and missing.value.field == "text"
+    with pytest.raises(service.ActionError) as no_version:
+        service.apply_action(item.id, world.users["xinye-wjw"], Action.POST_PROGRESS, service.ActionInput(text="进展"))
+    assert no_version.value.status == 422 and no_version.value.message == service.MISSING_VERSION_MESSAGE
     db.session.expire_all()
     assert db.session.get(RectificationItem, item.id).version == 1
     for model in (ItemHistory, AuditEvent, Notification):
@@ -95,7 +99,7 @@ def test_bulk_apply_reports_each_failure(app, world):
     done = make_item(world, status=Status.CLOSED, unit=wjw(world))
     outside = make_item(world, world.tongbai)
     result = service.bulk_apply([ok.id, done.id, outside.id, ok.id], world.users["xinye"], Action.ASSIGN,
-                                service.ActionInput(unit_id=wjw(world).id))
+                                service.ActionInput(unit_id=wjw(world).id), {i.id: i.version for i in (ok, done, outside)})
     assert [i.id for i in result.done] == [ok.id]
     assert [i for i, _ in result.failed] == [done.id, outside.id]
     assert "已指派 1 项，2 项未能指派" in result.summary("指派")
@@ -105,8 +109,9 @@ def test_bulk_apply_reports_each_failure(app, world):
 def test_timeline_lists_every_step_newest_first(app, world):
     item = make_item(world, unit=wjw(world))
     user = world.users["xinye-wjw"]
-    service.apply_action(item.id, user, Action.WRITE_MEASURES, service.ActionInput(text="措施", new_date=item.deadline))
-    service.apply_action(item.id, user, Action.POST_PROGRESS, service.ActionInput(text="进展一"))
+    service.apply_action(item.id, user, Action.WRITE_MEASURES, service.ActionInput(version=1, text="措施",
+                                                                               new_date=item.deadline))
+    service.apply_action(item.id, user, Action.POST_PROGRESS, service.ActionInput(version=2, text="进展一"))
     service.apply_action(item.id, world.users["inspector8"], Action.COMMENT, service.ActionInput(text="好"))
     steps = service.timeline(db.session.get(RectificationItem, item.id))
     assert [s.action for s in steps] == ["comment", "post_progress", "write_measures"]

@@ -289,8 +289,8 @@ def test_edit_and_delete_draft_finding(client, login_as, world, version, visit):
     login_as("inspector8")
     form = client.get(f"/visits/findings/{finding.id}/edit", headers=HX)
     assert form.status_code == 200 and "编辑问题" in form.get_data(as_text=True)
-    saved = client.post(f"/visits/findings/{finding.id}", data=finding_data(finding.uuid, description="改后的描述"),
-                        headers=HX)
+    saved = client.post(f"/visits/findings/{finding.id}",
+                        data=finding_data(finding.uuid, description="改后的描述", version=finding.version), headers=HX)
     assert saved.status_code == 200 and "改后的描述" in saved.get_data(as_text=True)
     card = client.get(f"/visits/findings/{finding.id}", headers=HX)
     assert f'id="finding-{finding.id}"' in card.get_data(as_text=True)
