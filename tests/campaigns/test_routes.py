@@ -195,7 +195,8 @@ def test_campaign_sets_its_default_rectification_periods(client, login_as, campa
     login_as("province")
     page = client.get(f"/campaigns/{campaign.id}/edit").get_data(as_text=True)
     assert "默认整改时限" in page and 'value="5"' in page and 'value="180"' in page
-    values = form_values(version, name=campaign.name, year="2022", start_date="2022-07-09", end_date="2022-07-13")
+    values = {**form_values(version, name=campaign.name, year="2022", start_date="2022-07-09",
+                            end_date="2022-07-13"), "version": campaign.version}
     bad = client.post(f"/campaigns/{campaign.id}/edit",
                       data={**values, "immediate_working_days": "0", "long_term_days": "半年"})
     text = bad.get_data(as_text=True)

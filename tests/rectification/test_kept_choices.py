@@ -83,7 +83,8 @@ def test_bulk_assign_without_a_unit_keeps_the_ticks_and_the_person(client, world
 def test_bulk_assign_that_succeeds_clears_the_ticks(client, world, login_as):
     a, b = make_item(world), make_item(world)
     login_as("xinye")
-    res = client.post("/items/assign", headers=HX, data={"item_ids": [a.id, b.id], "unit_id": str(wjw(world).id)})
+    res = client.post("/items/assign", headers=HX, data={"item_ids": [a.id, b.id], "unit_id": str(wjw(world).id),
+                                                         f"version-{a.id}": a.version, f"version-{b.id}": b.version})
     assert res.status_code == 200 and ticked_ids(res.get_data(as_text=True)) == set()
 
 
