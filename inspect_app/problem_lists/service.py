@@ -29,7 +29,7 @@ from inspect_app.documents.dates import cn_date, iso_date, today_china
 from inspect_app.extensions import db, utcnow
 from inspect_app.media.models import Attachment, AttachmentKind
 from inspect_app.org.models import Region, RegionLevel
-from inspect_app.rectification import lifecycle
+from inspect_app.rectification import lifecycle, notifications
 from inspect_app.rectification.lifecycle import Status
 from inspect_app.rectification.models import ItemHistory, ProblemList, ProblemListStatus, RectificationItem
 from inspect_app.visits.models import Finding, FindingStatus
@@ -480,6 +480,7 @@ def issue(sheet: Sheet, user, issued_on: date) -> ProblemList:
         db.session.rollback()
         raise
     sheet.problem_list = plist
+    notifications.list_issued(plist)   # after the commit: tells the county's coordinators, never fails the issue
     return plist
 
 

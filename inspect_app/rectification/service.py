@@ -19,13 +19,14 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from inspect_app import access
 from inspect_app.audit.service import record
+from inspect_app.auth.models import User
 from inspect_app.campaigns.models import Campaign
 from inspect_app.extensions import db, utcnow
 from inspect_app.media import processing
 from inspect_app.media import service as media_service
 from inspect_app.media.models import Attachment, AttachmentKind, PhotoStage
 from inspect_app.org.models import Region, ResponsibleUnit
-from inspect_app.rectification import deadlines, lifecycle, notifications
+from inspect_app.rectification import channels, deadlines, lifecycle, notifications
 from inspect_app.rectification.lifecycle import Action, Actor, Status, TransitionError
 from inspect_app.rectification.models import (ItemHistory, Milestone, ProgressPost,
                                               RectificationItem)
@@ -244,6 +245,7 @@ class ActionInput:
     new_date: dt.date | None = None
     unit_id: int | None = None
     person: str | None = None
+    assignee_id: int | None = None
     milestone_id: int | None = None
     uploads: list[Upload] = field(default_factory=list)
 
@@ -261,16 +263,43 @@ def _milestone_for(item: RectificationItem, milestone_id: int | None) -> Milesto
 
 def _snapshot(item: RectificationItem) -> dict:
     return {"status": item.status, "unit_id": item.unit_id, "responsible_person": item.responsible_person,
+            "assignee_id": item.assignee_id,
             "planned_date": item.planned_date, "extended_deadline": item.extended_deadline,
             "return_count": item.return_count, "version": item.version}
 
 
-def apply_action(item_id: int, user, action: Action | str, data: ActionInput, now=None) -> ItemHistory:
+def unit_accounts(unit_id: int | None, county_id: int | None) -> list[User]:
+    """The active accounts of a responsible unit of that county (the 责任人 choices), by name."""
+    if not unit_id or not county_id:
+        return []
+    return list(db.session.execute(sa.select(User).join(ResponsibleUnit, ResponsibleUnit.id == User.unit_id).where(
+        User.unit_id == unit_id, ResponsibleUnit.county_id == county_id, User.active.is_(True))
+        .order_by(User.display_name, User.id)).scalars())
+
+
+def _assignment(item: RectificationItem, data: ActionInput) -> ActionInput:
+    """Check the chosen unit (this county's, active) and account (an active account of that unit); the
+    account's name becomes the 责任人 printed on the ledger. 422 otherwise."""
+    if data.unit_id and db.session.execute(sa.select(ResponsibleUnit.id).where(
+            ResponsibleUnit.id == data.unit_id, ResponsibleUnit.county_id == item.county_id,
+            ResponsibleUnit.active.is_(True))).first() is None:
+        raise ActionError("请选择本县的责任单位", 422, "unit_id")
+    if not data.assignee_id:
+        return data
+    account = next((u for u in unit_accounts(data.unit_id, item.county_id) if u.id == data.assignee_id), None)
+    if account is None:
+        raise ActionError("所选责任人不是该责任单位的账号，请重新选择", 422, "assignee_id")
+    return ActionInput(**{**data.__dict__, "person": account.display_name})
+
+
+def apply_action(item_id: int, user, action: Action | str, data: ActionInput, now=None,
+                 dispatch: bool = True) -> ItemHistory:
     """Apply one lifecycle action for `user`, with history, audit, notifications and evidence, atomically.
 
     Raises ActionError: 404 outside scope, 403 role/unit, 409 stale or wrong state, 422 invalid input
     (the lifecycle's 400 becomes 422, the app's convention for a form with errors). Nothing is saved
-    on any error: files are checked before the item is touched.
+    on any error: files are checked before the item is touched. After the commit the notices go to
+    the second channels (unless `dispatch` is False: a bulk action sends once at its end).
     """
     action = Action(action)
     now = now or utcnow()
@@ -281,17 +310,15 @@ def apply_action(item_id: int, user, action: Action | str, data: ActionInput, no
             load_item(item_id, user)  # 404 first; then the slow image work, before the row is locked
             checked = check_uploads(data.uploads)
         item = load_item(item_id, user, for_update=True)
-        if action is Action.ASSIGN and data.unit_id and db.session.execute(sa.select(ResponsibleUnit.id).where(
-                ResponsibleUnit.id == data.unit_id, ResponsibleUnit.county_id == item.county_id,
-                ResponsibleUnit.active.is_(True))).first() is None:
-            raise ActionError("请选择本县的责任单位", 422, "unit_id")
+        if action is Action.ASSIGN:
+            data = _assignment(item, data)
         milestone = _milestone_for(item, data.milestone_id) if action is Action.ACCEPT_MILESTONE else None
         before = _snapshot(item)
         try:
             step = lifecycle.apply(
                 item, action, actor_for(user, item), now=now, expected_version=data.version,
                 reason=data.reason, opinion=data.opinion, text=data.text, new_date=data.new_date,
-                unit_id=data.unit_id, person=data.person,
+                unit_id=data.unit_id, person=data.person, assignee_id=data.assignee_id,
                 milestone=f"{milestone.due_date.isoformat()} {milestone.expected_result}" if milestone else None)
         except TransitionError as error:
             raise ActionError(error.message, 422 if error.http_status == 400 else error.http_status,
@@ -323,8 +350,10 @@ def apply_action(item_id: int, user, action: Action | str, data: ActionInput, no
         if action is not Action.COMMENT:
             record(f"item.{action.value}", obj=item, label=item.number, before=before, after=_snapshot(item),
                    summary=f"{action.label}：{step.note[:200]}", user=user)
-        notifications.after_action(item, action, user.id)
+        notifications.after_action(item, step, user.id)
         db.session.commit()
+        if dispatch:
+            channels.dispatch()
         return history
     except StaleDataError:
         db.session.rollback()
@@ -397,7 +426,7 @@ def bulk_apply(item_ids: list[int], user, action: Action, data: ActionInput) -> 
             continue
         number = item.number
         try:
-            apply_action(item_id, user, action, ActionInput(**{**data.__dict__, "version": None}))
+            apply_action(item_id, user, action, ActionInput(**{**data.__dict__, "version": None}), dispatch=False)
         except ActionError as error:
             result.failed.append((item_id, f"{number} {error.message}"))
         except Exception as error:  # noqa: BLE001 - 404 abort from load_item
@@ -405,6 +434,7 @@ def bulk_apply(item_ids: list[int], user, action: Action, data: ActionInput) -> 
             result.failed.append((item_id, f"{number} {getattr(error, 'description', error)}"))
         else:
             result.done.append(item)
+    channels.dispatch()
     return result
 
 
