@@ -121,6 +121,30 @@ def history_label(action: str) -> str:
         return HISTORY_EVENTS.get(action, action)
 
 
+def _cn(iso: str | None) -> str:
+    from inspect_app.rectification.lifecycle import format_date
+    return format_date(date.fromisoformat(iso)) if iso else ""
+
+
+# The dates an extension step is about, from its history data (lifecycle._effect writes them).
+_EXTENSION_DATES = {
+    Action.REQUEST_EXTENSION.value: (("new_date", "申请延期至"), ("current_deadline", "原完成时限")),
+    Action.APPROVE_EXTENSION.value: (("new_deadline", "批准延期至"), ("previous_deadline", "原完成时限")),
+    Action.REFUSE_EXTENSION.value: (("refused_date", "未同意延期至"),),
+    Action.REOPEN.value: (("new_deadline", "新的完成时限"),),
+}
+
+
+def history_dates(action: str, data: dict | None) -> str:
+    """The dates a timeline entry is about, e.g. 申请延期至 2022年8月31日（原完成时限 2022年8月12日）."""
+    parts = [(label, _cn((data or {}).get(key))) for key, label in _EXTENSION_DATES.get(action, ())]
+    parts = [(label, day) for label, day in parts if day]
+    if not parts:
+        return ""
+    head = f"{parts[0][0]} {parts[0][1]}"
+    return head + "".join(f"（{label} {day}）" for label, day in parts[1:])
+
+
 class ItemHistory(db.Model):
     """The item's timeline: every transition, edit, progress post and comment, who and when."""
 

@@ -55,16 +55,23 @@ def _path(endpoint: str, **values) -> str:
     return current_app.url_map.bind("localhost").build(endpoint, values)
 
 
-def link_for(note: Notification) -> str:
-    """Where a notice points: its item, the county's items of an issued list, or the overdue items."""
+def target(note: Notification) -> tuple[str, dict] | None:
+    """Where a notice points, as (endpoint, values): its item, the county's items of an issued list,
+    or the overdue items; None for a notice that points nowhere."""
     if note.item_id is not None:
-        return _path("rectification.detail", item_id=note.item_id)
+        return "rectification.detail", {"item_id": note.item_id}
     data = note.data or {}
     if "county" in data:
-        return _path("rectification.index", campaign=data.get("campaign"), county=data["county"])
+        return "rectification.index", {"campaign": data.get("campaign"), "county": data["county"]}
     if data.get("bucket"):
-        return _path("rectification.index", bucket=data["bucket"])
-    return ""
+        return "rectification.index", {"bucket": data["bucket"]}
+    return None
+
+
+def link_for(note: Notification) -> str:
+    """The notice's target as an app path, for the second channels (no request needed)."""
+    where = target(note)
+    return _path(where[0], **where[1]) if where else ""
 
 
 def notify(user_ids, item: RectificationItem | None, kind: str, message: str,

@@ -155,6 +155,20 @@ def review_queue(user, filters: Filters, page: int):
     return db.paginate(stmt, page=page, per_page=50, error_out=False)
 
 
+def extension_pending_clause() -> sa.ColumnElement[bool]:
+    """Items with an extension request waiting. A decided request leaves JSON null (not SQL NULL) in
+    the column on some writes, so both are 'none' — compared as text, the same on SQLite and PostgreSQL."""
+    return sa.cast(RectificationItem.pending_extension, sa.Text) != "null"
+
+
+def extension_queue(user, filters: Filters, page: int):
+    """Items with an extension request waiting for a decision, across the reviewer's counties, oldest
+    deadline first (the most urgent decision first)."""
+    stmt = items_query(user, filters).where(deadlines.is_open(), extension_pending_clause()) \
+        .order_by(EFFECTIVE_DEADLINE, RectificationItem.number)
+    return db.paginate(stmt, page=page, per_page=50, error_out=False)
+
+
 def filter_choices(user) -> dict:
     """Campaigns, counties and units the user may filter by (only what lies in scope). Units are
     for the county coordinator: a unit responder sees only its own unit's items anyway."""
