@@ -320,18 +320,18 @@ def _add_new(planned: list[_Planned]) -> int:
     for start in range(0, len(keys), BATCH_SIZE):   # bounded IN lists
         taken |= set(db.session.execute(sa.select(Notification.dedupe_key).where(
             Notification.dedupe_key.in_(keys[start:start + BATCH_SIZE]))).scalars())
-    rows = []
+    rows, now = [], utcnow()
     for p in planned:
         fresh = [(u, key) for u, key in p.pairs if key not in taken]
         if not fresh:
             continue
-        notes = [Notification(user_id=u, item_id=p.item.id if p.item else None,
-                              item_version=p.item.version if p.item else None, kind=p.kind, message=p.message,
-                              data=p.data, dedupe_key=key) for u, key in fresh]
-        rows += notes
+        common = {"item_id": p.item.id if p.item else None, "item_version": p.item.version if p.item else None,
+                  "kind": p.kind, "message": p.message, "data": p.data}
+        rows += [{**common, "user_id": u, "dedupe_key": key, "created_at": now} for u, key in fresh]
         channels.queue(channels.Outgoing(p.kind, KIND_LABELS[p.kind], p.message, tuple(u for u, _ in fresh),
-                                         link_for(notes[0])))
-    db.session.add_all(rows)
+                                         link_for(Notification(item_id=common["item_id"], data=p.data))))
+    if rows:   # one executemany, not one INSERT per row (the ORM would need each new id back)
+        db.session.execute(sa.insert(Notification), rows)
     return len(rows)
 
 
