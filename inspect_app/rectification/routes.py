@@ -33,8 +33,10 @@ def _prepare_assign(form, county_id, unit_id=None, assignee_id=None):
     (refilled by `assignee_options` when the unit changes)."""
     form.unit_id.choices = _unit_choices(county_id)
     unit_id = form.unit_id.data if unit_id is None else unit_id
-    form.assignee_id.choices = [(0, "（不选账号）")] + [
-        (u.id, f"{u.display_name}（{u.username}）") for u in service.unit_accounts(unit_id, county_id)]
+    accounts = service.unit_accounts(unit_id, county_id)
+    form.assignee_id.choices = [(0, "（不选账号）" if unit_id else "（请先选择责任单位）")] + [
+        (u.id, f"{u.display_name}（{u.username}）") for u in accounts]
+    form.assignee_id.no_accounts = bool(unit_id) and not accounts   # the hint: type the name instead
     if assignee_id is not None:
         form.assignee_id.data = assignee_id
     form.unit_id.render_kw = {"hx-get": url_for("rectification.assignee_options"), "hx-target": "#assignee-field",
