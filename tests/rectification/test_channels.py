@@ -237,3 +237,16 @@ def test_the_user_sets_their_address_when_email_is_on(app, client, world, login_
     assert client.post("/items/notifications/email", headers=HX, data={"email": ""}).status_code == 200
     db.session.expire_all()
     assert world.users["xinye"].email is None
+
+
+def test_notices_of_a_rolled_back_transaction_are_never_sent(app, world, monkeypatch, robot):
+    from inspect_app.rectification import channels, notifications
+    configure(app, monkeypatch, webhook=f"http://127.0.0.1:{robot.server_port}/hook")
+    item = make_item(world, status=Status.SUBMITTED, unit=wjw(world))
+    notifications.notify([world.users["xinye"].id], item, "returned", "撤销的通知")
+    db.session.rollback()
+    notifications.notify([world.users["xinye"].id], item, "returned", "保存的通知")
+    assert channels.dispatch() == 0 and robot.received == []   # not committed yet: nothing is ready
+    db.session.commit()
+    channels.dispatch()
+    assert [json.loads(body)["text"]["content"] for _p, _t, body in robot.received] == ["【医共体核查整改】\n保存的通知 " + f"{BASE}/items/{item.id}"]
