@@ -15,6 +15,23 @@ from tests.problem_lists.factories import list_url, make_xinye_findings
 pytestmark = pytest.mark.browser
 
 
+def after_settle(page, selector, action):
+    """Do `action` and wait until htmx has settled the element `selector` it swaps in (so its htmx
+    attributes are live). Other swaps meanwhile, such as the bell's poll, do not count."""
+    page.evaluate("""selector => {
+        window.__settled = false;
+        const mark = event => {
+            if (event.target.matches && event.target.matches(selector)) {
+                window.__settled = true;
+                document.body.removeEventListener('htmx:afterSettle', mark);
+            }
+        };
+        document.body.addEventListener('htmx:afterSettle', mark);
+    }""", selector)
+    action()
+    page.wait_for_function("() => window.__settled === true")
+
+
 @pytest.mark.parametrize("size", ["landscape", "portrait"])
 def test_issue_notice_assign_to_a_named_account_and_their_notice(live_server, request, size, world, password):
     page = request.getfixturevalue(size)
@@ -38,7 +55,7 @@ def test_issue_notice_assign_to_a_named_account_and_their_notice(live_server, re
     notice.locator("a").click()
     first = db.session.execute(sa.select(RectificationItem).order_by(RectificationItem.seq)).scalars().first()
     page.locator(f"#item-row-{first.id} a").click()
-    page.click("#action-assign")
+    after_settle(page, "#action-form", lambda: page.click("#action-assign"))   # htmx wires the new form up as it settles
     form = page.locator("#action-form form")
     expect(form).to_be_visible()
     with page.expect_response(lambda r: "/items/assignee-options" in r.url):
