@@ -68,6 +68,8 @@ def test_assign_to_a_named_account_tells_that_person_and_the_unit(client, world,
     assert message == f"整改事项 {item.number}（远程心电诊断中心未覆盖全部乡镇卫生院） 已指派给新野县卫健委（责任人：张主任），请制定整改措施"
     event = db.session.execute(sa.select(AuditEvent).where(AuditEvent.action == "item.assign")).scalar_one()
     assert event.after["assignee_id"] == zhang.id
+    step = db.session.execute(sa.select(ItemHistory).where(ItemHistory.item_id == item.id)).scalar_one()
+    assert step.note == "新野县卫健委，责任人：张主任" and step.data["assignee_id"] == zhang.id
     # The named person signs in: sees the item, its 责任人 with the account, and the notice linking to it.
     login_as("xinye-wjw-zhang")
     page = client.get(f"/items/{item.id}").get_data(as_text=True)
@@ -97,6 +99,16 @@ def test_an_account_of_another_unit_is_refused_and_the_choice_kept(client, world
     item = fresh(item.id)
     assert item.unit_id is None and item.assignee_id is None
     assert told("assigned") == set()
+
+
+def test_a_disabled_account_cannot_be_named(client, world, login_as, zhang):
+    zhang.active = False
+    db.session.commit()
+    item = make_item(world)
+    login_as("xinye")
+    res = post_action(client, item, "assign", {"unit_id": str(wjw(world).id), "assignee_id": str(zhang.id)})
+    assert res.status_code == 422 and fresh(item.id).unit_id is None
+    assert "xinye-wjw-zhang" not in client.get(f"/items/assignee-options?unit_id={wjw(world).id}").get_data(as_text=True)
 
 
 def test_assignee_options_follow_the_unit(client, world, login_as, zhang):
@@ -327,6 +339,16 @@ def test_overdue_digest_once_a_day_to_the_city_and_the_province(app, world):
     assert len(digests()) == 3
     notifications.send_reminders(NOW + dt.timedelta(days=1))
     assert len(digests()) == 6
+
+
+def test_the_digest_skips_cities_without_overdue_items_and_disabled_readers(app, world):
+    zhoukou_viewer = make_user("zhoukou", Role.CITY_VIEWER, world.zhoukou)
+    make_user("nanyang-old", Role.CITY_VIEWER, world.nanyang, active=False)
+    db.session.commit()
+    make_item(world, status=Status.IN_PROGRESS, unit=wjw(world), deadline=dt.date(2022, 7, 20))
+    notifications.send_reminders(NOW)
+    assert {name for name, _ in digests()} == {"nanyang", "province", "viewer"}
+    assert zhoukou_viewer.id not in set(db.session.execute(sa.select(Notification.user_id)).scalars())
 
 
 def test_the_digest_links_to_the_overdue_items(client, world, login_as):
