@@ -8,6 +8,10 @@ returned `HistoryRecord` and the audit entry in one transaction. Templates draw 
 Statuses (domain.md §5): 待整改 → 整改中 → 待验收 → 已销号; 待验收 → 退回 → 整改中;
 已销号 → 重新打开 → 整改中.
 
+Each row of the transition table also names its side effect, the notice it sends (`Notice`: kind,
+audience, text); notifications.py resolves the audience to accounts, so who is told about what is
+read off the same table as who may do what.
+
 Checks run in a fixed order and each maps to one HTTP status:
 404 the item is outside the user's scope (it must look non-existent), 403 the role or unit may not,
 409 the item's version is stale or its state does not allow the action, 400 the input is missing or
