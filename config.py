@@ -55,6 +55,18 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime bounds the token already
     PAGE_SIZE = 20
 
+    # Second channels for notices (rectification/channels.py), both off unless set. E-mail goes to the
+    # address each user gives on the 通知 page; the group robot (WeCom or DingTalk) gets one post per action.
+    NOTIFY_SMTP_HOST = os.environ.get("NOTIFY_SMTP_HOST", "")
+    NOTIFY_SMTP_PORT = int(os.environ.get("NOTIFY_SMTP_PORT", 25))
+    NOTIFY_SMTP_USER = os.environ.get("NOTIFY_SMTP_USER", "")
+    NOTIFY_SMTP_PASSWORD = os.environ.get("NOTIFY_SMTP_PASSWORD", "")
+    NOTIFY_SMTP_TLS = os.environ.get("NOTIFY_SMTP_TLS", "starttls")   # starttls, ssl or none
+    NOTIFY_MAIL_FROM = os.environ.get("NOTIFY_MAIL_FROM", "noreply@localhost")
+    NOTIFY_WEBHOOK_URL = os.environ.get("NOTIFY_WEBHOOK_URL", "")
+    NOTIFY_CHANNEL_TIMEOUT = float(os.environ.get("NOTIFY_CHANNEL_TIMEOUT", 3))   # seconds, per attempt
+    NOTIFY_BASE_URL = os.environ.get("NOTIFY_BASE_URL", "")   # e.g. https://zhenggai.example.gov.cn, for links
+
 
 class TestConfig(Config):
     """The test suite: SQLite (a temp file chosen by the fixtures) unless TEST_DATABASE_URL is set."""
@@ -62,6 +74,7 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret"
     SQLALCHEMY_DATABASE_URI = _normalise_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
     SERVER_NAME = None
+    NOTIFY_SMTP_HOST = NOTIFY_WEBHOOK_URL = ""   # tests turn a channel on where they test it
 
 
 class ProductionConfig(Config):

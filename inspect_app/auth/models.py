@@ -20,6 +20,8 @@ class User(UserMixin, Versioned, db.Model):
     username: Mapped[str] = mapped_column(sa.String(64), unique=True)
     display_name: Mapped[str] = mapped_column(sa.String(64))
     organisation: Mapped[str] = mapped_column(sa.String(128), default="")
+    # Where e-mail notices go when the e-mail channel is configured; set by the user (通知 page).
+    email: Mapped[str | None] = mapped_column(sa.String(255))
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     role: Mapped[Role] = mapped_column(sa.Enum(Role, native_enum=False, length=32))
     region_id: Mapped[int | None] = mapped_column(sa.ForeignKey("regions.id"), index=True)

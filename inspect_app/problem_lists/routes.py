@@ -289,9 +289,6 @@ def _issue(sheet, form, issued_on, deadlines, errors) -> tuple[int | None, str |
                               open_visits_confirmed=form.confirm_open_visits.data)
     except service.ProblemListError as error:
         return error.status, error.message
-    hook = getattr(notifications, "after_issue", None)   # notices on 下发, where that module offers them
-    if hook is not None:
-        hook(plist)
     flash(f"已下发{plist.title}", "success")
     return None, None
 

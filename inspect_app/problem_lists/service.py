@@ -37,7 +37,7 @@ from inspect_app.documents.dates import cn_date, iso_date, today_china
 from inspect_app.extensions import db, utcnow
 from inspect_app.media.models import Attachment, AttachmentKind
 from inspect_app.org.models import Region, RegionLevel
-from inspect_app.rectification import lifecycle
+from inspect_app.rectification import lifecycle, notifications
 from inspect_app.rectification.lifecycle import Status
 from inspect_app.rectification.models import (ItemHistory, ProblemList, ProblemListStatus, RectificationItem,
                                               list_kind_label)
@@ -614,6 +614,7 @@ def issue(sheet: Sheet, user, issued_on: date, deadlines: dict[int, date] | None
     sheet.problem_list = plist
     sheet.issued_lists = sheet.issued_lists + [plist]
     sheet.drafts = 0
+    notifications.list_issued(plist)   # after the commit: tells the county's coordinators, never fails the issue
     return plist
 
 

@@ -1,4 +1,5 @@
-"""`flask send-reminders`: deadline notifications for cron (near the deadline, overdue), never repeated."""
+"""`flask send-reminders`: for cron — deadline notices (near the deadline, overdue) and the daily overdue
+digest to city viewers and the province, never repeated."""
 import click
 from flask.cli import with_appcontext
 
@@ -8,6 +9,6 @@ from inspect_app.rectification.notifications import send_reminders
 @click.command("send-reminders")
 @with_appcontext
 def send_reminders_command():
-    """Notify unit responders and coordinators of items ≤ 7 days from, or past, their deadline."""
+    """Notify the county side of items ≤ 7 days from, or past, their deadline; send the overdue digest."""
     created = send_reminders()
-    click.echo(f"已发送 {created} 条时限提醒")
+    click.echo(f"已发送 {created} 条时限提醒和超期汇总")

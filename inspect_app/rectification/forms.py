@@ -5,7 +5,7 @@ its refusals are shown next to the right field (`field_for`).
 """
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, MultipleFileField, SelectField, StringField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms.validators import Length, Optional, Regexp
 
 from inspect_app.idempotency import clean_uuid
 from inspect_app.locking import VersionField
@@ -24,21 +24,38 @@ class ActionForm(FlaskForm):
     def inputs(self) -> dict:
         """The values for service.ActionInput, from the fields this form has."""
         out = {"version": self.version.data}
-        for name in ("text", "reason", "opinion", "new_date", "unit_id", "person", "milestone_id", "working_days"):
+        for name in ("text", "reason", "opinion", "new_date", "unit_id", "person", "assignee_id", "milestone_id",
+                     "working_days"):
             if hasattr(self, name):
                 out[name] = getattr(self, name).data
-        if out.get("unit_id") == 0:
-            out["unit_id"] = None
-        if out.get("milestone_id") == 0:
-            out["milestone_id"] = None
+        for name in ("unit_id", "assignee_id", "milestone_id"):
+            if out.get(name) == 0:
+                out[name] = None
         if hasattr(self, "uuid"):
             out["uuid"] = clean_uuid(self.uuid.data)
         return out
 
 
-class AssignForm(ActionForm):
-    unit_id = SelectField("责任单位", coerce=int, validate_choice=False)
-    person = StringField("责任人", filters=[_strip], validators=[Optional(), Length(max=64, message="责任人最多 64 个字")])
+def _optional_int(value):
+    """A select's value as an int; '' or rubbish is 0 (nothing chosen), never a crash."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+class AssignFields:
+    """指派 (one item or many): the unit, then 责任人 — an account of that unit (the select is refilled
+    when the unit changes) or a name typed for someone without an account."""
+
+    unit_id = SelectField("责任单位", coerce=_optional_int, validate_choice=False)
+    assignee_id = SelectField("责任人（本单位账号）", coerce=_optional_int, validate_choice=False)
+    person = StringField("或填写责任人姓名（无账号时）", filters=[_strip],
+                         validators=[Optional(), Length(max=64, message="责任人最多 64 个字")])
+
+
+class AssignForm(ActionForm, AssignFields):
+    pass
 
 
 class MeasuresForm(ActionForm):
@@ -102,13 +119,20 @@ class MilestoneForm(FlaskForm):
     expected_result = StringField("预期成效", filters=[_strip], validators=[Length(max=500)])
 
 
-class BulkAssignForm(FlaskForm):
-    unit_id = SelectField("指派给责任单位", coerce=int, validate_choice=False)
-    person = StringField("责任人", filters=[_strip], validators=[Optional(), Length(max=64)])
+class BulkAssignForm(FlaskForm, AssignFields):
+    pass
 
 
 class BulkAcceptForm(FlaskForm):
     opinion = TextAreaField("验收意见（对所选事项相同）", filters=[_strip], render_kw={"rows": 2})
+
+
+class BulkReturnForm(FlaskForm):
+    reason = TextAreaField("退回原因（对所选事项相同）", filters=[_strip], render_kw={"rows": 2})
+
+
+class BulkExtensionForm(FlaskForm):
+    opinion = TextAreaField("审批意见（可选，对所选事项相同）", filters=[_strip], render_kw={"rows": 2})
 
 
 FORMS: dict[Action, type[ActionForm]] = {
@@ -125,3 +149,11 @@ FORMS: dict[Action, type[ActionForm]] = {
     Action.ACCEPT_MILESTONE: MilestoneAcceptForm,
     Action.COMMENT: CommentForm,
 }
+
+
+class NoticeEmailForm(FlaskForm):
+    """The user's own address for e-mail notices; empty turns them off."""
+
+    email = StringField("通知邮箱（留空则不发送邮件）", filters=[_strip], validators=[
+        Optional(), Length(max=255, message="邮箱地址最多 255 个字符"),
+        Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="邮箱地址格式不正确，例如 zhangsan@example.com")])

@@ -8,6 +8,10 @@ returned `HistoryRecord` and the audit entry in one transaction. Templates draw 
 Statuses (domain.md §5): 待整改 → 整改中 → 待验收 → 已销号; 待验收 → 退回 → 整改中;
 已销号 → 重新打开 → 整改中.
 
+Each row of the transition table also names its side effect, the notice it sends (`Notice`: kind,
+audience, text); notifications.py resolves the audience to accounts, so who is told about what is
+read off the same table as who may do what.
+
 Checks run in a fixed order and each maps to one HTTP status:
 404 the item is outside the user's scope (it must look non-existent), 403 the role or unit may not,
 409 the item's version is stale or its state does not allow the action, 400 the input is missing or
@@ -133,6 +137,7 @@ class RectificationItemLike(Protocol):
     status: Status
     unit_id: int | None  # the responsible unit (责任单位), None until assigned
     responsible_person: str | None  # 责任人, set together with the unit
+    assignee_id: int | None  # the 责任人's account, when the person has one
     deadline: dt.date  # the original 完成时限; never changed, stays on record
     extended_deadline: dt.date | None  # set by an approved extension (or a reopen with a new date)
     rectification_type: str  # a key of RECTIFICATION_TYPES
@@ -325,6 +330,29 @@ COMMENTERS = frozenset(
 UNIT_BOUND_ROLES = frozenset({Role.UNIT_RESPONDER})
 
 
+# Who is told about a transition (resolved to accounts by notifications.py, which may query):
+UNIT = "unit"                   # the responders (经办人) of the item's responsible unit
+ASSIGNEE = "assignee"           # the account named as 责任人, when there is one
+COORDINATORS = "coordinators"   # the county coordinators of the item's county
+REVIEWERS = "reviewers"         # the leaders of the teams covering the county, and the province admins
+COUNTY_AUDIENCE = frozenset({UNIT, ASSIGNEE, COORDINATORS})
+
+
+@dataclass(frozen=True)
+class Notice:
+    """The notice a transition sends: its kind (a notifications.KIND_LABELS key), who gets it (never the
+    actor) and the text. The text is formatted with `label` (the item's number and the start of its
+    description) and the transition's history `data` (dates as ISO strings)."""
+
+    kind: str
+    audience: frozenset[str]
+    text: str
+
+    def message(self, label: str, data: Mapping[str, Any]) -> str:
+        """The text for one item and one step."""
+        return self.text.format(label=label, **data)
+
+
 @dataclass(frozen=True)
 class Transition:
     """One row of the table: where an action may start, where it leads, who may do it, what it needs.
@@ -340,6 +368,7 @@ class Transition:
     requires: tuple[str, ...] = ()
     guards: tuple[str, ...] = ()
     changes_item: bool = True  # False: recorded in history only; the version is neither checked nor bumped
+    notice: Notice | None = None  # the side effect: who is told, and what
 
 
 TRANSITIONS: Mapping[Action, Transition] = MappingProxyType(
@@ -347,25 +376,36 @@ TRANSITIONS: Mapping[Action, Transition] = MappingProxyType(
         t.action: t
         for t in (
             Transition(Action.ASSIGN, OPEN_STATUSES, None, frozenset({Role.COUNTY_COORDINATOR}),
-                       requires=("unit_id",)),
+                       requires=("unit_id",),
+                       notice=Notice("assigned", frozenset({UNIT, ASSIGNEE}),
+                                     "整改事项 {label} 已指派给{unit}{person}，请制定整改措施")),
             Transition(Action.WRITE_MEASURES, OPEN_STATUSES, Status.IN_PROGRESS, COUNTY_SIDE,
                        requires=("text", "new_date"), guards=("assigned",)),
             Transition(Action.POST_PROGRESS, OPEN_STATUSES, Status.IN_PROGRESS, COUNTY_SIDE,
                        requires=("text",), guards=("assigned",)),
             Transition(Action.SUBMIT, frozenset({Status.IN_PROGRESS}), Status.SUBMITTED, COUNTY_SIDE,
-                       guards=("measures",)),
+                       guards=("measures",),
+                       notice=Notice("submitted", frozenset({REVIEWERS}), "整改事项 {label} 已申请销号，等待您验收")),
             Transition(Action.ACCEPT, frozenset({Status.SUBMITTED}), Status.CLOSED, ACCEPTORS,
-                       requires=("opinion",)),
+                       requires=("opinion",),
+                       notice=Notice("accepted", COUNTY_AUDIENCE, "整改事项 {label} 已验收通过，予以销号")),
             Transition(Action.RETURN, frozenset({Status.SUBMITTED}), Status.IN_PROGRESS, ACCEPTORS,
-                       requires=("reason",)),
+                       requires=("reason",),
+                       notice=Notice("returned", COUNTY_AUDIENCE, "整改事项 {label} 被退回，请补充整改")),
             Transition(Action.REOPEN, frozenset({Status.CLOSED}), Status.IN_PROGRESS, ACCEPTORS,
-                       requires=("reason",)),
+                       requires=("reason",),
+                       notice=Notice("reopened", COUNTY_AUDIENCE, "整改事项 {label} 已重新打开，请继续整改")),
             Transition(Action.REQUEST_EXTENSION, OPEN_STATUSES, None, COUNTY_SIDE,
-                       requires=("reason", "new_date"), guards=("no_extension_pending", "not_overdue")),
+                       requires=("reason", "new_date"), guards=("no_extension_pending", "not_overdue"),
+                       notice=Notice("extension", frozenset({REVIEWERS}),
+                                     "整改事项 {label} 申请延期至 {new_date}，等待您审批")),
             Transition(Action.APPROVE_EXTENSION, NOT_CLOSED, None, ACCEPTORS,
-                       guards=("extension_pending",)),
+                       guards=("extension_pending",),
+                       notice=Notice("extension_decided", COUNTY_AUDIENCE,
+                                     "整改事项 {label} 的延期申请已同意，完成时限延至 {new_deadline}")),
             Transition(Action.REFUSE_EXTENSION, NOT_CLOSED, None, ACCEPTORS,
-                       requires=("reason",), guards=("extension_pending",)),
+                       requires=("reason",), guards=("extension_pending",),
+                       notice=Notice("extension_decided", COUNTY_AUDIENCE, "整改事项 {label} 的延期申请未获同意")),
             Transition(Action.ACCEPT_MILESTONE, frozenset({Status.IN_PROGRESS, Status.SUBMITTED}), None,
                        ACCEPTORS, requires=("opinion", "milestone"), guards=("long_term",)),
             Transition(Action.COMMENT, ALL_STATUSES, None, COMMENTERS,
@@ -479,8 +519,10 @@ def _effect(item: RectificationItemLike, action: Action, actor: Actor, now: dt.d
         if not isinstance(unit_id, int) or isinstance(unit_id, bool) or unit_id <= 0:
             raise TransitionError("责任单位无效", 400, "unit_id")
         person = _optional_text(inputs["person"]) or None
-        return _Effect({"unit_id": unit_id, "responsible_person": person}, person or "",
-                       {"unit_id": unit_id, "previous_unit_id": item.unit_id, "person": person})
+        assignee_id = inputs["assignee_id"] or None
+        return _Effect({"unit_id": unit_id, "responsible_person": person, "assignee_id": assignee_id}, person or "",
+                       {"unit_id": unit_id, "previous_unit_id": item.unit_id, "person": person,
+                        "assignee_id": assignee_id, "previous_assignee_id": item.assignee_id})
     if action is Action.WRITE_MEASURES:
         measures = _text(inputs["text"], "text", "请填写整改措施")
         planned = _date(inputs["new_date"], "new_date", "请填写计划完成时间")
@@ -557,15 +599,16 @@ def _effect(item: RectificationItemLike, action: Action, actor: Actor, now: dt.d
 def apply(item: RectificationItemLike, action: Action | str, actor: Actor, *, now: dt.datetime,
           expected_version: int | None = None, reason: str | None = None, opinion: str | None = None,
           text: str | None = None, new_date: dt.date | None = None, unit_id: int | None = None,
-          person: str | None = None, milestone: str | None = None,
-          working_days: int | None = None) -> HistoryRecord:
+          person: str | None = None, assignee_id: int | None = None,
+          milestone: str | None = None, working_days: int | None = None) -> HistoryRecord:
     """Apply one action to the item and return the history record to persist with it.
 
     Enforces, in order: scope (404), role and unit (403), stale `expected_version` and status and
     preconditions (409), inputs (400). Only then is the item changed: status, counters, dates and
     `version` += 1 (a comment changes nothing on the item). On any error the item is untouched.
 
-    Inputs by action: ASSIGN unit_id (+ person); WRITE_MEASURES text = measures, new_date = planned
+    Inputs by action: ASSIGN unit_id (+ person, + assignee_id: the person's account, checked by the
+    caller to be one of the unit's); WRITE_MEASURES text = measures, new_date = planned
     completion date; POST_PROGRESS text; SUBMIT optional text; ACCEPT opinion; RETURN reason; REOPEN
     reason (+ new_date: a new deadline); REQUEST_EXTENSION reason, and new_date or working_days (that
     many working days after the deadline in force, counted like the deadlines at issue); APPROVE_EXTENSION optional
@@ -578,7 +621,8 @@ def apply(item: RectificationItemLike, action: Action | str, actor: Actor, *, no
     if refusal is not None:
         raise refusal
     inputs = {"reason": reason, "opinion": opinion, "text": text, "new_date": new_date,
-              "unit_id": unit_id, "person": person, "milestone": milestone, "working_days": working_days}
+              "unit_id": unit_id, "person": person, "assignee_id": assignee_id, "milestone": milestone,
+              "working_days": working_days}
     effect = _effect(item, action, actor, now, inputs)
 
     from_status = item.status

@@ -97,6 +97,9 @@ class RectificationItem(db.Model):
     status: Mapped[Status] = mapped_column(sa.Enum(Status, native_enum=False, length=16), default=Status.PENDING)
     unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("responsible_units.id"), index=True)
     responsible_person: Mapped[str] = mapped_column(sa.String(64), default="")
+    # 责任人's account when the person has one (an active account of the responsible unit); the name
+    # above stays the printed 责任人 either way, typed or copied from the account.
+    assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
     measures: Mapped[str] = mapped_column(sa.Text, default="")
     planned_date: Mapped[date | None]
     latest_progress: Mapped[str] = mapped_column(sa.Text, default="")
@@ -119,6 +122,7 @@ class RectificationItem(db.Model):
     site = relationship("Site")
     county = relationship("Region")
     unit = relationship("ResponsibleUnit")
+    assignee = relationship("User", foreign_keys=[assignee_id])
     history: Mapped[list["ItemHistory"]] = relationship(back_populates="item", order_by="ItemHistory.id")
 
 
@@ -142,6 +146,30 @@ def history_label(action: str) -> str:
         return Action(action).label
     except ValueError:
         return HISTORY_EVENTS.get(action, action)
+
+
+def _cn(iso: str | None) -> str:
+    from inspect_app.rectification.lifecycle import format_date
+    return format_date(date.fromisoformat(iso)) if iso else ""
+
+
+# The dates an extension step is about, from its history data (lifecycle._effect writes them).
+_EXTENSION_DATES = {
+    Action.REQUEST_EXTENSION.value: (("new_date", "申请延期至"), ("current_deadline", "原完成时限")),
+    Action.APPROVE_EXTENSION.value: (("new_deadline", "批准延期至"), ("previous_deadline", "原完成时限")),
+    Action.REFUSE_EXTENSION.value: (("refused_date", "未同意延期至"),),
+    Action.REOPEN.value: (("new_deadline", "新的完成时限"),),
+}
+
+
+def history_dates(action: str, data: dict | None) -> str:
+    """The dates a timeline entry is about, e.g. 申请延期至 2022年8月31日（原完成时限 2022年8月12日）."""
+    parts = [(label, _cn((data or {}).get(key))) for key, label in _EXTENSION_DATES.get(action, ())]
+    parts = [(label, day) for label, day in parts if day]
+    if not parts:
+        return ""
+    head = f"{parts[0][0]} {parts[0][1]}"
+    return head + "".join(f"（{label} {day}）" for label, day in parts[1:])
 
 
 class ItemHistory(db.Model):
@@ -193,15 +221,41 @@ class Milestone(db.Model):
 
 
 class Notification(db.Model):
-    """An in-app notice for one user; `dedupe_key` stops reminders from repeating."""
+    """An in-app notice for one user; `dedupe_key` stops reminders from repeating.
+
+    A notice about an item remembers the item's `version` when it was made (`item_version`): once the
+    item has changed since, the notice is handled (已处理) for every recipient (notifications.handled).
+    A notice about a whole list or a digest has no item; `data` then says what to link to
+    (``{"campaign": id, "county": id}`` or ``{"bucket": "overdue", "items": n}``).
+    """
 
     __tablename__ = "notifications"
     __table_args__ = (sa.Index("ix_notifications_user_unread", "user_id", "read_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    item_id: Mapped[int | None] = mapped_column(sa.ForeignKey("rectification_items.id", ondelete="CASCADE"))
+    item_id: Mapped[int | None] = mapped_column(sa.ForeignKey("rectification_items.id", ondelete="CASCADE"),
+                                                index=True)
+    item_version: Mapped[int | None]
     kind: Mapped[str] = mapped_column(sa.String(32))
     message: Mapped[str] = mapped_column(sa.Text)
+    data: Mapped[dict | None] = mapped_column(sa.JSON)
     dedupe_key: Mapped[str | None] = mapped_column(sa.String(128), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    item = relationship("RectificationItem")
+
+
+class NoticeDelivery(db.Model):
+    """One attempt to pass a notice on through a second channel (e-mail, group robot), kept so that a
+    failed channel is on record beside the in-app notice that was made anyway."""
+
+    __tablename__ = "notice_deliveries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(sa.String(16))        # "email" or "webhook"
+    target: Mapped[str] = mapped_column(sa.String(255))        # the address, or the webhook's host
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    message: Mapped[str] = mapped_column(sa.Text)
+    ok: Mapped[bool]
+    error: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

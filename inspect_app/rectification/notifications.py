@@ -1,50 +1,99 @@
-"""In-app notifications (站内通知) about rectification items: who is told what, and deadline reminders.
+"""In-app notifications (站内通知): who is told what, when a notice is handled, deadline reminders.
 
-Notifications are written in the caller's transaction, so a refused or rolled-back action tells no
-one. Deadline reminders carry a `dedupe_key`, so `flask send-reminders` can run from cron as often as
-it likes without repeating itself.
+Who is told about a lifecycle action is part of the action's row in the transition table
+(`lifecycle.Transition.notice`); this module resolves the audience to accounts and writes the notices
+in the caller's transaction, so a refused or rolled-back action tells no one. The same notices are
+queued for the second channels (channels.py), which send only after the commit.
+
+A notice about an item records the item's version; once the item has changed since, the notice is
+handled (已处理) for every recipient — someone has acted on it (`is_handled` and its SQL twin
+`handled_clause`). Deadline reminders and the overdue digest carry a `dedupe_key`, so
+`flask send-reminders` can run from cron as often as it likes without repeating itself.
 """
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import joinedload
 
 from inspect_app.auth.models import User
 from inspect_app.campaigns.models import Team, team_counties
 from inspect_app.extensions import db, utcnow
-from inspect_app.rectification import deadlines, lifecycle
-from inspect_app.rectification.models import Notification, RectificationItem
+from inspect_app.org.models import Region, ResponsibleUnit
+from inspect_app.rectification import channels, deadlines, lifecycle
+from inspect_app.rectification.models import Notification, ProblemList, RectificationItem
 from inspect_app.roles import Role
 
+log = logging.getLogger(__name__)
+
 KIND_LABELS = {
+    "issued": "下发",
     "assigned": "指派",
     "returned": "退回",
+    "accepted": "验收通过",
     "submitted": "待验收",
     "extension": "延期申请",
     "extension_decided": "延期审批",
     "reopened": "重新打开",
     "near_deadline": "临近时限",
     "overdue": "已超期",
+    "overdue_digest": "超期汇总",
 }
+
+# Who gets the daily overdue digest besides the city viewers (whose digest covers their city).
+PROVINCE_READERS = (Role.PROVINCE_ADMIN, Role.PROVINCE_VIEWER)
+BATCH_SIZE = 500   # items per batch of the reminder job: a few statements per batch, none per item
+
+
+def _path(endpoint: str, **values) -> str:
+    """An app path without needing a request (the reminder job runs from cron)."""
+    return current_app.url_map.bind("localhost").build(endpoint, values)
+
+
+def target(note: Notification) -> tuple[str, dict] | None:
+    """Where a notice points, as (endpoint, values): its item, the county's items of an issued list,
+    or the overdue items; None for a notice that points nowhere."""
+    if note.item_id is not None:
+        return "rectification.detail", {"item_id": note.item_id}
+    data = note.data or {}
+    if "county" in data:
+        return "rectification.index", {"campaign": data.get("campaign"), "county": data["county"]}
+    if data.get("bucket"):
+        return "rectification.index", {"bucket": data["bucket"]}
+    return None
+
+
+def link_for(note: Notification) -> str:
+    """The notice's target as an app path, for the second channels (no request needed)."""
+    where = target(note)
+    return _path(where[0], **where[1]) if where else ""
 
 
 def notify(user_ids, item: RectificationItem | None, kind: str, message: str,
-           dedupe_key: str | None = None) -> list[Notification]:
-    """Add one notification per distinct user (the caller commits).
+           dedupe_key: str | None = None, data: dict | None = None) -> list[Notification]:
+    """Add one notification per distinct user (the caller commits), and queue it for the second channels.
 
     With a `dedupe_key`, each user's copy gets the key suffixed with the user id, and users who were
     already told under that key are skipped: the reminder job may run any number of times.
     """
-    created = []
-    for user_id in sorted({u for u in user_ids if u}):
-        key = f"{dedupe_key}:u{user_id}" if dedupe_key else None
-        if key and db.session.execute(sa.select(Notification.id).where(Notification.dedupe_key == key)).first():
-            continue
-        note = Notification(user_id=user_id, item_id=item.id if item is not None else None, kind=kind,
-                            message=message, dedupe_key=key)
-        db.session.add(note)
-        created.append(note)
+    users = sorted({u for u in user_ids if u})
+    if dedupe_key and users:
+        taken = set(db.session.execute(sa.select(Notification.dedupe_key).where(
+            Notification.dedupe_key.in_([f"{dedupe_key}:u{u}" for u in users]))).scalars())
+        users = [u for u in users if f"{dedupe_key}:u{u}" not in taken]
+    created = [Notification(user_id=u, item_id=item.id if item is not None else None,
+                            item_version=item.version if item is not None else None, kind=kind, message=message,
+                            data=data, dedupe_key=f"{dedupe_key}:u{u}" if dedupe_key else None) for u in users]
+    db.session.add_all(created)
+    if created:
+        db.session.flush()
+        channels.queue(channels.Outgoing(kind, KIND_LABELS.get(kind, kind), message, tuple(users),
+                                         link_for(created[0])))
     return created
 
 
@@ -54,17 +103,41 @@ def _active_ids(stmt) -> list[int]:
     return list(db.session.execute(stmt.where(User.active.is_(True))).scalars())
 
 
+def _grouped(stmt) -> dict[int, list[int]]:
+    """(key, user id) rows as {key: [user ids]}."""
+    out: dict[int, list[int]] = defaultdict(list)
+    for key, user_id in db.session.execute(stmt.where(User.active.is_(True))):
+        out[key].append(user_id)
+    return out
+
+
+def responders_of_units(unit_ids) -> dict[int, list[int]]:
+    """Active unit responders of each unit, in one statement."""
+    return _grouped(sa.select(User.unit_id, User.id).where(
+        User.role == Role.UNIT_RESPONDER, User.unit_id.in_(set(unit_ids))))
+
+
+def coordinators_of_counties(county_ids) -> dict[int, list[int]]:
+    """Active county coordinators of each county, in one statement."""
+    return _grouped(sa.select(User.region_id, User.id).where(
+        User.role == Role.COUNTY_COORDINATOR, User.region_id.in_(set(county_ids))))
+
+
 def unit_responders(item: RectificationItem) -> list[int]:
     """Accounts of the item's responsible unit."""
-    if item.unit_id is None:
-        return []
-    return _active_ids(sa.select(User.id).where(User.role == Role.UNIT_RESPONDER, User.unit_id == item.unit_id))
+    return responders_of_units([item.unit_id]).get(item.unit_id, []) if item.unit_id is not None else []
 
 
 def coordinators(item: RectificationItem) -> list[int]:
     """The county coordinators of the item's county."""
-    return _active_ids(sa.select(User.id).where(User.role == Role.COUNTY_COORDINATOR,
-                                                User.region_id == item.county_id))
+    return coordinators_of_counties([item.county_id]).get(item.county_id, [])
+
+
+def assignee(item: RectificationItem) -> list[int]:
+    """The account named as 责任人, while it is active."""
+    if item.assignee_id is None:
+        return []
+    return _active_ids(sa.select(User.id).where(User.id == item.assignee_id))
 
 
 def reviewers(item: RectificationItem) -> list[int]:
@@ -77,38 +150,81 @@ def reviewers(item: RectificationItem) -> list[int]:
         sa.or_(User.id.in_(leaders), User.role == Role.PROVINCE_ADMIN)))
 
 
-def after_action(item: RectificationItem, action: lifecycle.Action, actor_id: int) -> None:
-    """Tell the people who must act next about a transition that just happened (not the actor)."""
-    A = lifecycle.Action
-    label = f"{item.number}（{item.description[:30]}）"
-    county = "county"   # the unit's responders and the county coordinator
-    plan = {
-        A.ASSIGN: (county, "assigned", f"整改事项 {label} 已指派给贵单位，请制定整改措施"),
-        A.RETURN: (county, "returned", f"整改事项 {label} 被退回，请补充整改"),
-        A.SUBMIT: ("reviewers", "submitted", f"整改事项 {label} 已申请销号，等待您验收"),
-        A.REQUEST_EXTENSION: ("reviewers", "extension", f"整改事项 {label} 申请延期，等待您审批"),
-        A.APPROVE_EXTENSION: (county, "extension_decided", f"整改事项 {label} 的延期申请已同意"),
-        A.REFUSE_EXTENSION: (county, "extension_decided", f"整改事项 {label} 的延期申请未获同意"),
-        A.REOPEN: (county, "reopened", f"整改事项 {label} 已重新打开，请继续整改"),
-    }
-    if action not in plan:
-        return   # most actions notify nobody: ask for no recipients then
-    who, kind, message = plan[action]
-    recipients = reviewers(item) if who == "reviewers" else unit_responders(item) + coordinators(item)
-    notify([u for u in recipients if u != actor_id], item, kind, message)
+AUDIENCES = {lifecycle.UNIT: unit_responders, lifecycle.ASSIGNEE: assignee,
+             lifecycle.COORDINATORS: coordinators, lifecycle.REVIEWERS: reviewers}
+
+
+def item_label(item: RectificationItem) -> str:
+    """How a notice names an item: its number and the start of its description."""
+    return f"{item.number}（{item.description[:30]}）"
+
+
+def after_action(item: RectificationItem, step: lifecycle.HistoryRecord, actor_id: int) -> list[Notification]:
+    """The notice of the transition just applied (its table row says who and what), never to the actor."""
+    notice = lifecycle.TRANSITIONS[step.action].notice
+    if notice is None:
+        return []
+    recipients = [u for name in sorted(notice.audience) for u in AUDIENCES[name](item)]
+    unit = db.session.get(ResponsibleUnit, item.unit_id) if item.unit_id else None
+    message = notice.message(item_label(item), {
+        **step.data, "unit": unit.name if unit else "", "person": f"（责任人：{item.responsible_person}）"
+        if item.responsible_person else ""})
+    return notify([u for u in recipients if u != actor_id], item, notice.kind, message)
+
+
+def list_issued(plist: ProblemList) -> int:
+    """下发: one notice per issued list to the county's coordinators, linking to the county's items.
+
+    Called after the issue has committed, in its own transaction: a failure here is logged and never
+    undoes or fails the issue. Returns how many notices were made.
+    """
+    try:
+        count = db.session.execute(sa.select(sa.func.count(RectificationItem.id)).where(
+            RectificationItem.problem_list_id == plist.id)).scalar_one()
+        team = f"{plist.team.name}" if plist.team else "核查组"
+        message = (f"{team}已下发{plist.county.name}反馈问题清单（{plist.campaign.name}），共 {count} 个问题，"
+                   f"请指派责任单位")
+        notes = notify(coordinators_of_counties([plist.county_id]).get(plist.county_id, []), None, "issued",
+                       message, dedupe_key=f"issued:{plist.id}:{plist.version}",
+                       data={"campaign": plist.campaign_id, "county": plist.county_id, "list": plist.id})
+        db.session.commit()
+    except Exception:  # noqa: BLE001 - the list is issued whatever happens to its notice
+        db.session.rollback()
+        log.exception("notice of issued list %s failed", plist.id)
+        return 0
+    channels.dispatch()
+    return len(notes)
+
+
+# ---------------------------------------------------------------- handled (已处理)
+
+def is_handled(note: Notification) -> bool:
+    """Whether the item the notice is about has changed since (someone acted): handled for everyone.
+
+    Notices without an item (a list, a digest) and notices made before versions were recorded never are.
+    """
+    return note.item_version is not None and note.item is not None and note.item.version != note.item_version
+
+
+def handled_clause() -> sa.ColumnElement[bool]:
+    """SQL twin of `is_handled`, for counting."""
+    current = sa.select(RectificationItem.version).where(RectificationItem.id == Notification.item_id) \
+        .scalar_subquery()
+    return sa.and_(Notification.item_version.is_not(None), current != Notification.item_version)
 
 
 # ---------------------------------------------------------------- reading
 
 def unread_count(user) -> int:
-    """How many of the user's notifications are unread (the bell's number)."""
+    """How many of the user's notifications are unread and still to be handled (the bell's number)."""
     return db.session.execute(sa.select(sa.func.count(Notification.id)).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None))).scalar_one()
+        Notification.user_id == user.id, Notification.read_at.is_(None), sa.not_(handled_clause()))).scalar_one()
 
 
 def recent(user, page: int = 1, per_page: int = 20):
-    """The user's notifications, newest first, paged."""
+    """The user's notifications, unread first, newest first, paged; their items loaded for `is_handled`."""
     stmt = sa.select(Notification).where(Notification.user_id == user.id) \
+        .options(joinedload(Notification.item)) \
         .order_by(Notification.read_at.is_not(None), Notification.created_at.desc(), Notification.id.desc())
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
@@ -132,28 +248,123 @@ def mark_read(user, notification_id: int | None = None) -> int:
     return count
 
 
-# ---------------------------------------------------------------- reminders
+def set_email(user, address: str) -> None:
+    """The user's own address for e-mail notices (empty: none). The caller has validated it."""
+    user.email = address.strip() or None
+    db.session.commit()
+
+
+# ---------------------------------------------------------------- reminders and the overdue digest
 
 def send_reminders(now: dt.datetime | None = None) -> int:
-    """Create the near-deadline (≤ 7 days) and overdue notifications, once per item, deadline and kind.
-
-    The key includes the deadline in force, so an approved extension re-arms the reminders.
-    """
+    """`flask send-reminders`: the deadline reminders, then the overdue digest; returns notices made."""
     now = now or utcnow()
+    created = _deadline_reminders(now) + _overdue_digest(now)
+    channels.dispatch()
+    return created
+
+
+def _deadline_reminders(now: dt.datetime) -> int:
+    """Near-deadline (≤ 7 days) and overdue notices to the unit's responders, the named account and the
+    county coordinators, once per item, deadline and kind.
+
+    The key includes the deadline in force, so an approved extension re-arms the reminders. Items are
+    read in batches of BATCH_SIZE by id; each batch costs a fixed number of statements.
+    """
     today = lifecycle.beijing_today(now)
     horizon = today + dt.timedelta(days=lifecycle.BLUE_ALERT_DAYS)
-    items = db.session.execute(sa.select(RectificationItem).where(
-        deadlines.is_open(), RectificationItem.unit_id.is_not(None),
-        deadlines.effective_deadline() <= horizon).order_by(RectificationItem.id)).scalars()
-    created = 0
-    for item in items:
-        deadline = lifecycle.effective_deadline(item)
-        left = lifecycle.days_remaining(item, now)
-        if left < 0:
-            kind, message = "overdue", f"整改事项 {item.number} 已超过完成时限（{lifecycle.format_date(deadline)}），请尽快整改"
-        else:
-            kind, message = "near_deadline", f"整改事项 {item.number} 距完成时限（{lifecycle.format_date(deadline)}）还剩 {left} 天"
-        created += len(notify(unit_responders(item) + coordinators(item), item, kind, message,
-                              dedupe_key=f"deadline:{item.id}:{deadline.isoformat()}:{kind}"))
+    created, last_id = 0, 0
+    while True:
+        items = list(db.session.execute(sa.select(RectificationItem).where(
+            deadlines.is_open(), RectificationItem.unit_id.is_not(None),
+            deadlines.effective_deadline() <= horizon, RectificationItem.id > last_id)
+            .order_by(RectificationItem.id).limit(BATCH_SIZE)).scalars())
+        if not items:
+            break
+        last_id = items[-1].id
+        responders = responders_of_units(i.unit_id for i in items)
+        coordinators_ = coordinators_of_counties(i.county_id for i in items)
+        assignees = set(_active_ids(sa.select(User.id).where(
+            User.id.in_({i.assignee_id for i in items if i.assignee_id}))))
+        planned = []
+        for item in items:
+            deadline = lifecycle.effective_deadline(item)
+            left = lifecycle.days_remaining(item, now)
+            if left < 0:
+                kind, message = "overdue", f"整改事项 {item.number} 已超过完成时限（{lifecycle.format_date(deadline)}），请尽快整改"
+            else:
+                kind, message = "near_deadline", f"整改事项 {item.number} 距完成时限（{lifecycle.format_date(deadline)}）还剩 {left} 天"
+            users = set(responders.get(item.unit_id, [])) | set(coordinators_.get(item.county_id, []))
+            users |= {item.assignee_id} & assignees
+            key = f"deadline:{item.id}:{deadline.isoformat()}:{kind}"
+            planned.append(_Planned(item, None, kind, message, [(u, f"{key}:u{u}") for u in sorted(users)]))
+        created += _add_new(planned)
+        db.session.commit()
+    return created
+
+
+@dataclass
+class _Planned:
+    """A reminder to make: about an item (or, for a digest, `data` to link by), to (user, dedupe key) pairs."""
+
+    item: RectificationItem | None
+    data: dict | None
+    kind: str
+    message: str
+    pairs: list[tuple[int, str]]
+
+
+def _add_new(planned: list[_Planned]) -> int:
+    """Write the planned notices whose key is not taken yet (one statement per BATCH_SIZE keys to find
+    the taken ones) and queue one channel event per planned notice."""
+    keys = [key for p in planned for _u, key in p.pairs]
+    taken = set()
+    for start in range(0, len(keys), BATCH_SIZE):   # bounded IN lists
+        taken |= set(db.session.execute(sa.select(Notification.dedupe_key).where(
+            Notification.dedupe_key.in_(keys[start:start + BATCH_SIZE]))).scalars())
+    rows, now = [], utcnow()
+    for p in planned:
+        fresh = [(u, key) for u, key in p.pairs if key not in taken]
+        if not fresh:
+            continue
+        common = {"item_id": p.item.id if p.item else None, "item_version": p.item.version if p.item else None,
+                  "kind": p.kind, "message": p.message, "data": p.data}
+        rows += [{**common, "user_id": u, "dedupe_key": key, "created_at": now} for u, key in fresh]
+        channels.queue(channels.Outgoing(p.kind, KIND_LABELS[p.kind], p.message, tuple(u for u, _ in fresh),
+                                         link_for(Notification(item_id=common["item_id"], data=p.data))))
+    if rows:   # one executemany, not one INSERT per row (the ORM would need each new id back)
+        db.session.execute(sa.insert(Notification), rows)
+    return len(rows)
+
+
+def _overdue_digest(now: dt.datetime) -> int:
+    """The daily 超期汇总: one notice per city viewer (their city's counties) and province reader (every
+    county) per Beijing day, counting the overdue items by county — so no item is in two notices to
+    the same person on one day. Four statements whatever the number of items."""
+    today = lifecycle.beijing_today(now)
+    per_county = dict(db.session.execute(sa.select(RectificationItem.county_id, sa.func.count(RectificationItem.id))
+                                         .where(deadlines.overdue(today)).group_by(RectificationItem.county_id)).all())
+    if not per_county:
+        return 0
+    counties = db.session.execute(sa.select(Region.id, Region.name, Region.parent_id).where(
+        Region.id.in_(per_county)).order_by(Region.code)).all()
+    cities = dict(db.session.execute(sa.select(Region.id, Region.name).where(
+        Region.id.in_({c.parent_id for c in counties}))).all())
+    readers = db.session.execute(sa.select(User.id, User.role, User.region_id).where(
+        User.active.is_(True), sa.or_(User.role.in_(PROVINCE_READERS),
+                                      sa.and_(User.role == Role.CITY_VIEWER, User.region_id.in_(cities))))).all()
+    planned = []
+    for reader in readers:
+        mine = [c for c in counties if reader.role != Role.CITY_VIEWER or c.parent_id == reader.region_id]
+        if not mine:
+            continue
+        total = sum(per_county[c.id] for c in mine)
+        scope = cities[reader.region_id] if reader.role == Role.CITY_VIEWER else "全省"
+        parts = "、".join(f"{c.name} {per_county[c.id]} 项" for c in mine[:10]) + ("等" if len(mine) > 10 else "")
+        message = (f"截至{lifecycle.format_date(today)}，{scope}有 {total} 项整改事项已超期（{parts}），请督办")
+        planned.append(_Planned(None, {"bucket": "overdue", "items": total, "day": today.isoformat()},
+                                "overdue_digest", message,
+                                [(reader.id, f"overdue-digest:{today.isoformat()}:u{reader.id}")]))
+    created = _add_new(planned)
     db.session.commit()
     return created

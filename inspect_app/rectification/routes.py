@@ -9,10 +9,11 @@ from inspect_app.documents.workbook import build_ledger, content_disposition
 from inspect_app.extensions import utcnow
 from inspect_app.idempotency import new_uuid
 from inspect_app.media.models import AttachmentKind
-from inspect_app.rectification import bp, lifecycle, notifications, service
-from inspect_app.rectification.forms import FORMS, BulkAcceptForm, BulkAssignForm, MilestoneForm
+from inspect_app.rectification import bp, channels, lifecycle, notifications, service
+from inspect_app.rectification.forms import (FORMS, BulkAcceptForm, BulkAssignForm, BulkExtensionForm, BulkReturnForm,
+                                             MilestoneForm, NoticeEmailForm)
 from inspect_app.rectification.lifecycle import Action
-from inspect_app.rectification.models import history_label
+from inspect_app.rectification.models import history_dates, history_label
 from inspect_app.rendering import render, wants_fragment
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -28,6 +29,22 @@ def _unit_choices(county_id):
     return [(0, "请选择责任单位")] + [(u.id, u.name) for u in service.units_for(current_user, county_id)]
 
 
+def _prepare_assign(form, county_id, unit_id=None, assignee_id=None):
+    """Fill an assign form's selects: the county's units, and the chosen unit's accounts as 责任人
+    (refilled by `assignee_options` when the unit changes)."""
+    form.unit_id.choices = _unit_choices(county_id)
+    unit_id = form.unit_id.data if unit_id is None else unit_id
+    accounts = service.unit_accounts(unit_id, county_id)
+    form.assignee_id.choices = [(0, "（不选账号）" if unit_id else "（请先选择责任单位）")] + [
+        (u.id, f"{u.display_name}（{u.username}）") for u in accounts]
+    form.assignee_id.no_accounts = bool(unit_id) and not accounts   # the hint: type the name instead
+    if assignee_id is not None:
+        form.assignee_id.data = assignee_id
+    form.unit_id.render_kw = {"hx-get": url_for("rectification.assignee_options"), "hx-target": "#assignee-field",
+                              "hx-swap": "outerHTML", "hx-trigger": "change"}
+    return form
+
+
 # ---------------------------------------------------------------- lists
 
 def _index_context(filters, bulk_form=None, ticked=frozenset()):
@@ -38,7 +55,7 @@ def _index_context(filters, bulk_form=None, ticked=frozenset()):
     if can_assign and bulk_form is None:
         bulk_form = BulkAssignForm()
     if bulk_form is not None:
-        bulk_form.unit_id.choices = _unit_choices(current_user.region_id)
+        _prepare_assign(bulk_form, current_user.region_id)
     return dict(pagination=pagination, filters=filters, choices=service.filter_choices(current_user),
                 can_assign=can_assign, bulk_form=bulk_form, ticked=ticked, now=utcnow(), lifecycle=lifecycle,
                 show_county=current_user.role not in access.COUNTY_ROLES,
@@ -58,14 +75,14 @@ def index():
 def _bulk(action: Action, verb: str, none_ticked: str, required, missing: str, data) -> tuple[bool, frozenset]:
     """Apply `action` to the ticked items (each checked and recorded on its own) and flash the
     outcome. Returns (done, ticked): done is False, with the reason flashed or set on the `required`
-    field, when there is nothing to do (no item ticked or that field left empty); ticked are the
-    ids whose boxes stay ticked on the re-drawn list — all of them when nothing was done, else the
-    items that could not be handled, so the user can retry just those."""
+    field (None: nothing is required), when there is nothing to do (no item ticked or that field
+    left empty); ticked are the ids whose boxes stay ticked on the re-drawn list — all of them when
+    nothing was done, else the items that could not be handled, so the user can retry just those."""
     ids = request.form.getlist("item_ids", type=int)
     if not ids:
         flash(none_ticked, "error")
         return False, frozenset()
-    if not required.data:
+    if required is not None and not required.data:
         required.errors = [missing]
         return False, frozenset(ids)
     versions = {i: request.form.get(f"version-{i}", type=int) for i in ids}   # as each row showed it
@@ -81,42 +98,83 @@ def bulk_assign():
     filters = service.Filters.from_args(request.args)
     form = BulkAssignForm()
     done, ticked = _bulk(Action.ASSIGN, "指派", "请先勾选要指派的事项", form.unit_id, "请选择责任单位",
-                         service.ActionInput(unit_id=form.unit_id.data, person=form.person.data))
+                         service.ActionInput(unit_id=form.unit_id.data, person=form.person.data,
+                                             assignee_id=form.assignee_id.data or None))
     if done and not wants_fragment():
         return redirect(url_for("rectification.index", **filters.args()))
     return render("rectification/index.html", "rectification/_items_panel.html", status=200 if done else 422,
                   **_index_context(filters, form, ticked))
 
 
+@bp.get("/assignee-options")
+@access.rule(Permission.ITEM_ASSIGN)
+def assignee_options():
+    """The 责任人 select for the unit just chosen (#assignee-field): that unit's active accounts. Only
+    units of the coordinator's own county list any."""
+    form = _prepare_assign(BulkAssignForm(formdata=None), current_user.region_id,
+                           unit_id=request.args.get("unit_id", 0, type=int), assignee_id=0)
+    return render("rectification/_assignee_field.html", f=form.assignee_id)
+
+
 @bp.get("/review")
 @access.rule(Permission.ITEM_REVIEW)
 def review_queue():
-    """待验收: submitted items across the reviewer's counties, with bulk acceptance."""
-    return _review(service.Filters.from_args(request.args), BulkAcceptForm())
+    """待验收: submitted items across the reviewer's counties, with bulk acceptance and bulk return; below,
+    the extension requests waiting, with bulk approval."""
+    return _review(service.Filters.from_args(request.args))
 
 
-def _review(filters, form, status=200, ticked=frozenset()):
-    """The review queue page, or its #review-panel fragment for htmx; `ticked` boxes stay ticked."""
+def _review(filters, status=200, ticked=frozenset(), **forms):
+    """The review queue page, or its #review-panel fragment for htmx. `forms` are the bulk forms as
+    submitted (with their errors); the others are drawn empty. `ticked` boxes stay ticked."""
     pagination = service.review_queue(current_user, filters, _page())
+    forms = {"form": BulkAcceptForm(formdata=None), "return_form": BulkReturnForm(formdata=None),
+             "extension_form": BulkExtensionForm(formdata=None), **forms}
     return render("rectification/review.html", "rectification/_review_panel.html", status=status,
-                  pagination=pagination, filters=filters, form=form, ticked=ticked, now=utcnow(), lifecycle=lifecycle,
-                  choices=service.filter_choices(current_user))
+                  pagination=pagination, extensions=service.extension_queue(current_user, filters, 1),
+                  filters=filters, now=utcnow(), lifecycle=lifecycle, ticked=ticked,
+                  choices=service.filter_choices(current_user), **forms)
+
+
+def _bulk_review(action: Action, form, form_name: str, verb: str, none_ticked: str, required, missing: str, data):
+    """One bulk decision of the review page (accept, return, approve extensions): each ticked item is
+    checked and recorded on its own; the page comes back with the outcome flashed, or 422 with the form
+    kept when nothing was ticked or the shared text is missing."""
+    filters = service.Filters.from_args(request.args)
+    done, ticked = _bulk(action, verb, none_ticked, required, missing, data)
+    if not done:
+        return _review(filters, 422, ticked, **{form_name: form})
+    if not wants_fragment():
+        return redirect(url_for("rectification.review_queue", **filters.args()))
+    # The shared text stays for the items that could not be handled; cleared once all went through.
+    return _review(filters, 200, ticked, **({form_name: form} if ticked else {}))
 
 
 @bp.post("/review/accept")
 @access.rule(Permission.ITEM_REVIEW)
 def bulk_accept():
     """Accept the ticked items with one opinion; each is checked and recorded individually."""
-    filters = service.Filters.from_args(request.args)
     form = BulkAcceptForm()
-    done, ticked = _bulk(Action.ACCEPT, "验收通过", "请先勾选要验收的事项", form.opinion, "请填写验收意见",
-                         service.ActionInput(opinion=form.opinion.data))
-    if not done:
-        return _review(filters, form, 422, ticked)
-    if not wants_fragment():
-        return redirect(url_for("rectification.review_queue", **filters.args()))
-    # The opinion stays for the items that could not be accepted; cleared once all went through.
-    return _review(filters, form if ticked else BulkAcceptForm(formdata=None), ticked=ticked)
+    return _bulk_review(Action.ACCEPT, form, "form", "验收通过", "请先勾选要验收的事项", form.opinion,
+                        "请填写验收意见", service.ActionInput(opinion=form.opinion.data))
+
+
+@bp.post("/review/return")
+@access.rule(Permission.ITEM_REVIEW)
+def bulk_return():
+    """退回 the ticked items with one reason; each is checked and recorded individually."""
+    form = BulkReturnForm()
+    return _bulk_review(Action.RETURN, form, "return_form", "退回", "请先勾选要退回的事项", form.reason,
+                        "请填写退回原因", service.ActionInput(reason=form.reason.data))
+
+
+@bp.post("/review/extensions/approve")
+@access.rule(Permission.ITEM_REVIEW)
+def bulk_approve_extensions():
+    """同意延期 for the ticked requests (an optional shared opinion); each is checked and recorded alone."""
+    form = BulkExtensionForm()
+    return _bulk_review(Action.APPROVE_EXTENSION, form, "extension_form", "同意延期", "请先勾选要同意的延期申请",
+                        None, "", service.ActionInput(opinion=form.opinion.data))
 
 
 # ---------------------------------------------------------------- the item page
@@ -125,10 +183,11 @@ def _form_for(item, action, formdata=None, keep=None):
     """The action's form, with choices for this item; `version` is the item's current one."""
     form = FORMS[action](formdata=formdata)
     if hasattr(form, "unit_id"):
-        form.unit_id.choices = _unit_choices(item.county_id)
         if formdata is None:
             form.unit_id.data = item.unit_id or 0
-            form.person.data = item.responsible_person
+            form.assignee_id.data = item.assignee_id or 0
+            form.person.data = "" if item.assignee_id else item.responsible_person
+        _prepare_assign(form, item.county_id)
     if hasattr(form, "milestone_id"):
         form.milestone_id.choices = [(0, "请选择阶段目标")] + [
             (m.id, f"{m.due_date.isoformat()} {m.expected_result}") for m in service.milestones(item)
@@ -165,7 +224,7 @@ def _detail(item, status=200, action=None, form=None, error=None, milestone_form
                   before=service.before_photos(item), after=service.after_photos(posts),
                   milestones=service.milestones(item), milestone_form=milestone_form or MilestoneForm(formdata=None),
                   can_add_milestone=service.can_add_milestone(item, current_user), now=utcnow(), lifecycle=lifecycle,
-                  history_label=history_label)
+                  history_label=history_label, history_dates=history_dates)
 
 
 def _action(name) -> Action:
@@ -293,11 +352,29 @@ def ledger():
 
 @bp.get("/notifications")
 @access.rule(SIGNED_IN)
-def notification_list():
-    """The user's notifications, unread first."""
-    return render("rectification/notifications.html", "rectification/_notifications.html",
+def notification_list(email_form=None, status=200):
+    """The user's notifications, unread first; handled ones marked 已处理. With the e-mail channel on,
+    the user's own address for e-mail notices."""
+    if email_form is None and channels.enabled()["email"]:
+        email_form = NoticeEmailForm(formdata=None, email=current_user.email or "")
+    return render("rectification/notifications.html", "rectification/_notifications.html", status=status,
                   pagination=notifications.recent(current_user, _page()), kinds=notifications.KIND_LABELS,
+                  is_handled=notifications.is_handled, target=notifications.target, email_form=email_form,
                   bell_count=notifications.unread_count(current_user) if wants_fragment() else None)
+
+
+@bp.post("/notifications/email")
+@access.rule(SIGNED_IN)
+def notification_email():
+    """Save the user's own address for e-mail notices (422 with the typed text kept when invalid)."""
+    form = NoticeEmailForm()
+    if not form.validate():
+        return notification_list(email_form=form, status=422)
+    notifications.set_email(current_user, form.email.data or "")
+    flash("通知邮箱已保存" if form.email.data else "已关闭邮件通知", "success")
+    if not wants_fragment():
+        return redirect(url_for("rectification.notification_list"))
+    return notification_list()
 
 
 @bp.get("/notifications/bell")

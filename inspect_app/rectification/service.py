@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from inspect_app import access
 from inspect_app.audit.service import record
+from inspect_app.auth.models import User
 from inspect_app.campaigns.models import Campaign
 from inspect_app.extensions import db, utcnow
 from inspect_app.idempotency import Duplicate, create_once, new_uuid
@@ -25,7 +26,7 @@ from inspect_app.media import processing
 from inspect_app.media import service as media_service
 from inspect_app.media.models import Attachment, AttachmentKind, PhotoStage
 from inspect_app.org.models import Region, ResponsibleUnit
-from inspect_app.rectification import deadlines, lifecycle, notifications
+from inspect_app.rectification import channels, deadlines, lifecycle, notifications
 from inspect_app.rectification.lifecycle import Action, Actor, Status, TransitionError
 from inspect_app.rectification.models import (ItemHistory, Milestone, ProgressPost,
                                               RectificationItem)
@@ -175,6 +176,20 @@ def review_queue(user, filters: Filters, page: int):
     return db.paginate(stmt, page=page, per_page=50, error_out=False)
 
 
+def extension_pending_clause() -> sa.ColumnElement[bool]:
+    """Items with an extension request waiting. A decided request leaves JSON null (not SQL NULL) in
+    the column on some writes, so both are 'none' — compared as text, the same on SQLite and PostgreSQL."""
+    return sa.cast(RectificationItem.pending_extension, sa.Text) != "null"
+
+
+def extension_queue(user, filters: Filters, page: int):
+    """Items with an extension request waiting for a decision, across the reviewer's counties, oldest
+    deadline first (the most urgent decision first)."""
+    stmt = items_query(user, filters).where(deadlines.is_open(), extension_pending_clause()) \
+        .order_by(EFFECTIVE_DEADLINE, RectificationItem.number)
+    return db.paginate(stmt, page=page, per_page=50, error_out=False)
+
+
 def filter_choices(user) -> dict:
     """Campaigns, counties and units the user may filter by (only what lies in scope). Units are
     for the county coordinator: a unit responder sees only its own unit's items anyway."""
@@ -265,6 +280,7 @@ class ActionInput:
     new_date: dt.date | None = None
     unit_id: int | None = None
     person: str | None = None
+    assignee_id: int | None = None
     milestone_id: int | None = None
     working_days: int | None = None        # an extension asked in working days
     uploads: list[Upload] = field(default_factory=list)
@@ -284,16 +300,43 @@ def _milestone_for(item: RectificationItem, milestone_id: int | None) -> Milesto
 
 def _snapshot(item: RectificationItem) -> dict:
     return {"status": item.status, "unit_id": item.unit_id, "responsible_person": item.responsible_person,
+            "assignee_id": item.assignee_id,
             "planned_date": item.planned_date, "extended_deadline": item.extended_deadline,
             "return_count": item.return_count, "version": item.version}
 
 
-def apply_action(item_id: int, user, action: Action | str, data: ActionInput, now=None) -> ItemHistory:
+def unit_accounts(unit_id: int | None, county_id: int | None) -> list[User]:
+    """The active accounts of a responsible unit of that county (the 责任人 choices), by name."""
+    if not unit_id or not county_id:
+        return []
+    return list(db.session.execute(sa.select(User).join(ResponsibleUnit, ResponsibleUnit.id == User.unit_id).where(
+        User.unit_id == unit_id, ResponsibleUnit.county_id == county_id, User.active.is_(True))
+        .order_by(User.display_name, User.id)).scalars())
+
+
+def _assignment(item: RectificationItem, data: ActionInput) -> ActionInput:
+    """Check the chosen unit (this county's, active) and account (an active account of that unit); the
+    account's name becomes the 责任人 printed on the ledger. 422 otherwise."""
+    if data.unit_id and db.session.execute(sa.select(ResponsibleUnit.id).where(
+            ResponsibleUnit.id == data.unit_id, ResponsibleUnit.county_id == item.county_id,
+            ResponsibleUnit.active.is_(True))).first() is None:
+        raise ActionError("请选择本县的责任单位", 422, "unit_id")
+    if not data.assignee_id:
+        return data
+    account = next((u for u in unit_accounts(data.unit_id, item.county_id) if u.id == data.assignee_id), None)
+    if account is None:
+        raise ActionError("所选责任人不是该责任单位的账号，请重新选择", 422, "assignee_id")
+    return ActionInput(**{**data.__dict__, "person": account.display_name})
+
+
+def apply_action(item_id: int, user, action: Action | str, data: ActionInput, now=None,
+                 dispatch: bool = True) -> ItemHistory:
     """Apply one lifecycle action for `user`, with history, audit, notifications and evidence, atomically.
 
     Raises ActionError: 404 outside scope, 403 role/unit, 409 stale or wrong state, 422 invalid input
     (the lifecycle's 400 becomes 422, the app's convention for a form with errors). Nothing is saved
-    on any error: files are checked before the item is touched.
+    on any error: files are checked before the item is touched. After the commit the notices go to
+    the second channels (unless `dispatch` is False: a bulk action sends once at its end).
 
     A progress post carrying the client's UUID (`data.uuid`) is created once: a retry, also one
     racing the first request, answers with the first post's history row as if it had made it —
@@ -305,10 +348,13 @@ def apply_action(item_id: int, user, action: Action | str, data: ActionInput, no
             history, _created = create_once(lambda: _posted(item_id, user, data.uuid),
                                             lambda: _apply(item_id, user, action, data, now),
                                             clashes=(StaleDataError,))
-            return history
-        return _apply(item_id, user, action, data, now)
+        else:
+            history = _apply(item_id, user, action, data, now)
     except StaleDataError:
         raise ActionError(lifecycle.STALE_MESSAGE, 409) from None
+    if dispatch:
+        channels.dispatch()
+    return history
 
 
 def _posted(item_id: int, user, client_uuid: str) -> ItemHistory | None:
@@ -342,17 +388,16 @@ def _apply(item_id: int, user, action: Action, data: ActionInput, now=None) -> I
         item = load_item(item_id, user, for_update=True)
         if action is Action.POST_PROGRESS and data.uuid and _posted(item_id, user, data.uuid) is not None:
             raise Duplicate()  # the twin request held the row lock and posted first (PostgreSQL)
-        if action is Action.ASSIGN and data.unit_id and db.session.execute(sa.select(ResponsibleUnit.id).where(
-                ResponsibleUnit.id == data.unit_id, ResponsibleUnit.county_id == item.county_id,
-                ResponsibleUnit.active.is_(True))).first() is None:
-            raise ActionError("请选择本县的责任单位", 422, "unit_id")
+        if action is Action.ASSIGN:
+            data = _assignment(item, data)
         milestone = _milestone_for(item, data.milestone_id) if action is Action.ACCEPT_MILESTONE else None
         before = _snapshot(item)
         try:
             step = lifecycle.apply(
                 item, action, actor_for(user, item), now=now, expected_version=expected_version,
                 reason=data.reason, opinion=data.opinion, text=data.text, new_date=data.new_date,
-                unit_id=data.unit_id, person=data.person, working_days=data.working_days,
+                unit_id=data.unit_id, person=data.person, assignee_id=data.assignee_id,
+                working_days=data.working_days,
                 milestone=f"{milestone.due_date.isoformat()} {milestone.expected_result}" if milestone else None)
         except TransitionError as error:
             if expected_version == NO_VERSION and error.message == lifecycle.STALE_MESSAGE:
@@ -386,7 +431,7 @@ def _apply(item_id: int, user, action: Action, data: ActionInput, now=None) -> I
         if action is not Action.COMMENT:
             record(f"item.{action.value}", obj=item, label=item.number, before=before, after=_snapshot(item),
                    summary=f"{action.label}：{step.note[:200]}", user=user)
-        notifications.after_action(item, action, user.id)
+        notifications.after_action(item, step, user.id)
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -471,7 +516,8 @@ def bulk_apply(item_ids: list[int], user, action: Action, data: ActionInput,
             continue
         number = item.number
         try:
-            apply_action(item_id, user, action, ActionInput(**{**data.__dict__, "version": versions.get(item_id)}))
+            apply_action(item_id, user, action, ActionInput(**{**data.__dict__, "version": versions.get(item_id)}),
+                         dispatch=False)
         except ActionError as error:
             result.failed.append((item_id, f"{number} {error.message}"))
         except Exception as error:  # noqa: BLE001 - 404 abort from load_item
@@ -479,6 +525,7 @@ def bulk_apply(item_ids: list[int], user, action: Action, data: ActionInput,
             result.failed.append((item_id, f"{number} {getattr(error, 'description', error)}"))
         else:
             result.done.append(item)
+    channels.dispatch()
     return result
 
 

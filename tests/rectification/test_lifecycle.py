@@ -62,6 +62,7 @@ class Item:
     status: Status = Status.PENDING
     unit_id: int | None = None
     responsible_person: str | None = None
+    assignee_id: int | None = None
     deadline: dt.date = DEADLINE
     extended_deadline: dt.date | None = None
     rectification_type: str = "deadline"
@@ -405,8 +406,39 @@ def test_assign_sets_unit_and_person_and_keeps_status():
     assert record == HistoryRecord(
         action=Action.ASSIGN, from_status=Status.PENDING, to_status=Status.PENDING, actor_user_id=11,
         actor_role=Role.COUNTY_COORDINATOR, at=NOW, note="张科长",
-        data={"unit_id": UNIT, "previous_unit_id": None, "person": "张科长"},
+        data={"unit_id": UNIT, "previous_unit_id": None, "person": "张科长",
+              "assignee_id": None, "previous_assignee_id": None},
     )
+
+
+def test_assign_to_an_account_keeps_the_account_and_the_previous_one():
+    item = Item(status=Status.IN_PROGRESS, unit_id=UNIT, responsible_person="李四", assignee_id=40)
+    record = apply(item, Action.ASSIGN, COORDINATOR, now=NOW, unit_id=UNIT, person="王五", assignee_id=41)
+    assert (item.assignee_id, item.responsible_person) == (41, "王五")
+    assert (record.data["assignee_id"], record.data["previous_assignee_id"]) == (41, 40)
+    apply(item, Action.ASSIGN, COORDINATOR, now=NOW, unit_id=UNIT, person="赵六")
+    assert (item.assignee_id, item.responsible_person) == (None, "赵六")
+
+
+def test_who_is_told_about_each_transition():
+    """The notices are part of the table: literal expectations, one per action that tells anyone."""
+    from inspect_app.rectification.lifecycle import ASSIGNEE, COORDINATORS, REVIEWERS, UNIT
+    county = {UNIT, ASSIGNEE, COORDINATORS}
+    expected = {
+        Action.ASSIGN: ("assigned", {UNIT, ASSIGNEE}),
+        Action.SUBMIT: ("submitted", {REVIEWERS}),
+        Action.ACCEPT: ("accepted", county),
+        Action.RETURN: ("returned", county),
+        Action.REOPEN: ("reopened", county),
+        Action.REQUEST_EXTENSION: ("extension", {REVIEWERS}),
+        Action.APPROVE_EXTENSION: ("extension_decided", county),
+        Action.REFUSE_EXTENSION: ("extension_decided", county),
+    }
+    told = {a: (t.notice.kind, set(t.notice.audience)) for a, t in TRANSITIONS.items() if t.notice}
+    assert told == expected
+    notice = TRANSITIONS[Action.REQUEST_EXTENSION].notice
+    assert notice.message("411329-2022-001（远程心电）", {"new_date": "2022-08-31"}) \
+        == "整改事项 411329-2022-001（远程心电） 申请延期至 2022-08-31，等待您审批"
 
 
 def test_reassign_moves_the_item_away_from_the_old_unit():

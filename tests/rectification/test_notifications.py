@@ -24,7 +24,7 @@ def test_reminders_near_deadline_and_overdue_without_duplicates(app, world):
     make_item(world, deadline=dt.date(2022, 7, 20))                                                # unassigned
     created = notifications.send_reminders(NOW)
     responder, coordinator = world.users["xinye-wjw"], world.users["xinye"]
-    assert created == 4
+    assert created == 4 + 3   # and the day's overdue digest to province, viewer and nanyang
     assert kinds_for(responder) == ["near_deadline", "overdue"]
     assert kinds_for(coordinator) == ["near_deadline", "overdue"]
     assert kinds_for(world.users["tongbai"]) == []
@@ -44,7 +44,7 @@ def test_reminders_near_deadline_and_overdue_without_duplicates(app, world):
 def test_near_reminder_then_overdue_reminder_for_the_same_item(app, world):
     make_item(world, status=Status.IN_PROGRESS, unit=wjw(world), deadline=dt.date(2022, 8, 1))
     assert notifications.send_reminders(NOW) == 2  # due today: near
-    assert notifications.send_reminders(NOW + dt.timedelta(days=1)) == 2  # the next day: overdue
+    assert notifications.send_reminders(NOW + dt.timedelta(days=1)) == 2 + 3  # the next day: overdue (+ digests)
     assert kinds_for(world.users["xinye-wjw"]) == ["near_deadline", "overdue"]
 
 
@@ -58,7 +58,7 @@ def test_only_the_responsible_units_people_are_reminded(app, world):
 def test_cli_command(app, world, runner):
     make_item(world, status=Status.IN_PROGRESS, unit=wjw(world), deadline=dt.date(2000, 1, 1))
     result = runner.invoke(args=["send-reminders"])
-    assert result.exit_code == 0 and "已发送 2 条" in result.output
+    assert result.exit_code == 0 and "已发送 5 条" in result.output   # 2 reminders, 3 digests
     result = runner.invoke(args=["send-reminders"])
     assert "已发送 0 条" in result.output
 
