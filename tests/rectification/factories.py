@@ -85,3 +85,8 @@ def make_item(world, county=None, *, status=Status.PENDING, unit=None, person=""
     if commit:
         db.session.commit()
     return item
+
+
+def row_versions(*items) -> dict[str, int]:
+    """The hidden version-<id> fields a bulk form's rows carry, as the page sends them."""
+    return {f"version-{item.id}": item.version for item in items}

@@ -14,7 +14,7 @@ from inspect_app.extensions import db
 from inspect_app.rectification.lifecycle import Status
 from inspect_app.rectification.models import NoticeDelivery, Notification, RectificationItem
 from tests.conftest import HX
-from tests.rectification.factories import make_item, wjw
+from tests.rectification.factories import make_item, row_versions, wjw
 
 BASE = "https://zhenggai.example.cn"
 
@@ -151,7 +151,7 @@ def test_a_bulk_action_is_one_robot_post(app, client, world, login_as, monkeypat
     configure(app, monkeypatch, webhook=f"http://127.0.0.1:{robot.server_port}/hook")
     a, b = (make_item(world, status=Status.SUBMITTED, unit=wjw(world)) for _ in range(2))
     login_as("leader8")
-    assert client.post("/items/review/return", headers=HX, data={"reason": "不全", "item_ids": [a.id, b.id]}).status_code == 200
+    assert client.post("/items/review/return", headers=HX, data={"reason": "不全", "item_ids": [a.id, b.id], **row_versions(a, b)}).status_code == 200
     assert len(robot.received) == 1
     content = json.loads(robot.received[0][2])["text"]["content"]
     assert content == f"【医共体核查整改】\n{expected_text(a)} {BASE}/items/{a.id}\n{expected_text(b)} {BASE}/items/{b.id}"

@@ -14,7 +14,7 @@ from inspect_app.rectification.models import ItemHistory, Notification, Rectific
 from inspect_app.roles import Role
 from tests.conftest import HX
 from tests.factories import make_user
-from tests.rectification.factories import make_item, other_unit, wjw
+from tests.rectification.factories import make_item, other_unit, row_versions, wjw
 
 NOW = dt.datetime(2022, 8, 1, 2, 0, tzinfo=dt.timezone.utc)  # 2022-08-01 10:00 in Beijing
 
@@ -143,7 +143,7 @@ def test_bulk_assign_to_an_account(client, world, login_as, zhang):
     a, b = make_item(world), make_item(world)
     login_as("xinye")
     res = client.post("/items/assign", headers=HX, data={"unit_id": str(wjw(world).id), "assignee_id": str(zhang.id),
-                                                         "item_ids": [a.id, b.id]})
+                                                         "item_ids": [a.id, b.id], **row_versions(a, b)})
     assert res.status_code == 200
     assert {fresh(a.id).assignee_id, fresh(b.id).assignee_id} == {zhang.id}
     assert db.session.execute(sa.select(sa.func.count(Notification.id)).where(
@@ -214,7 +214,7 @@ def test_bulk_return_checks_and_records_each_item(client, world, login_as):
     outside = make_item(world, world.dancheng, status=Status.SUBMITTED)
     login_as("leader8")
     res = client.post("/items/review/return", headers=HX,
-                      data={"reason": "佐证材料不全，请补充", "item_ids": [a.id, b.id, not_submitted.id, outside.id]})
+                      data={"reason": "佐证材料不全，请补充", "item_ids": [a.id, b.id, not_submitted.id, outside.id], **row_versions(a, b, not_submitted, outside)})
     assert res.status_code == 200 and 'id="review-panel"' in res.get_data(as_text=True)
     summary = toast(res)
     assert summary.startswith("已退回 2 项，2 项未能退回")
@@ -234,18 +234,18 @@ def test_bulk_return_checks_and_records_each_item(client, world, login_as):
 def test_bulk_return_needs_a_reason_and_the_right_role(client, world, login_as):
     a = make_item(world, status=Status.SUBMITTED, unit=wjw(world))
     login_as("leader8")
-    res = client.post("/items/review/return", headers=HX, data={"item_ids": [a.id]})
+    res = client.post("/items/review/return", headers=HX, data={"item_ids": [a.id], **row_versions(a)})
     assert res.status_code == 422 and "请填写退回原因" in res.get_data(as_text=True)
     assert client.post("/items/review/return", headers=HX, data={"reason": "不全"}).status_code == 422
     assert fresh(a.id).status is Status.SUBMITTED
     login_as("xinye")
-    assert client.post("/items/review/return", headers=HX, data={"reason": "不全", "item_ids": [a.id]}).status_code == 403
+    assert client.post("/items/review/return", headers=HX, data={"reason": "不全", "item_ids": [a.id], **row_versions(a)}).status_code == 403
 
 
 def test_bulk_return_without_htmx_redirects_to_the_queue(client, world, login_as):
     a = make_item(world, status=Status.SUBMITTED, unit=wjw(world))
     login_as("province")
-    res = client.post("/items/review/return?county=" + str(world.xinye.id), data={"reason": "不全", "item_ids": [a.id]})
+    res = client.post("/items/review/return?county=" + str(world.xinye.id), data={"reason": "不全", "item_ids": [a.id], **row_versions(a)})
     assert res.status_code == 302 and res.headers["Location"].endswith(f"/items/review?county={world.xinye.id}")
     assert fresh(a.id).status is Status.IN_PROGRESS
 
@@ -273,7 +273,7 @@ def test_bulk_extension_approval_checks_and_records_each_item(client, world, log
     outside = make_item(world, world.dancheng, status=Status.IN_PROGRESS, pending_extension={"new_date": "2099-02-10"})
     login_as("leader8")
     res = client.post("/items/review/extensions/approve", headers=HX,
-                      data={"opinion": "同意", "item_ids": [a.id, b.id, none_pending.id, outside.id]})
+                      data={"opinion": "同意", "item_ids": [a.id, b.id, none_pending.id, outside.id], **row_versions(a, b, none_pending, outside)})
     assert res.status_code == 200
     html = res.get_data(as_text=True)
     assert toast(res).startswith("已同意延期 2 项，2 项未能同意延期") and "该事项没有待审批的延期申请" in toast(res)
@@ -288,7 +288,7 @@ def test_bulk_extension_approval_checks_and_records_each_item(client, world, log
     assert f'id="extension-row-{a.id}"' not in html   # decided, so off the queue
     assert told("extension_decided", a) == {"xinye-wjw", "xinye"}
     login_as("xinye")
-    assert client.post("/items/review/extensions/approve", headers=HX, data={"item_ids": [b.id]}).status_code == 403
+    assert client.post("/items/review/extensions/approve", headers=HX, data={"item_ids": [b.id], **row_versions(b)}).status_code == 403
     login_as("leader8")
     assert client.post("/items/review/extensions/approve", headers=HX, data={}).status_code == 422
 
