@@ -38,6 +38,10 @@ def create_app(config=None) -> Flask:
     if hasattr(config, "check"):
         config.check()
     os.makedirs(app.instance_path, exist_ok=True)
+    if app.config.get("TRUSTED_PROXY_COUNT"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = app.config["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(ROOT_DIR, "migrations"), render_as_batch=True)
@@ -63,6 +67,7 @@ def create_app(config=None) -> Flask:
 def _register_models():
     """Import every models module so metadata (and Alembic autogenerate) sees all tables."""
     from inspect_app.api import models as _api  # noqa: F401
+    from inspect_app.audit import chain
     from inspect_app.audit import models as _audit  # noqa: F401
     from inspect_app.auth import models as _auth  # noqa: F401
     from inspect_app.campaigns import models as _campaigns  # noqa: F401
@@ -75,6 +80,7 @@ def _register_models():
     from inspect_app.visits import models as _visits  # noqa: F401
 
     rollups.install()       # the dashboard's summary rows change in the same flush as the items
+    chain.install()         # audit rows are hash-chained in the flush that writes them
 
 
 BLUEPRINT_PACKAGES = ("main", "auth", "org", "users", "audit", "checklists", "campaigns", "visits", "media",
@@ -188,6 +194,8 @@ ERROR_PAGES = {
 def _register_errors(app):
     from flask import render_template
 
+    from inspect_app.audit import security
+
     def page(code):
         title, message = ERROR_PAGES[code]
         if code == 500:
@@ -197,9 +205,19 @@ def _register_errors(app):
             return app.response_class(status=code, headers={"HX-Trigger": body})
         return render_template("errors/error.html", code=code, title=title, message=message), code
 
-    for code in (403, 404, 405, 413, 500):
+    def denied(code):
+        security.denied(code)     # the access layer's refusals are security events
+        return page(code)
+
+    def csrf_refused(error):
+        security.csrf_refused(error.description)
+        return page(400)
+
+    for code in (405, 413, 500):
         app.register_error_handler(code, lambda _e, code=code: page(code))
-    app.register_error_handler(CSRFError, lambda _e: page(400))
+    for code in (403, 404):
+        app.register_error_handler(code, lambda _e, code=code: denied(code))
+    app.register_error_handler(CSRFError, csrf_refused)
 
 
 def _register_template_helpers(app):
@@ -230,6 +248,7 @@ def _register_template_helpers(app):
 
 
 def _register_cli(app):
+    from inspect_app.audit.cli import audit_cli
     from inspect_app.dashboard.cli import rollups_command
     from inspect_app.dashboard.gen_data import gen_data_command
     from inspect_app.demo.cli import seed_demo_command
@@ -237,5 +256,5 @@ def _register_cli(app):
     from inspect_app.rectification.cli import send_reminders_command
 
     for command in (import_divisions_command, seed_demo_command, send_reminders_command, gen_data_command,
-                    rollups_command):
+                    rollups_command, audit_cli):
         app.cli.add_command(command)

@@ -1,5 +1,6 @@
 """The append-only audit trail: who, when, what, from what to what, from where."""
 from datetime import datetime
+from itertools import count
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -13,8 +14,10 @@ OBJECT_TYPE_LABELS = {
     "SiteKind": "点位类型", "Region": "行政区划", "Workbook": "Excel 导入", "ChecklistVersion": "核查表版本",
     "ChecklistItem": "核查条目", "Campaign": "核查任务", "Team": "核查组", "SiteVisit": "实地核查",
     "Answer": "核查结果", "Finding": "问题", "Attachment": "附件", "ProblemList": "问题清单",
-    "RectificationItem": "整改事项", "ApiToken": "API 令牌",
+    "RectificationItem": "整改事项", "ApiToken": "API 令牌", "Photo": "照片", "Report": "统计报表",
 }
+
+_ORDER = count()
 
 
 class AuditEvent(db.Model):
@@ -35,6 +38,15 @@ class AuditEvent(db.Model):
     after: Mapped[dict | None] = mapped_column(sa.JSON)
     summary: Mapped[str] = mapped_column(sa.Text, default="")
     ip: Mapped[str] = mapped_column(sa.String(64), default="")
+    # The tamper-evident chain (see audit/chain.py): filled in at flush, never changed afterwards.
+    seq: Mapped[int | None] = mapped_column(sa.BigInteger, unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    hash: Mapped[str | None] = mapped_column(sa.String(64))
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # Rows added in one flush are chained in the order they were created.
+        self._order = next(_ORDER)
 
     @property
     def object_type_label(self) -> str:
