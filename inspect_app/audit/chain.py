@@ -120,7 +120,7 @@ BEGIN
     IF TG_OP = 'DELETE' AND (SELECT archiving FROM audit_chain_head WHERE id = 1) THEN
         RETURN OLD;
     END IF;
-    RAISE EXCEPTION 'audit_events is append-only (% refused)', TG_OP;
+    RAISE EXCEPTION USING MESSAGE = 'audit_events is append-only (' || TG_OP || ' refused)';
 END;
 $$ LANGUAGE plpgsql""",
     "DROP TRIGGER IF EXISTS audit_events_append_only ON audit_events",

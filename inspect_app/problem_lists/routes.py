@@ -248,7 +248,8 @@ def _export(campaign_id, code, ext, build, mimetype):
         return redirect(url_for("problem_lists.show", campaign_id=campaign_id, code=code))
     response = Response(build(sheet, data), mimetype=mimetype)
     response.headers["Content-Disposition"] = service.content_disposition(service.export_filename(sheet, data, ext))
-    security.download("export.feedback", obj=sheet, label=service.export_filename(sheet, data, ext))
+    security.download("export.feedback", object_type="ProblemList", object_id=f"{campaign_id}/{code}",
+                      county_id=sheet.county.id, label=service.export_filename(sheet, data, ext))
     return response
 
 
