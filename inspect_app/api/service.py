@@ -11,6 +11,7 @@ from inspect_app.api.models import ApiToken
 from inspect_app.audit import security
 from inspect_app.audit.service import record
 from inspect_app.auth.models import User
+from inspect_app.documents.dates import cn_date
 from inspect_app.extensions import db, utcnow
 from inspect_app.roles import Role
 
@@ -78,7 +79,7 @@ def issue(user_id: int, name: str, issued_by, valid_days: int = DEFAULT_VALID_DA
     db.session.add(token)
     db.session.flush()
     record("api_token.issue", obj=token, label=f"{name}（{user.username}）", county_id=None,
-           after={"user": user.username, "name": name, "prefix": token.prefix, "expires_at": token.expires_at,
+           after={"user": user.username, "name": name, "prefix": token.prefix, "expires_on": cn_date(token.expires_at),
                   "scope": user.scope_label}, summary=f"签发 API 令牌：{name}（{valid_days} 天）")
     db.session.commit()
     return token, secret
@@ -147,12 +148,11 @@ def authenticate(secret: str) -> User:
 def _audit_use(action: str, token: ApiToken | None, reason: str) -> None:
     """Commit the token's use (or refusal) with its audit row; log and carry on if that fails."""
     from flask import request
+    query = request.query_string.decode("utf-8", "replace")[:200]
     try:
         record(action, obj=token, object_type="ApiToken", label=token.name if token else "",
                user=token.user if token else None, county_id=None,
-               after={"endpoint": request.endpoint, "query": request.query_string.decode("utf-8", "replace")[:200]}
-               | ({"reason": reason} if reason else {}),
-               summary=reason or f"API 调用：{request.path}")
+               after={"query": query} if query else None, summary=reason or f"API 调用：{request.path}")
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -28,30 +28,12 @@ from collections import OrderedDict
 from flask import current_app, request
 from flask_login import current_user
 
+from inspect_app.audit.models import ACTION_LABELS
 from inspect_app.audit.service import record
 from inspect_app.documents.dates import CHINA_TZ
 from inspect_app.extensions import db, utcnow
 
 log = logging.getLogger(__name__)
-
-# Action names of security events; the audit screen shows them with these labels.
-ACTION_LABELS = {
-    "access.denied": "拒绝访问（无权限）",
-    "access.not_found": "拒绝访问（不存在或不在范围内）",
-    "csrf.refused": "请求来源校验失败",
-    "login.locked": "登录失败锁定",
-    "login.blocked": "锁定期间尝试登录",
-    "api_token.use": "API 令牌调用",
-    "api_token.refused": "API 令牌被拒绝",
-    "api_token.issue": "签发 API 令牌",
-    "api_token.revoke": "吊销 API 令牌",
-    "export.ledger": "导出整改台账",
-    "export.report": "下载统计报表",
-    "export.feedback": "导出反馈问题清单",
-    "export.checklist": "导出核查表",
-    "download.evidence": "下载佐证材料",
-    "download.photo": "查看照片",
-}
 
 _MAX_KEYS = 10_000
 
@@ -129,8 +111,7 @@ def denied(code: int) -> None:
         return
     action = "access.denied" if code == 403 else "access.not_found"
     _commit_event(action, object_type="Route", object_id=object_id, label=label, user=user,
-                  after={"status": code, "route": route, "repeats": repeats} if repeats else
-                  {"status": code, "route": route},
+                  after={"repeats": repeats} if repeats else None,
                   summary=f"{'无权限' if code == 403 else '对象不存在或不在查看范围内'}：{route}")
 
 
@@ -151,7 +132,7 @@ def csrf_refused(reason: str) -> None:
     repeats = denials.admit((getattr(user, "id", None) or request.remote_addr, route, "csrf"), _window())
     if repeats is None:
         return
-    after = {"route": route, "reason": reason}
+    after = {"reason": reason}
     if repeats:
         after["repeats"] = repeats
     _commit_event("csrf.refused", object_type="Route", object_id=object_id, label=label, user=user,

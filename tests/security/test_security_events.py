@@ -27,7 +27,7 @@ def test_role_denial_403_is_audited_with_user_route_and_address(client, login_as
     assert client.get("/dashboard/reports").status_code == 403
     (event,) = events("access.denied")
     assert (event.user_id, event.username, event.ip) == (world.users["inspector8"].id, "inspector8", "127.0.0.1")
-    assert event.after == {"status": 403, "route": "dashboard.report_page"}
+    assert event.summary == "无权限：dashboard.report_page" and event.after is None
     assert event.object_label == "GET /dashboard/reports"
 
 
@@ -37,7 +37,7 @@ def test_object_outside_scope_404_is_audited_with_the_object(client, login_as, w
     assert client.get(f"/items/{item.id}").status_code == 404
     (event,) = events("access.not_found")
     assert event.username == "tongbai" and event.object_id == str(item.id)
-    assert event.after["route"] == "rectification.detail" and event.ip == "127.0.0.1"
+    assert event.summary.endswith("：rectification.detail") and event.ip == "127.0.0.1"
 
 
 def test_missing_object_of_a_route_is_audited_but_an_unknown_url_is_not(client, login_as):
@@ -51,7 +51,7 @@ def test_api_json_404_is_audited(client, login_as):
     login_as("tongbai")
     response = client.get("/api/v1/closure?county=411329")      # 新野县, not tongbai's county
     assert response.status_code == 404 and response.get_json()["error"] == "not_found"
-    assert [e.after["route"] for e in events("access.not_found")] == ["api.closure"]
+    assert [e.summary for e in events("access.not_found")] == ["对象不存在或不在查看范围内：api.closure"]
 
 
 def test_denial_row_is_committed_on_its_own(client, login_as, world):
@@ -220,7 +220,7 @@ def test_each_token_call_is_audited_with_owner_token_and_address(client, world):
     assert len(rows) == 2
     assert {(e.username, e.object_type, e.object_id, e.ip) for e in rows} == \
         {("viewer", "ApiToken", str(token.id), "127.0.0.1")}
-    assert rows[0].after == {"endpoint": "api.closure", "query": "group_by=city"}
+    assert rows[0].after == {"query": "group_by=city"} and rows[0].summary == "API 调用：/api/v1/closure"
 
 
 def test_forwarded_address_is_believed_only_from_a_configured_proxy(client, login_as, world):
@@ -243,3 +243,13 @@ def test_forwarded_address_is_believed_only_from_a_configured_proxy(client, logi
     # One trusted hop: the address the proxy saw (the last one), not what the client wrote first.
     assert events("access.denied")[-1].ip == "203.0.113.9"
     assert TestConfig.TRUSTED_PROXY_COUNT == 0
+
+
+def test_audit_screen_names_security_events_in_chinese(client, login_as, world):
+    login_as("inspector8")
+    client.get("/dashboard/reports")
+    login_as("auditor")
+    html = client.get("/admin/audit?action=access", headers=HX).get_data(as_text=True)
+    assert "拒绝访问（无权限）" in html and "access.denied" in html and "页面" in html
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert '<option value="csrf.refused">请求来源校验失败</option>' in page
