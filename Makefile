@@ -42,6 +42,7 @@ bench: setup
 	$(BIN)/python bench/photo_ingest.py
 	$(BIN)/python bench/dashboard.py --national
 	$(BIN)/python bench/visit_queries.py
+	$(BIN)/python bench/audit_chain.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor

@@ -97,11 +97,11 @@ def denied(code: int) -> None:
     """Audit a 403, or a 404 raised by a matched route (an object that does not exist or lies
     outside the user's scope — deliberately indistinguishable on screen and here).
 
-    A 404 for a URL that matches no route is not audited: it names no object, and scanners would
-    fill the table with it. The request's own uncommitted work is rolled back first (it is being
+    A 404 for a URL that matches no route (or a missing static file) is not audited: it names no
+    object, and scanners would fill the table with it. The request's own uncommitted work is rolled back first (it is being
     refused, and teardown would roll it back anyway), so the row commits alone.
     """
-    if code == 404 and request.url_rule is None:
+    if code == 404 and (request.url_rule is None or request.endpoint == "static"):
         return
     db.session.rollback()
     user = _user()
