@@ -84,12 +84,24 @@ def lock_head(connection) -> sa.Row:
     holding the head (PostgreSQL row lock, SQLite write lock) before the head is read.
     """
     table = AuditChainHead.__table__
-    updated = connection.execute(sa.update(table).where(table.c.id == HEAD_ID).values(seq=table.c.seq))
-    if updated.rowcount == 0:
-        # An empty database (first event ever, or tables just emptied): start from the genesis hash.
-        connection.execute(sa.insert(table).values(id=HEAD_ID, seq=0, hash=GENESIS, anchor_seq=0,
-                                                   anchor_hash=GENESIS, archiving=False))
+    take = sa.update(table).where(table.c.id == HEAD_ID).values(seq=table.c.seq)
+    if connection.execute(take).rowcount == 0:
+        # No head yet (the migration makes one; an emptied test database has none): start from the
+        # genesis hash. Two first writers may race here: ON CONFLICT lets the second wait for the
+        # first and then do nothing, and the UPDATE after it takes the lock on the row either way.
+        insert = _insert_for(connection.dialect.name)(table).values(
+            id=HEAD_ID, seq=0, hash=GENESIS, anchor_seq=0, anchor_hash=GENESIS, archiving=False)
+        connection.execute(insert.on_conflict_do_nothing(index_elements=["id"]))
+        connection.execute(take)
     return connection.execute(sa.select(table.c.seq, table.c.hash).where(table.c.id == HEAD_ID)).one()
+
+
+def _insert_for(dialect: str):
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
 
 
 def _chain_new_events(session: Session, _flush_context, _instances) -> None:

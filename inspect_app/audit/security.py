@@ -24,6 +24,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from types import SimpleNamespace
 
 from flask import current_app, request
 from flask_login import current_user
@@ -70,10 +71,14 @@ photo_views = _Thinner()
 
 
 def _user():
+    """Who is asking, as a plain (id, username) record: read before the session is rolled back, so
+    writing the event needs no second read of the user row."""
     try:
-        return current_user if current_user.is_authenticated else None
+        if current_user.is_authenticated:
+            return SimpleNamespace(id=current_user.id, username=current_user.username)
     except Exception:  # the user loader itself may be what failed
-        return None
+        pass
+    return None
 
 
 def _commit_event(action: str, **fields) -> None:
@@ -103,8 +108,8 @@ def denied(code: int) -> None:
     """
     if code == 404 and (request.url_rule is None or request.endpoint == "static"):
         return
-    db.session.rollback()
     user = _user()
+    db.session.rollback()
     route, object_id, label = _target()
     repeats = denials.admit((getattr(user, "id", None) or request.remote_addr, route, code), _window())
     if repeats is None:
@@ -126,8 +131,8 @@ def admit_repeat_free(kind: str) -> bool:
 
 def csrf_refused(reason: str) -> None:
     """Audit a refused state change whose CSRF token was missing or wrong (thinned like denials)."""
-    db.session.rollback()
     user = _user()
+    db.session.rollback()
     route, object_id, label = _target()
     repeats = denials.admit((getattr(user, "id", None) or request.remote_addr, route, "csrf"), _window())
     if repeats is None:
