@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from inspect_app.audit import chain
+from inspect_app.roles import Role
 
 revision = '5ec0a0d17c4e'
 down_revision = 'a00dea19bb44'
@@ -87,13 +88,15 @@ def _backfill_tokens(bind):
         user = bind.execute(sa.select(users).where(users.c.id == token.user_id)).mappings().first()
         if user is None:
             continue
+        # The users table stores the Role's name (SQLAlchemy Enum); tokens keep its value, as the app does.
+        role = Role[user['role']]
         team_ids = ""
-        if user['role'] in ('team_leader', 'inspector'):
+        if role in (Role.TEAM_LEADER, Role.INSPECTOR):
             ids = set(bind.execute(sa.select(teams.c.id).where(teams.c.leader_id == user['id'])).scalars())
             ids |= set(bind.execute(sa.select(members.c.team_id).where(members.c.user_id == user['id'])).scalars())
             team_ids = ",".join(str(i) for i in sorted(ids))
         bind.execute(tokens.update().where(tokens.c.id == token.id).values(
-            expires_at=expiry, scope_role=user['role'], scope_region_id=user['region_id'],
+            expires_at=expiry, scope_role=role.value, scope_region_id=user['region_id'],
             scope_unit_id=user['unit_id'], scope_teams=team_ids))
 
 
