@@ -129,6 +129,15 @@ def test_archive_round_trip(app, runner, world, tmp_path):
     assert result.exit_code == 1 and f"id={archived[1]['id']}" in result.output
 
 
+def test_archive_with_nothing_old_enough_changes_nothing(app, runner, world, tmp_path):
+    _record(2)
+    cut = (datetime.now(timezone.utc) - timedelta(days=200)).date().isoformat()
+    result = runner.invoke(args=["audit", "archive", "--before", cut, "--out", str(tmp_path / "a.jsonl")])
+    assert result.exit_code == 0 and "没有需要归档的记录" in result.output
+    assert not (tmp_path / "a.jsonl").exists() and len(events("test.event")) == 2
+    assert _verify(runner).exit_code == 0
+
+
 def test_archive_refuses_dates_within_180_days(app, runner, world, tmp_path):
     _record(1, at=datetime.now(timezone.utc) - timedelta(days=170))
     cut = (datetime.now(timezone.utc) - timedelta(days=150)).date().isoformat()

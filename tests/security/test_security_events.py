@@ -54,6 +54,14 @@ def test_api_json_404_is_audited(client, login_as):
     assert [e.summary for e in events("access.not_found")] == ["对象不存在或不在查看范围内：api.closure"]
 
 
+def test_api_json_403_is_audited(client, login_as, world):
+    login_as("inspector8")                                       # no DASHBOARD_VIEW
+    response = client.get("/api/v1/closure")
+    assert response.status_code == 403 and response.get_json()["error"] == "forbidden"
+    (event,) = events("access.denied")
+    assert event.username == "inspector8" and event.summary == "无权限：api.closure"
+
+
 def test_denial_row_is_committed_on_its_own(client, login_as, world):
     login_as("inspector8")
     assert client.post("/admin/users/new", data={"username": "x"}).status_code == 403  # a POST refused by the role rule
@@ -204,6 +212,9 @@ def test_a_failing_audit_never_breaks_a_download(client, login_as, world, monkey
     def broken(*_args, **_kwargs):
         raise RuntimeError("audit store unavailable")
     monkeypatch.setattr(security, "record", broken)
+    # Alembic's logging.config.fileConfig (run by migration tests in this process) disables loggers
+    # that exist by then; a deployed app never runs it, so re-enable ours for this assertion.
+    monkeypatch.setattr(security.log, "disabled", False)
     response = client.get(url)
     assert response.status_code == 200 and response.data[:2] == b"PK"
     assert "security audit event export.checklist not written" in caplog.text
