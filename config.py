@@ -52,6 +52,17 @@ class Config:
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
     REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
 
+    # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none, the header is
+    # ignored). Only that many hops are believed (werkzeug's ProxyFix), so a client cannot forge its
+    # address in the audit trail by sending the header itself.
+    TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
+    # Security-audit rows: identical denials (same user or address, route and status) within one
+    # minute are written once per process; the rest are counted into the next such row.
+    AUDIT_DENIAL_WINDOW_SECONDS = 60
+    # The audit trail keeps at least this many days; `flask audit archive` refuses younger cut-offs.
+    AUDIT_RETENTION_DAYS = 180
+    API_TOKEN_DEFAULT_DAYS = 365
+
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime bounds the token already
     PAGE_SIZE = 20
 

@@ -38,6 +38,10 @@ def create_app(config=None) -> Flask:
     if hasattr(config, "check"):
         config.check()
     os.makedirs(app.instance_path, exist_ok=True)
+    if app.config.get("TRUSTED_PROXY_COUNT"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = app.config["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(ROOT_DIR, "migrations"), render_as_batch=True)
@@ -63,6 +67,7 @@ def create_app(config=None) -> Flask:
 def _register_models():
     """Import every models module so metadata (and Alembic autogenerate) sees all tables."""
     from inspect_app.api import models as _api  # noqa: F401
+    from inspect_app.audit import chain
     from inspect_app.audit import models as _audit  # noqa: F401
     from inspect_app.auth import models as _auth  # noqa: F401
     from inspect_app.campaigns import models as _campaigns  # noqa: F401
@@ -75,6 +80,7 @@ def _register_models():
     from inspect_app.visits import models as _visits  # noqa: F401
 
     rollups.install()       # the dashboard's summary rows change in the same flush as the items
+    chain.install()         # audit rows are hash-chained in the flush that writes them
 
 
 BLUEPRINT_PACKAGES = ("main", "auth", "org", "users", "audit", "checklists", "campaigns", "visits", "media",
@@ -205,6 +211,8 @@ ERROR_PAGES = {
 def _register_errors(app):
     from flask import render_template
 
+    from inspect_app.audit import security
+
     def page(code):
         title, message = ERROR_PAGES[code]
         if code == 500:
@@ -214,11 +222,13 @@ def _register_errors(app):
             return app.response_class(status=code, headers={"HX-Trigger": body})
         return render_template("errors/error.html", code=code, title=title, message=message), code
 
-    def csrf_failed(_error):
-        """A stale or missing CSRF token. Without a session (the cookie expired on a sleeping tablet)
-        it is a sign-in problem: answer like any unauthorised request, with the way back. With one
-        (signed in again in another tab) the page may fetch the current token and retry: say so."""
+    def csrf_failed(error):
+        """A stale or missing CSRF token, recorded as a security event. Without a session (the cookie
+        expired on a sleeping tablet) it is a sign-in problem: answer like any unauthorised request,
+        with the way back. With one (signed in again in another tab) the page may fetch the current
+        token and retry: say so."""
         from inspect_app.auth import sessions
+        security.csrf_refused(error.description)
         if request.endpoint == "auth.login":
             flash("页面已过期，请重新登录", "info")
             return redirect(url_for("auth.login", next=sessions.safe_next_path(request.args.get("next"))))
@@ -229,8 +239,14 @@ def _register_errors(app):
         response.headers[sessions.CSRF_EXPIRED_HEADER] = "1"
         return response
 
-    for code in (403, 404, 405, 413, 500):
+    def denied(code):
+        security.denied(code)     # the access layer's refusals are security events
+        return page(code)
+
+    for code in (405, 413, 500):
         app.register_error_handler(code, lambda _e, code=code: page(code))
+    for code in (403, 404):
+        app.register_error_handler(code, lambda _e, code=code: denied(code))
     app.register_error_handler(CSRFError, csrf_failed)
 
 
@@ -272,6 +288,7 @@ def _register_template_helpers(app):
 
 
 def _register_cli(app):
+    from inspect_app.audit.cli import audit_cli
     from inspect_app.dashboard.cli import rollups_command
     from inspect_app.dashboard.gen_data import gen_data_command
     from inspect_app.demo.cli import seed_demo_command
@@ -280,5 +297,5 @@ def _register_cli(app):
     from inspect_app.rectification.cli import send_reminders_command
 
     for command in (import_divisions_command, seed_demo_command, send_reminders_command, gen_data_command,
-                    rollups_command, media_command):
+                    rollups_command, media_command, audit_cli):
         app.cli.add_command(command)

@@ -2,7 +2,8 @@
 
 `GET /api/v1/closure` returns the dashboard's closure figures with the dashboard's access rules.
 It accepts the browser session or `Authorization: Bearer <token>`; a token acts as the user it was
-issued to, with that user's role and scope. Only GET is token-authenticated, so CSRF (which guards
+issued to, with the role and scope that user had at issue (a changed scope, a disabled owner or the
+expiry date end it with 401). Each call with a token is audited. Only GET is token-authenticated, so CSRF (which guards
 state-changing requests made with the session cookie) does not apply to it.
 """
 from datetime import date
@@ -14,7 +15,9 @@ from inspect_app import access
 from inspect_app.access import Permission
 from inspect_app.api import bp, service
 from inspect_app.api.forms import TokenForm
+from inspect_app.audit import security
 from inspect_app.dashboard import service as figures
+from inspect_app.extensions import utcnow
 from inspect_app.rendering import render
 
 API_GROUPS = tuple(figures.GROUPS)      # the dashboard's breakdowns: city, county, team, category, …
@@ -37,10 +40,10 @@ def authenticate_bearer():
         return None
     header = request.headers.get("Authorization", "")
     if header[:7].lower() == "bearer ":
-        user = service.authenticate(header[7:].strip())
-        if user is None:
-            return _json_error(401, "令牌无效或已吊销")
-        g._login_user = user
+        try:
+            g._login_user = service.authenticate(header[7:].strip())
+        except service.TokenRefused as refused:
+            return _json_error(401, refused.message)
         return None
     if not current_user.is_authenticated:
         return _json_error(401, "请先登录或提供 API 令牌")
@@ -50,7 +53,8 @@ def authenticate_bearer():
 @bp.errorhandler(403)
 @bp.errorhandler(404)
 def api_errors(error):
-    """JSON errors for the API; the token screen keeps the app's error page."""
+    """JSON errors for the API; the token screen keeps the app's error page. Both are audited."""
+    security.denied(error.code)
     if request.endpoint in TOKEN_ENDPOINTS:
         return _json_error(error.code, "无权访问" if error.code == 403 else "不存在或不在您的查看范围内")
     messages = {403: ("无权访问", "您没有权限执行此操作。"), 404: ("页面不存在", "您要找的内容不存在，或不在您的查看范围内。")}
@@ -109,7 +113,7 @@ def _tokens_page(form=None, secret=None, status=200):
     form = form or TokenForm()
     form.set_users(service.eligible_users())
     return render("api/tokens.html", "api/_tokens.html", status=status, form=form, tokens=service.tokens(),
-                  secret=secret)
+                  secret=secret, now=utcnow())
 
 
 @bp.get("/tokens")
@@ -127,7 +131,7 @@ def issue_token():
     form.set_users(service.eligible_users())
     if form.validate():
         try:
-            _token, secret = service.issue(form.user_id.data, form.name.data, current_user)
+            _token, secret = service.issue(form.user_id.data, form.name.data, current_user, form.valid_days.data)
         except service.TokenError as error:
             getattr(form, error.field or "name").errors.append(error.message)
         else:

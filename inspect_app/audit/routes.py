@@ -4,7 +4,7 @@ from flask import request
 from inspect_app import access
 from inspect_app.access import Permission
 from inspect_app.audit import bp, service
-from inspect_app.audit.models import OBJECT_TYPE_LABELS
+from inspect_app.audit.models import ACTION_LABELS, OBJECT_TYPE_LABELS
 from inspect_app.rendering import render, wants_fragment
 
 
@@ -17,4 +17,4 @@ def index():
     # Only the full page draws the object-type filter; the table fragment skips that whole-table scan.
     object_types = [] if wants_fragment() else service.object_types()
     return render("audit/index.html", "audit/_table.html", pagination=pagination, args=args,
-                  object_types=object_types, labels=OBJECT_TYPE_LABELS)
+                  object_types=object_types, labels=OBJECT_TYPE_LABELS, action_labels=ACTION_LABELS)

@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from inspect_app import access, locking
 from inspect_app.access import Permission
+from inspect_app.audit import security
 from inspect_app.checklists import bp, service
 from inspect_app.checklists.forms import ImportForm, ItemForm, LabelForm
 from inspect_app.checklists.models import ChecklistItem, ChecklistTemplate, ChecklistVersion
@@ -220,7 +221,9 @@ def copy(version_id):
 def export(version_id):
     """The version as an Excel file, one row per item."""
     version = _version_or_404(version_id)
-    return Response(service.export_xlsx(version), mimetype=XLSX_MIMETYPE,
+    body = service.export_xlsx(version)
+    security.download("export.checklist", obj=version, label=service.export_filename(version))
+    return Response(body, mimetype=XLSX_MIMETYPE,
                     headers={"Content-Disposition": content_disposition(service.export_filename(version))})
 
 

@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from inspect_app import access
 from inspect_app.access import Permission
+from inspect_app.audit import security
 from inspect_app.dashboard import bp, charts, reports, service
 from inspect_app.dashboard.forms import filter_form, report_form
 from inspect_app.documents.workbook import content_disposition
@@ -150,5 +151,6 @@ def report_download(fmt):
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     else:
         body, mimetype = reports.to_xlsx(report), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    security.download("export.report", object_type="Report", label=f"{report.file_stem}.{fmt}")
     return Response(body, mimetype=mimetype,
                     headers={"Content-Disposition": content_disposition(f"{report.file_stem}.{fmt}")})

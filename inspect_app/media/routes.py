@@ -6,6 +6,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from inspect_app import access
 from inspect_app.access import SIGNED_IN, Permission
+from inspect_app.audit import security
 from inspect_app.extensions import db
 from inspect_app.media import bp, service
 from inspect_app.media.models import Attachment, PhotoStage
@@ -108,6 +109,7 @@ def _serve(attachment_id: int, variant: str):
         abort(404)
     if not path.is_file():
         abort(404)
+    security.photo_viewed(photo)
     response = send_file(path, mimetype="image/jpeg", etag=photo.sha256, conditional=True, max_age=ONE_YEAR,
                          last_modified=None)
     response.headers["Cache-Control"] = f"private, max-age={ONE_YEAR}, immutable"

@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from inspect_app import access, locking
 from inspect_app.access import Permission
+from inspect_app.audit import security
 from inspect_app.campaigns.models import Campaign
 from inspect_app.documents.dates import today_china
 from inspect_app.extensions import db
@@ -306,6 +307,8 @@ def _export(campaign_id, code, ext, build, mimetype):
         return redirect(url_for("problem_lists.show", campaign_id=campaign_id, code=code))
     response = Response(build(sheet, data), mimetype=mimetype)
     response.headers["Content-Disposition"] = service.content_disposition(service.export_filename(sheet, data, ext))
+    security.download("export.feedback", object_type="ProblemList", object_id=f"{campaign_id}/{code}",
+                      county_id=sheet.county.id, label=service.export_filename(sheet, data, ext))
     return response
 
 

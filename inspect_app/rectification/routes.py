@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from inspect_app import access, locking
 from inspect_app.access import SIGNED_IN, Permission
+from inspect_app.audit import security
 from inspect_app.documents.workbook import build_ledger, content_disposition
 from inspect_app.extensions import utcnow
 from inspect_app.idempotency import new_uuid
@@ -329,7 +330,9 @@ def document(item_id, att_id):
     att = service.attachment_of_item(item, att_id, current_user)
     if att.kind != AttachmentKind.DOCUMENT:
         abort(404)
-    return Response(service.read_file(att.file_key), mimetype=att.mime, headers={
+    body = service.read_file(att.file_key)
+    security.download("download.evidence", obj=att, label=att.filename or f"佐证材料{att.id}", county_id=item.county_id)
+    return Response(body, mimetype=att.mime, headers={
         "Content-Disposition": content_disposition(att.filename or f"佐证材料{att.id}"),
         "Cache-Control": "private, no-store"})
 
@@ -345,6 +348,7 @@ def ledger():
     title = service.ledger_title(current_user, filters)
     data = build_ledger(service.ledger_rows(current_user, filters, now), title=title, generated_at=now)
     filename = f"{title}_{lifecycle.beijing_today(now).isoformat()}.xlsx"
+    security.download("export.ledger", object_type="Ledger", label=filename)
     return Response(data, mimetype=XLSX, headers={"Content-Disposition": content_disposition(filename)})
 
 

@@ -3,6 +3,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from inspect_app import locking
+from inspect_app.api import service as api_tokens
 from inspect_app.audit.service import changes, record
 from inspect_app.auth.models import User
 from inspect_app.extensions import db
@@ -142,6 +143,8 @@ def update_user(actor, user: User, values: dict, seen: int | None) -> User:
         setattr(user, key, value)
     if "active" in after or "role" in after or "region_id" in after or "unit_id" in after:
         user.session_version += 1  # a narrowed or disabled account must not keep its old session
+    if after.get("active") is False:
+        api_tokens.revoke_all_of(user, actor)   # re-enabling the account must not revive its tokens
     record("user.update", obj=user, label=user.display_name, before=before, after=after,
            summary=f"修改账户 {user.username}")
     db.session.commit()

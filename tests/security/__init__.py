@@ -1,0 +1,1 @@
+"""Security tests from the penetration test of issue 11: each finding stays fixed."""
