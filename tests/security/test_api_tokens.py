@@ -68,11 +68,11 @@ def test_token_stops_when_its_owners_scope_changes(client, world, username, chan
     assert _call(client, secret)[0] == 200
     owner = world.users[username]
     original = _edit(owner)
-    users.update_user(world.users["admin"], owner, _edit(owner, **change))
+    users.update_user(world.users["admin"], owner, _edit(owner, **change), owner.version)
     status, message = _call(client, secret)
     assert (status, message) == (401, "令牌所属账户的角色或管辖范围已变更，令牌已失效，请重新签发")
     # Changing the scope back makes the token valid again: it is fixed to the scope at issue.
-    users.update_user(world.users["admin"], owner, original)
+    users.update_user(world.users["admin"], owner, original, owner.version)
     assert _call(client, secret)[0] == 200
 
 
@@ -89,11 +89,11 @@ def test_disabling_revokes_and_re_enabling_revives_nothing(client, world):
     token, secret = issue_token(world, "viewer")
     assert _call(client, secret)[0] == 200
     owner, admin = world.users["viewer"], world.users["admin"]
-    users.update_user(admin, owner, _edit(owner, active=False))
+    users.update_user(admin, owner, _edit(owner, active=False), owner.version)
     assert _call(client, secret) == (401, "令牌已吊销")
     (revoke,) = events("api_token.revoke")
     assert revoke.username == "admin" and revoke.object_id == str(token.id) and "停用" in revoke.summary
-    users.update_user(admin, owner, _edit(owner, active=True))
+    users.update_user(admin, owner, _edit(owner, active=True), owner.version)
     assert _call(client, secret) == (401, "令牌已吊销")
 
 
