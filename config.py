@@ -1,14 +1,20 @@
 """Configuration classes, read from the environment with safe development defaults.
 
 `Config` is the embedded default (SQLite and photos under ``instance/``); `TestConfig` is what the
-test suite uses; `ProductionConfig` refuses to start with the development secret key.
+test suite uses; `ProductionConfig` refuses to start without a secret key from the environment.
+Outside production, a missing `SECRET_KEY` is replaced by a random one created once in ``instance/``
+(see `instance_secret`), so no published default can ever sign a session cookie.
 """
 import os
+import secrets
+import tempfile
 from datetime import timedelta
 
 BASE_DIR = os.path.abspath(os.path.dirname(__file__))
 INSTANCE_DIR = os.path.join(BASE_DIR, "instance")
+# The key this project once shipped as its default: refused in production even if set explicitly.
 DEV_SECRET_KEY = "dev-secret-change-me"
+SECRET_FILE_NAME = "secret_key"
 
 
 def _normalise_url(url: str) -> str:
@@ -25,8 +31,36 @@ def _database_url(default: str) -> str:
     return _normalise_url(os.environ.get("DATABASE_URL", default))
 
 
+def instance_secret(instance_dir: str) -> str:
+    """The development secret key: read from ``<instance_dir>/secret_key``, created on first use.
+
+    The file gets 32 random bytes (``secrets.token_urlsafe``) and mode 0600. It is written to a
+    temporary file and hard-linked into place, so two workers starting together never see a
+    half-written key: the loser of the race reads the winner's file.
+    """
+    os.makedirs(instance_dir, exist_ok=True)
+    path = os.path.join(instance_dir, SECRET_FILE_NAME)
+    if not os.path.exists(path):
+        fd, tmp = tempfile.mkstemp(dir=instance_dir, prefix=".secret-")  # mkstemp creates it 0600
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(32))
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+        finally:
+            os.unlink(tmp)
+    with open(path, encoding="ascii") as handle:
+        key = handle.read().strip()
+    if len(key) < 32:
+        raise RuntimeError(f"{path} holds no usable secret key; delete it to have a new one created")
+    return key
+
+
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+    # None: create_app fills it from instance/secret_key (development) or refuses (production).
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None
     SQLALCHEMY_DATABASE_URI = _database_url("sqlite:///" + os.path.join(INSTANCE_DIR, "inspect.sqlite"))
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", os.path.join(INSTANCE_DIR, "uploads"))
@@ -65,6 +99,6 @@ class ProductionConfig(Config):
 
     @classmethod
     def check(cls):
-        """Refuse to start with the development secret key."""
-        if not os.environ.get("SECRET_KEY") or cls.SECRET_KEY == DEV_SECRET_KEY:
+        """Refuse to start without a secret key from the environment, or with the old published one."""
+        if not os.environ.get("SECRET_KEY") or not cls.SECRET_KEY or cls.SECRET_KEY == DEV_SECRET_KEY:
             raise RuntimeError("ProductionConfig needs a SECRET_KEY environment variable")

@@ -38,6 +38,9 @@ def create_app(config=None) -> Flask:
     if hasattr(config, "check"):
         config.check()
     os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        from config import instance_secret
+        app.config["SECRET_KEY"] = instance_secret(app.instance_path)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(ROOT_DIR, "migrations"), render_as_batch=True)
