@@ -80,7 +80,7 @@ def _register_models():
     rollups.install()       # the dashboard's summary rows change in the same flush as the items
 
 
-BLUEPRINT_PACKAGES = ("main", "auth", "org", "users", "audit", "checklists", "campaigns", "visits", "media",
+BLUEPRINT_PACKAGES = ("main", "auth", "org", "users", "security", "audit", "checklists", "campaigns", "visits", "media",
                       "problem_lists", "rectification", "dashboard", "api")
 
 
@@ -138,15 +138,42 @@ def _register_session_rules(app):
         now = datetime.now(timezone.utc).timestamp()
         idle = app.config["IDLE_TIMEOUT_MINUTES"] * 60
         seen = session.get("seen")
+        # A session without a start stamp (issued before this rule) starts counting now.
+        started = session.setdefault("started", now)
+        expired = None
         if seen is not None and now - seen > idle:
+            expired = "长时间未操作，已自动退出，请重新登录"
+        elif now - started > app.config["SESSION_ABSOLUTE_HOURS"] * 3600:
+            expired = f"登录已超过 {app.config['SESSION_ABSOLUTE_HOURS']:g} 小时，请重新登录"
+        if expired:
             logout_user()
             session.clear()
-            flash("长时间未操作，已自动退出，请重新登录", "info")
+            flash(expired, "info")
             return login_manager.unauthorized()
         if request.endpoint != "rectification.bell":  # the bell's polling is not user activity
             session["seen"] = now
         session.permanent = True
         return None
+
+    @app.before_request
+    def enforce_password_change():
+        """An account whose password was set by someone else (or has expired) may do nothing but
+        change it or sign out. Only session sign-ins: API tokens have their own rules."""
+        from inspect_app.auth.service import password_change_due
+
+        if request.endpoint in ("static", "auth.change_password", "auth.logout", "main.healthz") \
+                or not current_user.is_authenticated or "_user_id" not in session:
+            return None
+        reason = password_change_due(current_user, app.config["PASSWORD_MAX_AGE_DAYS"])
+        if reason is None:
+            return None
+        target = url_for("auth.change_password")
+        if request.htmx:
+            response = app.response_class(status=403)
+            response.headers["HX-Redirect"] = target
+            return response
+        flash(reason, "info")
+        return redirect(target)
 
 
 def _register_response_rules(app):
@@ -221,7 +248,8 @@ def _register_template_helpers(app):
                   ("统计分析", "dashboard.index", P.DASHBOARD_VIEW),
                   ("核查任务", "campaigns.index", P.CAMPAIGN_VIEW), ("核查表", "checklists.index", P.CHECKLIST_VIEW),
                   ("组织架构", "org.counties", P.ORG_VIEW), ("用户管理", "users.index", P.USER_MANAGE),
-                  ("API 令牌", "api.tokens", P.API_TOKEN_MANAGE), ("审计日志", "audit.index", P.AUDIT_VIEW)]
+                  ("API 令牌", "api.tokens", P.API_TOKEN_MANAGE), ("安全管理", "security.index", P.SECURITY_MANAGE),
+                  ("审计日志", "audit.index", P.AUDIT_VIEW)]
     # Blueprints are registered by now, so drop the entries without a view once, not per render.
     navigation = [entry for entry in navigation if entry[1] in app.view_functions]
 
@@ -229,7 +257,8 @@ def _register_template_helpers(app):
     def inject_access():
         perms = access.permissions_of(current_user)
         nav = [(label, endpoint) for label, endpoint, perm in navigation if perm is None or perm.value in perms]
-        return {"perms": perms, "Permission": access.Permission, "nav_items": nav}
+        return {"perms": perms, "Permission": access.Permission, "nav_items": nav,
+                "can_manage_account": access.can_manage_account}
 
 
 def _register_cli(app):

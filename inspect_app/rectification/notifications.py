@@ -26,6 +26,7 @@ KIND_LABELS = {
     "reopened": "重新打开",
     "near_deadline": "临近时限",
     "overdue": "已超期",
+    "account_locked": "登录锁定",
 }
 
 

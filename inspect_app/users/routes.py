@@ -115,14 +115,19 @@ def edit(user_id):
 def reset_password(user_id):
     """Set a new password for an account (the user's sessions end)."""
     user = db.session.get(User, user_id) or abort(404)
+    if not access.can_set_password(current_user, user):
+        abort(403)
     form = ResetPasswordForm()
+    form.account = user
     if form.validate_on_submit():
         try:
             service.reset_password(current_user, user, form.password.data)
         except service.UserError as error:
-            abort(403, error.message)
-        flash(f"已重置 {user.username} 的密码", "success")
-        return redirect(url_for("users.edit", user_id=user.id))
+            db.session.rollback()
+            form.password.errors.append(error.message)
+        else:
+            flash(f"已重置 {user.username} 的密码，该用户下次登录时须修改密码", "success")
+            return redirect(url_for("users.edit", user_id=user.id))
     edit_form = _prepare(UserForm(obj=user, region_code=user.region.code if user.region else "",
                                   role=user.role.value, unit_id=user.unit_id or 0), user)
     return render("users/form.html", form=edit_form, user=user, reset_form=form, status=422)
