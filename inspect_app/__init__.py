@@ -161,7 +161,10 @@ def _register_session_rules(app):
         change it or sign out. Only session sign-ins: API tokens have their own rules."""
         from inspect_app.auth.service import password_change_due
 
-        if request.endpoint in ("static", "auth.change_password", "auth.logout", "main.healthz") \
+        # The bell's polling (a count, on every page) is exempt: redirecting it would reload the
+        # change-password page itself, for ever.
+        if request.endpoint in ("static", "auth.change_password", "auth.logout", "main.healthz",
+                                "rectification.bell") \
                 or not current_user.is_authenticated or "_user_id" not in session:
             return None
         reason = password_change_due(current_user, app.config["PASSWORD_MAX_AGE_DAYS"])

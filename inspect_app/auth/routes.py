@@ -9,7 +9,8 @@ from inspect_app import access
 from inspect_app.audit.service import record
 from inspect_app.auth import bp
 from inspect_app.auth.forms import ChangePasswordForm, LoginForm
-from inspect_app.auth.service import SignInRefused, change_own_password, previous_sign_in_notice, sign_in
+from inspect_app.auth.service import (SignInRefused, change_own_password, password_change_due,
+                                     previous_sign_in_notice, sign_in)
 from inspect_app.extensions import db
 
 
@@ -81,4 +82,5 @@ def change_password():
         form.current_password.errors.append(error)
     if form.errors:
         status = 422
-    return render_template("auth/password.html", form=form), status
+    reason = password_change_due(current_user, current_app.config["PASSWORD_MAX_AGE_DAYS"])
+    return render_template("auth/password.html", form=form, reason=reason), status

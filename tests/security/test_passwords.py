@@ -151,3 +151,15 @@ def test_the_demo_seed_marks_its_accounts_and_adds_secadmin(runner):
     assert users and all(u.is_demo and not u.must_change_password for u in users)
     secadmin = next(u for u in users if u.username == "secadmin")
     assert secadmin.role == Role.SECURITY_ADMIN and secadmin.check_password(DEMO_PASSWORD)
+
+
+def test_the_bell_still_answers_while_a_change_is_due(app, world, password):
+    """The bell polls from every page, the change-password page included: redirecting it would make
+    htmx reload that page for ever (seen on screen)."""
+    user = world.users["xinye"]
+    user.must_change_password = True
+    db.session.commit()
+    person = app.test_client()
+    post_login(person, "xinye", password)
+    response = person.get("/items/notifications/bell", headers={"HX-Request": "true"})
+    assert response.status_code == 200 and "HX-Redirect" not in response.headers
