@@ -130,7 +130,7 @@ def sign_in(username: str, password: str, *, config: dict, address: str = "") ->
         return user
 
     reason = "账户已停用" if user is not None and not user.active and ok else "用户名或密码错误"
-    longest = None
+    longest, pair_failures = None, 1
     for kind, row in rows.items():
         if row is None:
             row = LoginThrottle(key=keys[kind], kind=kind, username="" if kind == ThrottleKind.ADDRESS else key,
@@ -141,6 +141,8 @@ def sign_in(username: str, password: str, *, config: dict, address: str = "") ->
             row.failed_count, row.lock_count = 0, 0
         row.failed_count += 1
         row.last_failed_at = now
+        if kind == ThrottleKind.PAIR:
+            pair_failures = row.failed_count
         if row.failed_count >= _thresholds(config)[kind]:
             row.lock_count += 1
             row.failed_count = 0
@@ -148,7 +150,7 @@ def sign_in(username: str, password: str, *, config: dict, address: str = "") ->
             longest = max(longest or row.locked_until, row.locked_until)
             _announce_lock(row, user)
     record("login.failure", object_type="User", object_id=getattr(user, "id", None), label=key,
-           username=key, summary=f"登录失败（第 {rows[ThrottleKind.PAIR].failed_count if rows[ThrottleKind.PAIR] else 1} 次）：{reason}")
+           username=key, summary=f"登录失败（该地址第 {pair_failures} 次）：{reason}")
     db.session.commit()
     if longest is not None:
         raise SignInRefused(LOCKED_MESSAGE.format(minutes=_minutes_left(longest, now)))

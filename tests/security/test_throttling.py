@@ -106,3 +106,11 @@ def test_failure_counts_decay_after_a_quiet_day(app, client, world):
     db.session.expire_all()
     row = db.session.get(LoginThrottle, f"pair:province@{ATTACKER}")
     assert row.failed_count == 1 and row.locked_until is None
+
+
+def test_each_failure_is_audited_with_its_count_from_that_address(client, world):
+    for _ in range(3):
+        post_login(client, "province", "wrong-1x", ATTACKER)
+    event = db.session.execute(sa.select(AuditEvent).where(AuditEvent.action == "login.failure")
+                               .order_by(AuditEvent.id.desc())).scalars().first()
+    assert "第 3 次" in event.summary and event.ip == ATTACKER
