@@ -81,6 +81,10 @@ class Config:
     LOGIN_ADDRESS_MAX_FAILURES = int(os.environ.get("LOGIN_ADDRESS_MAX_FAILURES", 20))
     LOGIN_ACCOUNT_MAX_FAILURES = int(os.environ.get("LOGIN_ACCOUNT_MAX_FAILURES", 50))
     LOGIN_LOCK_MINUTES = int(os.environ.get("LOGIN_LOCK_MINUTES", 15))
+    # Reverse proxies in front of the app (nginx: 1). The sign-in limits and the audit trail key on
+    # the client's address; behind a proxy that is X-Forwarded-For's, else every client would share
+    # the proxy's address and one address lock would shut everyone out. 0: no proxy, header ignored.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", 0))
     IDLE_TIMEOUT_MINUTES = int(os.environ.get("IDLE_TIMEOUT_MINUTES", 30))
     # However active, a session ends this long after sign-in (a stolen cookie does not live for ever).
     SESSION_ABSOLUTE_HOURS = float(os.environ.get("SESSION_ABSOLUTE_HOURS", 12))

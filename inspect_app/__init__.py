@@ -41,6 +41,10 @@ def create_app(config=None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         from config import instance_secret
         app.config["SECRET_KEY"] = instance_secret(app.instance_path)
+    if app.config.get("TRUSTED_PROXIES"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(ROOT_DIR, "migrations"), render_as_batch=True)

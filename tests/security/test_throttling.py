@@ -114,3 +114,24 @@ def test_each_failure_is_audited_with_its_count_from_that_address(client, world)
     event = db.session.execute(sa.select(AuditEvent).where(AuditEvent.action == "login.failure")
                                .order_by(AuditEvent.id.desc())).scalars().first()
     assert "第 3 次" in event.summary and event.ip == ATTACKER
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_counted(world):
+    """Behind nginx every request comes from the proxy: without TRUSTED_PROXIES one address lock
+    would shut every user out; with it, the client's own address is counted."""
+    from inspect_app import create_app
+    from tests.conftest import Config
+
+    class Proxied(Config):
+        TRUSTED_PROXIES = 1
+        WTF_CSRF_ENABLED = False   # this second app has no CSRF-sending test client
+    app = create_app(Proxied)
+    with app.app_context():
+        client = app.test_client()
+        for _ in range(5):
+            client.post("/login", data={"username": "province", "password": "wrong-1x"},
+                        headers={"X-Forwarded-For": ATTACKER}, environ_base={"REMOTE_ADDR": "10.0.0.1"})
+        assert db.session.get(LoginThrottle, f"pair:province@{ATTACKER}").locked_until is not None
+        assert db.session.get(LoginThrottle, "pair:province@10.0.0.1") is None
+        db.session.remove()
+        db.engine.dispose()
