@@ -124,7 +124,8 @@ def test_the_security_admin_sees_system_and_audit_admins_but_not_its_own_class(c
     login_as("secadmin")
     text = client.get("/admin/security").get_data(as_text=True)
     assert "other-system_admin" in text and "other-audit_admin" in text and "other-security_admin" not in text
-    assert client.get("/").status_code == 200
+    home = client.get("/")
+    assert home.status_code == 200 and "/admin/security" in home.get_data(as_text=True)
     assert client.get("/admin/users").status_code == 403
 
 
