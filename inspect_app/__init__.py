@@ -38,9 +38,12 @@ def create_app(config=None) -> Flask:
     if hasattr(config, "check"):
         config.check()
     os.makedirs(app.instance_path, exist_ok=True)
-    if app.config.get("TRUSTED_PROXY_COUNT"):
+    if not app.config.get("SECRET_KEY"):
+        from config import instance_secret
+        app.config["SECRET_KEY"] = instance_secret(app.instance_path)
+    if app.config.get("TRUSTED_PROXIES"):
         from werkzeug.middleware.proxy_fix import ProxyFix
-        hops = app.config["TRUSTED_PROXY_COUNT"]
+        hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     db.init_app(app)
@@ -83,7 +86,7 @@ def _register_models():
     chain.install()         # audit rows are hash-chained in the flush that writes them
 
 
-BLUEPRINT_PACKAGES = ("main", "auth", "org", "users", "audit", "checklists", "campaigns", "visits", "media",
+BLUEPRINT_PACKAGES = ("main", "auth", "org", "users", "security", "audit", "checklists", "campaigns", "visits", "media",
                       "problem_lists", "rectification", "dashboard", "api")
 
 
@@ -149,10 +152,17 @@ def _register_session_rules(app):
         now = datetime.now(timezone.utc).timestamp()
         idle = app.config["IDLE_TIMEOUT_MINUTES"] * 60
         seen = session.get("seen")
+        # A session without a start stamp (issued before this rule) starts counting now.
+        started = session.setdefault("started", now)
+        expired = None
         if seen is not None and now - seen > idle:
+            expired = "长时间未操作，已自动退出，请重新登录"
+        elif now - started > app.config["SESSION_ABSOLUTE_HOURS"] * 3600:
+            expired = f"登录已超过 {app.config['SESSION_ABSOLUTE_HOURS']:g} 小时，请重新登录"
+        if expired:
             logout_user()
             session.clear()
-            flash("长时间未操作，已自动退出，请重新登录", "info")
+            flash(expired, "info")
             return login_manager.unauthorized()
         if request.endpoint not in sessions.PASSIVE_ENDPOINTS:  # a poll is not user activity
             session["seen"] = now
@@ -167,6 +177,28 @@ def _register_session_rules(app):
                                                 app.config["IDLE_TIMEOUT_MINUTES"])
             response.headers[sessions.IDLE_HEADER] = str(remaining)
         return response
+    @app.before_request
+    def enforce_password_change():
+        """An account whose password was set by someone else (or has expired) may do nothing but
+        change it or sign out. Only session sign-ins: API tokens have their own rules."""
+        from inspect_app.auth.service import password_change_due
+
+        # The bell's polling (a count, on every page) is exempt: redirecting it would reload the
+        # change-password page itself, for ever.
+        if request.endpoint in ("static", "auth.change_password", "auth.logout", "main.healthz",
+                                "rectification.bell", "auth.session_status", "auth.keepalive") \
+                or not current_user.is_authenticated or "_user_id" not in session:
+            return None
+        reason = password_change_due(current_user, app.config["PASSWORD_MAX_AGE_DAYS"])
+        if reason is None:
+            return None
+        target = url_for("auth.change_password")
+        if request.htmx:
+            response = app.response_class(status=403)
+            response.headers["HX-Redirect"] = target
+            return response
+        flash(reason, "info")
+        return redirect(target)
 
 
 def _register_response_rules(app):
@@ -276,7 +308,8 @@ def _register_template_helpers(app):
                   ("统计分析", "dashboard.index", P.DASHBOARD_VIEW),
                   ("核查任务", "campaigns.index", P.CAMPAIGN_VIEW), ("核查表", "checklists.index", P.CHECKLIST_VIEW),
                   ("组织架构", "org.counties", P.ORG_VIEW), ("用户管理", "users.index", P.USER_MANAGE),
-                  ("API 令牌", "api.tokens", P.API_TOKEN_MANAGE), ("审计日志", "audit.index", P.AUDIT_VIEW)]
+                  ("API 令牌", "api.tokens", P.API_TOKEN_MANAGE), ("安全管理", "security.index", P.SECURITY_MANAGE),
+                  ("审计日志", "audit.index", P.AUDIT_VIEW)]
     # Blueprints are registered by now, so drop the entries without a view once, not per render.
     navigation = [entry for entry in navigation if entry[1] in app.view_functions]
 
@@ -284,7 +317,8 @@ def _register_template_helpers(app):
     def inject_access():
         perms = access.permissions_of(current_user)
         nav = [(label, endpoint) for label, endpoint, perm in navigation if perm is None or perm.value in perms]
-        return {"perms": perms, "Permission": access.Permission, "nav_items": nav}
+        return {"perms": perms, "Permission": access.Permission, "nav_items": nav,
+                "can_manage_account": access.can_manage_account}
 
 
 def _register_cli(app):

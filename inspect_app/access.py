@@ -51,9 +51,13 @@ class Permission(str, enum.Enum):
     LEDGER_EXPORT = "ledger.export"
     DASHBOARD_VIEW = "dashboard.view"          # closure rates and reports for one's scope
     API_TOKEN_MANAGE = "api_token.manage"
+    SECURITY_MANAGE = "security.manage"        # sign-in locks and the admin-class accounts' passwords
 
 
-_ALL_BUSINESS_ROLES = frozenset(Role) - {Role.AUDIT_ADMIN}
+# 三权分立 (等保2.0 三级): the system, security and audit administrators. Each manages what the
+# others cannot, none acts on its own class's members, and none of them does the business work.
+ADMIN_CLASS = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
+_ALL_BUSINESS_ROLES = frozenset(Role) - {Role.AUDIT_ADMIN, Role.SECURITY_ADMIN}
 
 ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.ORG_VIEW: _ALL_BUSINESS_ROLES,
@@ -61,7 +65,7 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.SITE_MANAGE: frozenset({Role.PROVINCE_ADMIN, Role.COUNTY_COORDINATOR}),
     Permission.UNIT_MANAGE: frozenset({Role.PROVINCE_ADMIN, Role.COUNTY_COORDINATOR}),
     Permission.USER_MANAGE: frozenset({Role.SYSTEM_ADMIN, Role.PROVINCE_ADMIN}),
-    Permission.AUDIT_VIEW: frozenset({Role.AUDIT_ADMIN, Role.SYSTEM_ADMIN, Role.PROVINCE_ADMIN}),
+    Permission.AUDIT_VIEW: frozenset({Role.AUDIT_ADMIN}),   # only the auditor reads the audit trail
     Permission.CHECKLIST_VIEW: frozenset({Role.PROVINCE_ADMIN, Role.PROVINCE_VIEWER, Role.TEAM_LEADER,
                                           Role.INSPECTOR}),
     Permission.CHECKLIST_MANAGE: frozenset({Role.PROVINCE_ADMIN}),
@@ -82,6 +86,7 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.DASHBOARD_VIEW: frozenset({Role.PROVINCE_ADMIN, Role.PROVINCE_VIEWER, Role.CITY_VIEWER,
                                           Role.TEAM_LEADER, Role.COUNTY_COORDINATOR}),
     Permission.API_TOKEN_MANAGE: frozenset({Role.SYSTEM_ADMIN, Role.PROVINCE_ADMIN}),
+    Permission.SECURITY_MANAGE: frozenset({Role.SECURITY_ADMIN}),
 }
 
 # Roles that see every county of the province.
@@ -362,6 +367,39 @@ def get_county_or_404(code: str) -> Region:
     if county is None or not can_see_county(current_user, county.id):
         abort(404)
     return county
+
+
+# ---------------------------------------------------------------- accounts (三权分立)
+
+def manageable_roles(actor) -> frozenset[Role]:
+    """Roles whose accounts `actor` may create, edit, disable and set passwords for.
+
+    The system administrator manages ordinary accounts only (never an admin-class one, so never
+    their own class); the province administrator the same minus other province administrators;
+    the security and audit administrators no accounts at all (the security administrator sets
+    admin-class passwords only, see `can_set_password`).
+    """
+    if not _signed_in(actor):
+        return frozenset()
+    if actor.role == Role.SYSTEM_ADMIN:
+        return frozenset(Role) - ADMIN_CLASS
+    if actor.role == Role.PROVINCE_ADMIN:
+        return frozenset(Role) - ADMIN_CLASS - {Role.PROVINCE_ADMIN}
+    return frozenset()
+
+
+def can_manage_account(actor, target) -> bool:
+    """Whether `actor` may edit or disable `target`'s account (its role, scope, status)."""
+    return target.role in manageable_roles(actor)
+
+
+def can_set_password(actor, target) -> bool:
+    """Whether `actor` may set `target`'s password: admin-class accounts only by the security
+    administrator, and never one of the security administrators themselves (own class); every
+    other account by whoever manages it."""
+    if target.role in ADMIN_CLASS:
+        return _signed_in(actor) and actor.role == Role.SECURITY_ADMIN and target.role != Role.SECURITY_ADMIN
+    return can_manage_account(actor, target)
 
 
 # ---------------------------------------------------------------- declaring a view's rule

@@ -9,6 +9,7 @@ class Role(str, Enum):
     """A user's role; the value is a stable English code, `.label` the Chinese name shown on screen."""
 
     SYSTEM_ADMIN = "system_admin"
+    SECURITY_ADMIN = "security_admin"
     AUDIT_ADMIN = "audit_admin"
     PROVINCE_ADMIN = "province_admin"
     PROVINCE_VIEWER = "province_viewer"
@@ -26,6 +27,7 @@ class Role(str, Enum):
 
 ROLE_LABELS: dict[Role, str] = {
     Role.SYSTEM_ADMIN: "系统管理员",
+    Role.SECURITY_ADMIN: "安全管理员",
     Role.AUDIT_ADMIN: "审计管理员",
     Role.PROVINCE_ADMIN: "省级管理员",
     Role.PROVINCE_VIEWER: "省级查看",

@@ -84,7 +84,8 @@ MANAGE_SITES = {"auditor": (NO, NO), "admin": (NO, NO), "province": (OK, OK), "v
 MANAGE_COMMUNITIES = {**MANAGE_SITES, "xinye": (NO, GONE)}
 ONLY_PROVINCE = {u: (NO, NO) for u in ROLES} | {"province": (OK, OK)}
 USER_ADMINS = {u: (NO, NO) for u in ROLES} | {"province": (OK, OK), "admin": (OK, OK)}
-AUDIT_READERS = {u: (NO, NO) for u in ROLES} | {"province": (OK, OK), "admin": (OK, OK), "auditor": (OK, OK)}
+# 三权分立 (issue 11): only the audit administrator reads the audit trail.
+AUDIT_READERS = {u: (NO, NO) for u in ROLES} | {"auditor": (OK, OK)}
 ORG_BROWSERS = {u: (OK, OK) for u in ROLES} | {"auditor": (NO, NO)}
 
 

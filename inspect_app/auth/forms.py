@@ -1,5 +1,6 @@
 """Forms for signing in and changing one's password."""
 from flask import current_app
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
@@ -12,9 +13,15 @@ class LoginForm(FlaskForm):
     password = PasswordField("密码", validators=[DataRequired("请输入密码"), Length(max=128)])
 
 
-def policy_check(_form, field):
-    """WTForms validator applying the configured password policy."""
-    problems = password_problems(field.data or "", current_app.config["PASSWORD_MIN_LENGTH"])
+def policy_check(form, field):
+    """WTForms validator applying the configured password policy to the password of `form.account`
+    (the account being edited; the signed-in user when unset) or of the `username` being created."""
+    account = getattr(form, "account", None)
+    if account is None and "username" not in form:
+        account = current_user
+    username = account.username if account is not None else (form.username.data or "")
+    problems = password_problems(field.data or "", current_app.config["PASSWORD_MIN_LENGTH"], username,
+                                 is_demo=bool(getattr(account, "is_demo", False)))
     if problems:
         raise ValidationError("；".join(problems))
 

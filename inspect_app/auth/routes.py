@@ -8,7 +8,8 @@ from inspect_app import access
 from inspect_app.audit.service import record
 from inspect_app.auth import bp
 from inspect_app.auth.forms import ChangePasswordForm, LoginForm
-from inspect_app.auth.service import SignInRefused, change_own_password, sign_in
+from inspect_app.auth.service import (SignInRefused, change_own_password, password_change_due,
+                                     previous_sign_in_notice, sign_in)
 from inspect_app.auth.sessions import safe_next_path, session_state
 from inspect_app.extensions import db
 
@@ -28,16 +29,16 @@ def login():
     error = None
     if form.validate_on_submit():
         try:
-            user = sign_in(form.username.data, form.password.data,
-                           max_failures=current_app.config["LOGIN_MAX_FAILURES"],
-                           lock_minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+            user = sign_in(form.username.data, form.password.data, config=current_app.config,
+                           address=request.remote_addr or "")
         except SignInRefused as refused:
             error = refused.message
         else:
             session.clear()
             login_user(user)
-            session["seen"] = datetime.now(timezone.utc).timestamp()
+            session["seen"] = session["started"] = datetime.now(timezone.utc).timestamp()
             session.permanent = True
+            flash(previous_sign_in_notice(user), "info")
             return redirect(_safe_next(request.args.get("next")))
     status = 200 if error is None and not form.errors else 401 if error else 422
     return render_template("auth/login.html", form=form, error=error), status
@@ -46,8 +47,16 @@ def login():
 @bp.post("/logout")
 @access.rule(access.SIGNED_IN)
 def logout():
-    """End this session (POST with CSRF: a link cannot sign someone out)."""
-    record("logout", obj=current_user, label=current_user.display_name, summary="退出登录")
+    """End this session (POST with CSRF: a link cannot sign someone out).
+
+    The session cookie is signed, not stored, so clearing it here would leave a copy taken
+    earlier still valid. Bumping the account's session version ends every cookie issued before
+    (user_loader compares it on each request): logging out signs the account out everywhere.
+    """
+    user = current_user._get_current_object()
+    user.session_version += 1
+    record("logout", obj=user, label=user.display_name, summary="退出登录（该账户的所有会话结束）",
+           after={"session_version": user.session_version})
     db.session.commit()
     logout_user()
     session.clear()
@@ -65,12 +74,14 @@ def change_password():
         error = change_own_password(current_user, form.current_password.data, form.new_password.data)
         if error is None:
             login_user(current_user._get_current_object())
+            session["started"] = session.get("started") or datetime.now(timezone.utc).timestamp()
             flash("密码已修改，其他设备上的登录已失效", "success")
             return redirect(url_for("main.index"))
         form.current_password.errors.append(error)
     if form.errors:
         status = 422
-    return render_template("auth/password.html", form=form), status
+    reason = password_change_due(current_user, current_app.config["PASSWORD_MAX_AGE_DAYS"])
+    return render_template("auth/password.html", form=form, reason=reason), status
 
 
 def _session_json():

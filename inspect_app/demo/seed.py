@@ -38,6 +38,7 @@ VILLAGE_CLINICS_PER_COUNTY = 3
 
 DEMO_USERS = [
     ("admin", "系统管理员", "省卫健委信息中心", Role.SYSTEM_ADMIN, None, None),
+    ("secadmin", "安全管理员", "省卫健委信息中心", Role.SECURITY_ADMIN, None, None),
     ("auditor", "审计管理员", "省卫健委信息中心", Role.AUDIT_ADMIN, None, None),
     ("province", "省体改处管理员", "河南省卫健委体改处", Role.PROVINCE_ADMIN, None, None),
     ("viewer", "省级领导", "河南省卫健委", Role.PROVINCE_VIEWER, None, None),
@@ -105,8 +106,11 @@ def seed_county(county: Region, kinds: dict, villages: dict[str, list[str]]) -> 
 
 
 def seed_users(regions: dict[str, Region]) -> None:
+    """The demo accounts, marked as such (演示账户: exempt from the forced password change)."""
     for username, name, organisation, role, region_code, unit_name in DEMO_USERS:
-        if db.session.execute(sa.select(User.id).where(User.username == username)).first():
+        existing = db.session.execute(sa.select(User).where(User.username == username)).scalar_one_or_none()
+        if existing is not None:
+            existing.is_demo = True
             continue
         region = regions.get(region_code) if region_code else None
         unit = None
@@ -115,7 +119,7 @@ def seed_users(regions: dict[str, Region]) -> None:
                 ResponsibleUnit.county_id == region.id, ResponsibleUnit.name == unit_name)).scalar_one()
         user = User(username=username, display_name=name, organisation=organisation, role=role,
                     region_id=region.id if region else None, unit_id=unit.id if unit else None,
-                    active=True, session_version=0)
+                    active=True, session_version=0, is_demo=True)
         user.set_password(DEMO_PASSWORD)
         db.session.add(user)
     db.session.flush()

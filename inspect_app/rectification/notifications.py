@@ -43,6 +43,7 @@ KIND_LABELS = {
     "near_deadline": "临近时限",
     "overdue": "已超期",
     "overdue_digest": "超期汇总",
+    "account_locked": "登录锁定",
 }
 
 # Who gets the daily overdue digest besides the city viewers (whose digest covers their city).

@@ -125,12 +125,17 @@ def _saved_form(user: User) -> UserForm:
 def reset_password(user_id):
     """Set a new password for an account (the user's sessions end)."""
     user = db.session.get(User, user_id) or abort(404)
+    if not access.can_set_password(current_user, user):
+        abort(403)
     form = ResetPasswordForm()
+    form.account = user
     if form.validate_on_submit():
         try:
             service.reset_password(current_user, user, form.password.data)
         except service.UserError as error:
-            abort(403, error.message)
-        flash(f"已重置 {user.username} 的密码", "success")
-        return redirect(url_for("users.edit", user_id=user.id))
+            db.session.rollback()
+            form.password.errors.append(error.message)
+        else:
+            flash(f"已重置 {user.username} 的密码，该用户下次登录时须修改密码", "success")
+            return redirect(url_for("users.edit", user_id=user.id))
     return render("users/form.html", form=_saved_form(user), user=user, reset_form=form, status=422)

@@ -2,7 +2,7 @@
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from inspect_app import locking
+from inspect_app import access, locking
 from inspect_app.api import service as api_tokens
 from inspect_app.audit.service import changes, record
 from inspect_app.auth.models import User
@@ -11,8 +11,6 @@ from inspect_app.org.models import Region, RegionLevel, ResponsibleUnit
 from inspect_app.org.service import search_regions
 from inspect_app.roles import Role
 
-# Only the system administrator hands out the administrators' roles (三权分立).
-ADMIN_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.AUDIT_ADMIN, Role.PROVINCE_ADMIN})
 REGION_LEVEL_FOR_ROLE = {Role.CITY_VIEWER: RegionLevel.CITY, Role.COUNTY_COORDINATOR: RegionLevel.COUNTY,
                          Role.UNIT_RESPONDER: RegionLevel.COUNTY}
 
@@ -24,8 +22,9 @@ class UserError(Exception):
 
 
 def grantable_roles(actor) -> list[Role]:
-    """Roles this administrator may give."""
-    return [r for r in Role if actor.role == Role.SYSTEM_ADMIN or r not in ADMIN_ROLES]
+    """Roles this administrator may give, in the enum's order (decided by access.manageable_roles)."""
+    allowed = access.manageable_roles(actor)
+    return [r for r in Role if r in allowed]
 
 
 def search_users(q: str = "", role: str = "", page: int = 1, per_page: int = 20):
@@ -113,7 +112,7 @@ def create_user(actor, values: dict, password: str) -> User:
     user = User(username=values["username"], display_name=values["display_name"],
                 organisation=values.get("organisation") or "", role=role, region_id=region_id,
                 unit_id=unit_id, active=values.get("active", True), session_version=0)
-    user.set_password(password)
+    user.set_password(password, chosen_by_user=False)   # changed at the first sign-in
     db.session.add(user)
     db.session.flush()
     record("user.create", obj=user, label=user.display_name, summary=f"新建账户 {user.username}（{role.label}）",
@@ -152,8 +151,15 @@ def update_user(actor, user: User, values: dict, seen: int | None) -> User:
 
 
 def reset_password(actor, user: User, password: str) -> None:
-    """An administrator sets a new password; the user's sessions end."""
-    _check_grant(actor, user.role, user)
-    user.set_password(password)
-    record("user.password_reset", obj=user, label=user.display_name, summary=f"管理员重置 {user.username} 的密码")
+    """An administrator sets a new password: the user's sessions end and the user must change it at
+    the next sign-in. Who may do this is access.can_set_password (三权分立); raises UserError."""
+    from inspect_app.auth.service import reuses_recent_password
+
+    if not access.can_set_password(actor, user):
+        raise UserError("您无权重置该账户的密码", "password")
+    if reuses_recent_password(user, password):
+        raise UserError("不能使用该账户最近 5 次用过的密码", "password")
+    user.set_password(password, chosen_by_user=False)
+    record("user.password_reset", obj=user, label=user.display_name, summary=f"管理员重置 {user.username} 的密码",
+           after={"must_change_password": user.must_change_password})
     db.session.commit()

@@ -114,23 +114,23 @@ COMMENT                 ✓      ✓      ✓      ✓
 # SYS 系统管理员, AUD 审计管理员, PA 省级管理员, PV 省级查看, CV 市级查看, TL 核查组组长, INS 核查员,
 # CC 县级联络员, UR 责任单位经办人 (UR only on items of their own unit).
 ROLE_TABLE = """
-                    SYS  AUD  PA   PV   CV   TL   INS  CC   UR
-ASSIGN               ·    ·    ·    ·    ·    ·    ·    ✓    ·
-WRITE_MEASURES       ·    ·    ·    ·    ·    ·    ·    ✓    ✓
-POST_PROGRESS        ·    ·    ·    ·    ·    ·    ·    ✓    ✓
-SUBMIT               ·    ·    ·    ·    ·    ·    ·    ✓    ✓
-ACCEPT               ·    ·    ✓    ·    ·    ✓    ·    ·    ·
-RETURN               ·    ·    ✓    ·    ·    ✓    ·    ·    ·
-REOPEN               ·    ·    ✓    ·    ·    ✓    ·    ·    ·
-REQUEST_EXTENSION    ·    ·    ·    ·    ·    ·    ·    ✓    ✓
-APPROVE_EXTENSION    ·    ·    ✓    ·    ·    ✓    ·    ·    ·
-REFUSE_EXTENSION     ·    ·    ✓    ·    ·    ✓    ·    ·    ·
-ACCEPT_MILESTONE     ·    ·    ✓    ·    ·    ✓    ·    ·    ·
-COMMENT              ·    ·    ✓    ·    ·    ✓    ✓    ✓    ✓
+                    SYS  SEC  AUD  PA   PV   CV   TL   INS  CC   UR
+ASSIGN               ·    ·    ·    ·    ·    ·    ·    ·    ✓    ·
+WRITE_MEASURES       ·    ·    ·    ·    ·    ·    ·    ·    ✓    ✓
+POST_PROGRESS        ·    ·    ·    ·    ·    ·    ·    ·    ✓    ✓
+SUBMIT               ·    ·    ·    ·    ·    ·    ·    ·    ✓    ✓
+ACCEPT               ·    ·    ·    ✓    ·    ·    ✓    ·    ·    ·
+RETURN               ·    ·    ·    ✓    ·    ·    ✓    ·    ·    ·
+REOPEN               ·    ·    ·    ✓    ·    ·    ✓    ·    ·    ·
+REQUEST_EXTENSION    ·    ·    ·    ·    ·    ·    ·    ·    ✓    ✓
+APPROVE_EXTENSION    ·    ·    ·    ✓    ·    ·    ✓    ·    ·    ·
+REFUSE_EXTENSION     ·    ·    ·    ✓    ·    ·    ✓    ·    ·    ·
+ACCEPT_MILESTONE     ·    ·    ·    ✓    ·    ·    ✓    ·    ·    ·
+COMMENT              ·    ·    ·    ✓    ·    ·    ✓    ✓    ✓    ✓
 """
 
 ROLE_COLUMNS = {
-    "SYS": Role.SYSTEM_ADMIN, "AUD": Role.AUDIT_ADMIN, "PA": Role.PROVINCE_ADMIN,
+    "SYS": Role.SYSTEM_ADMIN, "SEC": Role.SECURITY_ADMIN, "AUD": Role.AUDIT_ADMIN, "PA": Role.PROVINCE_ADMIN,
     "PV": Role.PROVINCE_VIEWER, "CV": Role.CITY_VIEWER, "TL": Role.TEAM_LEADER,
     "INS": Role.INSPECTOR, "CC": Role.COUNTY_COORDINATOR, "UR": Role.UNIT_RESPONDER,
 }
@@ -904,7 +904,7 @@ def test_action_labels():
 
 def test_role_codes_and_labels():
     assert {r.value: r.label for r in Role} == {
-        "system_admin": "系统管理员", "audit_admin": "审计管理员", "province_admin": "省级管理员",
+        "system_admin": "系统管理员", "security_admin": "安全管理员", "audit_admin": "审计管理员", "province_admin": "省级管理员",
         "province_viewer": "省级查看", "city_viewer": "市级查看", "team_leader": "核查组组长",
         "inspector": "核查员", "county_coordinator": "县级联络员", "unit_responder": "责任单位经办人",
     }

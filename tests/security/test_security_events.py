@@ -241,7 +241,7 @@ def test_forwarded_address_is_believed_only_from_a_configured_proxy(client, logi
     assert events("access.denied")[-1].ip == "10.0.0.5"          # no proxy configured: header ignored
 
     class BehindOneProxy(Config):
-        TRUSTED_PROXY_COUNT = 1
+        TRUSTED_PROXIES = 1
     proxied = create_app(BehindOneProxy)
     proxied.test_client_class = type(client)
     with proxied.app_context():
@@ -253,7 +253,7 @@ def test_forwarded_address_is_believed_only_from_a_configured_proxy(client, logi
                   environ_base={"REMOTE_ADDR": "10.0.0.5"})
     # One trusted hop: the address the proxy saw (the last one), not what the client wrote first.
     assert events("access.denied")[-1].ip == "203.0.113.9"
-    assert TestConfig.TRUSTED_PROXY_COUNT == 0
+    assert TestConfig.TRUSTED_PROXIES == 0
 
 
 def test_audit_screen_names_security_events_in_chinese(client, login_as, world):
