@@ -1,6 +1,7 @@
 """A security administrator next to the shared world's accounts, and sign-in helpers."""
 import pytest
 
+from inspect_app.extensions import db
 from inspect_app.roles import Role
 from tests.factories import make_user
 
@@ -9,6 +10,7 @@ from tests.factories import make_user
 def secadmin(world):
     """The 安全管理员 account (the shared world predates the role); `login_as("secadmin")` works."""
     world.users["secadmin"] = make_user("secadmin", Role.SECURITY_ADMIN)
+    db.session.commit()   # a refused request rolls the shared session back: keep the account
     return world.users["secadmin"]
 
 

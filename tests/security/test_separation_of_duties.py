@@ -38,6 +38,7 @@ def targets(world, secadmin):
     made = {role: make_user(f"other-{role.value}", role) for role in ADMIN_CLASS.values()}
     made[Role.PROVINCE_ADMIN] = make_user("other-province", Role.PROVINCE_ADMIN)
     made[Role.COUNTY_COORDINATOR] = world.users["tongbai"]
+    db.session.commit()   # a refused request rolls the shared session back: keep the accounts
     return made
 
 
@@ -88,7 +89,7 @@ def test_the_system_admin_still_manages_ordinary_accounts(client, world, login_a
     assert client.get(f"/admin/users/{target.id}").status_code == 200
     response = client.post(f"/admin/users/{target.id}", data={
         "display_name": "tongbai", "organisation": "", "role": "county_coordinator", "region_code": "411330",
-        "unit_id": "0"})   # active unchecked → disabled
+        "unit_id": "0", "version": target.version})   # active unchecked → disabled
     assert response.status_code == 302
     assert db.session.get(User, target.id).active is False
 
