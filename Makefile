@@ -20,7 +20,19 @@ static/vendor/htmx.min.js: node_modules/.package-lock.json
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
 
-assets: static/vendor/htmx.min.js
+# The service worker's Workbox modules (production builds, loaded by workbox-sw from our own
+# origin, never its CDN) and idb's UMD build for the offline queue.
+WORKBOX_MODULES := core routing strategies
+static/vendor/workbox/workbox-sw.js: node_modules/.package-lock.json
+	mkdir -p static/vendor/workbox
+	cp node_modules/workbox-sw/build/workbox-sw.js static/vendor/workbox/workbox-sw.js
+	for m in $(WORKBOX_MODULES); do cp node_modules/workbox-$$m/build/workbox-$$m.prod.js static/vendor/workbox/; done
+
+static/vendor/idb.umd.js: node_modules/.package-lock.json
+	mkdir -p static/vendor
+	cp node_modules/idb/build/umd.js static/vendor/idb.umd.js
+
+assets: static/vendor/htmx.min.js static/vendor/workbox/workbox-sw.js static/vendor/idb.umd.js
 
 setup: $(BIN)/activate assets
 
@@ -42,6 +54,7 @@ bench: setup
 	$(BIN)/python bench/photo_ingest.py
 	$(BIN)/python bench/dashboard.py --national
 	$(BIN)/python bench/visit_queries.py
+	$(BIN)/python bench/offline_soak.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor

@@ -2,7 +2,7 @@
 findings in place, submit and reopen. Thin: parse, validate, call visits.service, pick the response."""
 import json
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, jsonify, redirect, request, url_for
 from flask_login import current_user
 
 from inspect_app import access
@@ -52,6 +52,19 @@ def county(code):
                   can_record=access.can(current_user, Permission.VISIT_RECORD, county.id))
 
 
+@bp.get("/counties/<code>/offline")
+@access.rule(Permission.VISIT_RECORD)
+def county_offline(code):
+    """离线准备: what the tablet keeps to work in this county without a network, as JSON (the
+    county's sites, the campaign's checklist version, the pages to keep). Same scope as the county
+    page; only those who may record visits prepare."""
+    county = access.get_county_or_404(code)
+    assignment = service.assignment_for(current_user, county.id)
+    if assignment is None:
+        abort(404)
+    return jsonify(service.offline_bundle(county, assignment))
+
+
 @bp.post("/sites/<int:site_id>/start")
 @access.rule(Permission.VISIT_RECORD)
 def start(site_id):
@@ -76,9 +89,11 @@ def start(site_id):
 
 def _screen_context(visit):
     screen = service.visit_screen(visit)
+    # A blank finding form goes with the page, for recording findings while offline (offline.js).
     return {"visit": visit, "screen": screen, "editable": service.can_record(current_user, visit),
             "can_reopen": access.can(current_user, Permission.VISIT_REOPEN, visit.county_id),
-            "results": list(AnswerResult)}
+            "results": list(AnswerResult), "deadlines": json.dumps(service.default_deadlines()),
+            "blank_finding": FindingForm(data={**service.finding_defaults(None, None), "uuid": ""})}
 
 
 @bp.get("/<int:visit_id>")

@@ -1,6 +1,6 @@
-/* Photos: scale down in the browser (long side ≤ 2560 px, JPEG 0.85) and upload one by one with a
-   progress bar, each with its own client UUID (a retry after a dropped connection creates it once);
-   photos chosen in a new finding's form are uploaded once the finding is saved; a full-screen
+/* Photos: scale down in the browser (long side ≤ 2560 px, JPEG 0.85) and hand each to the offline
+   queue (offline.js) with its own client UUID (a resend after a dropped connection creates it once);
+   photos chosen in a new finding's form are queued with the finding (offline.js); a full-screen
    viewer with swipe (pointer events), arrow keys and a big close button. */
 (function () {
   "use strict";
@@ -10,13 +10,8 @@
   var MAX_SIDE = 2560;
   var QUALITY = 0.85;
   var TARGET_BYTES = 950 * 1024;
-  var pending = {};   // finding uuid → [File]
 
   var uuid4 = window.inspectApp.uuid4;
-
-  function csrfToken() {
-    try { return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"]; } catch (e) { return ""; }
-  }
 
   /* Resolve to a JPEG blob at most MAX_SIDE on its long side, upright; the original if the browser
      cannot decode it (HEIC on most browsers) — the server accepts originals up to 20 MB. */
@@ -44,85 +39,35 @@
     }).catch(function () { return file; });
   }
 
-  function progressRow(list, name) {
-    var li = document.createElement("li");
-    li.className = "upload-item";
-    var label = document.createElement("span");
-    label.className = "upload-name";
-    label.textContent = name;
-    var bar = document.createElement("progress");
-    bar.max = 100; bar.value = 0;
-    var state = document.createElement("span");
-    state.className = "upload-state";
-    state.textContent = "压缩中…";
-    li.appendChild(label); li.appendChild(bar); li.appendChild(state);
-    list.appendChild(li);
-    return { li: li, bar: bar, state: state };
-  }
-
-  function send(uploader, file, row, photoUuid) {
-    var form = new FormData();
-    form.append("uuid", photoUuid);
+  /* Each chosen photo is scaled down, then handed to the offline queue (static/js/offline.js) with
+     its own client UUID and the name resize gave it: the queue keeps it in IndexedDB until the server
+     has it, shows it in the gallery as 待同步 meanwhile, and sends it when the network allows. */
+  function send(uploader, blob, file) {
+    var fields = [];
     var from = uploader.getAttribute("data-answer-uuid-from");
     if (from) {
       var input = document.querySelector(from);
       if (input && !input.value) { input.value = uuid4(); }
-      form.append("answer_uuid", input ? input.value : "");
+      fields.push(["answer_uuid", input ? input.value : ""]);
     }
-    form.append("photo", file, (file.name || "photo").replace(/\.[^.]+$/, "") + ".jpg");
-    return new Promise(function (resolve) {
-      var xhr = new XMLHttpRequest();
-      xhr.open("POST", uploader.getAttribute("data-upload-url"));
-      xhr.setRequestHeader("X-CSRFToken", csrfToken());
-      xhr.setRequestHeader("Accept", "application/json");
-      xhr.upload.onprogress = function (e) {
-        if (e.lengthComputable) { row.bar.value = Math.round(e.loaded * 100 / e.total); }
-      };
-      xhr.onload = function () {
-        var data = {};
-        try { data = JSON.parse(xhr.responseText); } catch (e) { data = {}; }
-        if (xhr.status >= 200 && xhr.status < 300 && data.html) {
-          var gallery = document.querySelector(uploader.getAttribute("data-gallery-target"));
-          if (gallery && !document.getElementById("photo-" + data.id)) {
-            gallery.insertAdjacentHTML("beforeend", data.html);
-          }
-          row.bar.value = 100;
-          row.state.textContent = "已上传";
-          setTimeout(function () { row.li.remove(); }, 1500);
-        } else {
-          row.li.classList.add("is-error");
-          row.state.textContent = data.error || (xhr.status === 413 ? "文件超过 20 MB 上限" : "上传失败（" + xhr.status + "）");
-        }
-        resolve();
-      };
-      xhr.onerror = function () {
-        row.li.classList.add("is-error");
-        row.state.textContent = "网络中断，";
-        var retry = document.createElement("button");
-        retry.type = "button";
-        retry.className = "btn btn-small";
-        retry.textContent = "重试";
-        retry.addEventListener("click", function () {
-          row.li.classList.remove("is-error");
-          retry.remove();
-          row.state.textContent = "上传中…";
-          send(uploader, file, row, photoUuid);   // same UUID: the server creates it once
-        });
-        row.state.appendChild(retry);
-        resolve();
-      };
-      row.state.textContent = "上传中…";
-      xhr.send(form);
-    });
+    var gallery = uploader.getAttribute("data-gallery-target").replace(/^#/, "");
+    return window.inspectQueue.addPhoto(uploader.getAttribute("data-upload-url"), fields, blob, file, gallery);
   }
 
   function uploadAll(uploader, files) {
     var list = uploader.querySelector(".upload-list");
     var chain = Promise.resolve();
     Array.prototype.forEach.call(files, function (file) {
-      var row = progressRow(list, file.name || "照片");
+      var row = document.createElement("li");
+      row.className = "upload-item";
+      row.textContent = (file.name || "照片") + " 压缩中…";
+      list.appendChild(row);
       chain = chain.then(function () { return resize(file); })
-        .then(function (blob) { return send(uploader, blob, row, uuid4()); });
+        .then(function (blob) { return send(uploader, blob, file); })
+        .then(function () { row.remove(); }, function () {
+          row.classList.add("is-error");
+          row.textContent = (file.name || "照片") + " 未能存入本机，请重新选择";
+        });
     });
     return chain;
   }
@@ -137,28 +82,6 @@
       var count = input.closest(".field").querySelector("[data-pending-count]");
       if (count) { count.textContent = "已选 " + input.files.length + " 张，保存问题后自动上传。"; }
     }
-  });
-
-  // A new finding's photos wait for the finding; its card carries the same client UUID.
-  document.addEventListener("htmx:beforeRequest", function (event) {
-    var form = event.detail.elt;
-    if (!form.matches || !form.matches("form[data-finding-form]")) { return; }
-    var input = form.querySelector("input[data-pending-photos]");
-    var uuid = form.querySelector("input[name=uuid]");
-    if (input && uuid && input.files.length) { pending[uuid.value] = Array.prototype.slice.call(input.files); }
-  });
-
-  document.addEventListener("htmx:load", function (event) {
-    var elt = event.detail.elt;
-    var cards = elt.matches && elt.matches("[data-finding-uuid]") ? [elt] : elt.querySelectorAll ? elt.querySelectorAll("[data-finding-uuid]") : [];
-    Array.prototype.forEach.call(cards, function (card) {
-      var files = pending[card.getAttribute("data-finding-uuid")];
-      var uploader = card.querySelector(".uploader");
-      if (files && uploader) {
-        delete pending[card.getAttribute("data-finding-uuid")];
-        uploadAll(uploader, files);
-      }
-    });
   });
 
   /* ---- the viewer ---- */

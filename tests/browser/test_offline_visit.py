@@ -1,0 +1,115 @@
+"""Issue 9, offline: a whole visit captured with the network off, the tab reloaded while offline,
+then reconnected — every record reaches the server exactly once, photos with their EXIF time and
+GPS. Chromium at 768×1024 (portrait tablet), Playwright's context.set_offline.
+
+What was seen before: offline, tapping an answer or adding a photo showed 保存失败 / 重试, and after
+a reload and reconnect the answer and the photo were gone."""
+import re
+from datetime import datetime, timezone
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from inspect_app.extensions import db
+from inspect_app.media.models import Attachment
+from inspect_app.visits.models import Answer, AnswerResult, Finding
+from tests.browser.support import sign_in
+from tests.media import images
+from tests.visits import factories as f
+
+pytestmark = pytest.mark.browser
+
+RESULTS = ["conforms", "nonconforming", "basically", "conforms", "not_applicable", "nonconforming"]
+
+
+def _photo(tmp_path, n: int):
+    """A phone-sized JPEG under 1 MB (resize passes it through unchanged) with EXIF time and GPS."""
+    exif = images.make_exif(taken=f"2024:05:07 09:3{n}:04", offset="+08:00", gps=images.GPS_NORTH_EAST)
+    path = tmp_path / f"IMG_2024050{n}.jpg"
+    path.write_bytes(images.jpeg(1200, 900, exif=exif))
+    return str(path)
+
+
+def _prepared(page, live_server, county_code):
+    """Open the county page, wait for the service worker to control it, press 离线准备."""
+    page.goto(f"{live_server}/visits/counties/{county_code}")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.wait_for_function("navigator.serviceWorker.controller !== null")   # clients.claim() on activation
+    page.locator("[data-offline-prepare]").click()
+    expect(page.locator("[data-offline-prepared]")).to_contain_text("已离线准备")
+
+
+def test_whole_visit_offline_reload_reconnect(live_server, portrait, world, password, tmp_path):
+    version = f.make_version(n_items=6)
+    items = f.items_of(version)
+    visit = f.make_visit(f.office_site(world.xinye), world.users["inspector8"])
+    page = portrait
+    sign_in(page, live_server, "inspector8", password)
+    _prepared(page, live_server, visit.site.county.code)
+    page.goto(f"{live_server}/visits/{visit.id}")
+    expect(page.locator("#sync-queue")).to_contain_text("已全部同步")
+
+    page.context.set_offline(True)
+    for item, result in zip(items, RESULTS):
+        row = page.locator(f"#item-{item.id}")
+        row.locator(f"label.choice-{result}").click()
+        expect(row.locator(".answer-status")).to_contain_text("已存入本机，待同步")
+    second = page.locator(f"#item-{items[1].id}")
+    second.locator("textarea").fill("未见资产划转文件")
+    second.locator("textarea").dispatch_event("input")
+    expect(page.locator("#sync-queue")).to_contain_text("离线 · 6 条待同步")
+    page.locator(f"#item-{items[0].id} input[data-photo-input]").set_input_files(
+        [_photo(tmp_path, 1), _photo(tmp_path, 2)])
+    expect(page.locator(f"#gallery-item-{items[0].id} .gallery-item.is-queued")).to_have_count(2)
+
+    for n in range(3):
+        page.locator("#free-findings >> text=＋ 新增问题").click()
+        form = page.locator("#finding-slot-free form[data-finding-form]")
+        form.locator("textarea[name=description]").fill(f"第{n + 1}个问题：信息平台未联通")
+        form.locator("input[name=category]").fill("信息化")
+        if n:
+            form.locator("input[data-pending-photos]").set_input_files(
+                [_photo(tmp_path, 2 * n + 1), _photo(tmp_path, 2 * n + 2)])
+        form.locator("button[type=submit]").click()
+        expect(page.locator("#findings-free .finding.is-queued")).to_have_count(n + 1)
+    expect(page.locator("#findings-free .finding.is-queued .gallery-item")).to_have_count(4)
+    expect(page.locator("#sync-queue")).to_contain_text("离线 · 15 条待同步")
+
+    # Reload while offline: the service worker's copy of the page, the queue laid over it.
+    page.reload()
+    expect(page.locator("#sync-queue")).to_contain_text("离线 · 15 条待同步")
+    expect(page.locator(f"#item-{items[1].id} input[value=nonconforming]")).to_be_checked()
+    expect(page.locator(f"#item-{items[1].id} textarea")).to_have_value("未见资产划转文件")
+    expect(page.locator("#findings-free .finding.is-queued")).to_have_count(3)
+    expect(page.locator(".gallery-item.is-queued")).to_have_count(6)
+
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.locator("#sync-queue")).to_contain_text("已全部同步", timeout=60_000)
+    expect(page.locator("#findings-free article.finding:not(.is-queued)")).to_have_count(3)
+    expect(page.locator(".gallery-item.is-queued")).to_have_count(0)
+    expect(page.locator(f"#status-{items[5].id}")).to_contain_text("已保存")
+
+    db.session.expire_all()
+    answers = db.session.execute(sa.select(Answer).where(Answer.visit_id == visit.id)).scalars().all()
+    assert sorted((a.item_id, a.result) for a in answers) == sorted(
+        (item.id, AnswerResult(result)) for item, result in zip(items, RESULTS))
+    assert {a.item_id: a.note for a in answers}[items[1].id] == "未见资产划转文件"
+    findings = db.session.execute(sa.select(Finding).where(Finding.visit_id == visit.id)).scalars().all()
+    assert sorted(x.description for x in findings) == [f"第{n}个问题：信息平台未联通" for n in (1, 2, 3)]
+    photos = db.session.execute(sa.select(Attachment).where(sa.or_(
+        Attachment.answer_id.in_([a.id for a in answers]), Attachment.finding_id.in_([x.id for x in findings])))
+    ).scalars().all()
+    assert len(photos) == 6 == db.session.scalar(sa.select(sa.func.count()).select_from(Attachment))
+    assert sorted(p.filename for p in photos) == sorted(f"IMG_2024050{n}.jpg" for n in range(1, 7))
+    by_finding = sorted(sum(1 for p in photos if p.finding_id == x.id) for x in findings)
+    assert by_finding == [0, 2, 2]
+    for photo in photos:
+        n = int(photo.filename[-5])
+        assert photo.taken_at == datetime(2024, 5, 7, 1, 30 + n, 4, tzinfo=timezone.utc)
+        assert photo.gps_lat == pytest.approx(images.LAT_NORTH_EAST, abs=1e-5)
+        assert photo.gps_lon == pytest.approx(images.LON_NORTH_EAST, abs=1e-5)
+    # Offline, the bell's polling fails (and says so in the console); nothing else may go wrong.
+    offline = ("htmx:afterRequest", "htmx:sendError", "ERR_INTERNET_DISCONNECTED")
+    assert [e for e in page.errors if not any(word in e for word in offline)] == []
