@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from inspect_app.extensions import db
 from inspect_app.media.models import Attachment
-from inspect_app.visits.models import Answer, AnswerResult, Finding
+from inspect_app.visits.models import Answer, AnswerResult, Finding, VisitStatus
 from tests.browser.support import sign_in
 from tests.media import images
 from tests.visits import factories as f
@@ -113,3 +113,76 @@ def test_whole_visit_offline_reload_reconnect(live_server, portrait, world, pass
     # Offline, the bell's polling fails (and says so in the console); nothing else may go wrong.
     offline = ("htmx:afterRequest", "htmx:sendError", "ERR_INTERNET_DISCONNECTED")
     assert [e for e in page.errors if not any(word in e for word in offline)] == []
+
+
+def _queue_answer_offline(page, live_server, visit, item, result="nonconforming"):
+    page.goto(f"{live_server}/visits/{visit.id}")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.context.set_offline(True)
+    row = page.locator(f"#item-{item.id}")
+    row.locator(f"label.choice-{result}").click()
+    expect(row.locator(".answer-status")).to_contain_text("已存入本机，待同步")
+    expect(page.locator("#sync-queue")).to_contain_text("离线 · 1 条待同步")
+    return row
+
+
+def test_a_refused_record_stays_with_the_reason_until_deleted(live_server, portrait, world, password):
+    """The leader's side closed the visit while the tablet was offline: the server answers 409; the
+    answer stays in the queue with the reason, and goes only when the inspector deletes it."""
+    items = f.items_of(f.make_version(n_items=3))
+    visit = f.make_visit(f.office_site(world.xinye), world.users["inspector8"])
+    page = portrait
+    sign_in(page, live_server, "inspector8", password)
+    row = _queue_answer_offline(page, live_server, visit, items[0])
+    visit.status = VisitStatus.SUBMITTED
+    db.session.commit()
+
+    with page.expect_response(re.compile(r"/answer$")) as refused:
+        page.context.set_offline(False)
+    assert refused.value.status == 409
+    queue = page.locator("#sync-queue")
+    expect(queue).to_contain_text("1 条被拒绝")
+    expect(row.locator(".answer-status")).to_contain_text("该核查已提交")
+    page.reload()                                   # still there after a reload
+    queue.locator("summary").click()
+    record = queue.locator(".sync-record.state-refused")
+    expect(record).to_contain_text("被拒绝：该核查已提交")
+    asked = []
+
+    def answer(dialog):
+        asked.append(dialog.message)
+        dialog.accept() if len(asked) > 1 else dialog.dismiss()
+    page.on("dialog", answer)
+    record.locator("[data-sync-delete]").click()
+    expect(record).to_have_count(1)                 # dismissed: kept
+    assert len(asked) == 1 and "将不会上传" in asked[0]
+    record.locator("[data-sync-delete]").click()
+    expect(queue.locator(".sync-record")).to_have_count(0)
+    assert len(asked) == 2
+    assert db.session.execute(sa.select(sa.func.count()).select_from(Answer)).scalar_one() == 0
+
+
+def test_records_wait_for_sign_in_again_and_are_sent_after_it(live_server, portrait, world, password):
+    """The session ends while the tablet is offline: the queued answer waits (需重新登录), and is sent
+    once the same inspector signs in again, with a fresh CSRF token."""
+    items = f.items_of(f.make_version(n_items=3))
+    visit = f.make_visit(f.office_site(world.xinye), world.users["inspector8"])
+    page = portrait
+    sign_in(page, live_server, "inspector8", password)
+    _queue_answer_offline(page, live_server, visit, items[1], "basically")
+    page.context.clear_cookies()                    # the session is gone (idle timeout, server restart)
+
+    with page.expect_response(re.compile(r"/csrf-token$")) as asked:
+        page.context.set_offline(False)
+    assert asked.value.status == 401
+    expect(page.locator("#sync-queue")).to_contain_text("1 条待同步")
+    expect(page.locator("#sync-queue .sync-note")).to_contain_text("登录已过期")
+    assert db.session.execute(sa.select(sa.func.count()).select_from(Answer)).scalar_one() == 0
+
+    with page.expect_response(lambda r: r.url.endswith("/answer") and r.status == 200):
+        sign_in(page, live_server, "inspector8", password)
+    db.session.expire_all()
+    answer = db.session.execute(sa.select(Answer)).scalar_one()
+    assert (answer.item_id, answer.result) == (items[1].id, AnswerResult.BASICALLY)
+    expect(page.locator("#sync-queue")).to_have_count(1)
+    expect(page.locator("#sync-queue")).to_be_hidden()   # nothing left, and the home page has no capture
