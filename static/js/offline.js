@@ -52,7 +52,10 @@
   function visitId() { var v = document.getElementById("visit"); return v ? v.getAttribute("data-visit-id") : null; }
   function entries(formData) {
     var out = [];
-    formData.forEach(function (value, name) { if (typeof value === "string") { out.push([name, value]); } });
+    // The page's CSRF token may belong to an ended session: a fresh one goes in the header.
+    formData.forEach(function (value, name) {
+      if (typeof value === "string" && name !== "csrf_token") { out.push([name, value]); }
+    });
     return out;
   }
   function field(rec, name) {
@@ -385,6 +388,7 @@
 
   /* Queued records over the page: the chosen answer, the finding's card, the photo's thumbnail. */
   function overlay(records, values) {
+    records.filter(function (r) { return r.kind === "start"; }).forEach(overlayStart);
     var page = visitId();
     if (!page) { return; }
     records.filter(function (r) { return r.visit === page; }).forEach(function (rec) {
@@ -396,6 +400,15 @@
 
   /* The answer's state always; its values only when the page opens (a kept page may predate them),
      never while the inspector is choosing (a newer choice is on its way to the queue). */
+  /* A site started offline: its start button says so (the visit screen comes once it is sent). */
+  function overlayStart(rec) {
+    var row = rec.site ? document.getElementById(rec.site) : null;
+    var button = row ? row.querySelector("form[data-start-visit] button") : null;
+    if (!button) { return; }
+    button.disabled = rec.state !== "refused";
+    button.textContent = rec.state === "refused" ? "开始核查" : "已排队，联网后开始";
+  }
+
   function overlayAnswer(rec, values) {
     var form = document.querySelector('.answer-form[data-item="' + rec.item + '"]');
     if (!form) { return; }

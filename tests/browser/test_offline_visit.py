@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from inspect_app.extensions import db
 from inspect_app.media.models import Attachment
-from inspect_app.visits.models import Answer, AnswerResult, Finding, VisitStatus
+from inspect_app.visits.models import Answer, AnswerResult, Finding, SiteVisit, VisitStatus
 from tests.browser.support import sign_in
 from tests.media import images
 from tests.visits import factories as f
@@ -186,3 +186,27 @@ def test_records_wait_for_sign_in_again_and_are_sent_after_it(live_server, portr
     assert (answer.item_id, answer.result) == (items[1].id, AnswerResult.BASICALLY)
     expect(page.locator("#sync-queue")).to_have_count(1)
     expect(page.locator("#sync-queue")).to_be_hidden()   # nothing left, and the home page has no capture
+
+
+def test_starting_a_site_offline_is_queued_and_sent_once(live_server, portrait, world, password):
+    """On the county page kept by 离线准备, 开始核查 without a network queues the start (with its
+    client UUID); reconnected, the visit is created once and the row leads to it."""
+    f.make_version(n_items=3)
+    page = portrait
+    sign_in(page, live_server, "inspector8", password)
+    _prepared(page, live_server, world.xinye.code)
+    page.context.set_offline(True)
+    page.reload()                                   # the kept copy of the county page
+    row = page.locator("li.site-row", has_text="医共体管理办公室")
+    row.locator("text=开始核查").click()
+    expect(row.locator("button")).to_have_text("已排队，联网后开始")
+    expect(page.locator("#sync-queue")).to_contain_text("离线 · 1 条待同步")
+
+    with page.expect_response(re.compile(r"/start$")):
+        page.context.set_offline(False)
+    expect(row.locator("a:has-text('继续核查')")).to_have_attribute("href", re.compile(r"^/visits/\d+$"))
+    expect(page.locator("#sync-queue")).to_contain_text("已全部同步")
+    visits = db.session.execute(sa.select(SiteVisit)).scalars().all()
+    assert len(visits) == 1 and visits[0].site_id == f.office_site(world.xinye).id
+    row.locator("a:has-text('继续核查')").click()
+    expect(page).to_have_url(re.compile(rf"/visits/{visits[0].id}$"))
