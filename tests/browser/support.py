@@ -80,6 +80,12 @@ def portrait(browser):
     page.context.close()
 
 
+# Resolves once a service worker controls the page (offline.js registers it; it claims open pages
+# when it activates). Evaluated through the DevTools protocol: the CSP forbids Playwright's polling.
+SW_CONTROLS = """navigator.serviceWorker.ready.then(() => navigator.serviceWorker.controller || new Promise(
+  (resolve) => navigator.serviceWorker.addEventListener("controllerchange", resolve))).then(() => true)"""
+
+
 def sign_in(page, base, username, password):
     page.goto(f"{base}/login")
     page.fill("input[name=username]", username)

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from inspect_app.extensions import db
 from inspect_app.media.models import Attachment
 from inspect_app.visits.models import Answer, AnswerResult, Finding, SiteVisit, VisitStatus
-from tests.browser.support import sign_in
+from tests.browser.support import SW_CONTROLS, sign_in
 from tests.media import images
 from tests.visits import factories as f
 
@@ -34,8 +34,7 @@ def _photo(tmp_path, n: int):
 def _prepared(page, live_server, county_code):
     """Open the county page, wait for the service worker to control it, press 离线准备."""
     page.goto(f"{live_server}/visits/counties/{county_code}")
-    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")   # clients.claim() on activation
+    page.evaluate(SW_CONTROLS)
     page.locator("[data-offline-prepare]").click()
     expect(page.locator("[data-offline-prepared]")).to_contain_text("已离线准备")
 
@@ -117,7 +116,7 @@ def test_whole_visit_offline_reload_reconnect(live_server, portrait, world, pass
 
 def _queue_answer_offline(page, live_server, visit, item, result="nonconforming"):
     page.goto(f"{live_server}/visits/{visit.id}")
-    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.evaluate(SW_CONTROLS)
     page.context.set_offline(True)
     row = page.locator(f"#item-{item.id}")
     row.locator(f"label.choice-{result}").click()
