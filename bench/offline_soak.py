@@ -135,9 +135,12 @@ class Soak:
         self.photo_names += [Path(p).name for p in files]
 
     def item_photo(self, item_id: int):
+        from playwright.sync_api import expect
         path = self.photo_paths.pop()
+        gallery = self.page.locator(f"#gallery-item-{item_id} .gallery-item")
+        before = gallery.count()
         self.page.locator(f"#item-{item_id} input[data-photo-input]").set_input_files(path)
-        self.page.locator(f"#item-{item_id} .upload-list .upload-item").wait_for(state="detached")
+        expect(gallery).to_have_count(before + 1)          # queued (or already sent)
         self.photo_names.append(Path(path).name)
 
     def actions(self):
@@ -190,7 +193,8 @@ def count_on_server(app, visit_id, soak: Soak) -> dict:
             arrived += right
             lost += not right
             if not right:
-                missing.append(f"answer {item_id}")
+                got = (answer.result.value if answer and answer.result else None, answer.note if answer else None)
+                missing.append(f"answer {item_id} {got} ≠ {(result, soak.notes.get(item_id))}")
         descriptions = [x.description for x in findings]
         for description in soak.findings:
             n = descriptions.count(description)

@@ -1,6 +1,7 @@
 """Views of site visits: my counties, a county's sites, the visit screen with autosaving answers,
 findings in place, submit and reopen. Thin: parse, validate, call visits.service, pick the response."""
 import json
+import time
 
 from flask import abort, flash, jsonify, redirect, request, url_for
 from flask_login import current_user
@@ -89,8 +90,9 @@ def start(site_id):
 
 def _screen_context(visit):
     screen = service.visit_screen(visit)
-    # A blank finding form goes with the page, for recording findings while offline (offline.js).
-    return {"visit": visit, "screen": screen, "editable": service.can_record(current_user, visit),
+    # A blank finding form goes with the page, for recording findings while offline (offline.js),
+    # and the second it was rendered (ms), so that a kept copy knows which records it predates.
+    return {"rendered_at": int(time.time()) * 1000, "visit": visit, "screen": screen, "editable": service.can_record(current_user, visit),
             "can_reopen": access.can(current_user, Permission.VISIT_REOPEN, visit.county_id),
             "results": list(AnswerResult), "deadlines": json.dumps(service.default_deadlines()),
             "blank_finding": FindingForm(data={**service.finding_defaults(None, None), "uuid": ""})}

@@ -33,8 +33,11 @@
       dbPromise = window.idb.openDB("inspect-offline", 1, {
         upgrade: function (db) {
           db.createObjectStore("records", { keyPath: "seq", autoIncrement: true });
-          db.createObjectStore("ids");                               // "finding:<uuid>" / "visit:<uuid>" → server id
+          db.createObjectStore("ids");                               // "finding:<uuid>" / "start:<uuid>" → server id
           db.createObjectStore("prepared", { keyPath: "code" });     // 离线准备 of a county
+          // What the server confirmed, per answer / finding / photo: a page kept from before it
+          // shows it again (else the next answer would resend the old choice or note).
+          db.createObjectStore("sent", { keyPath: "key" }).createIndex("visit", "visit");
         }
       });
     }
@@ -66,69 +69,135 @@
 
   /* ---------------------------------------------------------------- adding records */
 
-  function add(rec) {
+  var JOURNAL = "inspect-journal:";
+
+  /* A record is written to localStorage (synchronous) the moment it is made, then moved into
+     IndexedDB: IndexedDB writes are asynchronous and an unloading page aborts them, so a reload or
+     a closed tab in between replays it from this journal on the next page. Photos cannot go into
+     localStorage; they go into IndexedDB as chosen, before they are scaled down. */
+  function stamp(rec) {
     rec.user = me();
     rec.userName = document.body.getAttribute("data-user-name") || "";
     rec.state = "pending";
     rec.attempts = 0;
     rec.created = Date.now();
-    return putRecord(rec).then(function (seq) { rec.seq = seq; changed(); kick(); return rec; });
+    rec.jid = window.inspectApp.uuid4();
+    if (!rec.blob) {
+      try { localStorage.setItem(JOURNAL + rec.jid, JSON.stringify(rec)); } catch (e) { /* full or private */ }
+    }
+    return rec;
   }
 
-  /* Answers are upserts: a newer answer to the same item replaces a queued older one. */
+  /* An answer is an upsert per item: a newer one replaces a queued older one of the same account. */
+  function replaces(rec, old) {
+    return rec.kind === "answer" && old.kind === "answer" && old.url === rec.url && old.user === rec.user &&
+      old.state === "pending";
+  }
+
+  /* Into the queue in one transaction, skipping what a replay already stored. Transactions on one
+     store run in the order they are opened, so records keep the order they were made in. */
+  function store(recs) {
+    return database().then(function (db) {
+      var tx = db.transaction("records", "readwrite");
+      var records = tx.objectStore("records");
+      records.getAll().then(function (all) {
+        recs.forEach(function (rec) {
+          if (all.some(function (r) { return r.jid === rec.jid; })) { return; }
+          all.forEach(function (old) { if (replaces(rec, old)) { records.delete(old.seq); } });
+          records.put(rec).then(function (seq) { rec.seq = seq; });
+        });
+      });
+      return tx.done;
+    }).then(function () {
+      recs.forEach(function (rec) { try { localStorage.removeItem(JOURNAL + rec.jid); } catch (e) { /* gone */ } });
+      changed();
+      kick();
+      recs.forEach(function (rec) { if (rec.raw) { shrink(rec); } });
+      return recs;
+    });
+  }
+
+  function replayJournal() {
+    var recs = [];
+    try {
+      for (var i = localStorage.length - 1; i >= 0; i--) {
+        var key = localStorage.key(i);
+        if (key && key.indexOf(JOURNAL) === 0) { recs.push(JSON.parse(localStorage.getItem(key))); }
+      }
+    } catch (e) { return Promise.resolve(); }
+    recs.sort(function (a, b) { return a.created - b.created; });
+    return recs.length ? store(recs) : Promise.resolve();
+  }
+
   function addAnswer(url, formData, itemId) {
     var row = document.getElementById("item-" + itemId);
     var code = row ? row.querySelector(".item-code") : null;
-    var rec = { kind: "answer", url: url, fields: entries(formData), visit: visitId(), item: itemId,
-                label: "答案 " + (code ? code.textContent : "") };
-    return allRecords().then(function (records) {
-      return Promise.all(records.filter(function (r) {
-        return r.kind === "answer" && r.url === url && r.user === me() && r.state === "pending";
-      }).map(function (r) { return deleteRecord(r.seq); }));
-    }).then(function () { return add(rec); });
+    return store([stamp({ kind: "answer", url: url, fields: entries(formData), visit: visitId(), item: itemId,
+                          label: "答案 " + (code ? code.textContent : "") })]);
   }
 
   function addFinding(form, url, formData) {
     if (!formData.get("uuid")) { formData.set("uuid", window.inspectApp.uuid4()); }
     var uuid = formData.get("uuid");
-    var files = [];
     var input = form.querySelector("input[data-pending-photos]");
-    if (input) { files = Array.prototype.slice.call(input.files); }
+    var files = input ? Array.prototype.slice.call(input.files) : [];
     var slot = form.parentNode;
-    var itemId = formData.get("item_id") || "";
-    var rec = { kind: "finding", url: url, fields: entries(formData), visit: visitId(), item: itemId, uuid: uuid,
-                label: "问题：" + shorten(formData.get("description"), 24) };
+    var rec = stamp({ kind: "finding", url: url, fields: entries(formData), visit: visitId(),
+                      item: formData.get("item_id") || "", uuid: uuid,
+                      label: "问题：" + shorten(formData.get("description"), 24) });
     form.remove();
     if (slot) { slot.innerHTML = ""; }
     // The finding first, then its photos (they need its id): the loop sends in this order.
-    return add(rec).then(function () {
-      return files.reduce(function (chain, file) {
-        return chain.then(function () { return window.inspectPhotos.resize(file); })
-          .then(function (blob) {
-            return addPhoto("/media/findings/{finding}/photos", [], blob, file, "gallery-finding-local-" + uuid, uuid);
-          });
-      }, Promise.resolve());
+    return store([rec].concat(files.map(function (file) {
+      return photoRecord("/media/findings/{finding}/photos", [], file, "gallery-finding-local-" + uuid, uuid);
+    })));
+  }
+
+  /* One chosen photo for an item (fields carry answer_uuid) or a finding (findingUuid: its id is
+     looked up when it is sent). Kept as chosen until window.inspectPhotos.resize has scaled it. */
+  function photoRecord(url, fields, file, galleryId, findingUuid) {
+    var uuid = window.inspectApp.uuid4();
+    return stamp({ kind: "photo", url: url, fields: [["uuid", uuid]].concat(fields), blob: file, raw: true,
+                   blobName: file.name || "photo.jpg", visit: visitId(), uuid: uuid, gallery: galleryId,
+                   finding: findingUuid || null, label: "照片 " + (file.name || "") });
+  }
+
+  function addPhotos(url, fields, files, galleryId) {
+    return store(files.map(function (file) { return photoRecord(url, fields, file, galleryId); }));
+  }
+
+  /* The scaled-down photo replaces the chosen one, keeping the name resize gave it (or the chosen
+     file's, as a .jpg when resize made a JPEG). Done once, here or by the loop before sending. */
+  function resized(rec) {
+    return window.inspectPhotos.resize(rec.blob).then(function (blob) {
+      var base = rec.blobName.replace(/\.[^.]+$/, "");
+      rec.blobName = blob.name || (blob === rec.blob ? rec.blobName : base + (blob.type === "image/jpeg" ? ".jpg" : ""));
+      rec.blob = blob;
+      rec.raw = false;
+      return rec;
     });
   }
 
-  /* One photo (the blob resize made, with its name) for an item (fields carry answer_uuid) or a
-     finding (findingUuid: its id is looked up when it is sent). */
-  function addPhoto(url, fields, blob, file, galleryId, findingUuid) {
-    var name = blob.name || ((file && file.name ? file.name.replace(/\.[^.]+$/, "") : "photo") +
-      (blob.type === "image/jpeg" ? ".jpg" : ""));
-    var uuid = window.inspectApp.uuid4();
-    var rec = { kind: "photo", url: url, fields: [["uuid", uuid]].concat(fields), blob: blob, blobName: name,
-                visit: visitId(), uuid: uuid, gallery: galleryId, finding: findingUuid || null,
-                label: "照片 " + name };
-    return add(rec);
+  function shrink(rec) {
+    return resized({ blob: rec.blob, blobName: rec.blobName }).then(function (done) {
+      return database().then(function (db) {
+        var tx = db.transaction("records", "readwrite");
+        tx.store.get(rec.seq).then(function (current) {
+          if (current && current.raw && current.state === "pending") {
+            current.blob = done.blob; current.blobName = done.blobName; current.raw = false;
+            tx.store.put(current);
+          }
+        });
+        return tx.done;
+      });
+    }).catch(function () { /* the loop scales it before sending */ });
   }
 
   function addStart(form, url, formData) {
     var row = form.closest(".site-row");
     var name = row ? row.querySelector(".site-name") : null;
-    var rec = { kind: "start", url: url, fields: entries(formData), uuid: formData.get("uuid"),
-                site: row ? row.id : "", label: "开始核查：" + (name ? name.firstChild.textContent : "") };
-    return add(rec);
+    return store([stamp({ kind: "start", url: url, fields: entries(formData), uuid: formData.get("uuid"),
+                          site: row ? row.id : "", label: "开始核查：" + (name ? name.firstChild.textContent : "") })]);
   }
 
   /* The finding form without the server: the page's blank form (show.html), filled in as
@@ -256,6 +325,8 @@
 
   function sendOne(rec, records) {
     return resolveUrl(rec, records).then(function (url) {
+      return rec.raw ? resized(rec).then(function () { return url; }) : url;
+    }).then(function (url) {
       rec.state = "sending";
       rec.attempts += 1;
       return putRecord(rec).then(function () { render(); return freshToken(); }).then(function (csrf) {
@@ -328,11 +399,59 @@
     }
     // Out of the queue before the page changes: the swap's htmx:load must not lay it over again.
     return database().then(function (db) {
-      var tx = db.transaction(["ids", "records"], "readwrite");
+      var tx = db.transaction(["ids", "records", "sent"], "readwrite");
       if (id) { tx.objectStore("ids").put(id, rec.kind + ":" + rec.uuid); }
       tx.objectStore("records").delete(rec.seq);
+      var copy = confirmed(rec, response, text);
+      if (copy) { tx.objectStore("sent").put(copy); }
       return tx.done;
     }).then(function () { applySuccess(rec, response, text); return null; });
+  }
+
+  /* The server's copy of a stored record, stamped with the server's clock (its Date header). */
+  function confirmed(rec, response, text) {
+    if (!rec.visit) { return null; }
+    var at = Date.parse(response.headers.get("Date") || "") || Date.now();
+    var copy = { visit: rec.visit, kind: rec.kind, at: at };
+    if (rec.kind === "answer") {
+      copy.key = "answer:" + rec.visit + ":" + rec.item; copy.item = rec.item; copy.fields = rec.fields;
+    } else if (rec.kind === "finding") {
+      copy.key = "finding:" + rec.uuid; copy.uuid = rec.uuid; copy.html = text;
+    } else if (rec.kind === "photo") {
+      var data = {};
+      try { data = JSON.parse(text); } catch (e) { return null; }
+      copy.key = "photo:" + rec.uuid; copy.id = data.id; copy.gallery = data.gallery; copy.html = data.html;
+    }
+    return copy.key ? copy : null;
+  }
+
+  /* A page rendered before the server confirmed a record (the service worker's kept copy, shown
+     offline) gets the record back; copies the page already includes are dropped after a minute. */
+  function restoreConfirmed() {
+    var visit = document.getElementById("visit");
+    var rendered = visit ? Number(visit.getAttribute("data-rendered")) : 0;
+    if (!visit || !rendered) { return Promise.resolve(); }
+    return database().then(function (db) {
+      return db.getAllFromIndex("sent", "visit", visitId()).then(function (copies) {
+        var order = { finding: 0, answer: 1, photo: 2 };
+        copies.sort(function (a, b) { return order[a.kind] - order[b.kind] || a.at - b.at; });
+        copies.forEach(function (copy) {
+          if (copy.at < rendered - 60000) { db.delete("sent", copy.key); return; }
+          if (copy.at >= rendered) { restore(copy); }
+        });
+      });
+    });
+  }
+
+  function restore(copy) {
+    if (copy.kind === "answer") {
+      overlayAnswer({ item: copy.item, fields: copy.fields, state: "sent" }, true);
+    } else if (copy.kind === "finding" && window.htmx && !document.querySelector('[data-finding-uuid="' + copy.uuid + '"]')) {
+      window.htmx.swap(document.getElementById("findings-free") || document.body, copy.html, { swapStyle: "none" });
+    } else if (copy.kind === "photo" && !document.getElementById("photo-" + copy.id)) {
+      var gallery = document.getElementById(copy.gallery);
+      if (gallery) { gallery.insertAdjacentHTML("beforeend", copy.html); }
+    }
   }
 
   function onThisVisit(rec) { return rec.visit && rec.visit === visitId(); }
@@ -380,10 +499,13 @@
 
   function answerState(status, state, message) {
     if (!status) { return; }
-    status.setAttribute("data-state", state === "refused" ? "error" : "queued");
+    status.setAttribute("data-state", state === "refused" ? "error" : state === "sent" ? "saved" : "queued");
     status.classList.toggle("is-error", state === "refused");
     var label = status.querySelector(".save-state");
-    if (label) { label.textContent = state === "refused" ? message : state === "sending" ? "保存中…" : "已存入本机，待同步"; }
+    if (label) {
+      label.textContent = state === "refused" ? message : state === "sending" ? "保存中…"
+        : state === "sent" ? "已保存" : "已存入本机，待同步";
+    }
   }
 
   /* Queued records over the page: the chosen answer, the finding's card, the photo's thumbnail. */
@@ -539,17 +661,17 @@
     var li = event.target.closest(".sync-record");
     if (!li) { return; }
     var seq = Number(li.getAttribute("data-seq"));
+    var retry = event.target.closest("[data-sync-retry]");
+    // Dropping a record is the user's explicit choice, asked at the tap.
+    var drop = event.target.closest("[data-sync-delete]") &&
+      window.confirm("删除后这条记录（" + li.querySelector(".sync-label").textContent + "）将不会上传，确定删除？");
+    if (!retry && !drop) { return; }
     database().then(function (db) { return db.get("records", seq); }).then(function (rec) {
       if (!rec) { return null; }
-      if (event.target.closest("[data-sync-retry]")) {
-        rec.state = "pending"; rec.error = "";
-        return putRecord(rec).then(function () { changed(); kick(); });
-      }
-      if (event.target.closest("[data-sync-delete]") &&
-          window.confirm("删除后这条记录（" + rec.label + "）将不会上传，确定删除？")) {
-        return deleteRecord(seq).then(changed);
-      }
-      return null;
+      if (drop) { return deleteRecord(seq).then(changed); }
+      rec.state = "pending";
+      rec.error = "";
+      return putRecord(rec).then(function () { changed(); kick(); });
     });
   }
 
@@ -603,7 +725,7 @@
   function refresh() {
     var button = document.querySelector("[data-offline-prepare]");
     if (button) { showPrepared(button); }
-    render(true).then(kick);
+    replayJournal().then(restoreConfirmed).then(function () { return render(true); }).then(kick);
   }
 
   window.addEventListener("online", function () { delay = 0; render(); kick(); });
@@ -613,6 +735,6 @@
     allRecords().then(function (records) { overlay(records, false); });
   });
 
-  window.inspectQueue = { refresh: refresh, addPhoto: addPhoto, render: render };
+  window.inspectQueue = { refresh: refresh, addPhotos: addPhotos, render: render };
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", refresh); } else { refresh(); }
 })();

@@ -39,10 +39,11 @@
     }).catch(function () { return file; });
   }
 
-  /* Each chosen photo is scaled down, then handed to the offline queue (static/js/offline.js) with
-     its own client UUID and the name resize gave it: the queue keeps it in IndexedDB until the server
-     has it, shows it in the gallery as 待同步 meanwhile, and sends it when the network allows. */
-  function send(uploader, blob, file) {
+  /* The chosen photos go to the offline queue (static/js/offline.js) at once, each with its own
+     client UUID: the queue keeps them in IndexedDB until the server has them, scales each down
+     through window.inspectPhotos.resize (keeping the name it gives), shows them in the gallery as
+     待同步 meanwhile, and sends them when the network allows. */
+  function uploadAll(uploader, files) {
     var fields = [];
     var from = uploader.getAttribute("data-answer-uuid-from");
     if (from) {
@@ -51,25 +52,13 @@
       fields.push(["answer_uuid", input ? input.value : ""]);
     }
     var gallery = uploader.getAttribute("data-gallery-target").replace(/^#/, "");
-    return window.inspectQueue.addPhoto(uploader.getAttribute("data-upload-url"), fields, blob, file, gallery);
-  }
-
-  function uploadAll(uploader, files) {
-    var list = uploader.querySelector(".upload-list");
-    var chain = Promise.resolve();
-    Array.prototype.forEach.call(files, function (file) {
-      var row = document.createElement("li");
-      row.className = "upload-item";
-      row.textContent = (file.name || "照片") + " 压缩中…";
-      list.appendChild(row);
-      chain = chain.then(function () { return resize(file); })
-        .then(function (blob) { return send(uploader, blob, file); })
-        .then(function () { row.remove(); }, function () {
-          row.classList.add("is-error");
-          row.textContent = (file.name || "照片") + " 未能存入本机，请重新选择";
-        });
-    });
-    return chain;
+    return window.inspectQueue.addPhotos(uploader.getAttribute("data-upload-url"), fields, files, gallery)
+      .catch(function () {
+        var row = document.createElement("li");
+        row.className = "upload-item is-error";
+        row.textContent = "照片未能存入本机（存储空间不足？），请重新选择";
+        uploader.querySelector(".upload-list").appendChild(row);
+      });
   }
 
   document.addEventListener("change", function (event) {

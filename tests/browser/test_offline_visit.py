@@ -148,13 +148,13 @@ def test_a_refused_record_stays_with_the_reason_until_deleted(live_server, portr
     expect(record).to_contain_text("被拒绝：该核查已提交")
     asked = []
 
-    def answer(dialog):
+    def answer(dialog):                             # the first time no, then yes
         asked.append(dialog.message)
         dialog.accept() if len(asked) > 1 else dialog.dismiss()
     page.on("dialog", answer)
-    record.locator("[data-sync-delete]").click()
-    expect(record).to_have_count(1)                 # dismissed: kept
+    record.locator("[data-sync-delete]").click()    # the confirm is asked within the tap
     assert len(asked) == 1 and "将不会上传" in asked[0]
+    expect(record).to_have_count(1)                 # not confirmed: kept
     record.locator("[data-sync-delete]").click()
     expect(queue.locator(".sync-record")).to_have_count(0)
     assert len(asked) == 2
@@ -209,3 +209,38 @@ def test_starting_a_site_offline_is_queued_and_sent_once(live_server, portrait, 
     assert len(visits) == 1 and visits[0].site_id == f.office_site(world.xinye).id
     row.locator("a:has-text('继续核查')").click()
     expect(page).to_have_url(re.compile(rf"/visits/{visits[0].id}$"))
+
+
+def test_a_kept_page_older_than_what_was_sent_shows_what_was_sent(live_server, portrait, world, password, tmp_path):
+    """Found by the soak (bench/offline_soak.py): the page the service worker kept predates records
+    already sent; reloaded offline, it must show them (else the next change of that item would
+    resend the old, empty choice and note, and a sent finding would seem lost)."""
+    items = f.items_of(f.make_version(n_items=3))
+    visit = f.make_visit(f.office_site(world.xinye), world.users["inspector8"])
+    page = portrait
+    sign_in(page, live_server, "inspector8", password)
+    _prepared(page, live_server, world.xinye.code)                # keeps /visits/<id> as it is now
+    page.goto(f"{live_server}/visits/{visit.id}")
+    first = page.locator(f"#item-{items[0].id}")
+    first.locator("label.choice-nonconforming").click()
+    first.locator("textarea").fill("未见会议纪要")
+    first.locator("textarea").dispatch_event("change")
+    expect(page.locator("#sync-queue")).to_contain_text("已全部同步")
+    first.locator("input[data-photo-input]").set_input_files(_photo(tmp_path, 1))
+    expect(page.locator(f"#gallery-item-{items[0].id} .gallery-item:not(.is-queued)")).to_have_count(1)
+
+    page.context.set_offline(True)
+    page.reload()
+    expect(first.locator("input[value=nonconforming]")).to_be_checked()
+    expect(first.locator("textarea")).to_have_value("未见会议纪要")
+    expect(first.locator(".answer-status")).to_contain_text("已保存")
+    expect(page.locator(f"#gallery-item-{items[0].id} .gallery-item")).to_have_count(1)
+    first.locator("label.choice-basically").click()                # a change made on the kept page
+    expect(first.locator(".answer-status")).to_contain_text("已存入本机，待同步")
+
+    with page.expect_response(re.compile(r"/answer$")):
+        page.context.set_offline(False)
+    expect(page.locator("#sync-queue")).to_contain_text("已全部同步")
+    db.session.expire_all()
+    answer = db.session.execute(sa.select(Answer).where(Answer.item_id == items[0].id)).scalar_one()
+    assert (answer.result, answer.note) == (AnswerResult.BASICALLY, "未见会议纪要")
