@@ -683,8 +683,9 @@
     return database().then(function (db) { return db.get("prepared", code); }).then(function (prep) {
       if (note && prep) {
         var when = new Date(prep.at);
+        var two = function (n) { return String(n).padStart(2, "0"); };
         note.textContent = "已离线准备：" + prep.sites.length + " 个点位、" + prep.pages.length + " 个页面（" +
-          when.getHours() + ":" + String(when.getMinutes()).padStart(2, "0") + "）";
+          (when.getMonth() + 1) + "月" + when.getDate() + "日 " + two(when.getHours()) + ":" + two(when.getMinutes()) + "）";
       }
     });
   }
@@ -722,7 +723,23 @@
     if (button) { prepare(button); }
   });
 
+  /* A visit screen reached without the service worker's page route (a visit just started: the
+     start's POST was followed to it) is kept now, so that it opens offline too. */
+  function keepThisPage() {
+    if (!window.caches || !navigator.onLine || !document.querySelector("[data-offline-capable]")) { return; }
+    var url = location.pathname;
+    caches.open(PAGES).then(function (cache) {
+      return cache.match(url, { ignoreVary: true }).then(function (kept) {
+        if (kept) { return null; }
+        return fetch(url, { credentials: "same-origin" }).then(function (response) {
+          return response.ok && !response.redirected ? cache.put(url, response) : null;
+        });
+      });
+    }).catch(function () { /* kept next time */ });
+  }
+
   function refresh() {
+    keepThisPage();
     var button = document.querySelector("[data-offline-prepare]");
     if (button) { showPrepared(button); }
     replayJournal().then(restoreConfirmed).then(function () { return render(true); }).then(kick);
