@@ -579,6 +579,9 @@
     var thumb = document.querySelector('[data-local-photo="' + rec.uuid + '"]');
     if (!thumb) {
       var gallery = document.getElementById(rec.gallery);
+      // Its finding may be stored already: the photo waits in the server's card.
+      var card = !gallery && rec.finding ? document.querySelector('[data-finding-uuid="' + rec.finding + '"]') : null;
+      if (card) { gallery = card.querySelector("[data-gallery]"); }
       if (!gallery) { return; }
       thumb = document.createElement("li");
       thumb.className = "gallery-item is-queued";
@@ -744,6 +747,9 @@
     if (button) { showPrepared(button); }
     replayJournal().then(restoreConfirmed).then(function () { return render(true); }).then(kick);
   }
+
+  // Ask the browser not to evict the queue under storage pressure (granted to installed apps).
+  if (navigator.storage && navigator.storage.persist) { navigator.storage.persist().catch(function () { /* best effort */ }); }
 
   window.addEventListener("online", function () { delay = 0; render(); kick(); });
   window.addEventListener("offline", render);

@@ -244,3 +244,39 @@ def test_a_kept_page_older_than_what_was_sent_shows_what_was_sent(live_server, p
     db.session.expire_all()
     answer = db.session.execute(sa.select(Answer).where(Answer.item_id == items[0].id)).scalar_one()
     assert (answer.result, answer.note) == (AnswerResult.BASICALLY, "未见会议纪要")
+
+
+def test_the_queue_survives_a_restarted_browser(live_server, browser, world, password, tmp_path):
+    """Queued offline, the browser closed (a tablet restarted), opened again online: the answer and
+    the photo are still queued and are sent once."""
+    from tests.browser.support import CHROMIUM, CHROMIUM_ARGS
+    items = f.items_of(f.make_version(n_items=3))
+    visit = f.make_visit(f.office_site(world.xinye), world.users["inspector8"])
+    profile = tmp_path / "profile"
+
+    def open_browser():
+        context = browser.browser_type.launch_persistent_context(
+            profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, viewport={"width": 768, "height": 1024},
+            locale="zh-CN", has_touch=True, timezone_id="Asia/Shanghai")
+        context.set_default_timeout(10_000)
+        return context, context.pages[0] if context.pages else context.new_page()
+
+    context, page = open_browser()
+    sign_in(page, live_server, "inspector8", password)
+    row = _queue_answer_offline(page, live_server, visit, items[2], "not_applicable")
+    row.locator("input[data-photo-input]").set_input_files(_photo(tmp_path, 4))
+    expect(page.locator("#sync-queue")).to_contain_text("离线 · 2 条待同步")
+    context.close()
+
+    context, page = open_browser()
+    try:
+        with page.expect_response(lambda r: r.url.endswith("/photos") and r.status == 200):
+            page.goto(f"{live_server}/visits/{visit.id}")
+        expect(page.locator("#sync-queue")).to_contain_text("已全部同步")
+    finally:
+        context.close()
+    db.session.expire_all()
+    answer = db.session.execute(sa.select(Answer)).scalar_one()
+    assert (answer.item_id, answer.result) == (items[2].id, AnswerResult.NOT_APPLICABLE)
+    photo = db.session.execute(sa.select(Attachment)).scalar_one()
+    assert (photo.answer_id, photo.filename) == (answer.id, "IMG_20240504.jpg")
