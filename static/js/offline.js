@@ -587,7 +587,7 @@
       thumb.className = "gallery-item is-queued";
       thumb.setAttribute("data-local-photo", rec.uuid);
       var img = document.createElement("img");
-      img.className = "gallery-thumb";
+      img.className = "queued-thumb";
       img.alt = rec.blobName;
       img.src = URL.createObjectURL(rec.blob);
       var state = document.createElement("span");

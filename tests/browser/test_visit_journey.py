@@ -64,7 +64,9 @@ def test_inspector_visit_journey(live_server, portrait, world, password, tmp_pat
     form.locator("button[type=submit]").click()
     card = second.locator("article.finding")
     expect(card).to_contain_text("立行立改")
-    expect(card.locator(".gallery-item")).to_have_count(1, timeout=20_000)
+    # Queued on the tablet first (待同步), then the server's thumbnail.
+    expect(card.locator(".gallery-item:not(.is-queued)")).to_have_count(1, timeout=20_000)
+    expect(card.locator(".gallery-item")).to_have_count(1)
 
     card.locator(".gallery-thumb").click()
     expect(page.locator("#photo-viewer")).to_be_visible()
