@@ -255,6 +255,7 @@
       var itemId = answerForm.getAttribute("data-item");
       var status = document.getElementById("status-" + itemId);
       answerState(status, "pending");
+      findingButton(status, itemId, d.formData.get("result"));
       addAnswer(d.path, d.formData, itemId);
     } else if (elt.matches && elt.matches("form[data-finding-form]") && /\/findings$/.test(d.path)) {
       event.preventDefault();
@@ -508,6 +509,24 @@
     }
   }
 
+  /* A queued 基本符合 / 不符合 offers ＋ 记录为问题 as the server's status does (AnswerResult.suggests_finding). */
+  function findingButton(status, itemId, result) {
+    if (!status || !window.htmx) { return; }
+    var shown = status.querySelector(".btn-finding");
+    if (result !== "basically" && result !== "nonconforming") { if (shown) { shown.remove(); } return; }
+    if (shown) { return; }
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "btn btn-small btn-finding";
+    button.textContent = "＋ 记录为问题";
+    button.setAttribute("hx-get", "/visits/" + visitId() + "/findings/new?item=" + itemId);
+    button.setAttribute("hx-target", "#finding-slot-" + itemId);
+    button.setAttribute("hx-swap", "innerHTML");
+    button.setAttribute("hx-include", "#note-" + itemId);
+    status.appendChild(button);
+    window.htmx.process(button);
+  }
+
   /* Queued records over the page: the chosen answer, the finding's card, the photo's thumbnail. */
   function overlay(records, values) {
     records.filter(function (r) { return r.kind === "start"; }).forEach(overlayStart);
@@ -534,7 +553,9 @@
   function overlayAnswer(rec, values) {
     var form = document.querySelector('.answer-form[data-item="' + rec.item + '"]');
     if (!form) { return; }
-    answerState(document.getElementById("status-" + rec.item), rec.state, rec.error);
+    var status = document.getElementById("status-" + rec.item);
+    answerState(status, rec.state, rec.error);
+    findingButton(status, rec.item, field(rec, "result"));
     if (!values) { return; }
     var result = field(rec, "result");
     form.querySelectorAll("input[name=result]").forEach(function (radio) { radio.checked = radio.value === result; });

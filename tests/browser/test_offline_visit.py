@@ -58,6 +58,12 @@ def test_whole_visit_offline_reload_reconnect(live_server, portrait, world, pass
     second.locator("textarea").fill("未见资产划转文件")
     second.locator("textarea").dispatch_event("input")
     expect(page.locator("#sync-queue")).to_contain_text("离线 · 6 条待同步")
+    second.locator("text=记录为问题").click()                  # offline: the page's blank form, prefilled
+    item_form = second.locator("form[data-finding-form]")
+    expect(item_form.locator("textarea[name=description]")).to_have_value(re.compile("未见资产划转文件"))
+    expect(item_form.locator("input[name=category]")).not_to_have_value("")
+    item_form.locator("button:has-text('取消')").click()
+    expect(item_form).to_have_count(0)
     page.locator(f"#item-{items[0].id} input[data-photo-input]").set_input_files(
         [_photo(tmp_path, 1), _photo(tmp_path, 2)])
     expect(page.locator(f"#gallery-item-{items[0].id} .gallery-item.is-queued")).to_have_count(2)
