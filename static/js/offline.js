@@ -23,9 +23,19 @@
   var MAX_DELAY = 60000;
   var STATE_LABELS = { pending: "排队中", sending: "发送中…", refused: "被拒绝" };
 
-  if ("serviceWorker" in navigator && window.isSecureContext) {
-    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () { /* the page works without it */ });
+  /* The service worker installs only if every shell file arrives; on a weak connection an install
+     can fail, so it is tried again (a few times, 5 s apart) rather than only on the next page. */
+  function registerWorker(attempt) {
+    if (!("serviceWorker" in navigator) || !window.isSecureContext || attempt > 5) { return; }
+    var again = function () { setTimeout(function () { registerWorker(attempt + 1); }, 5000); };
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(function (registration) {
+      var worker = registration.installing;
+      if (worker) {
+        worker.addEventListener("statechange", function () { if (worker.state === "redundant") { again(); } });
+      }
+    }, again);
   }
+  registerWorker(1);
 
   var dbPromise = null;
   function database() {
