@@ -30,7 +30,20 @@ static/vendor/exifr.umd.js: node_modules/.package-lock.json
 	mkdir -p static/vendor
 	cp node_modules/exifr/dist/full.umd.js static/vendor/exifr.umd.js
 
-assets: static/vendor/htmx.min.js static/vendor/piexif.js static/vendor/exifr.umd.js
+# The service worker's Workbox modules (production builds, loaded by workbox-sw from our own
+# origin, never its CDN) and idb's UMD build for the offline queue.
+WORKBOX_MODULES := core routing strategies
+static/vendor/workbox/workbox-sw.js: node_modules/.package-lock.json
+	mkdir -p static/vendor/workbox
+	cp node_modules/workbox-sw/build/workbox-sw.js static/vendor/workbox/workbox-sw.js
+	for m in $(WORKBOX_MODULES); do cp node_modules/workbox-$$m/build/workbox-$$m.prod.js static/vendor/workbox/; done
+
+static/vendor/idb.umd.js: node_modules/.package-lock.json
+	mkdir -p static/vendor
+	cp node_modules/idb/build/umd.js static/vendor/idb.umd.js
+
+assets: static/vendor/htmx.min.js static/vendor/piexif.js static/vendor/exifr.umd.js \
+        static/vendor/workbox/workbox-sw.js static/vendor/idb.umd.js
 
 setup: $(BIN)/activate assets
 
@@ -54,6 +67,7 @@ bench: setup
 	$(BIN)/python bench/visit_queries.py
 	$(BIN)/python bench/media_sweep.py
 	$(BIN)/python bench/audit_chain.py
+	$(BIN)/python bench/offline_soak.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor

@@ -1,6 +1,8 @@
 """Views of site visits: my counties, a county's sites, the visit screen with autosaving answers,
 findings in place, submit and reopen. Thin: parse, validate, call visits.service, pick the response."""
-from flask import abort, flash, redirect, request, url_for
+import time
+
+from flask import abort, flash, jsonify, redirect, request, url_for
 from flask_login import current_user
 
 from inspect_app import access, locking
@@ -53,6 +55,19 @@ def county(code):
                   can_record=access.can(current_user, Permission.VISIT_RECORD, county.id))
 
 
+@bp.get("/counties/<code>/offline")
+@access.rule(Permission.VISIT_RECORD)
+def county_offline(code):
+    """离线准备: what the tablet keeps to work in this county without a network, as JSON (the
+    county's sites, the campaign's checklist version, the pages to keep). Same scope as the county
+    page; only those who may record visits prepare."""
+    county = access.get_county_or_404(code)
+    assignment = service.assignment_for(current_user, county.id)
+    if assignment is None:
+        abort(404)
+    return jsonify(service.offline_bundle(county, assignment))
+
+
 @bp.post("/sites/<int:site_id>/start")
 @access.rule(Permission.VISIT_RECORD)
 def start(site_id):
@@ -81,10 +96,13 @@ def start(site_id):
 def _screen_context(visit):
     screen = service.visit_screen(visit)
     editable = service.can_record(current_user, visit)
-    return {"visit": visit, "screen": screen, "editable": editable,
+    # A blank finding form goes with the page, for recording findings while offline (offline.js),
+    # and the second it was rendered (ms), so that a kept copy knows which records it predates.
+    return {"rendered_at": int(time.time()) * 1000, "visit": visit, "screen": screen, "editable": editable,
             "issued_notice": problem_list_service.issued_notice(visit.campaign_id, visit.county_id) if editable else None,
             "can_reopen": access.can(current_user, Permission.VISIT_REOPEN, visit.county_id),
-            "results": list(AnswerResult), "stored_score": service.stored_score(visit)}
+            "results": list(AnswerResult), "stored_score": service.stored_score(visit),
+            "blank_finding": FindingForm(data={**service.finding_defaults(None, None), "uuid": ""})}
 
 
 @bp.get("/<int:visit_id>")

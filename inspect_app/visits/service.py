@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from flask import abort
+from flask import abort, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
@@ -200,6 +200,29 @@ def county_sites(county: Region, assignment: Assignment) -> list[tuple[str, list
         row = SiteRow(site, visit, answered.get(visit.id, 0) if visit else 0, totals[version_id].get(site.kind_id, 0))
         groups.setdefault(site.kind.group.value, (site.kind.group.label, []))[1].append(row)
     return list(groups.values())
+
+
+def offline_bundle(county: Region, assignment: Assignment) -> dict:
+    """What a tablet keeps for working in a county offline (离线准备), JSON-ready:
+
+    ``{"county": {"code", "name"}, "campaign": {"id", "name", "checklist_version_id"},
+    "sites": [{"id", "name", "kind", "visit_id" | None, "status"}], "pages": [URL path, …]}``.
+    The pages are the ones a visit needs: 我的核查, the county's sites and the screen of every visit
+    already started there in this campaign (offline.js keeps them for the service worker). A constant
+    number of queries (county_sites).
+    """
+    sites, pages = [], [url_for("visits.index"), url_for("visits.county", code=county.code)]
+    for _label, rows in county_sites(county, assignment):
+        for row in rows:
+            sites.append({"id": row.site.id, "name": row.site.name, "kind": row.site.kind.name,
+                          "visit_id": row.visit.id if row.visit else None, "status": row.status_label})
+            if row.visit is not None:
+                pages.append(url_for("visits.show", visit_id=row.visit.id))
+    campaign = assignment.campaign
+    return {"county": {"code": county.code, "name": county.name},
+            "campaign": {"id": campaign.id, "name": campaign.name,
+                         "checklist_version_id": campaign.checklist_version_id},
+            "sites": sites, "pages": pages}
 
 
 # ---------------------------------------------------------------- visits

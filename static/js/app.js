@@ -30,7 +30,9 @@
     });
   });
 
-  document.addEventListener("htmx:sendError", function () {
+  document.addEventListener("htmx:sendError", function (event) {
+    // The bell's background polling is no operation of the user's (offline, the queue says so).
+    if (event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("#bell-slot")) { return; }
     toast("网络连接中断，操作未完成。请检查网络后重试，已填写的内容仍保留在页面上。", "error");
   });
 

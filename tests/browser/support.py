@@ -80,6 +80,15 @@ def portrait(browser):
     page.context.close()
 
 
+# Resolves once a service worker controls the page (offline.js registers it; it claims open pages
+# when it activates). Evaluated through the DevTools protocol: the CSP forbids Playwright's polling.
+# Bounded (evaluate itself has no timeout): a worker that never installs fails the test, not hangs it.
+SW_CONTROLS = """Promise.race([
+  navigator.serviceWorker.ready.then(() => navigator.serviceWorker.controller || new Promise(
+    (resolve) => navigator.serviceWorker.addEventListener("controllerchange", resolve))).then(() => true),
+  new Promise((_, reject) => setTimeout(() => reject(new Error("no service worker after 30 s")), 30000))])"""
+
+
 def sign_in(page, base, username, password):
     page.goto(f"{base}/login")
     page.fill("input[name=username]", username)
