@@ -1,5 +1,5 @@
 """Forms for the organisation tree; the same class serves full submits and inline edits."""
-from flask_wtf import FlaskForm
+from inspect_app.forms import BaseForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
@@ -11,7 +11,7 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class SiteForm(FlaskForm):
+class SiteForm(BaseForm):
     name = StringField("点位名称", filters=[_strip],
                        validators=[DataRequired("请填写点位名称"), Length(max=128, message="点位名称不超过 128 字")])
     kind_id = SelectField("点位类型", coerce=int, validators=[DataRequired("请选择点位类型")])
@@ -29,7 +29,7 @@ class SiteForm(FlaskForm):
                 "address": self.address.data or "", "active": bool(self.active.data)}
 
 
-class UnitForm(FlaskForm):
+class UnitForm(BaseForm):
     name = StringField("单位名称", filters=[_strip],
                        validators=[DataRequired("请填写单位名称"), Length(max=128, message="单位名称不超过 128 字")])
     category = SelectField("类别", choices=[(c.value, c.label) for c in UnitCategory],
@@ -44,7 +44,7 @@ class UnitForm(FlaskForm):
                 "active": bool(self.active.data)}
 
 
-class CommunityForm(FlaskForm):
+class CommunityForm(BaseForm):
     name = StringField("医共体名称", filters=[_strip],
                        validators=[DataRequired("请填写医共体名称"), Length(max=128, message="名称不超过 128 字")])
     lead_hospital = StringField("牵头医院", filters=[_strip],
@@ -60,13 +60,13 @@ class CommunityForm(FlaskForm):
 FORMS = {"sites": SiteForm, "units": UnitForm, "communities": CommunityForm}
 
 
-class ImportForm(FlaskForm):
+class ImportForm(BaseForm):
     file = FileField("Excel 文件（.xlsx）", validators=[FileRequired("请选择要导入的 Excel 文件"),
                                                    FileAllowed(["xlsx"], "只能导入 .xlsx 格式的 Excel 文件")],
                      id="org-file")  # its own id: htmx keeps a chosen file by id (hx-preserve) across swaps
 
 
-class SiteKindForm(FlaskForm):
+class SiteKindForm(BaseForm):
     code = StringField("代码", filters=[_strip], validators=[DataRequired("请填写代码"), Length(max=32)])
     name = StringField("名称", filters=[_strip], validators=[DataRequired("请填写名称"), Length(max=64)])
     group = SelectField("分组", choices=[("office", "一办六部"), ("center", "六大远程中心"),

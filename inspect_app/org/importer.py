@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from openpyxl import Workbook, load_workbook
 
 from inspect_app.audit.service import record
+from inspect_app.documents.text import printable
 from inspect_app.extensions import db
 from inspect_app.org.models import MedicalCommunity, Region, RegionLevel, Site, SiteKind
 
@@ -47,7 +48,8 @@ def _cell(value) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value).strip()
+    # The text rule (single line: names and codes); cells can carry _x000B_-style escapes.
+    return printable(str(value), multiline=False).strip()
 
 
 def _rows(sheet, header: list[str], report: ImportReport):

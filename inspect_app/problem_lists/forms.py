@@ -1,5 +1,5 @@
 """Forms of the problem list: the leader's wording of a finding, the merge step, the issue step."""
-from flask_wtf import FlaskForm
+from inspect_app.forms import BaseForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
@@ -10,7 +10,7 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class FindingForm(FlaskForm):
+class FindingForm(BaseForm):
     """Inline edit of one draft finding (问题表述、类别、严重程度、整改类型、时限、整改建议)."""
 
     description = TextAreaField("问题描述", filters=[_strip], validators=[
@@ -39,7 +39,7 @@ class FindingForm(FlaskForm):
                 "deadline": self.deadline.data, "suggested_measures": self.suggested_measures.data or ""}
 
 
-class MergeForm(FlaskForm):
+class MergeForm(BaseForm):
     """Step two of a merge: which finding stays, and its (possibly rewritten) description."""
 
     keep_id = SelectField("保留的问题", coerce=int, validators=[InputRequired("请选择保留的问题")])
@@ -51,7 +51,7 @@ class MergeForm(FlaskForm):
         return self
 
 
-class IssueForm(FlaskForm):
+class IssueForm(BaseForm):
     """下发 confirmation: the feedback meeting date printed on the list."""
 
     issued_on = DateField("反馈会日期（下发日期）", validators=[InputRequired("请填写下发日期")])

@@ -186,6 +186,19 @@ def action_form(item_id, name):
     return _detail(item, action=action, form=form)
 
 
+def _or_abort(check, *args) -> None:
+    """Run a service permission check; its 403/404 becomes the error page."""
+    try:
+        check(*args)
+    except service.ActionError as error:
+        abort(error.status)
+
+
+def _first_error(form) -> str:
+    """One line above the form; the field errors are drawn under each field."""
+    return next((e for errors in form.errors.values() for e in errors), "提交内容无效，请修改后重试")
+
+
 @bp.post("/<int:item_id>/actions/<name>")
 @access.rule(Permission.ITEM_VIEW)
 def act(item_id, name):
@@ -193,8 +206,10 @@ def act(item_id, name):
     422 for invalid input, 409 when someone else changed the item (the latest state is shown)."""
     action = _action(name)
     item = service.load_item(item_id, current_user)
+    _or_abort(service.check_may_act, item, current_user, action)  # permission before the input is read
     form = _form_for(item, action, request.form)
-    form.validate()
+    if not form.validate():
+        return _detail(item, status=422, action=action, form=form, error=_first_error(form))
     data = service.ActionInput(**form.inputs())
     if hasattr(form, "files"):
         data.uploads = [service.Upload(f.filename or "file", f.read()) for f in request.files.getlist("files")
@@ -223,8 +238,10 @@ def act(item_id, name):
 def add_milestone(item_id):
     """Add a checkpoint (date + expected result) to a 长期坚持 item."""
     item = service.load_item(item_id, current_user)
+    _or_abort(service.check_may_set_milestones, item, current_user)
     form = MilestoneForm()
-    form.validate()
+    if not form.validate():
+        return _detail(item, status=422, milestone_form=form)
     try:
         service.add_milestone(item_id, current_user, form.due_date.data, form.expected_result.data or "")
     except service.ActionError as error:

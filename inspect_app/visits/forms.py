@@ -1,5 +1,5 @@
 """Forms of the visit screens: start a visit, answer an item, record a finding."""
-from flask_wtf import FlaskForm
+from inspect_app.forms import BaseForm
 from wtforms import DateField, FloatField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
@@ -21,7 +21,7 @@ def _known_result(_form, field):
         raise ValidationError("核查结果无效，请重新选择")
 
 
-class StartVisitForm(FlaskForm):
+class StartVisitForm(BaseForm):
     """Start a visit: a client UUID (server fills one without JS) and optional browser GPS."""
     uuid = HiddenField()
     lat = FloatField(validators=[Optional()])
@@ -29,7 +29,7 @@ class StartVisitForm(FlaskForm):
     accuracy = FloatField(validators=[Optional()])
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(BaseForm):
     """One item's answer, posted on every change (autosave)."""
     uuid = HiddenField(validators=[_uuid])
     # No radio chosen yet (a note typed first) posts no result at all: that is "not answered".
@@ -42,7 +42,7 @@ class AnswerForm(FlaskForm):
         return AnswerResult(self.result.data) if self.result.data else None
 
 
-class FindingForm(FlaskForm):
+class FindingForm(BaseForm):
     """A finding (问题), from an answer or free-standing; the same form edits it."""
     uuid = HiddenField(validators=[_uuid])
     description = TextAreaField("问题描述", filters=[_strip], validators=[
