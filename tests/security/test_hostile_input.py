@@ -213,3 +213,35 @@ def test_visit_answer_and_finding(client, login_as, world, kind):
 def test_counts_tried(request):
     """Not a check: prints how many hostile posts the matrix made (for the report)."""
     print(f"\nhostile posts tried: {dict(TRIED)} total {sum(TRIED.values())}")
+
+
+def test_old_dirty_data_written_straight_to_the_database_still_exports(client, login_as, world, scene):
+    """Rows written before the text rule (or by a script) hold control characters: every export opens.
+
+    SQLite also gets NUL; PostgreSQL cannot store it, so there the rest of the set is used."""
+    camp, findings, draft = scene
+    dirty = "\x0b\x1b\x85\u202e" + ("\x00" if db.engine.dialect.name == "sqlite" else "")
+    unit = _unit(world)
+    unit.name = f"新野县{dirty}卫健委"
+    for finding in findings:
+        finding.description = f"{finding.description}{dirty}（原文）"
+        finding.site.name = f"{finding.site.name}{dirty}"
+        finding.category = f"{finding.category}\x0b"
+    world.users["province"].organisation = f"河南省{dirty}卫生健康委员会"
+    world.users["leader8"].display_name = f"组长{dirty}"
+    item = checklist_service.version_items(draft.id)[0]
+    item.guidance = f"查阅{dirty}文件\n第二行"
+    item.content = f"核查{dirty}内容"
+    db.session.commit()
+    login_as("leader8")
+    assert client.post(list_url(camp, suffix="/issue"), data={"issued_on": "2022-07-13"}).status_code == 302
+    for rect in db.session.execute(sa.select(RectificationItem)).scalars():
+        rect.unit_id, rect.responsible_person = unit.id, f"张{dirty}三"
+        rect.measures = rect.latest_progress = f"措施{dirty}"
+    db.session.commit()
+    texts = every_export(client, login_as, camp, draft.id)
+    assert len(texts) == 8
+    for name, text in texts.items():
+        assert not BAD.search(text), name
+    assert "新野县卫健委" in texts["ledger.xlsx"] and "查阅文件" in texts["checklist.xlsx"]
+    assert "（原文）" in texts["feedback.docx"] and "（原文）" in texts["list.xlsx"]
