@@ -169,6 +169,7 @@ def template_issues(template: dict, site_kind_codes=None) -> list[str]:
         seen_sections.add(s_code)
         if not s_title:
             issues.append(f"{label}缺少章节名称")
+        issues += _too_long(label, {"章节编号": (s_code, 16), "章节名称": (s_title, 128)})
         items = section.get("items") or []
         if not items:
             issues.append(f"{label}（{s_title}）没有条目" if s_title else f"{label}没有条目")
@@ -183,6 +184,8 @@ def template_issues(template: dict, site_kind_codes=None) -> list[str]:
             seen_items.add(code)
             if not _plain(item.get("content")):
                 issues.append(f"条目 {code}：核查内容不能为空")
+            issues += _too_long(f"条目 {code}", {"条目编号": (code, 32), "核查内容": (_plain(item.get("content")), 2000),
+                                                "核查要点": (_plain(item.get("guidance")), 2000)})
             method = item.get("method")
             if method not in METHOD_LABELS:
                 issues.append(f"条目 {code}：核查方法“{method}”无效，应为 {', '.join(METHOD_LABELS)}")
@@ -204,6 +207,11 @@ def template_issues(template: dict, site_kind_codes=None) -> list[str]:
                 if not isinstance(item.get(key, False), bool):
                     issues.append(f"条目 {code}：“{name}”应为 是 或 否")
     return issues
+
+
+def _too_long(label: str, values: dict[str, tuple[str, int]]) -> list[str]:
+    """The columns' and the item form's limits, so an import cannot store what the form refuses."""
+    return [f"{label}：{name}不超过 {limit} 字" for name, (text, limit) in values.items() if len(text) > limit]
 
 
 # --------------------------------------------------------------------------

@@ -27,6 +27,8 @@ SHEETS = {
     "医共体": ["县区划代码", "医共体名称", "牵头医院"],
     "核查点位": ["县区划代码", "点位名称", "点位类型", "所属医共体", "地址"],
 }
+# The columns' lengths (a longer cell failed on PostgreSQL with StringDataRightTruncation); 地址 has its own check.
+CELL_LIMITS = {"名称": 64, "医共体名称": 128, "牵头医院": 128, "点位名称": 128}
 LEVELS = {"省": RegionLevel.PROVINCE, "市": RegionLevel.CITY, "县": RegionLevel.COUNTY}
 PARENT_LEVEL = {RegionLevel.CITY: RegionLevel.PROVINCE, RegionLevel.COUNTY: RegionLevel.CITY}
 
@@ -63,6 +65,9 @@ def _rows(sheet, header: list[str], report: ImportReport):
     index = {name: first.index(name) for name in header}
     for number, row in enumerate(rows, start=2):
         values = {name: _cell(row[i]) if i < len(row) else "" for name, i in index.items()}
+        for name, limit in CELL_LIMITS.items():
+            if len(values.get(name, "")) > limit:
+                report.errors.append(f"第 {number} 行（{sheet.title}）「{name}」：不超过 {limit} 字")
         if any(values.values()):
             yield number, values
 

@@ -178,3 +178,25 @@ def test_another_units_responder_gets_403_before_validation(client, login_as, wo
     response = client.post(f"/items/{item.id}/actions/post_progress", headers=HX,
                            data={"text": "长" * 100_000, "version": "x"})
     assert response.status_code in (403, 404)
+
+
+def test_submit_reasons_follow_the_text_rule(client, login_as, world):
+    """The visit's submit reasons are not a WTForms form: the service applies the same rule."""
+    from inspect_app.visits.models import SiteVisit, VisitStatus
+    from tests.visits import factories as f
+    version = f.make_version(n_items=4)
+    visit = f.make_visit(f.office_site(world.xinye), world.users["inspector8"])
+    items = f.items_of(version)
+    for one in items:
+        one.photo_required = False
+    db.session.commit()
+    f.answer_items(visit, items[1:])
+    login_as("inspector8")
+    field = f"reason-unanswered-{items[0].id}"
+    response = client.post(f"/visits/{visit.id}/submit", data={field: "未开展\x00此项"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422 and NUL_MESSAGE in body and "未开展" in body
+    assert client.post(f"/visits/{visit.id}/submit", data={field: "未开展\x0b此项\u202e"}).status_code == 303
+    db.session.expire_all()
+    saved = db.session.get(SiteVisit, visit.id)
+    assert saved.status == VisitStatus.SUBMITTED and saved.submit_reasons[0]["reason"] == "未开展此项"
