@@ -55,16 +55,18 @@ def index():
     return render("rectification/index.html", fragment, **_index_context(filters))
 
 
-def _bulk(action: Action, verb: str, none_ticked: str, required, missing: str, data) -> tuple[bool, frozenset]:
+def _bulk(form, action: Action, verb: str, none_ticked: str, required, missing: str, data) -> tuple[bool, frozenset]:
     """Apply `action` to the ticked items (each checked and recorded on its own) and flash the
     outcome. Returns (done, ticked): done is False, with the reason flashed or set on the `required`
-    field, when there is nothing to do (no item ticked or that field left empty); ticked are the
+    field, when there is nothing to do (no item ticked, invalid input or that field left empty); ticked are the
     ids whose boxes stay ticked on the re-drawn list — all of them when nothing was done, else the
     items that could not be handled, so the user can retry just those."""
     ids = request.form.getlist("item_ids", type=int)
     if not ids:
         flash(none_ticked, "error")
         return False, frozenset()
+    if not form.validate():     # over-long or NUL text: the errors are drawn under the fields
+        return False, frozenset(ids)
     if not required.data:
         required.errors = [missing]
         return False, frozenset(ids)
@@ -79,7 +81,7 @@ def bulk_assign():
     """Assign the ticked items to one unit; each item is checked and recorded on its own."""
     filters = service.Filters.from_args(request.args)
     form = BulkAssignForm()
-    done, ticked = _bulk(Action.ASSIGN, "指派", "请先勾选要指派的事项", form.unit_id, "请选择责任单位",
+    done, ticked = _bulk(form, Action.ASSIGN, "指派", "请先勾选要指派的事项", form.unit_id, "请选择责任单位",
                          service.ActionInput(unit_id=form.unit_id.data, person=form.person.data))
     if done and not wants_fragment():
         return redirect(url_for("rectification.index", **filters.args()))
@@ -108,7 +110,7 @@ def bulk_accept():
     """Accept the ticked items with one opinion; each is checked and recorded individually."""
     filters = service.Filters.from_args(request.args)
     form = BulkAcceptForm()
-    done, ticked = _bulk(Action.ACCEPT, "验收通过", "请先勾选要验收的事项", form.opinion, "请填写验收意见",
+    done, ticked = _bulk(form, Action.ACCEPT, "验收通过", "请先勾选要验收的事项", form.opinion, "请填写验收意见",
                          service.ActionInput(opinion=form.opinion.data))
     if not done:
         return _review(filters, form, 422, ticked)

@@ -200,3 +200,24 @@ def test_submit_reasons_follow_the_text_rule(client, login_as, world):
     db.session.expire_all()
     saved = db.session.get(SiteVisit, visit.id)
     assert saved.status == VisitStatus.SUBMITTED and saved.submit_reasons[0]["reason"] == "未开展此项"
+
+
+def test_bulk_forms_are_validated(client, login_as, world):
+    """The bulk assign and bulk accept forms were never validated: a 65-character 责任人 and a NUL
+    opinion reached the database. Now 422, the text and the ticks kept, nothing changed."""
+    a = make_item(world)
+    login_as("xinye")
+    person = "张" * 65
+    res = client.post("/items/assign", headers=HX, data={"item_ids": [a.id], "unit_id": wjw(world).id,
+                                                         "person": person})
+    assert res.status_code == 422 and "责任人最多 64 个字" in res.get_data(as_text=True)
+    assert person in res.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(RectificationItem, a.id).unit_id is None
+    b = make_item(world, status=Status.SUBMITTED, unit=wjw(world))
+    login_as("leader8")
+    res = client.post("/items/review/accept", headers=HX, data={"item_ids": [b.id], "opinion": "同意\x00销号"})
+    html = res.get_data(as_text=True)
+    assert res.status_code == 422 and NUL_MESSAGE in html and "销号" in html
+    db.session.expire_all()
+    assert db.session.get(RectificationItem, b.id).status is Status.SUBMITTED
