@@ -76,6 +76,10 @@ class TextRule:
         def bind_field(self, form, unbound_field, options):
             field_class = unbound_field.field_class
             if is_text_field(field_class):
+                # StringField(label, validators, filters, …): positional ones become keywords first.
+                args = list(unbound_field.args)
+                declared = dict(zip(("label", "validators", "filters"), args[:3]), **unbound_field.kwargs)
+                unbound_field = field_class(*args[3:], **declared) if args else unbound_field
                 kwargs = {}
                 if not issubclass(field_class, PasswordField):
                     multiline = issubclass(field_class, TextAreaField)
