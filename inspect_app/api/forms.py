@@ -1,7 +1,8 @@
 """The token admin form."""
-from inspect_app.forms import BaseForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
+
+from inspect_app.forms import BaseForm
 
 
 class TokenForm(BaseForm):

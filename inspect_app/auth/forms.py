@@ -1,10 +1,10 @@
 """Forms for signing in and changing one's password."""
 from flask import current_app
-from inspect_app.forms import BaseForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from inspect_app.auth.service import password_problems
+from inspect_app.forms import BaseForm
 
 
 class LoginForm(BaseForm):

@@ -1,11 +1,11 @@
 """Forms of campaigns and teams."""
 from datetime import date
 
-from inspect_app.forms import BaseForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from inspect_app.checklists.forms import CheckboxListField
+from inspect_app.forms import BaseForm
 
 
 def _strip(value):

@@ -1,13 +1,13 @@
 """Forms of the checklists package; the same class serves full submits and inline edits."""
 import math
 
-from inspect_app.forms import BaseForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from inspect_app.checklists.models import CheckMethod
+from inspect_app.forms import BaseForm
 
 
 def _strip(value):

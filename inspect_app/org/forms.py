@@ -1,9 +1,9 @@
 """Forms for the organisation tree; the same class serves full submits and inline edits."""
-from inspect_app.forms import BaseForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from inspect_app.forms import BaseForm
 from inspect_app.org.models import UnitCategory
 
 

@@ -1,8 +1,8 @@
 """Forms of the problem list: the leader's wording of a finding, the merge step, the issue step."""
-from inspect_app.forms import BaseForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from inspect_app.forms import BaseForm
 from inspect_app.visits.models import RectificationType, Severity
 
 

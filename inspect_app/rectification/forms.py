@@ -3,11 +3,11 @@
 The forms parse and keep what the user typed; the lifecycle decides what is required and valid, and
 its refusals are shown next to the right field (`field_for`).
 """
-from inspect_app.forms import BaseForm
 from wtforms import DateField, HiddenField, IntegerField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 from wtforms.widgets import HiddenInput
 
+from inspect_app.forms import BaseForm
 from inspect_app.idempotency import clean_uuid
 from inspect_app.rectification.lifecycle import Action
 
@@ -49,7 +49,7 @@ class AssignForm(ActionForm):
 
 class MeasuresForm(ActionForm):
     text = TextAreaField("整改措施", filters=[_strip], render_kw={"rows": 5},
-                          validators=[Length(max=MEASURES_MAX, message=f"整改措施不超过 {MEASURES_MAX} 字")])
+                         validators=[Length(max=MEASURES_MAX, message=f"整改措施不超过 {MEASURES_MAX} 字")])
     new_date = DateField("计划完成时间", validators=[Optional()])
 
 
@@ -58,57 +58,57 @@ class ProgressForm(ActionForm):
     # double tap, a retry after a dropped connection) records one progress post.
     uuid = HiddenField()
     text = TextAreaField("整改进展", filters=[_strip], render_kw={"rows": 4},
-                          validators=[Length(max=PROGRESS_MAX, message=f"整改进展不超过 {PROGRESS_MAX} 字")])
+                         validators=[Length(max=PROGRESS_MAX, message=f"整改进展不超过 {PROGRESS_MAX} 字")])
     files = MultipleFileField("佐证材料（照片，或 PDF/DOCX/XLSX 文件，单个不超过 20 MB）",
                               render_kw={"accept": "image/*,.pdf,.docx,.xlsx", "multiple": True})
 
 
 class SubmitForm(ActionForm):
     text = TextAreaField("申请说明（可选）", filters=[_strip], render_kw={"rows": 3},
-                          validators=[Length(max=TEXT_MAX, message=f"申请说明不超过 {TEXT_MAX} 字")])
+                         validators=[Length(max=TEXT_MAX, message=f"申请说明不超过 {TEXT_MAX} 字")])
 
 
 class AcceptForm(ActionForm):
     opinion = TextAreaField("验收意见", filters=[_strip], render_kw={"rows": 3},
-                          validators=[Length(max=TEXT_MAX, message=f"验收意见不超过 {TEXT_MAX} 字")])
+                            validators=[Length(max=TEXT_MAX, message=f"验收意见不超过 {TEXT_MAX} 字")])
 
 
 class ReasonForm(ActionForm):
     reason = TextAreaField("退回原因", filters=[_strip], render_kw={"rows": 3},
-                          validators=[Length(max=TEXT_MAX, message=f"退回原因不超过 {TEXT_MAX} 字")])
+                           validators=[Length(max=TEXT_MAX, message=f"退回原因不超过 {TEXT_MAX} 字")])
 
 
 class ReopenForm(ActionForm):
     reason = TextAreaField("重新打开原因", filters=[_strip], render_kw={"rows": 3},
-                          validators=[Length(max=TEXT_MAX, message=f"重新打开原因不超过 {TEXT_MAX} 字")])
+                           validators=[Length(max=TEXT_MAX, message=f"重新打开原因不超过 {TEXT_MAX} 字")])
     new_date = DateField("新的完成时限（可选）", validators=[Optional()])
 
 
 class ExtensionForm(ActionForm):
     reason = TextAreaField("延期原因", filters=[_strip], render_kw={"rows": 3},
-                          validators=[Length(max=TEXT_MAX, message=f"延期原因不超过 {TEXT_MAX} 字")])
+                           validators=[Length(max=TEXT_MAX, message=f"延期原因不超过 {TEXT_MAX} 字")])
     new_date = DateField("申请延期至", validators=[Optional()])
 
 
 class ApproveExtensionForm(ActionForm):
     opinion = TextAreaField("审批意见（可选）", filters=[_strip], render_kw={"rows": 2},
-                          validators=[Length(max=TEXT_MAX, message=f"审批意见不超过 {TEXT_MAX} 字")])
+                            validators=[Length(max=TEXT_MAX, message=f"审批意见不超过 {TEXT_MAX} 字")])
 
 
 class RefuseExtensionForm(ActionForm):
     reason = TextAreaField("不同意的理由", filters=[_strip], render_kw={"rows": 3},
-                          validators=[Length(max=TEXT_MAX, message=f"不同意的理由不超过 {TEXT_MAX} 字")])
+                           validators=[Length(max=TEXT_MAX, message=f"不同意的理由不超过 {TEXT_MAX} 字")])
 
 
 class MilestoneAcceptForm(ActionForm):
     milestone_id = SelectField("阶段目标", coerce=int, validate_choice=False)
     opinion = TextAreaField("阶段验收意见", filters=[_strip], render_kw={"rows": 3},
-                          validators=[Length(max=TEXT_MAX, message=f"阶段验收意见不超过 {TEXT_MAX} 字")])
+                            validators=[Length(max=TEXT_MAX, message=f"阶段验收意见不超过 {TEXT_MAX} 字")])
 
 
 class CommentForm(ActionForm):
     text = TextAreaField("评论", filters=[_strip], render_kw={"rows": 3},
-                          validators=[Length(max=TEXT_MAX, message=f"评论不超过 {TEXT_MAX} 字")])
+                         validators=[Length(max=TEXT_MAX, message=f"评论不超过 {TEXT_MAX} 字")])
 
 
 class MilestoneForm(BaseForm):
@@ -123,7 +123,7 @@ class BulkAssignForm(BaseForm):
 
 class BulkAcceptForm(BaseForm):
     opinion = TextAreaField("验收意见（对所选事项相同）", filters=[_strip], render_kw={"rows": 2},
-                          validators=[Length(max=TEXT_MAX, message=f"验收意见不超过 {TEXT_MAX} 字")])
+                            validators=[Length(max=TEXT_MAX, message=f"验收意见不超过 {TEXT_MAX} 字")])
 
 
 FORMS: dict[Action, type[ActionForm]] = {

@@ -1,10 +1,10 @@
 """Forms for creating and editing accounts. Every message a user can meet here is Chinese: the
 choice fields check their own choices (WTForms' built-in "Not a valid choice" is English)."""
-from inspect_app.forms import BaseForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from inspect_app.auth.forms import policy_check
+from inspect_app.forms import BaseForm
 from inspect_app.roles import Role
 
 ROLE_PROMPT = ("", "请选择角色")

@@ -1,8 +1,8 @@
 """Forms of the visit screens: start a visit, answer an item, record a finding."""
-from inspect_app.forms import BaseForm
 from wtforms import DateField, FloatField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from inspect_app.forms import BaseForm
 from inspect_app.visits.models import AnswerResult, RectificationType, Severity
 from inspect_app.visits.service import clean_uuid
 
