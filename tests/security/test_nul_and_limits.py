@@ -221,3 +221,8 @@ def test_bulk_forms_are_validated(client, login_as, world):
     assert res.status_code == 422 and NUL_MESSAGE in html and "销号" in html
     db.session.expire_all()
     assert db.session.get(RectificationItem, b.id).status is Status.SUBMITTED
+
+
+def test_nul_in_a_header_is_400(client, world):
+    response = client.get("/login", headers={"HX-Current-URL": "http://localhost/\x00"})
+    assert response.status_code == 400 and NUL_MESSAGE in response.get_data(as_text=True)
