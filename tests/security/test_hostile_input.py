@@ -5,12 +5,11 @@ Each hostile text goes into every text field of the screens whose words reach th
 the rectification forms, visit answers), on the database the suite runs on (SQLite, or PostgreSQL
 with TEST_DATABASE_URL). Then every export is downloaded and opened with python-docx / openpyxl.
 Expected: no 500 anywhere; a refused text (NUL, too long) answers 422 with the typed text kept and
-nothing stored; an accepted one is stored cleaned. `TRIED` counts the posts, printed at the end.
+nothing stored; an accepted one is stored cleaned. Per payload 16 posts (12 + 4 on a visit) and
+8 exports opened.
 """
 import io
 import re
-from collections import Counter
-from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -39,12 +38,10 @@ PAYLOADS = {
 }
 REFUSED = {"nul", "long"}
 BAD = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-TRIED: Counter = Counter()
 
 
 def _expect(response, kind, payload, stored):
     """One post's outcome: never 500; refused → 422, typed text kept, `stored()` untouched; else clean."""
-    TRIED[kind] += 1
     assert response.status_code != 500
     if kind in REFUSED:
         body = response.get_data(as_text=True)
@@ -194,7 +191,6 @@ def test_visit_answer_and_finding(client, login_as, world, kind):
     login_as("inspector8")
     response = client.post(f"/visits/{visit.id}/items/{item.id}/answer", headers=HX,
                            data={"uuid": visit_factories.new_uuid(), "result": "nonconforming", "note": payload})
-    TRIED[kind] += 1
     assert response.status_code != 500
     stored = db.session.execute(sa.select(Answer.note)).scalars().first()
     if kind in REFUSED:
@@ -208,11 +204,6 @@ def test_visit_answer_and_finding(client, login_as, world, kind):
         response = client.post(f"/visits/{visit.id}/findings", headers=HX, data=data)
         _expect(response, kind, payload, lambda field=field: db.session.execute(
             sa.select(getattr(Finding, field)).where(Finding.uuid == data["uuid"])).scalar_one_or_none())
-
-
-def test_counts_tried(request):
-    """Not a check: prints how many hostile posts the matrix made (for the report)."""
-    print(f"\nhostile posts tried: {dict(TRIED)} total {sum(TRIED.values())}")
 
 
 def test_old_dirty_data_written_straight_to_the_database_still_exports(client, login_as, world, scene):
