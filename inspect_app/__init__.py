@@ -8,6 +8,7 @@ from flask import Flask, flash, get_flashed_messages, make_response, redirect, r
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 
+from inspect_app import request_guard
 from inspect_app.extensions import csrf, db, htmx, login_manager, migrate
 
 ROOT_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir))
@@ -57,6 +58,7 @@ def create_app(config=None) -> Flask:
     _register_session_rules(app)
     _register_response_rules(app)
     _register_errors(app)
+    request_guard.init_app(app)
     _register_template_helpers(app)
     _register_cli(app)
     if not app.testing:

@@ -1,10 +1,11 @@
 """The token admin form."""
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
+from inspect_app.forms import BaseForm
 
-class TokenForm(FlaskForm):
+
+class TokenForm(BaseForm):
     user_id = SelectField("令牌代表的账户", coerce=int, validators=[DataRequired(message="请选择账户")])
     name = StringField("用途", validators=[DataRequired(message="请填写令牌用途"), Length(max=128)])
     valid_days = SelectField("有效期", coerce=int, default=365,

@@ -1,14 +1,14 @@
 """Forms for signing in and changing one's password."""
 from flask import current_app
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from inspect_app.auth.service import password_problems
+from inspect_app.forms import BaseForm
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     username = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=64)])
     password = PasswordField("密码", validators=[DataRequired("请输入密码"), Length(max=128)])
 
@@ -26,8 +26,8 @@ def policy_check(form, field):
         raise ValidationError("；".join(problems))
 
 
-class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField("当前密码", validators=[DataRequired("请输入当前密码")])
-    new_password = PasswordField("新密码", validators=[DataRequired("请输入新密码"), policy_check])
-    confirm = PasswordField("确认新密码", validators=[DataRequired("请再次输入新密码"),
+class ChangePasswordForm(BaseForm):
+    current_password = PasswordField("当前密码", validators=[DataRequired("请输入当前密码"), Length(max=128)])
+    new_password = PasswordField("新密码", validators=[DataRequired("请输入新密码"), Length(max=128), policy_check])
+    confirm = PasswordField("确认新密码", validators=[DataRequired("请再次输入新密码"), Length(max=128),
                                                     EqualTo("new_password", "两次输入的新密码不一致")])

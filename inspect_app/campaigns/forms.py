@@ -1,11 +1,11 @@
 """Forms of campaigns and teams."""
 from datetime import date
 
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from inspect_app.checklists.forms import CheckboxListField
+from inspect_app.forms import BaseForm
 from inspect_app.locking import VersionField
 
 
@@ -20,7 +20,7 @@ def _parse_date(text: str, label: str) -> date:
         raise ValidationError(f"{label}“{text}”无效，请按 2022-07-09 的格式填写") from None
 
 
-class CampaignForm(FlaskForm):
+class CampaignForm(BaseForm):
     """Create or edit a campaign. Dates are plain text fields checked here, so that a bad date keeps
     what was typed and gets a Chinese message."""
 
@@ -28,11 +28,11 @@ class CampaignForm(FlaskForm):
 
     name = StringField("任务名称", filters=[_strip],
                        validators=[DataRequired("请填写任务名称"), Length(max=128, message="任务名称不超过 128 字")])
-    year = StringField("年度", filters=[_strip], validators=[DataRequired("请填写年度")],
+    year = StringField("年度", filters=[_strip], validators=[DataRequired("请填写年度"), Length(max=16, message="年度应为四位数字，如 2022")],
                        render_kw={"inputmode": "numeric", "placeholder": "如 2022"})
-    start_date = StringField("开始日期", filters=[_strip], validators=[DataRequired("请填写开始日期")],
+    start_date = StringField("开始日期", filters=[_strip], validators=[DataRequired("请填写开始日期"), Length(max=32, message="开始日期无效，请按 2022-07-09 的格式填写")],
                              render_kw={"type": "date"})
-    end_date = StringField("结束日期", filters=[_strip], validators=[DataRequired("请填写结束日期")],
+    end_date = StringField("结束日期", filters=[_strip], validators=[DataRequired("请填写结束日期"), Length(max=32, message="结束日期无效，请按 2022-07-09 的格式填写")],
                            render_kw={"type": "date"})
     checklist_version_id = SelectField("核查表版本", coerce=int)
     # Default rectification periods from the day a list is issued (lifecycle.default_deadline).
@@ -101,7 +101,7 @@ class CampaignForm(FlaskForm):
         return form
 
 
-class TeamForm(FlaskForm):
+class TeamForm(BaseForm):
     """Name, leader and members of a team (counties are edited on the team page with htmx)."""
 
     version = VersionField()

@@ -1,13 +1,13 @@
 """Forms of the checklists package; the same class serves full submits and inline edits."""
 import math
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from inspect_app.checklists.models import CheckMethod
+from inspect_app.forms import BaseForm
 from inspect_app.locking import VersionField
 
 
@@ -28,20 +28,22 @@ class CheckboxListField(SelectMultipleField):
                 raise ValidationError("所选项无效，请刷新页面后重试")
 
 
-class ItemForm(FlaskForm):
+class ItemForm(BaseForm):
     """One checklist item (inline edit with the item's version, and the add form)."""
 
     version = VersionField()
     section_id = SelectField("章节", coerce=int)
     code = StringField("条目编号", filters=[_strip],
                        validators=[DataRequired("请填写条目编号"), Length(max=32, message="条目编号不超过 32 字")])
-    content = TextAreaField("核查内容", filters=[_strip], validators=[DataRequired("请填写核查内容")])
+    content = TextAreaField("核查内容", filters=[_strip], validators=[
+        DataRequired("请填写核查内容"), Length(max=2000, message="核查内容不超过 2000 字")])
     method = SelectField("核查方法", choices=[(m.value, m.label) for m in CheckMethod])
     site_kind_ids = CheckboxListField("适用点位类型", coerce=int)
     photo_required = BooleanField("需拍照")
-    weight = StringField("分值", filters=[_strip])
+    weight = StringField("分值", filters=[_strip], validators=[Length(max=16, message="分值不超过 16 个字符")])
     veto = BooleanField("一票否决")
-    guidance = TextAreaField("核查要点", filters=[_strip])
+    guidance = TextAreaField("核查要点", filters=[_strip],
+                             validators=[Length(max=2000, message="核查要点不超过 2000 字")])
 
     def set_choices(self, sections, kinds):
         self.section_id.choices = [(s.id, f"{s.code} {s.title}") for s in sections]
@@ -78,14 +80,14 @@ class ItemForm(FlaskForm):
         return form
 
 
-class LabelForm(FlaskForm):
+class LabelForm(BaseForm):
     """The label of a new draft version (copy as new draft)."""
 
     label = StringField("新版本名称", filters=[_strip],
                         validators=[DataRequired("请填写版本名称，如 2023版"), Length(max=64, message="版本名称不超过 64 字")])
 
 
-class ImportForm(FlaskForm):
+class ImportForm(BaseForm):
     """Upload a workbook to create a new draft version."""
 
     template_id = SelectField("导入到核查表", coerce=int)

@@ -40,6 +40,8 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from inspect_app.documents.text import printable
+
 from .default_template import METHOD_LABELS, SITE_KIND_NAMES
 
 __all__ = [
@@ -167,6 +169,7 @@ def template_issues(template: dict, site_kind_codes=None) -> list[str]:
         seen_sections.add(s_code)
         if not s_title:
             issues.append(f"{label}缺少章节名称")
+        issues += _too_long(label, {"章节编号": (s_code, 16), "章节名称": (s_title, 128)})
         items = section.get("items") or []
         if not items:
             issues.append(f"{label}（{s_title}）没有条目" if s_title else f"{label}没有条目")
@@ -181,6 +184,8 @@ def template_issues(template: dict, site_kind_codes=None) -> list[str]:
             seen_items.add(code)
             if not _plain(item.get("content")):
                 issues.append(f"条目 {code}：核查内容不能为空")
+            issues += _too_long(f"条目 {code}", {"条目编号": (code, 32), "核查内容": (_plain(item.get("content")), 2000),
+                                                "核查要点": (_plain(item.get("guidance")), 2000)})
             method = item.get("method")
             if method not in METHOD_LABELS:
                 issues.append(f"条目 {code}：核查方法“{method}”无效，应为 {', '.join(METHOD_LABELS)}")
@@ -202,6 +207,11 @@ def template_issues(template: dict, site_kind_codes=None) -> list[str]:
                 if not isinstance(item.get(key, False), bool):
                     issues.append(f"条目 {code}：“{name}”应为 是 或 否")
     return issues
+
+
+def _too_long(label: str, values: dict[str, tuple[str, int]]) -> list[str]:
+    """The columns' and the item form's limits, so an import cannot store what the form refuses."""
+    return [f"{label}：{name}不超过 {limit} 字" for name, (text, limit) in values.items() if len(text) > limit]
 
 
 # --------------------------------------------------------------------------
@@ -240,7 +250,7 @@ def export_version(template_dict: dict, site_kind_names: dict[str, str] | None =
         for item in section.get("items") or []:
             item_count += 1
             weight = item.get("weight")
-            ws.append([
+            ws.append([printable(value) for value in (
                 section.get("code") or "",
                 section.get("title") or "",
                 item.get("code") or "",
@@ -251,7 +261,7 @@ def export_version(template_dict: dict, site_kind_names: dict[str, str] | None =
                 None if weight is None else weight,
                 _YES if item.get("veto") else _NO,
                 item.get("guidance") or "",
-            ])
+            )])
             for cell in ws[ws.max_row]:
                 if isinstance(cell.value, str) and cell.value.startswith("="):
                     cell.data_type = "s"  # text that looks like a formula stays text
@@ -297,12 +307,12 @@ def export_version(template_dict: dict, site_kind_names: dict[str, str] | None =
     _write_help_sheet(wb.create_sheet(HELP_SHEET_TITLE), names)
 
     props = wb.properties
-    props.title = name
-    props.version = version_label
+    props.title = printable(name, multiline=False)
+    props.version = printable(version_label, multiline=False)
     props.subject = "医共体核查表"
     props.creator = "医共体核查整改"
     props.keywords = "核查表;医共体"
-    props.description = (f"{name}（{version_label}）" if version_label else name) + \
+    props.description = printable(f"{name}（{version_label}）" if version_label else name, multiline=False) + \
         f"：{len(sections)} 个章节，{item_count} 个条目"
 
     out = io.BytesIO()
@@ -329,7 +339,7 @@ def _write_help_sheet(ws, names: dict[str, str]) -> None:
         *((name, code) for code, name in names.items()),
     ]
     for row in rows:
-        ws.append(list(row))
+        ws.append([printable(value) for value in row])
     for row_index in (1, 13):
         for cell in ws[row_index]:
             cell.font = bold
@@ -614,8 +624,8 @@ def _text(value) -> str:
         return _YES if value else _NO
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return printable(str(value)).strip()  # the text rule: cells can carry _x000B_ escapes
 
 
 def _plain(value) -> str:
-    return "" if value is None else str(value).strip()
+    return "" if value is None else printable(str(value)).strip()

@@ -2,19 +2,20 @@
 from datetime import date, timedelta
 
 from wtforms import Form, SelectField, StringField
-from wtforms.validators import Optional, Regexp
+from wtforms.validators import Length, Optional, Regexp
 
 from inspect_app.documents.dates import today_china
+from inspect_app.forms import TextRule
 
 ALL = "all"
 
 
-class FilterForm(Form):
+class FilterForm(TextRule, Form):
     """Campaign and issue-date range of the figures."""
 
     campaign = SelectField("核查任务", validators=[Optional()])
-    date_from = StringField("下发日期自", validators=[Optional(), Regexp(r"^\d{4}-\d{2}-\d{2}$")])
-    date_to = StringField("至", validators=[Optional(), Regexp(r"^\d{4}-\d{2}-\d{2}$")])
+    date_from = StringField("下发日期自", validators=[Optional(), Length(max=10), Regexp(r"^\d{4}-\d{2}-\d{2}$")])
+    date_to = StringField("至", validators=[Optional(), Length(max=10), Regexp(r"^\d{4}-\d{2}-\d{2}$")])
 
     def set_campaigns(self, campaigns):
         _campaign_choices(self.campaign, campaigns)
@@ -56,11 +57,11 @@ def _date(value) -> date | None:
         return None
 
 
-class ReportForm(Form):
+class ReportForm(TextRule, Form):
     """周报 / 月报: the kind and a day inside the wanted week or month."""
 
     kind = SelectField("报告类型", choices=[("week", "周报"), ("month", "月报")], default="week")
-    day = StringField("报告期内任一日期", validators=[Optional(), Regexp(r"^\d{4}-\d{2}-\d{2}$")])
+    day = StringField("报告期内任一日期", validators=[Optional(), Length(max=10), Regexp(r"^\d{4}-\d{2}-\d{2}$")])
     campaign = SelectField("核查任务", validators=[Optional()])
 
     def period(self) -> tuple[date, date]:

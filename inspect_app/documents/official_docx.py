@@ -42,6 +42,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, Twips
 
 from .dates import CHINA_TZ, UTC, cn_date, cn_date_range
+from .text import printable
 
 __all__ = [
     "Table",
@@ -561,7 +562,7 @@ class _Writer:
 
     @staticmethod
     def _run(p: Any, text: str, font: str, size: Pt) -> Any:
-        r = p.add_run(text)
+        r = p.add_run(printable(text))  # every text of the document passes here
         # Direct formatting too: WPS and older Word honour run fonts most reliably.
         _set_rfonts(r._r.get_or_add_rPr(), font)
         r.font.size = size
@@ -784,9 +785,8 @@ def build_official_document(doc: OfficialDocument) -> bytes:
     w.signature(doc.issuer, doc.issued_on)
 
     props = document.core_properties
-    props.title = doc.title.replace("\n", "")
-    props.author = doc.issuer
-    props.last_modified_by = doc.issuer
+    props.title = printable(doc.title.replace("\n", ""), multiline=False)
+    props.author = props.last_modified_by = printable(doc.issuer, multiline=False)
     props.language = "zh-CN"
     props.revision = 1
     stamp = datetime.combine(doc.issued_on, time(0), tzinfo=CHINA_TZ).astimezone(UTC)

@@ -27,6 +27,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from .dates import UTC, to_china
+from .text import printable
 
 __all__ = [
     "LEDGER_COLUMNS",
@@ -117,7 +118,6 @@ _HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
 OVERDUE_FILL = PatternFill("solid", fgColor="FFC7CE")
 _THIN = Side(style="thin", color="808080")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 # ---------------------------------------------------------------------------
@@ -147,7 +147,7 @@ def _coerce(value: Any, *, as_date: bool = False, as_int: bool = False) -> Any:
         return value
     if isinstance(value, (int, float, Decimal)):
         return value
-    text = _ILLEGAL_XML.sub("", str(value))
+    text = printable(str(value))
     stripped = text.strip()
     if as_date and stripped:
         try:
@@ -277,7 +277,7 @@ def _safe_bool(fn: Callable[[Any], bool], row: Any) -> bool:
 
 
 def _sheet_title(name: str) -> str:
-    cleaned = re.sub(r"[\[\]:*?/\\]", "", str(name)).strip("'").strip() or "Sheet1"
+    cleaned = re.sub(r"[\[\]:*?/\\]", "", printable(str(name), multiline=False)).strip("'").strip() or "Sheet1"
     return cleaned[:31]
 
 
@@ -288,7 +288,7 @@ def _save(wb: Workbook) -> bytes:
 
 
 def _set_properties(wb: Workbook, title: str, generated_at: datetime | None) -> None:
-    wb.properties.title = title
+    wb.properties.title = printable(title, multiline=False)
     wb.properties.creator = "医共体核查整改"
     wb.properties.language = "zh-CN"
     if generated_at is not None:

@@ -1,9 +1,9 @@
 """Forms for the organisation tree; the same class serves full submits and inline edits."""
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from inspect_app.forms import BaseForm
 from inspect_app.locking import VersionField
 from inspect_app.org.models import UnitCategory
 
@@ -12,7 +12,7 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class SiteForm(FlaskForm):
+class SiteForm(BaseForm):
     version = VersionField()
     name = StringField("点位名称", filters=[_strip],
                        validators=[DataRequired("请填写点位名称"), Length(max=128, message="点位名称不超过 128 字")])
@@ -31,7 +31,7 @@ class SiteForm(FlaskForm):
                 "address": self.address.data or "", "active": bool(self.active.data)}
 
 
-class UnitForm(FlaskForm):
+class UnitForm(BaseForm):
     version = VersionField()
     name = StringField("单位名称", filters=[_strip],
                        validators=[DataRequired("请填写单位名称"), Length(max=128, message="单位名称不超过 128 字")])
@@ -47,7 +47,7 @@ class UnitForm(FlaskForm):
                 "active": bool(self.active.data)}
 
 
-class CommunityForm(FlaskForm):
+class CommunityForm(BaseForm):
     version = VersionField()
     name = StringField("医共体名称", filters=[_strip],
                        validators=[DataRequired("请填写医共体名称"), Length(max=128, message="名称不超过 128 字")])
@@ -64,13 +64,13 @@ class CommunityForm(FlaskForm):
 FORMS = {"sites": SiteForm, "units": UnitForm, "communities": CommunityForm}
 
 
-class ImportForm(FlaskForm):
+class ImportForm(BaseForm):
     file = FileField("Excel 文件（.xlsx）", validators=[FileRequired("请选择要导入的 Excel 文件"),
                                                    FileAllowed(["xlsx"], "只能导入 .xlsx 格式的 Excel 文件")],
                      id="org-file")  # its own id: htmx keeps a chosen file by id (hx-preserve) across swaps
 
 
-class SiteKindForm(FlaskForm):
+class SiteKindForm(BaseForm):
     code = StringField("代码", filters=[_strip], validators=[DataRequired("请填写代码"), Length(max=32)])
     name = StringField("名称", filters=[_strip], validators=[DataRequired("请填写名称"), Length(max=64)])
     group = SelectField("分组", choices=[("office", "一办六部"), ("center", "六大远程中心"),

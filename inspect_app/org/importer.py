@@ -19,6 +19,7 @@ from openpyxl import Workbook, load_workbook
 
 from inspect_app import locking
 from inspect_app.audit.service import record
+from inspect_app.documents.text import printable
 from inspect_app.extensions import db
 from inspect_app.org.models import MedicalCommunity, Region, RegionLevel, Site, SiteKind
 
@@ -27,6 +28,8 @@ SHEETS = {
     "医共体": ["县区划代码", "医共体名称", "牵头医院"],
     "核查点位": ["县区划代码", "点位名称", "点位类型", "所属医共体", "地址"],
 }
+# The columns' lengths (a longer cell failed on PostgreSQL with StringDataRightTruncation); 地址 has its own check.
+CELL_LIMITS = {"名称": 64, "医共体名称": 128, "牵头医院": 128, "点位名称": 128}
 LEVELS = {"省": RegionLevel.PROVINCE, "市": RegionLevel.CITY, "县": RegionLevel.COUNTY}
 PARENT_LEVEL = {RegionLevel.CITY: RegionLevel.PROVINCE, RegionLevel.COUNTY: RegionLevel.CITY}
 
@@ -48,7 +51,8 @@ def _cell(value) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value).strip()
+    # The text rule (single line: names and codes); cells can carry _x000B_-style escapes.
+    return printable(str(value), multiline=False).strip()
 
 
 def _rows(sheet, header: list[str], report: ImportReport):
@@ -62,6 +66,9 @@ def _rows(sheet, header: list[str], report: ImportReport):
     index = {name: first.index(name) for name in header}
     for number, row in enumerate(rows, start=2):
         values = {name: _cell(row[i]) if i < len(row) else "" for name, i in index.items()}
+        for name, limit in CELL_LIMITS.items():
+            if len(values.get(name, "")) > limit:
+                report.errors.append(f"第 {number} 行（{sheet.title}）「{name}」：不超过 {limit} 字")
         if any(values.values()):
             yield number, values
 

@@ -1,11 +1,11 @@
 """Forms of the problem list: the leader's wording of a finding, the merge step, the issue step."""
 from datetime import date
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
+from inspect_app.forms import BaseForm
 from inspect_app.locking import VersionField
 from inspect_app.visits.models import RectificationType, Severity
 
@@ -14,7 +14,7 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class FindingForm(FlaskForm):
+class FindingForm(BaseForm):
     """Inline edit of one draft finding (问题表述、类别、严重程度、整改类型、时限、整改建议)."""
 
     version = VersionField()
@@ -44,7 +44,7 @@ class FindingForm(FlaskForm):
                 "deadline": self.deadline.data, "suggested_measures": self.suggested_measures.data or ""}
 
 
-class MergeForm(FlaskForm):
+class MergeForm(BaseForm):
     """Step two of a merge: which finding stays, and its (possibly rewritten) description."""
 
     keep_id = SelectField("保留的问题", coerce=int, validators=[InputRequired("请选择保留的问题")])
@@ -56,7 +56,7 @@ class MergeForm(FlaskForm):
         return self
 
 
-class IssueForm(FlaskForm):
+class IssueForm(BaseForm):
     """下发 confirmation: the feedback meeting date printed on the list, each item's deadline
     (fields ``deadline-<finding id>``, drawn by the page per finding), the confirmation that visits
     still 核查中 may be left out, and the list (`sequence`) the leader is confirming."""

@@ -444,16 +444,27 @@ _GUARDS: Mapping[str, tuple[Callable[[RectificationItemLike, dt.datetime], bool]
 # --------------------------------------------------------------------------------------------------
 
 
+def permission_refusal(item: RectificationItemLike, actor: Actor, action: Action | str) -> TransitionError | None:
+    """Whether this actor may ever take this action on this item — scope (404), role and unit (403) —
+    regardless of its state or the input; None when allowed. Routes ask this before validating a
+    form, so a viewer posting bad input learns 403, not a validation message (issue 11, point 17)."""
+    action = Action(action)
+    if not actor.in_scope:
+        return TransitionError(NOT_FOUND_MESSAGE, 404)
+    if actor.role not in TRANSITIONS[action].roles:
+        return TransitionError(f"您无权对该事项执行“{action.label}”", 403)
+    if actor.role in UNIT_BOUND_ROLES and (actor.unit_id is None or actor.unit_id != item.unit_id):
+        return TransitionError(f"该事项未指派给您所在的单位，不能执行“{action.label}”", 403)
+    return None
+
+
 def _refusal(item: RectificationItemLike, actor: Actor, transition: Transition, now: dt.datetime,
              expected_version: int | None) -> TransitionError | None:
     """The first reason (404, 403, 409) this actor may not start this action now, or None."""
     action = transition.action
-    if not actor.in_scope:
-        return TransitionError(NOT_FOUND_MESSAGE, 404)
-    if actor.role not in transition.roles:
-        return TransitionError(f"您无权对该事项执行“{action.label}”", 403)
-    if actor.role in UNIT_BOUND_ROLES and (actor.unit_id is None or actor.unit_id != item.unit_id):
-        return TransitionError(f"该事项未指派给您所在的单位，不能执行“{action.label}”", 403)
+    refusal = permission_refusal(item, actor, action)
+    if refusal is not None:
+        return refusal
     # A stale form is the real reason when the state has moved on since the user loaded the page.
     if transition.changes_item and expected_version is not None and expected_version != item.version:
         return TransitionError(STALE_MESSAGE, 409)

@@ -73,16 +73,19 @@ def index():
     return render("rectification/index.html", fragment, **_index_context(filters))
 
 
-def _bulk(action: Action, verb: str, none_ticked: str, required, missing: str, data) -> tuple[bool, frozenset]:
+def _bulk(form, action: Action, verb: str, none_ticked: str, required, missing: str, data) -> tuple[bool, frozenset]:
     """Apply `action` to the ticked items (each checked and recorded on its own) and flash the
     outcome. Returns (done, ticked): done is False, with the reason flashed or set on the `required`
-    field (None: nothing is required), when there is nothing to do (no item ticked or that field
-    left empty); ticked are the ids whose boxes stay ticked on the re-drawn list — all of them when
-    nothing was done, else the items that could not be handled, so the user can retry just those."""
+    field (None: nothing is required), when there is nothing to do (no item ticked, invalid input
+    or that field left empty); ticked are the ids whose boxes stay ticked on the re-drawn list — all
+    of them when nothing was done, else the items that could not be handled, so the user can retry
+    just those."""
     ids = request.form.getlist("item_ids", type=int)
     if not ids:
         flash(none_ticked, "error")
         return False, frozenset()
+    if not form.validate():     # over-long or NUL text: the errors are drawn under the fields
+        return False, frozenset(ids)
     if required is not None and not required.data:
         required.errors = [missing]
         return False, frozenset(ids)
@@ -98,7 +101,7 @@ def bulk_assign():
     """Assign the ticked items to one unit; each item is checked and recorded on its own."""
     filters = service.Filters.from_args(request.args)
     form = BulkAssignForm()
-    done, ticked = _bulk(Action.ASSIGN, "指派", "请先勾选要指派的事项", form.unit_id, "请选择责任单位",
+    done, ticked = _bulk(form, Action.ASSIGN, "指派", "请先勾选要指派的事项", form.unit_id, "请选择责任单位",
                          service.ActionInput(unit_id=form.unit_id.data, person=form.person.data,
                                              assignee_id=form.assignee_id.data or None))
     if done and not wants_fragment():
@@ -142,7 +145,7 @@ def _bulk_review(action: Action, form, form_name: str, verb: str, none_ticked: s
     checked and recorded on its own; the page comes back with the outcome flashed, or 422 with the form
     kept when nothing was ticked or the shared text is missing."""
     filters = service.Filters.from_args(request.args)
-    done, ticked = _bulk(action, verb, none_ticked, required, missing, data)
+    done, ticked = _bulk(form, action, verb, none_ticked, required, missing, data)
     if not done:
         return _review(filters, 422, ticked, **{form_name: form})
     if not wants_fragment():
@@ -261,6 +264,19 @@ def action_form(item_id, name):
     return _detail(item, action=action, form=form)
 
 
+def _or_abort(check, *args) -> None:
+    """Run a service permission check; its 403/404 becomes the error page."""
+    try:
+        check(*args)
+    except service.ActionError as error:
+        abort(error.status)
+
+
+def _first_error(form) -> str:
+    """One line above the form; the field errors are drawn under each field."""
+    return next((e for errors in form.errors.values() for e in errors), "提交内容无效，请修改后重试")
+
+
 @bp.post("/<int:item_id>/actions/<name>")
 @access.rule(Permission.ITEM_VIEW)
 def act(item_id, name):
@@ -268,8 +284,10 @@ def act(item_id, name):
     422 for invalid input, 409 when someone else changed the item (the latest state is shown)."""
     action = _action(name)
     item = service.load_item(item_id, current_user)
+    _or_abort(service.check_may_act, item, current_user, action)  # permission before the input is read
     form = _form_for(item, action, request.form)
-    form.validate()
+    if not form.validate():
+        return _detail(item, status=422, action=action, form=form, error=_first_error(form))
     data = service.ActionInput(**form.inputs())
     if hasattr(form, "files"):
         data.uploads = [service.Upload(f.filename or "file", f.read()) for f in request.files.getlist("files")
@@ -302,8 +320,10 @@ def act(item_id, name):
 def add_milestone(item_id):
     """Add a checkpoint (date + expected result) to a 长期坚持 item."""
     item = service.load_item(item_id, current_user)
+    _or_abort(service.check_may_set_milestones, item, current_user)
     form = MilestoneForm()
-    form.validate()
+    if not form.validate():
+        return _detail(item, status=422, milestone_form=form)
     try:
         service.add_milestone(item_id, current_user, form.due_date.data, form.expected_result.data or "")
     except service.ActionError as error:

@@ -73,6 +73,20 @@ def allowed_actions(item, user, now=None) -> list[Action]:
     return lifecycle.allowed_actions(item, actor_for(user, item), now or utcnow())
 
 
+def check_may_act(item, user, action: Action | str) -> None:
+    """Raise ActionError (404 outside scope, 403 role or unit) unless `user` may take `action` on
+    `item` at all — the permission half of the lifecycle's check, decided before any input is read."""
+    refusal = lifecycle.permission_refusal(item, actor_for(user, item), action)
+    if refusal is not None:
+        raise ActionError(refusal.message, refusal.http_status)
+
+
+def check_may_set_milestones(item, user) -> None:
+    """Raise ActionError 403 unless `user` is the county side of `item` (before the form is read)."""
+    if not may_set_milestones(item, user):
+        raise ActionError("您无权为该事项设置阶段目标", 403)
+
+
 @dataclass
 class Filters:
     """The list and ledger filters (the same query string drives both)."""

@@ -1,10 +1,10 @@
 """Forms for creating and editing accounts. Every message a user can meet here is Chinese: the
 choice fields check their own choices (WTForms' built-in "Not a valid choice" is English)."""
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from inspect_app.auth.forms import policy_check
+from inspect_app.forms import BaseForm
 from inspect_app.locking import VersionField
 from inspect_app.roles import Role
 
@@ -40,7 +40,7 @@ def _one_of_the_roles(_form, field):
                               else "请选择角色")
 
 
-class UserForm(FlaskForm):
+class UserForm(BaseForm):
     version = VersionField()
     username = StringField("用户名", filters=[lambda v: v.strip().lower() if v else v], validators=[
         DataRequired("请填写用户名"), Length(min=2, max=64, message="用户名 2–64 个字符"),
@@ -57,11 +57,11 @@ class UserForm(FlaskForm):
     region_search = StringField("所属区划", filters=[_strip],
                                 validators=[Optional(), Length(max=64, message="搜索内容最多 64 个字")])
     region_code = StringField("区划代码", filters=[_strip], validators=[
-        Optional(), Regexp(r"^\d{6}$", message="请从搜索结果中选择所属区划")])
+        Optional(), Length(max=6), Regexp(r"^\d{6}$", message="请从搜索结果中选择所属区划")])
     unit_id = SelectField("责任单位", coerce=_int_or_zero, validators=[Optional()], validate_choice=False)
     active = BooleanField("启用", default=True)
-    password = PasswordField("初始密码", validators=[Optional(), policy_check])
+    password = PasswordField("初始密码", validators=[Optional(), Length(max=128), policy_check])
 
 
-class ResetPasswordForm(FlaskForm):
-    password = PasswordField("新密码", validators=[DataRequired("请输入新密码"), policy_check])
+class ResetPasswordForm(BaseForm):
+    password = PasswordField("新密码", validators=[DataRequired("请输入新密码"), Length(max=128), policy_check])

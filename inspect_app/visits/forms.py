@@ -1,9 +1,10 @@
 """Forms of the visit screens: start a visit, answer an item, record a finding."""
-from flask_wtf import FlaskForm
 from wtforms import FloatField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from inspect_app.locking import VersionField
+from wtforms import DateField, FloatField, HiddenField, SelectField, StringField, TextAreaField
+from inspect_app.forms import BaseForm
 from inspect_app.visits.models import AnswerResult, RectificationType, Severity
 from inspect_app.visits.service import clean_uuid
 
@@ -22,7 +23,7 @@ def _known_result(_form, field):
         raise ValidationError("核查结果无效，请重新选择")
 
 
-class StartVisitForm(FlaskForm):
+class StartVisitForm(BaseForm):
     """Start a visit: a client UUID (server fills one without JS) and optional browser GPS."""
     uuid = HiddenField()
     lat = FloatField(validators=[Optional()])
@@ -30,7 +31,7 @@ class StartVisitForm(FlaskForm):
     accuracy = FloatField(validators=[Optional()])
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(BaseForm):
     """One item's answer, posted on every change (autosave)."""
     uuid = HiddenField(validators=[_uuid])
     # No radio chosen yet (a note typed first) posts no result at all: that is "not answered".
@@ -43,7 +44,7 @@ class AnswerForm(FlaskForm):
         return AnswerResult(self.result.data) if self.result.data else None
 
 
-class FindingForm(FlaskForm):
+class FindingForm(BaseForm):
     """A finding (问题), from an answer or free-standing; the same form edits it (with its version).
     No deadline: it is set when the list is issued, counted from that day
     (problem_lists.service.default_deadline)."""

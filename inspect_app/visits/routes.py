@@ -77,7 +77,9 @@ def start(site_id):
     if assignment is None:
         abort(404)
     form = StartVisitForm()
-    form.validate()
+    if not form.validate():
+        # Only the optional GPS fields can fail (a tampered or broken position): start without them.
+        form.lat.data = form.lon.data = form.accuracy.data = None
     client_uuid = service.clean_uuid(form.uuid.data) or service.new_uuid()
     try:
         visit, created = service.start_visit(current_user, site, assignment, client_uuid, lat=form.lat.data,

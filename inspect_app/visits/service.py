@@ -25,6 +25,7 @@ from inspect_app.idempotency import clean_uuid, create_once, new_uuid  # noqa: F
 from inspect_app.media import service as media_service
 from inspect_app.media.models import Attachment
 from inspect_app.org.models import Region, Site, SiteKind
+from inspect_app.text import NUL_MESSAGE, clean_text, has_nul
 from inspect_app.visits import scoring
 from inspect_app.visits.models import (AnswerResult, Answer, Finding, FindingStatus, RectificationType,
                                        Severity, SiteVisit, VisitStatus)
@@ -512,8 +513,10 @@ def submit_visit(visit: SiteVisit, user, reasons: dict[str, str] | None = None) 
     errors: dict[str, str] = {}
     kept = []
     for gap in screen.gaps:
-        reason = (reasons.get(gap.field) or "").strip()
-        if not reason:
+        reason = (clean_text(reasons.get(gap.field) or "", multiline=True)).strip()  # the text rule
+        if has_nul(reason):
+            errors[gap.field] = NUL_MESSAGE
+        elif not reason:
             errors[gap.field] = MSG_REASON_MISSING.format(label=gap.label)
         elif len(reason) > REASON_MAX:
             errors[gap.field] = MSG_REASON_LONG
