@@ -111,11 +111,13 @@ def test_every_field_then_every_export(client, login_as, world, scene, kind):
     login_as("xinye")
     unit = _unit(world)
     response = client.post(f"/org/units/{unit.id}", headers=HX,
-                           data={"name": payload, "category": unit.category.value, "active": "y"})
+                           data={"name": payload, "category": unit.category.value, "active": "y",
+                                 "version": unit.version})
     _expect(response, kind, payload, lambda: _fresh(ResponsibleUnit, unit.id).name)
     site = findings[0].site
     for field in ("name", "address"):
-        data = {"name": site.name, "kind_id": site.kind_id, "community_id": 0, "address": "", "active": "y"}
+        data = {"name": site.name, "kind_id": site.kind_id, "community_id": 0, "address": "", "active": "y",
+                "version": _fresh(Site, site.id).version}
         response = client.post(f"/org/sites/{site.id}", headers=HX, data={**data, field: payload})
         _expect(response, kind, payload, lambda field=field: getattr(_fresh(Site, site.id), field))
 
@@ -134,7 +136,7 @@ def test_every_field_then_every_export(client, login_as, world, scene, kind):
     province = world.users["province"]
     response = client.post(f"/admin/users/{province.id}", data={
         "username": "province", "display_name": "省卫健委", "organisation": payload, "role": "province_admin",
-        "region_search": "", "region_code": "", "unit_id": "0", "active": "y"})
+        "region_search": "", "region_code": "", "unit_id": "0", "active": "y", "version": province.version})
     _expect(response, kind, payload, lambda: _fresh(User, province.id).organisation)
 
     # 省: a draft checklist item's texts.
@@ -144,7 +146,8 @@ def test_every_field_then_every_export(client, login_as, world, scene, kind):
                  "site_kind_ids": [k.id for k in item.site_kinds], "weight": "1", "guidance": ""}
     for field in ("content", "guidance"):
         response = client.post(f"/checklists/items/{item.id}", headers={**HX, "HX-Target": f"item-{item.id}"},
-                               data={**item_base, field: payload})
+                               data={**item_base, field: payload,
+                                     "version": checklist_service.version_items(draft.id)[0].version})
         _expect(response, kind, payload,
                 lambda field=field: getattr(checklist_service.version_items(draft.id)[0], field))
 
