@@ -52,6 +52,8 @@ def create_app(config=None) -> Flask:
     _register_errors(app)
     _register_template_helpers(app)
     _register_cli(app)
+    from inspect_app.media.processing import configure_decoding
+    configure_decoding(app.config["IMAGE_DECODE_CONCURRENCY"], app.config["IMAGE_DECODE_WAIT_SECONDS"])
     if not app.testing:
         # Everything built so far lives as long as the process: move it out of the garbage
         # collector's generations, so a full collection in a request (dashboard pages allocate
@@ -176,6 +178,17 @@ def _register_response_rules(app):
         response.vary.add("HX-Request")
         if request.endpoint != "static" and "Cache-Control" not in response.headers:
             response.headers["Cache-Control"] = "no-store"
+        if app.config.get("HSTS_SECONDS"):
+            response.headers.setdefault("Strict-Transport-Security",
+                                        f"max-age={int(app.config['HSTS_SECONDS'])}; includeSubDomains")
+        if response.status_code == 503:
+            # Busy (image decodes) or unhealthy: tell clients and load balancers when to try again.
+            response.headers.setdefault("Retry-After", str(max(1, round(app.config["IMAGE_DECODE_WAIT_SECONDS"]))))
+        # The development server names itself and Python's version ("Werkzeug/3.1 Python/3.11"); a
+        # Server header from the app replaces it. gunicorn always adds "Server: gunicorn" (no version)
+        # after the app's headers, so there the proxy hides it (README: server_tokens off).
+        if request.environ.get("SERVER_SOFTWARE", "").startswith("Werkzeug"):
+            response.headers["Server"] = "inspect"
         return response
 
     @app.after_request
@@ -197,9 +210,14 @@ ERROR_PAGES = {
     403: ("无权访问", "您没有权限执行此操作。"),
     404: ("页面不存在", "您要找的内容不存在，或不在您的查看范围内。"),
     405: ("请求方式不正确", "该页面不支持这种请求方式。"),
-    413: ("文件过大", "上传的内容过大（单个文件不超过 20 MB），请压缩后重试。"),
+    413: ("文件过大", "本次提交的文件合计超过 {limit} MB 上限（每个文件不超过 20 MB），请减少文件数量，分几次提交。"),
     500: ("系统错误", "服务器处理请求时出错，已记录。请稍后重试。"),
 }
+
+
+def request_limit_mb(app) -> int:
+    """MAX_CONTENT_LENGTH (a whole request) in whole MB, for messages."""
+    return int((app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024))
 
 
 def _register_errors(app):
@@ -207,6 +225,7 @@ def _register_errors(app):
 
     def page(code):
         title, message = ERROR_PAGES[code]
+        message = message.format(limit=request_limit_mb(app))
         if code == 500:
             db.session.rollback()
         if request.htmx:
@@ -241,6 +260,9 @@ def _register_template_helpers(app):
     app.jinja_env.filters["cn_date"] = cn_date
     app.jinja_env.filters["iso_date"] = iso_date
     app.jinja_env.filters["cn_datetime"] = cn_datetime
+    from inspect_app.media.processing import clean_filename
+    # Names stored before names were cleaned on arrival are shown cleaned too (issue 11, seen 14).
+    app.jinja_env.filters["upload_name"] = clean_filename
 
     P = access.Permission
     navigation = [("首页", "main.index", None), ("我的核查", "visits.index", P.VISIT_RECORD),

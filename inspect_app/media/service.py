@@ -11,7 +11,7 @@ from inspect_app.audit.service import record
 from inspect_app.extensions import db
 from inspect_app.idempotency import create_once
 from inspect_app.media.models import Attachment, AttachmentKind, PhotoStage
-from inspect_app.media.processing import RejectedUpload, process_image
+from inspect_app.media.processing import RejectedUpload, clean_filename, process_image
 from inspect_app.media.storage import FileStorage, document_key, image_keys, sha256_of_key, store_processed
 
 MSG_UUID_TAKEN = "该照片编号已被其他记录使用，请刷新页面后重试"
@@ -71,7 +71,7 @@ def photo_attachment(processed, *, client_uuid: str, stage: PhotoStage, county_i
     """The Attachment row of a processed photo (`owner` is finding_id=, answer_id= or progress_id=)."""
     keys = image_keys(processed.sha256)
     return Attachment(uuid=client_uuid, kind=AttachmentKind.PHOTO, stage=stage, county_id=county_id,
-                      sha256=processed.sha256, mime=processed.mime, filename=(filename or "")[:255],
+                      sha256=processed.sha256, mime=processed.mime, filename=clean_filename(filename),
                       size_bytes=size, width=processed.width, height=processed.height,
                       taken_at=processed.taken_at, gps_lat=processed.gps_lat, gps_lon=processed.gps_lon,
                       display_key=keys["display"], thumb_key=keys["thumb"], uploaded_by_id=uploader.id,

@@ -7,6 +7,7 @@ it later without the callers changing.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import tempfile
@@ -16,7 +17,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
-from .processing import ProcessedImage
+from .processing import MSG_DISK_FULL, ProcessedImage, RejectedUpload
+
+# A full disk or an exhausted quota: the user is told plainly (507), not 系统错误 (issue 11, seen 11).
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 # Each path component starts with a letter, digit, '_' or '-': that excludes
 # '.', '..', hidden names and our own '.tmp-' files; '/' separates components.
@@ -99,11 +103,20 @@ class FileStorage:
 
         The bytes go to a temporary file in the target directory, are fsynced
         and then renamed into place, so a reader sees either nothing or the
-        whole file.  On any error the temporary file is removed.
+        whole file.  On any error the temporary file is removed.  A full disk or quota
+        (ENOSPC, EDQUOT) raises :class:`RejectedUpload` with status 507 and a Chinese message.
         """
         target = self.path(key)
         if target.is_file():
             return
+        try:
+            self._write(target, data)
+        except OSError as error:
+            if error.errno in _FULL_ERRNOS:
+                raise RejectedUpload(MSG_DISK_FULL, status=507) from error
+            raise
+
+    def _write(self, target: Path, data: bytes) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:

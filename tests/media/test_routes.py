@@ -127,7 +127,7 @@ def test_serving_headers_and_conditional(client, login_as, setup):
     for variant in ("thumb", "display"):
         response = client.get(f"/media/{photo_id}/{variant}")
         assert response.status_code == 200 and response.mimetype == "image/jpeg"
-        assert response.headers["Cache-Control"] == "private, max-age=31536000, immutable"
+        assert response.headers["Cache-Control"] == "private, no-cache"  # issue 11: shared tablets
         assert response.headers["ETag"] == f'"{photo.sha256}"'
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.data[:3] == b"\xff\xd8\xff"

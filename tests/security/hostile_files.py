@@ -34,3 +34,19 @@ def rewrite_zip(data: bytes, replace: dict[str, bytes] | None = None, add: dict[
                 for _ in range(times):
                     part.write(chunk)
     return out.getvalue()
+
+
+def real_pdf(name: str = "crazyones.pdf") -> bytes:
+    """A PDF from tests/data (pypdf's resources, see tests/data/README.md)."""
+    from tests.media.images import real_file
+    return real_file(name).read_bytes()
+
+
+def pdf_with(change) -> bytes:
+    """The real crazyones.pdf rewritten by pypdf after `change(writer)` (adds JavaScript, an action…)."""
+    from pypdf import PdfReader, PdfWriter
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(real_pdf())))
+    change(writer)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
