@@ -165,8 +165,18 @@ def _register_session_rules(app):
         return response
 
 
+def _hide_server_version():
+    """The development server (flask run) names itself and Python's version in every answer
+    ("Werkzeug/3.1.9 Python/3.11.7"): http.server writes that header before the app's headers, so
+    only the handler can change it. gunicorn says just "gunicorn" (no version), and the proxy in
+    front hides even that (README: server_tokens off, proxy_hide_header Server)."""
+    from werkzeug.serving import WSGIRequestHandler
+    WSGIRequestHandler.version_string = lambda _self: "inspect"
+
+
 def _register_response_rules(app):
     """Security headers on every response; flashed messages become toasts for htmx swaps."""
+    _hide_server_version()
 
     @app.after_request
     def secure_headers(response):
@@ -184,11 +194,6 @@ def _register_response_rules(app):
         if response.status_code == 503:
             # Busy (image decodes) or unhealthy: tell clients and load balancers when to try again.
             response.headers.setdefault("Retry-After", str(max(1, round(app.config["IMAGE_DECODE_WAIT_SECONDS"]))))
-        # The development server names itself and Python's version ("Werkzeug/3.1 Python/3.11"); a
-        # Server header from the app replaces it. gunicorn always adds "Server: gunicorn" (no version)
-        # after the app's headers, so there the proxy hides it (README: server_tokens off).
-        if request.environ.get("SERVER_SOFTWARE", "").startswith("Werkzeug"):
-            response.headers["Server"] = "inspect"
         return response
 
     @app.after_request
