@@ -8,6 +8,7 @@ it later without the callers changing.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import re
 import tempfile
@@ -206,13 +207,14 @@ def sha256_of_key(key: str) -> str | None:
 
 
 def image_keys(sha256: str) -> dict[str, str]:
-    """Return the storage keys ``{"display": ..., "thumb": ...}`` of a photo.
+    """Return the storage keys ``{"display": ..., "thumb": ..., "original": ...}`` of a photo.
 
     Keys fan out over two directory levels by hash prefix, e.g.
-    ``ab/cd/abcd….display.jpg``, so no directory grows huge.
+    ``ab/cd/abcd….display.jpg``, so no directory grows huge. The original's
+    content hashes to the name it is stored under (``ab/cd/<sha256>.original``).
     """
     base = _fan_out(sha256)
-    return {"display": f"{base}.display.jpg", "thumb": f"{base}.thumb.jpg"}
+    return {"display": f"{base}.display.jpg", "thumb": f"{base}.thumb.jpg", "original": f"{base}.original"}
 
 
 def document_key(sha256: str, ext: str) -> str:
@@ -225,20 +227,25 @@ def document_key(sha256: str, ext: str) -> str:
     return f"{_fan_out(sha256)}.{ext}"
 
 
-def store_processed(storage: Storage, processed: ProcessedImage) -> dict[str, str]:
-    """Store a photo's display image and thumbnail; return their keys (see :func:`image_keys`).
+def store_processed(storage: Storage, processed: ProcessedImage, original: bytes | None = None) -> dict[str, str]:
+    """Store a photo's display image and thumbnail, and ``original`` (the bytes as received, whose
+    sha256 is ``processed.sha256``) when given; return their keys (see :func:`image_keys`).
 
-    The original upload is deliberately NOT stored: it carries EXIF metadata
-    including the GPS position and device details, which must not leak through
-    a download.  What the app needs from it (time, position, size) is already
-    in ``processed``.  If a write fails, whatever this call wrote is removed
-    again, so a photo is never left half stored; files that already existed
-    (the same photo uploaded before) are left alone.
+    The original is kept so the recorded hash can be checked again (issue 11, seen 16); it carries
+    EXIF metadata including the GPS position and device details, so no route ever serves it — only
+    the derived copies, which carry no metadata, are shown.  If a write fails, whatever this call
+    wrote is removed again, so a photo is never left half stored; files that already existed (the
+    same photo uploaded before) are left alone.
     """
     keys = image_keys(processed.sha256)
+    files = [("display", processed.display), ("thumb", processed.thumb)]
+    if original is not None:
+        if hashlib.sha256(original).hexdigest() != processed.sha256:
+            raise ValueError("the original's bytes do not match the processed photo's sha256")
+        files.append(("original", original))
     created: list[str] = []
     try:
-        for name, data in (("display", processed.display), ("thumb", processed.thumb)):
+        for name, data in files:
             key = keys[name]
             if storage.exists(key):
                 continue
@@ -253,4 +260,4 @@ def store_processed(storage: Storage, processed: ProcessedImage) -> dict[str, st
                 # keys are content-addressed and a retry will reuse it.
                 pass
         raise
-    return keys
+    return {name: keys[name] for name, _ in files}

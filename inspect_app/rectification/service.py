@@ -248,7 +248,7 @@ def _write_evidence(checked: list[_Checked], post: ProgressPost, user, written: 
         common = dict(county_id=post.county_id, progress_id=post.id, filename=item.upload.filename,
                       size=len(item.upload.data), uploader=user, stage=PhotoStage.AFTER)
         if item.image is not None:
-            written |= media_service.store_photo_files(item.image)
+            written |= media_service.store_photo_files(item.image, item.upload.data)
             row = media_service.photo_attachment(item.image, client_uuid=new_uuid(), **common)
         else:
             mime, ext = item.doc
@@ -406,7 +406,7 @@ def _restore_files(checked: list[_Checked]) -> None:
     referring to it yet; now that the row is committed, no deletion will take it again."""
     for one in checked:
         if one.image is not None:
-            media_service.store_photo_files(one.image)
+            media_service.store_photo_files(one.image, one.upload.data)
         else:
             media_service.store_document_file(one.upload.data, one.doc[1])
 

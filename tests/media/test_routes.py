@@ -37,7 +37,7 @@ def test_upload_real_camera_jpeg(client, login_as, setup, app):
     assert f'/media/{photo.id}/thumb' in data["html"] and data["gallery"] == f"gallery-finding-{finding.id}"
     assert (photo.width, photo.height) == (3000, 4000) and photo.stage.value == "before"
     assert photo.gps_lon == pytest.approx(images.LON_NORTH_EAST) and photo.taken_at is not None
-    assert len(stored_files(app)) == 2
+    assert len(stored_files(app)) == 3  # display, thumbnail and the photo as received (issue 11)
     assert db.session.execute(sa.select(AuditEvent).where(AuditEvent.action == "photo.upload")).scalar_one()
 
 
