@@ -289,6 +289,7 @@ def _register_template_helpers(app):
 
 
 def _register_cli(app):
+    from inspect_app.backup.cli import backup_command, restore_command
     from inspect_app.dashboard.cli import rollups_command
     from inspect_app.dashboard.gen_data import gen_data_command
     from inspect_app.demo.cli import seed_demo_command
@@ -297,5 +298,5 @@ def _register_cli(app):
     from inspect_app.rectification.cli import send_reminders_command
 
     for command in (import_divisions_command, seed_demo_command, send_reminders_command, gen_data_command,
-                    rollups_command, media_command):
+                    rollups_command, media_command, backup_command, restore_command):
         app.cli.add_command(command)
