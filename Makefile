@@ -53,6 +53,7 @@ bench: setup
 	$(BIN)/python bench/dashboard.py --national
 	$(BIN)/python bench/visit_queries.py
 	$(BIN)/python bench/media_sweep.py
+	$(BIN)/python bench/file_safety.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor
