@@ -71,6 +71,9 @@ _HEIC_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", 
 # A PDF action that runs code or another program, and the names under which one hides.
 _PDF_ACTIVE_KEYS = frozenset({"/JS", "/JavaScript", "/Launch"})
 _PDF_ACTIVE_ACTIONS = frozenset({"/JavaScript", "/Launch"})
+# The same names as raw tokens (after #xx escapes are decoded), for the fast path of _verify_pdf.
+_PDF_ACTIVE_TOKEN = re.compile(rb"/(?:JS|JavaScript|Launch)(?=[\s/<>\[\]()%{}]|$)")
+_PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 # The directory-entry name of an encrypted Office file (MS-OFFCRYPTO): UTF-16LE in the OLE2 directory.
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 
@@ -496,7 +499,15 @@ def _verify_pdf(data: bytes) -> None:
     accepted. Every object is looked at, compressed object streams included, for JavaScript and
     launch actions (``/JS``, ``/JavaScript``, ``/S /Launch``), wherever they hang (``/OpenAction``,
     ``/AA``, the ``/Names`` tree, annotations). Raises :class:`RejectedUpload`.
+
+    Fast path: a file without object streams and without encryption has every dictionary in plain
+    bytes, so when no active name appears in them (escapes decoded) nothing needs parsing. pypdf
+    reads about 3,000 objects a second; a scanned report has a few hundred.
     """
+    if b"/ObjStm" not in data and b"/Encrypt" not in data:
+        plain = _PDF_NAME_ESCAPE.sub(lambda match: bytes([int(match.group(1), 16)]), data)
+        if not _PDF_ACTIVE_TOKEN.search(plain):
+            return
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:

@@ -37,6 +37,10 @@ ACTIVE_PDFS = {
     "javascript_names_tree": lambda: pdf_with(lambda w: w.add_open_action(JavaScript("app.alert('x');"))),
     "open_action_launch": lambda: pdf_with(_launch),
     "page_open_javascript": lambda: pdf_with(_page_js),
+    # Names may be written with #xx escapes: /J#61vaScript is /JavaScript, /J#53 is /JS.
+    "escaped_names_uncompressed": lambda: images.pdf().replace(
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Catalog /Pages 2 0 R /OpenAction << /S /J#61vaScript /J#53 (app.alert(1)) >> >>"),
 }
 
 
