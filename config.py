@@ -71,6 +71,9 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = _normalise_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
     SERVER_NAME = None
     UPLOAD_MIN_FREE_MB = 1
+    # Racing-upload tests start five decodes at once on a loaded 2-core machine: they wait for a slot
+    # instead of getting 503 (tests/security/test_uploads.py shortens the wait to test the 503).
+    IMAGE_DECODE_WAIT_SECONDS = 120.0
 
 
 class ProductionConfig(Config):
