@@ -9,11 +9,14 @@ Run:  python bench/file_safety.py
 2. The pen test's XLSX bomb (~600 KB inflating to 300 MB) and a 200 MB content-types part: seconds
    and peak memory (RSS growth) until `check_xlsx` refuses them.
 3. PDF checks: seconds to verify a real PDF and to refuse one with JavaScript.
+4. Twelve parallel decodes of a 59.5 MP PNG in one process, with IMAGE_DECODE_CONCURRENCY 2 and
+   with 12 (as before the bound): peak RSS of a fresh interpreter each.
 """
 from __future__ import annotations
 
 import io
 import resource
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -92,6 +95,33 @@ def main() -> None:
             verdict = refused.message
         print(f"   {label}: {time.perf_counter() - started:.4f} s — {verdict}")
 
+    print("4. Twelve parallel 59.5 MP PNG decodes in one process")
+    for slots in (2, 12):
+        out = subprocess.run([sys.executable, __file__, "--decode", str(slots)], capture_output=True, text=True)
+        print(f"   IMAGE_DECODE_CONCURRENCY={slots}: {out.stdout.strip() or out.stderr.strip()[-300:]}")
+
+
+def parallel_decodes(slots: int) -> None:
+    """Child process of section 4: peak RSS before and after twelve threads decode one PNG."""
+    import threading
+
+    from inspect_app.media import processing
+    buffer = io.BytesIO()
+    Image.new("RGB", (8920, 6670), (90, 140, 60)).save(buffer, format="PNG")  # 59.5 MP
+    data = buffer.getvalue()
+    processing.configure_decoding(slots, 600)
+    before = rss_mb()
+    started = time.perf_counter()
+    threads = [threading.Thread(target=processing.process_image, args=(data,)) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    print(f"peak RSS {before:.0f} → {rss_mb():.0f} MB, {time.perf_counter() - started:.1f} s for 12 photos")
+
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 3 and sys.argv[1] == "--decode":
+        parallel_decodes(int(sys.argv[2]))
+    else:
+        main()
