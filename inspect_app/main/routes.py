@@ -1,4 +1,8 @@
 """The signed-in home page, the unauthenticated health check, the service worker and a fresh CSRF token."""
+import os
+import shutil
+import tempfile
+
 import sqlalchemy as sa
 from flask import current_app, jsonify, send_from_directory
 from flask_wtf.csrf import generate_csrf
@@ -14,13 +18,38 @@ from inspect_app.rendering import render
 @bp.get("/healthz")
 @access.rule(access.PUBLIC)
 def healthz():
-    """Liveness and database reachability for load balancers; no sign-in, no secrets."""
+    """Liveness for load balancers, no sign-in, no secrets: the database answers, and the upload
+    store takes a write and has at least UPLOAD_MIN_FREE_MB free (issue 11: a full store kept
+    answering ok while every upload failed). 503 when any of them fails; free space in MB."""
+    body, healthy = {"db": "ok"}, True
     try:
         db.session.execute(sa.text("SELECT 1"))
     except Exception:  # noqa: BLE001 - any database failure means "not healthy"
         db.session.rollback()
-        return jsonify(status="error", db="error"), 503
-    return jsonify(status="ok", db="ok")
+        body["db"], healthy = "error", False
+    body["uploads"], body["uploads_free_mb"] = _upload_store_state()
+    if body["uploads"] != "ok":
+        healthy = False
+    body["status"] = "ok" if healthy else "error"
+    return jsonify(body), 200 if healthy else 503
+
+
+def _upload_store_state() -> tuple[str, int | None]:
+    """("ok" | "not_writable" | "low_space", free MB or None) of UPLOAD_FOLDER."""
+    folder = current_app.config["UPLOAD_FOLDER"]
+    try:
+        os.makedirs(folder, exist_ok=True)
+        free_mb = shutil.disk_usage(folder).free // (1024 * 1024)
+        # A real write, not os.access: a read-only mount or a full disk passes the permission check.
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".tmp-healthz-") as probe:
+            probe.write(b"ok")
+            probe.flush()
+            os.fsync(probe.fileno())
+    except OSError:
+        return "not_writable", None
+    if free_mb < current_app.config["UPLOAD_MIN_FREE_MB"]:
+        return "low_space", free_mb
+    return "ok", free_mb
 
 
 @bp.get("/")

@@ -25,7 +25,8 @@ class PhotoStage(str, enum.Enum):
 
 
 class Attachment(db.Model):
-    """A photo (display + thumbnail derived, original not kept) or an evidence document.
+    """A photo (display + thumbnail derived, and the file as received kept as `original_key`) or an
+    evidence document.
 
     Exactly one owner is set: a finding, an answer or a progress post. `county_id` is copied from
     the owner so that access checks need no joins.
@@ -56,6 +57,10 @@ class Attachment(db.Model):
     display_key: Mapped[str] = mapped_column(sa.String(255), default="")
     thumb_key: Mapped[str] = mapped_column(sa.String(255), default="")
     file_key: Mapped[str] = mapped_column(sa.String(255), default="")
+    # The photo as received (after the browser's downscale), content-addressed by `sha256`, so the
+    # stored hash can be checked again (`flask backup verify`). Never served: it carries the EXIF
+    # (GPS, device). "" for photos uploaded before originals were kept.
+    original_key: Mapped[str] = mapped_column(sa.String(255), default="", server_default="")
     uploaded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -6,10 +6,14 @@ Files are judged by their bytes only, never by name or declared content type.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import math
+import os
+import re
 import struct
+import threading
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -17,8 +21,12 @@ from typing import Literal
 
 import pillow_heif
 from PIL import Image, ImageCms, ImageFile
+from pypdf import PasswordType, PdfReader
+from pypdf.errors import DependencyError
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 from inspect_app.documents.dates import CHINA_TZ
+from inspect_app.documents.workbook import safe_filename
 
 pillow_heif.register_heif_opener()
 
@@ -45,6 +53,11 @@ MSG_DOCUMENT_LEGACY = (
     MSG_DOCUMENT_FORMAT + "。旧版 .doc / .xls 文件请先在 Word 或 Excel 中“另存为” .docx / .xlsx 后再上传"
 )
 MSG_DOCUMENT_CORRUPT = "文件已损坏或不完整，请重新选择"
+MSG_ENCRYPTED = "文件设置了打开密码，请取消密码后再上传"
+MSG_PDF_ACTIVE = "PDF 文件含有脚本（JavaScript）或启动程序的动作，不能作为佐证材料；请用“打印为 PDF”重新生成后再上传"
+MSG_MACROS = "Office 文件含有宏，不能作为佐证材料；请另存为不含宏的 .docx / .xlsx 后再上传"
+MSG_BUSY = "服务器正在处理其他照片，请稍后重试"
+MSG_DISK_FULL = "服务器存储空间已满，文件未能保存，请联系系统管理员；已填写的内容仍保留在本页"
 
 MIME_PDF = "application/pdf"
 MIME_DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -54,6 +67,15 @@ _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # HEVC-coded HEIF brands.  "mif1"/"msf1" alone are not enough: AVIF uses them too.
 _HEIC_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"})
+
+# A PDF action that runs code or another program, and the names under which one hides.
+_PDF_ACTIVE_KEYS = frozenset({"/JS", "/JavaScript", "/Launch"})
+_PDF_ACTIVE_ACTIONS = frozenset({"/JavaScript", "/Launch"})
+# The same names as raw tokens (after #xx escapes are decoded), for the fast path of _verify_pdf.
+_PDF_ACTIVE_TOKEN = re.compile(rb"/(?:JS|JavaScript|Launch)(?=[\s/<>\[\]()%{}]|$)")
+_PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+# The directory-entry name of an encrypted Office file (MS-OFFCRYPTO): UTF-16LE in the OLE2 directory.
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 
 _EXIF_IFD = 0x8769
 _GPS_IFD = 0x8825
@@ -73,13 +95,56 @@ _TRANSPOSE_FOR_ORIENTATION = {
 
 
 class RejectedUpload(Exception):
-    """An upload we refuse; ``message`` is Chinese and shown to the user as-is."""
+    """An upload we refuse; ``message`` is Chinese and shown to the user as-is.
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    ``retry_after`` (seconds) is set when trying again later will help (503 busy)."""
+
+    def __init__(self, message: str, status: int = 400, retry_after: int | None = None) -> None:
         """Carry the user-facing ``message`` and the HTTP ``status`` to answer with."""
         super().__init__(message)
         self.message = message
         self.status = status
+        self.retry_after = retry_after
+
+
+# Decoding a 60 MP image costs ~240 MB; twelve at once took a worker from 388 MB to 2.2 GB (issue 11,
+# seen 15). At most this many decodes run at once per process; the others wait a few seconds, then
+# are told to retry (503). Set by create_app from IMAGE_DECODE_CONCURRENCY / IMAGE_DECODE_WAIT_SECONDS.
+_decode_slots = threading.BoundedSemaphore(2)
+_decode_wait_seconds = 5.0
+
+
+def configure_decoding(concurrency: int, wait_seconds: float) -> None:
+    """Bound concurrent image decodes in this process to ``concurrency`` (≥ 1); a decode that finds
+    no free slot within ``wait_seconds`` is refused with 503 and Retry-After."""
+    global _decode_slots, _decode_wait_seconds
+    _decode_slots = threading.BoundedSemaphore(max(1, int(concurrency)))
+    _decode_wait_seconds = float(wait_seconds)
+
+
+@contextlib.contextmanager
+def decode_slot():
+    """Hold one of the process's image-decode slots; RejectedUpload(503) when none frees in time."""
+    slots = _decode_slots
+    if not slots.acquire(timeout=_decode_wait_seconds):
+        raise RejectedUpload(MSG_BUSY, status=503, retry_after=max(1, round(_decode_wait_seconds)))
+    try:
+        yield
+    finally:
+        slots.release()
+
+
+def clean_filename(name: str | None, default: str = "文件") -> str:
+    """The client's file name made safe to show and to keep (≤ 200 UTF-8 bytes, extension kept).
+
+    Only the last path part is kept (``../../etc/passwd.jpg`` → ``passwd.jpg``, ``C:\\x\\a.pdf`` →
+    ``a.pdf``); bidi controls (a right-to-left override makes ``\u202egpj.exe`` read like a JPEG) and
+    other control and format characters are dropped; reserved Windows names get a ``_`` (``CON.jpg``
+    → ``_CON.jpg``); see :func:`inspect_app.documents.workbook.safe_filename`. Never empty.
+    """
+    text = str(name or "")
+    text = re.split(r"[/\\]", text)[-1]
+    return safe_filename(text, default=default)
 
 
 @dataclass(frozen=True)
@@ -126,7 +191,11 @@ def process_image(data: bytes) -> ProcessedImage:
     if detected is None:
         raise RejectedUpload(MSG_IMAGE_FORMAT)
     pil_format, mime = detected
+    with decode_slot():
+        return _process_image(data, pil_format, mime)
 
+
+def _process_image(data: bytes, pil_format: str, mime: str) -> ProcessedImage:
     image, original_size = _decode(data, pil_format)
     try:
         exif = image.getexif()
@@ -189,8 +258,13 @@ def verify_document(data: bytes, filename: str) -> tuple[str, str]:
     del filename
     _check_size(data)
     if data.startswith(b"%PDF-"):
+        _verify_pdf(data)
         return MIME_PDF, "pdf"
     if data.startswith(_OLE2_SIGNATURE):
+        # Word and Excel wrap an encrypted .docx/.xlsx in an OLE2 file holding "EncryptedPackage";
+        # telling its owner to 另存为 would be wrong advice.
+        if _ENCRYPTED_PACKAGE in data:
+            raise RejectedUpload(MSG_ENCRYPTED)
         raise RejectedUpload(MSG_DOCUMENT_LEGACY)
     if data.startswith(b"PK\x03\x04"):
         return _verify_ooxml(data)
@@ -405,10 +479,72 @@ def _verify_ooxml(data: bytes) -> tuple[str, str]:
     except Exception as exc:
         raise RejectedUpload(MSG_DOCUMENT_CORRUPT) from exc
 
+    # Macros: a VBA project part in any package, or the macro-enabled main types of .docm/.xlsm.
+    if any(os.path.basename(name).lower() == "vbaproject.bin" for name in names) \
+            or b"macroEnabled" in content_types or b"vbaProject" in content_types:
+        raise RejectedUpload(MSG_MACROS)
     # Matching the main-part content type (not just the part name) also turns
-    # away macro-enabled .docm/.xlsm and templates, which use other types.
+    # away templates, which use other types.
     if "word/document.xml" in names and b"wordprocessingml.document.main+xml" in content_types:
         return MIME_DOCX, "docx"
     if "xl/workbook.xml" in names and b"spreadsheetml.sheet.main+xml" in content_types:
         return MIME_XLSX, "xlsx"
     raise RejectedUpload(MSG_DOCUMENT_FORMAT)
+
+
+def _verify_pdf(data: bytes) -> None:
+    """Refuse a PDF that reviewers cannot open (a password to open it) or that runs code.
+
+    An owner password alone (printing or copying restricted) opens with the empty password and is
+    accepted. Every object is looked at, compressed object streams included, for JavaScript and
+    launch actions (``/JS``, ``/JavaScript``, ``/S /Launch``), wherever they hang (``/OpenAction``,
+    ``/AA``, the ``/Names`` tree, annotations). Raises :class:`RejectedUpload`.
+
+    Fast path: a file without object streams and without encryption has every dictionary in plain
+    bytes, so when no active name appears in them (escapes decoded) nothing needs parsing. pypdf
+    reads about 3,000 objects a second; a scanned report has a few hundred.
+    """
+    if b"/ObjStm" not in data and b"/Encrypt" not in data:
+        plain = _PDF_NAME_ESCAPE.sub(lambda match: bytes([int(match.group(1), 16)]), data)
+        if not _PDF_ACTIVE_TOKEN.search(plain):
+            return
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            try:
+                opened = reader.decrypt("") != PasswordType.NOT_DECRYPTED
+            except Exception:  # noqa: BLE001 - e.g. AES-256 needs a crypto library: its content cannot be checked
+                opened = False
+            if not opened:
+                raise RejectedUpload(MSG_ENCRYPTED)
+        objects = [reader.trailer]
+        for generation, numbers in reader.xref.items():
+            objects += [IndirectObject(number, generation, reader) for number in numbers]
+        objects += [IndirectObject(number, 0, reader) for number in reader.xref_objStm]
+        for reference in objects:
+            if _pdf_active(reference.get_object() if isinstance(reference, IndirectObject) else reference):
+                raise RejectedUpload(MSG_PDF_ACTIVE)
+    except RejectedUpload:
+        raise
+    except DependencyError as exc:
+        # AES encryption that pypdf cannot even try without a crypto library: its content cannot be
+        # checked, and a reviewer would most likely be asked for a password.
+        raise RejectedUpload(MSG_ENCRYPTED) from exc
+    except Exception as exc:  # noqa: BLE001 - a parser fails on damaged input with every kind of error
+        raise RejectedUpload(MSG_DOCUMENT_CORRUPT) from exc
+
+
+def _pdf_active(value, depth: int = 0) -> bool:
+    """Whether a PDF object, or a direct object inside it, is a JavaScript or launch action.
+    Indirect references are not followed: every indirect object is looked at on its own."""
+    if depth > 32:  # deeper nesting is not written by any real producer
+        return True
+    if isinstance(value, DictionaryObject):
+        if _PDF_ACTIVE_KEYS & set(value.keys()) or value.get("/S") in _PDF_ACTIVE_ACTIONS:
+            return True
+        return any(_pdf_active(item, depth + 1) for item in value.values()
+                   if isinstance(item, (DictionaryObject, ArrayObject)))
+    if isinstance(value, ArrayObject):
+        return any(_pdf_active(item, depth + 1) for item in value
+                   if isinstance(item, (DictionaryObject, ArrayObject)))
+    return False

@@ -1,6 +1,6 @@
 """Views of the media package: photo upload for findings and checklist items, and access-checked
 serving of thumbnails and display images (never from a public static folder)."""
-from flask import abort, jsonify, render_template, request, send_file
+from flask import abort, current_app, jsonify, render_template, request, send_file
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -10,23 +10,32 @@ from inspect_app.audit import security
 from inspect_app.extensions import db
 from inspect_app.media import bp, service
 from inspect_app.media.models import Attachment, PhotoStage
-from inspect_app.media.processing import MSG_EMPTY, MSG_TOO_LARGE, RejectedUpload
+from inspect_app.media.processing import MSG_EMPTY, RejectedUpload
 from inspect_app.visits import service as visits
 from inspect_app.visits.models import Finding
 
 MSG_NO_UUID = "缺少照片编号，请刷新页面后重试"
-ONE_YEAR = 31536000
 
 
-def _refuse(message: str, status: int):
-    return jsonify(error=message), status
+def _refuse(message: str, status: int, retry_after: int | None = None):
+    response = jsonify(error=message)
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
+    return response, status
+
+
+def _request_too_large():
+    """The whole request is over MAX_CONTENT_LENGTH (a single photo over 20 MB is refused by
+    processing with its own message)."""
+    from inspect_app import request_limit_mb
+    return _refuse(f"本次上传的内容合计超过 {request_limit_mb(current_app)} MB 上限，请分几次上传", 413)
 
 
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(_error):
     """A body over MAX_CONTENT_LENGTH is refused before the view runs (the CSRF check reads the
     form first); uploads still get their JSON answer."""
-    return _refuse(MSG_TOO_LARGE, 413)
+    return _request_too_large()
 
 
 def _read_upload():
@@ -35,7 +44,7 @@ def _read_upload():
         upload = request.files.get("photo")
         client_uuid = visits.clean_uuid(request.form.get("uuid"))
     except RequestEntityTooLarge:
-        return None, None, _refuse(MSG_TOO_LARGE, 413)
+        return None, None, _request_too_large()
     if client_uuid is None:
         return None, None, _refuse(MSG_NO_UUID, 400)
     if upload is None:
@@ -52,7 +61,7 @@ def _ingest(owner, client_uuid, upload, stage: PhotoStage, gallery_id: str, chec
         photo, _created = service.ingest_photo(upload.read(), owner, current_user, client_uuid, stage,
                                                filename=upload.filename or "")
     except RejectedUpload as rejected:
-        return _refuse(rejected.message, rejected.status)
+        return _refuse(rejected.message, rejected.status, rejected.retry_after)
     except visits.VisitError as error:
         db.session.rollback()
         return _refuse(error.message, error.status)
@@ -110,9 +119,11 @@ def _serve(attachment_id: int, variant: str):
     if not path.is_file():
         abort(404)
     security.photo_viewed(photo)
-    response = send_file(path, mimetype="image/jpeg", etag=photo.sha256, conditional=True, max_age=ONE_YEAR,
+    # A tablet may be shared: the browser keeps the photo but asks every time whether this user may
+    # still see it (a 304 when the ETag matches costs no body).
+    response = send_file(path, mimetype="image/jpeg", etag=photo.sha256, conditional=True,
                          last_modified=None)
-    response.headers["Cache-Control"] = f"private, max-age={ONE_YEAR}, immutable"
+    response.headers["Cache-Control"] = "private, no-cache"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 

@@ -11,7 +11,7 @@ from inspect_app.audit.service import record
 from inspect_app.extensions import db
 from inspect_app.idempotency import create_once
 from inspect_app.media.models import Attachment, AttachmentKind, PhotoStage
-from inspect_app.media.processing import RejectedUpload, process_image
+from inspect_app.media.processing import RejectedUpload, clean_filename, process_image
 from inspect_app.media.storage import FileStorage, document_key, image_keys, sha256_of_key, store_processed
 
 MSG_UUID_TAKEN = "该照片编号已被其他记录使用，请刷新页面后重试"
@@ -45,13 +45,14 @@ def _owner_column(owner) -> str | None:
     return None
 
 
-def store_photo_files(processed) -> set[str]:
-    """Write a processed photo's display and thumbnail files; return the keys this call newly wrote
-    (content addressing: a file already there belongs to an earlier upload and is never removed)."""
+def store_photo_files(processed, original: bytes) -> set[str]:
+    """Write a processed photo's display and thumbnail files and `original` (the bytes as received);
+    return the keys this call newly wrote (content addressing: a file already there belongs to an
+    earlier upload and is never removed)."""
     files = storage()
     keys = set(image_keys(processed.sha256).values())
     already = {key for key in keys if files.exists(key)}
-    store_processed(files, processed)
+    store_processed(files, processed, original)
     return keys - already
 
 
@@ -71,10 +72,11 @@ def photo_attachment(processed, *, client_uuid: str, stage: PhotoStage, county_i
     """The Attachment row of a processed photo (`owner` is finding_id=, answer_id= or progress_id=)."""
     keys = image_keys(processed.sha256)
     return Attachment(uuid=client_uuid, kind=AttachmentKind.PHOTO, stage=stage, county_id=county_id,
-                      sha256=processed.sha256, mime=processed.mime, filename=(filename or "")[:255],
+                      sha256=processed.sha256, mime=processed.mime, filename=clean_filename(filename),
                       size_bytes=size, width=processed.width, height=processed.height,
                       taken_at=processed.taken_at, gps_lat=processed.gps_lat, gps_lon=processed.gps_lon,
-                      display_key=keys["display"], thumb_key=keys["thumb"], uploaded_by_id=uploader.id,
+                      display_key=keys["display"], thumb_key=keys["thumb"], original_key=keys["original"],
+                      uploaded_by_id=uploader.id,
                       source_finding_id=owner.get("finding_id"), **owner)
 
 
@@ -115,7 +117,7 @@ def ingest_photo(data: bytes, owner, uploader, client_uuid: str, stage: PhotoSta
 
     def create() -> Attachment:
         processed = process_image(data)
-        written = store_photo_files(processed)
+        written = store_photo_files(processed, data)
         try:
             county_id = owner.county_id if hasattr(owner, "county_id") else owner.visit.county_id
             photo = photo_attachment(processed, client_uuid=client_uuid, stage=stage, county_id=county_id,
@@ -132,7 +134,7 @@ def ingest_photo(data: bytes, owner, uploader, client_uuid: str, stage: PhotoSta
             raise
         # A file this upload found already there may have been removed meanwhile by a deletion that
         # saw no row yet; writing again is a no-op when the file is there.
-        store_photo_files(processed)
+        store_photo_files(processed, data)
         return photo
 
     return create_once(lambda: existing_photo(client_uuid, owner), create)

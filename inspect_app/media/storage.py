@@ -7,6 +7,8 @@ it later without the callers changing.
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import os
 import re
 import tempfile
@@ -16,7 +18,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
-from .processing import ProcessedImage
+from .processing import MSG_DISK_FULL, ProcessedImage, RejectedUpload
+
+# A full disk or an exhausted quota: the user is told plainly (507), not 系统错误 (issue 11, seen 11).
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 # Each path component starts with a letter, digit, '_' or '-': that excludes
 # '.', '..', hidden names and our own '.tmp-' files; '/' separates components.
@@ -99,11 +104,20 @@ class FileStorage:
 
         The bytes go to a temporary file in the target directory, are fsynced
         and then renamed into place, so a reader sees either nothing or the
-        whole file.  On any error the temporary file is removed.
+        whole file.  On any error the temporary file is removed.  A full disk or quota
+        (ENOSPC, EDQUOT) raises :class:`RejectedUpload` with status 507 and a Chinese message.
         """
         target = self.path(key)
         if target.is_file():
             return
+        try:
+            self._write(target, data)
+        except OSError as error:
+            if error.errno in _FULL_ERRNOS:
+                raise RejectedUpload(MSG_DISK_FULL, status=507) from error
+            raise
+
+    def _write(self, target: Path, data: bytes) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:
@@ -193,13 +207,14 @@ def sha256_of_key(key: str) -> str | None:
 
 
 def image_keys(sha256: str) -> dict[str, str]:
-    """Return the storage keys ``{"display": ..., "thumb": ...}`` of a photo.
+    """Return the storage keys ``{"display": ..., "thumb": ..., "original": ...}`` of a photo.
 
     Keys fan out over two directory levels by hash prefix, e.g.
-    ``ab/cd/abcd….display.jpg``, so no directory grows huge.
+    ``ab/cd/abcd….display.jpg``, so no directory grows huge. The original's
+    content hashes to the name it is stored under (``ab/cd/<sha256>.original``).
     """
     base = _fan_out(sha256)
-    return {"display": f"{base}.display.jpg", "thumb": f"{base}.thumb.jpg"}
+    return {"display": f"{base}.display.jpg", "thumb": f"{base}.thumb.jpg", "original": f"{base}.original"}
 
 
 def document_key(sha256: str, ext: str) -> str:
@@ -212,20 +227,25 @@ def document_key(sha256: str, ext: str) -> str:
     return f"{_fan_out(sha256)}.{ext}"
 
 
-def store_processed(storage: Storage, processed: ProcessedImage) -> dict[str, str]:
-    """Store a photo's display image and thumbnail; return their keys (see :func:`image_keys`).
+def store_processed(storage: Storage, processed: ProcessedImage, original: bytes | None = None) -> dict[str, str]:
+    """Store a photo's display image and thumbnail, and ``original`` (the bytes as received, whose
+    sha256 is ``processed.sha256``) when given; return their keys (see :func:`image_keys`).
 
-    The original upload is deliberately NOT stored: it carries EXIF metadata
-    including the GPS position and device details, which must not leak through
-    a download.  What the app needs from it (time, position, size) is already
-    in ``processed``.  If a write fails, whatever this call wrote is removed
-    again, so a photo is never left half stored; files that already existed
-    (the same photo uploaded before) are left alone.
+    The original is kept so the recorded hash can be checked again (issue 11, seen 16); it carries
+    EXIF metadata including the GPS position and device details, so no route ever serves it — only
+    the derived copies, which carry no metadata, are shown.  If a write fails, whatever this call
+    wrote is removed again, so a photo is never left half stored; files that already existed (the
+    same photo uploaded before) are left alone.
     """
     keys = image_keys(processed.sha256)
+    files = [("display", processed.display), ("thumb", processed.thumb)]
+    if original is not None:
+        if hashlib.sha256(original).hexdigest() != processed.sha256:
+            raise ValueError("the original's bytes do not match the processed photo's sha256")
+        files.append(("original", original))
     created: list[str] = []
     try:
-        for name, data in (("display", processed.display), ("thumb", processed.thumb)):
+        for name, data in files:
             key = keys[name]
             if storage.exists(key):
                 continue
@@ -240,4 +260,4 @@ def store_processed(storage: Storage, processed: ProcessedImage) -> dict[str, st
                 # keys are content-addressed and a retry will reuse it.
                 pass
         raise
-    return keys
+    return {name: keys[name] for name, _ in files}

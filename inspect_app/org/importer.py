@@ -11,7 +11,6 @@ importing the same file twice changes nothing.
 """
 import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -20,6 +19,7 @@ from openpyxl import Workbook, load_workbook
 from inspect_app import locking
 from inspect_app.audit.service import record
 from inspect_app.documents.text import printable
+from inspect_app.documents.xlsx_guard import MSG_NOT_XLSX, RejectedWorkbook, check_xlsx
 from inspect_app.extensions import db
 from inspect_app.org.models import MedicalCommunity, Region, RegionLevel, Site, SiteKind
 
@@ -96,9 +96,13 @@ def import_workbook(data: bytes, user=None) -> ImportReport:
     """Validate the whole workbook, then apply it in one transaction (or not at all)."""
     report = ImportReport()
     try:
+        check_xlsx(data)
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        report.errors.append("文件不是有效的 Excel（.xlsx）文件")
+    except RejectedWorkbook as rejected:
+        report.errors.append(rejected.message)
+        return report
+    except Exception:  # noqa: BLE001 - openpyxl fails on damaged parts with every kind of exception
+        report.errors.append(MSG_NOT_XLSX)
         return report
     present = [name for name in SHEETS if name in book.sheetnames]
     if not present:

@@ -229,10 +229,14 @@ def units_for(user, county_id: int | None = None) -> list[ResponsibleUnit]:
 
 @dataclass
 class Upload:
-    """One uploaded file: the client's name and its bytes."""
+    """One uploaded file: the client's name (cleaned for display and storage on arrival, see
+    :func:`inspect_app.media.processing.clean_filename`) and its bytes."""
 
     filename: str
     data: bytes
+
+    def __post_init__(self) -> None:
+        self.filename = processing.clean_filename(self.filename)
 
 
 @dataclass
@@ -253,6 +257,8 @@ def check_uploads(uploads: list[Upload]) -> list[_Checked]:
             else:
                 checked.append(_Checked(upload, doc=processing.verify_document(upload.data, upload.filename)))
         except processing.RejectedUpload as error:
+            if error.status == 503:  # busy: the same file will do in a moment
+                raise ActionError(f"{error.message}。整改进展未保存，请稍后再提交", 503, "files") from None
             raise ActionError(f"文件“{upload.filename}”未能上传：{error.message}。整改进展未保存，请更换文件后重试",
                               422, "files") from None
     return checked
@@ -261,12 +267,19 @@ def check_uploads(uploads: list[Upload]) -> list[_Checked]:
 def _store_evidence(checked: list[_Checked], post: ProgressPost, user, written: set[str]) -> list[Attachment]:
     """Write the verified files to storage and add their Attachment rows (the caller commits, or on
     failure discards the files recorded in `written`)."""
+    try:
+        return _write_evidence(checked, post, user, written)
+    except processing.RejectedUpload as error:  # the disk is full (507)
+        raise ActionError(f"{error.message}。整改进展未保存", error.status, "files") from None
+
+
+def _write_evidence(checked: list[_Checked], post: ProgressPost, user, written: set[str]) -> list[Attachment]:
     rows = []
     for item in checked:
-        common = dict(county_id=post.county_id, progress_id=post.id, filename=item.upload.filename[:255],
+        common = dict(county_id=post.county_id, progress_id=post.id, filename=item.upload.filename,
                       size=len(item.upload.data), uploader=user, stage=PhotoStage.AFTER)
         if item.image is not None:
-            written |= media_service.store_photo_files(item.image)
+            written |= media_service.store_photo_files(item.image, item.upload.data)
             row = media_service.photo_attachment(item.image, client_uuid=new_uuid(), **common)
         else:
             mime, ext = item.doc
@@ -274,7 +287,7 @@ def _store_evidence(checked: list[_Checked], post: ProgressPost, user, written: 
             written |= new
             row = Attachment(uuid=new_uuid(), kind=AttachmentKind.DOCUMENT, stage=PhotoStage.AFTER,
                              sha256=sha, mime=mime, file_key=key, county_id=post.county_id,
-                             progress_id=post.id, filename=item.upload.filename[:255],
+                             progress_id=post.id, filename=item.upload.filename,
                              size_bytes=len(item.upload.data), uploaded_by_id=user.id)
         db.session.add(row)
         rows.append(row)
@@ -461,7 +474,7 @@ def _restore_files(checked: list[_Checked]) -> None:
     referring to it yet; now that the row is committed, no deletion will take it again."""
     for one in checked:
         if one.image is not None:
-            media_service.store_photo_files(one.image)
+            media_service.store_photo_files(one.image, one.upload.data)
         else:
             media_service.store_document_file(one.upload.data, one.doc[1])
 

@@ -7,7 +7,8 @@ from inspect_app.extensions import db
 def test_healthz_ok_without_login(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "db": "ok"}
+    body = response.get_json()  # issue 11: the upload store's state and free space are reported too
+    assert (body["status"], body["db"], body["uploads"]) == ("ok", "ok", "ok") and body["uploads_free_mb"] > 0
 
 
 def test_healthz_reports_database_error(client, monkeypatch):
@@ -16,7 +17,8 @@ def test_healthz_reports_database_error(client, monkeypatch):
     monkeypatch.setattr(db.session, "execute", broken)
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.get_json() == {"status": "error", "db": "error"}
+    body = response.get_json()
+    assert (body["status"], body["db"], body["uploads"]) == ("error", "error", "ok")
 
 
 def test_security_headers_on_every_response(client):

@@ -40,7 +40,7 @@ def test_same_finding_photo_at_once_is_one_photo(app, world, setup, n):
     db.session.expire_all()
     photo = db.session.execute(sa.select(Attachment)).scalar_one()
     assert photo.uuid == key and photo.finding_id == finding.id
-    assert stored_files(app) == sorted([photo.display_key, photo.thumb_key])
+    assert stored_files(app) == sorted([photo.display_key, photo.thumb_key, photo.original_key])
 
 
 @pytest.mark.parametrize("n", [2, 5])
@@ -56,7 +56,7 @@ def test_same_item_photo_at_once_is_one_photo_and_one_answer(app, world, setup, 
     answer = db.session.execute(sa.select(Answer)).scalar_one()
     photo = db.session.execute(sa.select(Attachment)).scalar_one()
     assert answer.uuid == answer_key and photo.answer_id == answer.id
-    assert stored_files(app) == sorted([photo.display_key, photo.thumb_key])
+    assert stored_files(app) == sorted([photo.display_key, photo.thumb_key, photo.original_key])
 
 
 def test_item_photo_racing_the_answer_never_empties_it(app, world, setup):
@@ -92,4 +92,4 @@ def test_a_racing_retry_with_other_bytes_leaves_no_file(app, world, setup):
     assert [r.status for r in results] == [200, 200] and results[0].body == results[1].body
     db.session.expire_all()
     photo = db.session.execute(sa.select(Attachment)).scalar_one()
-    assert stored_files(app) == sorted([photo.display_key, photo.thumb_key])
+    assert stored_files(app) == sorted([photo.display_key, photo.thumb_key, photo.original_key])

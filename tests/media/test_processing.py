@@ -375,7 +375,6 @@ def test_documents_are_judged_by_bytes_not_name():
     "data",
     [
         pytest.param(images.plain_zip(), id="plain-zip"),
-        pytest.param(images.docm(), id="macro-docm"),
         pytest.param(b"MZ\x90\x00\x03" + b"\x00" * 100, id="exe"),
         pytest.param(b"<!DOCTYPE html><html><body>hi</body></html>", id="html"),
         pytest.param(images.camera_jpeg(), id="jpeg"),
@@ -386,6 +385,13 @@ def test_other_documents_are_refused(data):
         verify_document(data, "file.docx")
     assert info.value.message == DOC_FORMAT_MSG
     assert info.value.status == 400
+
+
+def test_macro_enabled_docm_is_refused_as_macros():
+    """Issue 11: a .docm is refused for what it is — macros — not as an unknown format."""
+    with pytest.raises(RejectedUpload) as info:
+        verify_document(images.docm(), "file.docx")
+    assert "含有宏" in info.value.message and info.value.status == 400
 
 
 def test_legacy_doc_is_refused_with_a_hint():

@@ -37,7 +37,7 @@ def test_upload_real_camera_jpeg(client, login_as, setup, app):
     assert f'/media/{photo.id}/thumb' in data["html"] and data["gallery"] == f"gallery-finding-{finding.id}"
     assert (photo.width, photo.height) == (3000, 4000) and photo.stage.value == "before"
     assert photo.gps_lon == pytest.approx(images.LON_NORTH_EAST) and photo.taken_at is not None
-    assert len(stored_files(app)) == 2
+    assert len(stored_files(app)) == 3  # display, thumbnail and the photo as received (issue 11)
     assert db.session.execute(sa.select(AuditEvent).where(AuditEvent.action == "photo.upload")).scalar_one()
 
 
@@ -127,7 +127,7 @@ def test_serving_headers_and_conditional(client, login_as, setup):
     for variant in ("thumb", "display"):
         response = client.get(f"/media/{photo_id}/{variant}")
         assert response.status_code == 200 and response.mimetype == "image/jpeg"
-        assert response.headers["Cache-Control"] == "private, max-age=31536000, immutable"
+        assert response.headers["Cache-Control"] == "private, no-cache"  # issue 11: shared tablets
         assert response.headers["ETag"] == f'"{photo.sha256}"'
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.data[:3] == b"\xff\xd8\xff"

@@ -32,7 +32,7 @@ def test_ingest_stores_two_files_and_one_row(app, world, finding):
     assert created and photo.finding_id == finding.id and photo.county_id == finding.county_id
     assert photo.width == 3000 and photo.height == 4000             # EXIF orientation 6 applied
     assert photo.gps_lat == pytest.approx(images.LAT_NORTH_EAST)
-    assert stored_files(app) == sorted([photo.display_key, photo.thumb_key])
+    assert stored_files(app) == sorted([photo.display_key, photo.thumb_key, photo.original_key])
 
 
 def test_same_uuid_twice_creates_once(app, world, finding):

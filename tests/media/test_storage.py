@@ -141,6 +141,7 @@ def test_image_and_document_keys():
     assert keys == {
         "display": f"{SHA[:2]}/{SHA[2:4]}/{SHA}.display.jpg",
         "thumb": f"{SHA[:2]}/{SHA[2:4]}/{SHA}.thumb.jpg",
+        "original": f"{SHA[:2]}/{SHA[2:4]}/{SHA}.original",
     }
     assert document_key(SHA, "pdf") == f"{SHA[:2]}/{SHA[2:4]}/{SHA}.pdf"
     for bad in ("../x", SHA.upper(), SHA[:-1], ""):
@@ -152,8 +153,8 @@ def test_image_and_document_keys():
 
 
 def test_store_processed_writes_display_and_thumb_only(store, processed):
-    keys = store_processed(store, processed)
-    assert keys == image_keys(processed.sha256)
+    keys = store_processed(store, processed)  # no original given: the two derived files only
+    assert keys == {name: key for name, key in image_keys(processed.sha256).items() if name != "original"}
     assert store.get(keys["display"]) == processed.display
     assert store.get(keys["thumb"]) == processed.thumb
     assert sorted(all_files(store.root)) == sorted(keys.values())

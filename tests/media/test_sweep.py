@@ -41,11 +41,11 @@ def store(app, world, setup):
     _visit, finding, _item = setup
     photo, _ = service.ingest_photo(images.jpeg(), finding, world.users["inspector8"], f.new_uuid(),
                                     PhotoStage.BEFORE)
-    for key in (photo.display_key, photo.thumb_key):
+    for key in (photo.display_key, photo.thumb_key, photo.original_key):
         os.utime(os.path.join(app.config["UPLOAD_FOLDER"], key), (time.time() - 2 * DAY,) * 2)
     old = image_keys(hashlib.sha256(b"crashed upload").hexdigest())
     return {
-        "referenced": {photo.display_key, photo.thumb_key},
+        "referenced": {photo.display_key, photo.thumb_key, photo.original_key},
         "old": {_put(app, old["display"], b"d", 3 * DAY), _put(app, old["thumb"], b"t", 3 * DAY),
                 _put(app, document_key(hashlib.sha256(b"doc").hexdigest(), "pdf"), b"%PDF", 2 * DAY)},
         "temporary": {_put(app, "ab/cd/.tmp-k2j3h4", b"half", 2 * DAY)},

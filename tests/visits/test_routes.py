@@ -306,7 +306,8 @@ def test_deleting_a_finding_with_a_photo_leaves_no_file(client, login_as, world,
     uploaded = client.post(f"/media/findings/{finding.id}/photos", content_type="multipart/form-data",
                            data={"uuid": f.new_uuid(), "photo": (io.BytesIO(images.camera_jpeg()), "IMG.JPG")})
     photo = db.session.get(Attachment, uploaded.get_json()["id"])
-    paths = [os.path.join(app.config["UPLOAD_FOLDER"], key) for key in (photo.display_key, photo.thumb_key)]
+    paths = [os.path.join(app.config["UPLOAD_FOLDER"], key) for key in (photo.display_key, photo.thumb_key,
+                                                                            photo.original_key)]
     assert all(os.path.isfile(p) for p in paths)
     assert client.post(f"/visits/findings/{finding.id}/delete", headers=HX).status_code == 200
     assert count(Attachment) == 0 and not any(os.path.exists(p) for p in paths)

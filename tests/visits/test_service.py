@@ -81,8 +81,10 @@ def test_deleting_a_draft_finding_removes_its_photos_and_their_files(app, world)
     own = _photo(doomed, inspector, images.jpeg(640, 480))
     both = _photo(doomed, inspector, shared)
     kept = _photo(keeper, inspector, shared)           # the same picture on another finding: same files
-    own_keys, shared_keys = {own.display_key, own.thumb_key}, {both.display_key, both.thumb_key}
-    assert {kept.display_key, kept.thumb_key} == shared_keys and _files(app) == own_keys | shared_keys
+    own_keys = {own.display_key, own.thumb_key, own.original_key}
+    shared_keys = {both.display_key, both.thumb_key, both.original_key}
+    assert {kept.display_key, kept.thumb_key, kept.original_key} == shared_keys
+    assert _files(app) == own_keys | shared_keys
 
     removed = service.delete_finding(doomed, inspector)
 
