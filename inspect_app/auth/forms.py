@@ -17,9 +17,10 @@ def policy_check(form, field):
     """WTForms validator applying the configured password policy to the password of `form.account`
     (the account being edited; the signed-in user when unset) or of the `username` being created."""
     account = getattr(form, "account", None)
-    if account is None and "username" not in form:
+    if account is None and "username" not in form and getattr(current_user, "is_authenticated", False):
         account = current_user
-    username = account.username if account is not None else (form.username.data or "")
+    username = account.username if account is not None else \
+        ((form.username.data if "username" in form else "") or "")
     problems = password_problems(field.data or "", current_app.config["PASSWORD_MIN_LENGTH"], username,
                                  is_demo=bool(getattr(account, "is_demo", False)))
     if problems:

@@ -37,10 +37,13 @@ class CampaignForm(BaseForm):
     checklist_version_id = SelectField("核查表版本", coerce=int)
     # Default rectification periods from the day a list is issued (lifecycle.default_deadline).
     immediate_working_days = StringField("立行立改（工作日）", filters=[_strip], default="5",
+                                         validators=[Length(max=8, message="立行立改（工作日）应为 1 至 60 之间的整数")],
                                          render_kw={"inputmode": "numeric"})
     deadline_working_days = StringField("限期整改（工作日）", filters=[_strip], default="30",
+                                        validators=[Length(max=8, message="限期整改（工作日）应为 1 至 250 之间的整数")],
                                         render_kw={"inputmode": "numeric"})
     long_term_days = StringField("长期坚持（自然日）", filters=[_strip], default="180",
+                                 validators=[Length(max=8, message="长期坚持（自然日）应为 1 至 1095 之间的整数")],
                                  render_kw={"inputmode": "numeric"})
 
     def _period(self, field, largest):
