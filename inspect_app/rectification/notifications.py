@@ -183,8 +183,8 @@ def list_issued(plist: ProblemList) -> int:
         count = db.session.execute(sa.select(sa.func.count(RectificationItem.id)).where(
             RectificationItem.problem_list_id == plist.id)).scalar_one()
         team = f"{plist.team.name}" if plist.team else "核查组"
-        message = (f"{team}已下发{plist.county.name}反馈问题清单（{plist.campaign.name}），共 {count} 个问题，"
-                   f"请指派责任单位")
+        # The list's own title names it: 新野县反馈问题清单, or 新野县补充反馈问题清单 for a later one.
+        message = f"{team}已下发{plist.title}（{plist.campaign.name}），共 {count} 个问题，请指派责任单位"
         notes = notify(coordinators_of_counties([plist.county_id]).get(plist.county_id, []), None, "issued",
                        message, dedupe_key=f"issued:{plist.id}:{plist.version}",
                        data={"campaign": plist.campaign_id, "county": plist.county_id, "list": plist.id})
