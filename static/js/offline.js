@@ -247,7 +247,27 @@
     var d = event.detail;
     if (d.requestConfig && d.requestConfig.verb === "get" && NEW_FINDING.test(d.pathInfo.requestPath)) {
       offlineFindingForm(d.target, d.pathInfo.requestPath, d.requestConfig.formData);
+    } else if (d.requestConfig && d.requestConfig.verb === "post" && window.idb && d.elt.matches &&
+               d.elt.matches("form[data-finding-form]") && /\/findings$/.test(d.pathInfo.requestPath)) {
+      // The connection dropped on the way: the finding and its photos go to the queue, same uuid
+      // (the server creates it once should the lost post have arrived).
+      addFinding(d.elt, d.pathInfo.requestPath, d.requestConfig.formData);
     }
+  });
+
+  /* A new finding htmx saved online: the photos chosen in its form go to the queue for its card
+     (the form is about to be swapped away, so they are taken now). */
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var d = event.detail;
+    var form = d.elt;
+    if (!form || !form.matches || !form.matches("form[data-finding-form]") || !d.xhr || d.xhr.status >= 300) { return; }
+    var input = form.querySelector("input[data-pending-photos]");
+    if (!input || !input.files.length) { return; }
+    var card = new DOMParser().parseFromString(d.serverResponse || "", "text/html").querySelector("[data-finding-uuid]");
+    var uploader = card ? card.querySelector(".uploader[data-upload-url]") : null;
+    if (!uploader) { return; }
+    addPhotos(uploader.getAttribute("data-upload-url"), [], Array.prototype.slice.call(input.files),
+              uploader.getAttribute("data-gallery-target").replace(/^#/, ""));
   });
 
   /* htmx's request about to go: answers, new findings and (offline) visit starts go to the queue. */
@@ -267,7 +287,10 @@
       answerState(status, "pending");
       findingButton(status, itemId, d.formData.get("result"));
       addAnswer(d.path, d.formData, itemId);
-    } else if (elt.matches && elt.matches("form[data-finding-form]") && /\/findings$/.test(d.path)) {
+    } else if (elt.matches && elt.matches("form[data-finding-form]") && /\/findings$/.test(d.path) && !navigator.onLine) {
+      // Online, htmx posts the new finding itself: a refusal (422) comes back as the form with its
+      // message, the chosen photos and their "已选 N 张" kept (hx-preserve); its photos are queued
+      // once it is saved (htmx:beforeSwap below). Offline, or when the post cannot go, it is queued.
       event.preventDefault();
       addFinding(elt, d.path, d.formData);
     } else if (elt.matches && elt.matches("form[data-start-visit]") && !navigator.onLine) {

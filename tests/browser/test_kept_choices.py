@@ -1,6 +1,6 @@
 """Issue 9 point 8 in Chromium at 768×1024: errors keep what the user chose — the files of a refused
 progress post, the ticks of a refused bulk assignment, the queued photo and its "已选 1 张" count of a
-refused new finding — and a refused upload's bar goes back to empty with the reason. Every step
+refused new finding — and a refused upload (queued by offline.js) says why and never reads as uploaded. Every step
 waits for the request it triggers, never for time."""
 import random
 import re
@@ -149,10 +149,15 @@ def test_refused_upload_resets_its_progress_bar_and_says_why(live_server, portra
         uploader.locator("input[data-photo-input]").set_input_files(str(fake))
     assert refused.value.status >= 400
     reason = refused.value.json()["error"]
-    row = uploader.locator(".upload-item")
-    expect(row).to_have_class(re.compile(r"\bis-error\b"))
-    expect(row.locator(".upload-state")).to_have_text(reason)
-    assert row.locator("progress").evaluate("bar => bar.value") == 0
+    # Uploads go through the offline queue (offline.js): the chosen photo waits in the gallery as a
+    # queued thumbnail; refused, it says why there and in the queue's list, and never reads as uploaded.
+    photos = page.locator(f"#item-photos-{item.id}")
+    thumb = photos.locator(".gallery-item[data-local-photo]")
+    expect(thumb).to_have_class(re.compile(r"\bis-error\b"))
+    expect(thumb.locator(".photo-state")).to_have_text(reason)
+    expect(page.locator("#sync-queue .sync-record.state-refused .sync-state")).to_have_text("被拒绝：" + reason)
+    expect(photos.locator(".gallery-item:not([data-local-photo])")).to_have_count(0)
+    expect(photos).not_to_contain_text("已上传")
     assert db.session.execute(sa.select(sa.func.count(Attachment.id))).scalar_one() == 0
 
 

@@ -54,7 +54,10 @@ def test_photos_chosen_on_the_page_keep_their_evidence(live_server, world, passw
     row = page.locator(f"#item-{item.id}")
     with page.expect_response(lambda r: r.url.endswith(f"/items/{item.id}/photos") and r.request.method == "POST"):
         row.locator("input[data-photo-input]").set_input_files([str(p) for p in files])
-    expect(row.locator(".gallery-item")).to_have_count(4, timeout=30_000)
+    # The offline queue shows each photo at once as a queued thumbnail (data-local-photo) and sends
+    # them one by one: wait for the four the server stored, the queued ones gone.
+    expect(row.locator(".gallery-item:not([data-local-photo])")).to_have_count(4, timeout=30_000)
+    expect(row.locator(".gallery-item[data-local-photo]")).to_have_count(0)
 
     db.session.expire_all()
     photos = {p.filename: p for p in db.session.execute(sa.select(Attachment)).scalars()}
