@@ -256,6 +256,7 @@
   function handOff(elt, add) {
     var drafts = window.inspectDrafts;
     var sent = drafts && drafts.snapshot ? drafts.snapshot(elt) : null;   // before add() removes a form
+    savedJustNow = navigator.onLine;
     add().then(function () { if (sent) { drafts.settle(sent); } });
   }
 
@@ -323,24 +324,26 @@
     return extra;
   }
 
-  /* The session is gone (idle timeout, expired cookie): the records wait in the queue; an online
-     page goes to sign in (the server's login_url returns here) as an htmx save would, and the
-     records are sent when the user is back. */
+  /* The session is gone (idle timeout, expired cookie): the records wait in the queue. When the
+     user has just saved online, the page goes to sign in (the server's login_url returns here) as
+     an htmx save would, and the records are sent when the user is back; a resend in the
+     background (network back, a page opened) only says so (需重新登录) and does not take the
+     user off the page. */
   function signIn(data) {
     var url = data && data.login_url;
-    if (url && navigator.onLine && !leavingForLogin) {
+    if (url && navigator.onLine && savedJustNow && !leavingForLogin) {
       leavingForLogin = true;
       if (window.inspectDrafts && window.inspectDrafts.leaving) { window.inspectDrafts.leaving(); }
       location.href = url;
     }
     throw new Error("login");
   }
-  var leavingForLogin = false;
+  var leavingForLogin = false, savedJustNow = false;
 
   function loop() {
     return allRecords().then(function (records) {
       var mine = records.filter(function (r) { return r.user === me() && r.state !== "refused"; });
-      if (!mine.length) { delay = 0; lastError = ""; return null; }
+      if (!mine.length) { delay = 0; lastError = ""; savedJustNow = false; return null; }
       return sendOne(mine[0], records).then(function (outcome) {
         if (outcome === "retry") { later(); return null; }
         if (outcome === "login") { return null; }
@@ -388,6 +391,7 @@
   function backToQueue(rec, outcome) {
     rec.state = "pending";
     if (outcome === "login") { needLogin = true; token = null; }
+    if (outcome === "retry") { savedJustNow = false; }
     lastError = outcome === "retry" ? "网络不通，稍后自动重试" : "";
     return putRecord(rec).then(function () { changed(); return outcome; });
   }
