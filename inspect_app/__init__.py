@@ -140,6 +140,11 @@ def _register_session_rules(app):
         # sign-in page swapped into a fragment.
         login_url = url_for("auth.login", next=sessions.return_path(request))
         if request.htmx or request.accept_mimetypes.best == "application/json":
+            # The page made this request thinking it was signed in (the offline queue's token
+            # fetch, a fragment): the sign-in page it is sent to says why, unless the idle
+            # timeout or an expired page said so already.
+            if not session.get("_flashes"):
+                flash("登录已过期，请重新登录。未保存的内容已暂存在本机。", "info")
             response = app.response_class(json.dumps({"signed_in": False, "login_url": login_url,
                                                       "error": "登录已过期，请重新登录"}),
                                           status=401, mimetype="application/json")

@@ -420,6 +420,18 @@
     if (!sent) { return; }
     inFlight.delete(xhr);
     if (xhr.status < 200 || xhr.status >= 300) { return; }   // 4xx/5xx/network: the draft stays
+    settle(sent);
+  });
+
+  /* What a save from `elt`'s scope sends ({key, sent}), or null outside a scope. */
+  function snapshot(elt) {
+    var own = scopeOf(elt);
+    return own ? { key: keyOf(own), sent: valuesOf(own) } : null;
+  }
+
+  /* A save of `sent` (from snapshot) succeeded, or went into the offline queue, which holds the
+     text from then on: the draft goes, unless more was typed since. */
+  function settle(sent) {
     var scope = scopeByKey(sent.key);
     // Still on screen with more typed since the request left: keep that as the draft.
     if (scope && scope._draft && !sameText(scope, valuesOf(scope), sent.sent) && read(sent.key)) {
@@ -431,7 +443,7 @@
     if (scope && scope._draft) { scope._draft = null; state(scope); }
     var notice = scope && scope.querySelector(":scope > .draft-notice");
     if (notice) { notice.remove(); }
-  });
+  }
 
   // The visit screen's "取消" on a new finding removes the form without a request.
   document.addEventListener("click", function (event) {
@@ -640,5 +652,6 @@
   }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
 
-  window.inspectDrafts = { scan: scan, save: save, discard: discard, isDirty: isDirty, checkSession: checkSession };
+  window.inspectDrafts = { scan: scan, save: save, discard: discard, isDirty: isDirty, checkSession: checkSession,
+                          snapshot: snapshot, settle: settle, leaving: function () { leaving = true; } };
 })();

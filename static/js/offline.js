@@ -269,6 +269,15 @@
     addPhotos(uploader.getAttribute("data-upload-url"), [], Array.prototype.slice.call(input.files),
               uploader.getAttribute("data-gallery-target").replace(/^#/, ""));
   });
+  /* A record taken from a form that keeps a local draft (drafts.js): once the record is in the
+     queue the queue holds the text, so the draft is settled as an htmx save would settle it (else
+     the page would keep asking "未保存的内容" and offer the text again after signing in: twice). */
+  function handOff(elt, add) {
+    var drafts = window.inspectDrafts;
+    var sent = drafts && drafts.snapshot ? drafts.snapshot(elt) : null;   // before add() removes a form
+    savedJustNow = navigator.onLine;
+    add().then(function () { if (sent) { drafts.settle(sent); } });
+  }
 
   /* htmx's request about to go: answers, new findings and (offline) visit starts go to the queue. */
   document.addEventListener("htmx:configRequest", function (event) {
@@ -286,13 +295,13 @@
       var status = document.getElementById("status-" + itemId);
       answerState(status, "pending");
       findingButton(status, itemId, d.formData.get("result"));
-      addAnswer(d.path, d.formData, itemId);
+      handOff(elt, function () { return addAnswer(d.path, d.formData, itemId); });
     } else if (elt.matches && elt.matches("form[data-finding-form]") && /\/findings$/.test(d.path) && !navigator.onLine) {
       // Online, htmx posts the new finding itself: a refusal (422) comes back as the form with its
       // message, the chosen photos and their "已选 N 张" kept (hx-preserve); its photos are queued
       // once it is saved (htmx:beforeSwap below). Offline, or when the post cannot go, it is queued.
       event.preventDefault();
-      addFinding(elt, d.path, d.formData);
+      handOff(elt, function () { return addFinding(elt, d.path, d.formData); });
     } else if (elt.matches && elt.matches("form[data-start-visit]") && !navigator.onLine) {
       event.preventDefault();
       addStart(elt, d.path, d.formData);
@@ -321,18 +330,42 @@
 
   function freshToken() {
     if (token) { return Promise.resolve(token); }
-    return fetch("/csrf-token", { headers: { "HX-Request": "true" }, cache: "no-store", credentials: "same-origin" })
+    return fetch("/csrf-token", { headers: pageHeaders({}), cache: "no-store", credentials: "same-origin" })
       .then(function (response) {
-        if (response.status === 401 || response.redirected) { throw new Error("login"); }
+        if (response.status === 401) { return response.json().catch(function () { return {}; }).then(signIn); }
+        if (response.redirected) { throw new Error("login"); }
         if (!response.ok) { throw new Error("server"); }
         return response.json();
       }).then(function (data) { token = data.token; return token; });
   }
 
+  /* htmx's headers: HX-Current-URL tells the server which page to come back to after signing in. */
+  function pageHeaders(extra) {
+    extra["HX-Request"] = "true";
+    extra["HX-Current-URL"] = location.href;
+    return extra;
+  }
+
+  /* The session is gone (idle timeout, expired cookie): the records wait in the queue. When the
+     user has just saved online, the page goes to sign in (the server's login_url returns here) as
+     an htmx save would, and the records are sent when the user is back; a resend in the
+     background (network back, a page opened) only says so (需重新登录) and does not take the
+     user off the page. */
+  function signIn(data) {
+    var url = data && data.login_url;
+    if (url && navigator.onLine && savedJustNow && !leavingForLogin) {
+      leavingForLogin = true;
+      if (window.inspectDrafts && window.inspectDrafts.leaving) { window.inspectDrafts.leaving(); }
+      location.href = url;
+    }
+    throw new Error("login");
+  }
+  var leavingForLogin = false, savedJustNow = false;
+
   function loop() {
     return allRecords().then(function (records) {
       var mine = records.filter(function (r) { return r.user === me() && r.state !== "refused"; });
-      if (!mine.length) { delay = 0; lastError = ""; return null; }
+      if (!mine.length) { delay = 0; lastError = ""; savedJustNow = false; return null; }
       return sendOne(mine[0], records).then(function (outcome) {
         if (outcome === "retry") { later(); return null; }
         if (outcome === "login") { return null; }
@@ -368,7 +401,7 @@
         rec.fields.forEach(function (pair) { body.append(pair[0], pair[1]); });
         if (rec.blob) { body.append("photo", rec.blob, rec.blobName); }
         return fetch(url, { method: "POST", body: body, credentials: "same-origin",
-                            headers: { "X-CSRFToken": csrf, "HX-Request": "true", "Accept": "application/json, text/html" } });
+                            headers: pageHeaders({ "X-CSRFToken": csrf, "Accept": "application/json, text/html" }) });
       }).then(function (response) {
         return response.text().then(function (text) { return received(rec, response, text); });
       }, function (error) {
@@ -380,19 +413,27 @@
   function backToQueue(rec, outcome) {
     rec.state = "pending";
     if (outcome === "login") { needLogin = true; token = null; }
-    lastError = outcome === "login" ? "" : "网络不通，稍后自动重试";
+    if (outcome === "retry") { savedJustNow = false; }
+    lastError = outcome === "retry" ? "网络不通，稍后自动重试" : "";
     return putRecord(rec).then(function () { changed(); return outcome; });
   }
 
   function received(rec, response, text) {
     var status = response.status;
     if (status === 401 || (response.redirected && /^\/login/.test(new URL(response.url).pathname))) {
+      var data = {};
+      try { data = JSON.parse(text); } catch (e) { /* a page */ }
+      try { signIn(data); } catch (e) { /* the record waits */ }
       return backToQueue(rec, "login");
     }
     needLogin = false;
     if (status >= 500 || status === 408 || status === 429) { return backToQueue(rec, "retry"); }
-    // An expired CSRF token (the page's session ended) answers 400 without a body: fetch a new one.
-    if (status === 400 && !text && rec.attempts < 3) { token = null; return backToQueue(rec, "next"); }
+    // An expired CSRF token (the session it belonged to ended; the user signed in again, e.g. in
+    // another tab) answers 400 with X-CSRF-Expired (and an error page): fetch the current one.
+    if (status === 400 && response.headers.get("X-CSRF-Expired") === "1" && rec.attempts < 3) {
+      token = null;
+      return backToQueue(rec, "next");
+    }
     if (status >= 400) {
       applyRefusal(rec, text);
       return refuse(rec, reason(response, text));
