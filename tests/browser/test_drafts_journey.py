@@ -75,26 +75,35 @@ def test_text_typed_before_the_idle_timeout_is_back_after_signing_in(live_server
     assert drafts[0][1]["path"] == f"/visits/{visit.id}"
 
     monkeypatch.setitem(app.config, "IDLE_TIMEOUT_MINUTES", 0)    # the timeout passes now
-    # 保存 puts the finding into the tablet's queue (which holds the text from then on); the
-    # queue's token request finds the session gone and the page goes to sign in.
-    with page.expect_response(_is_token_fetch) as refused:
+    with page.expect_response(_is_finding_post) as refused:
         page.click("#finding-slot-free button[type=submit]")
     assert refused.value.status == 401
     page.wait_for_url(f"{live_server}/login?next=/visits/{visit.id}")
     expect(page.locator("#toasts")).to_contain_text("长时间未操作")
+    expect(page.locator("#draft-login-hint")).to_contain_text("登录后将回到原来的页面")
     assert _findings() == []
 
     monkeypatch.setitem(app.config, "IDLE_TIMEOUT_MINUTES", 30)
     page.fill("input[name=username]", "inspector8")
     page.fill("input[name=password]", password)
-    with page.expect_response(_is_finding_post) as saved:           # the queue sends it once back
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server}/visits/{visit.id}")      # back on the same visit, not 首页
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server}/visits/{visit.id}")          # back on the same visit, not 首页
+    banner = page.locator("#draft-banner")
+    expect(banner).to_contain_text("记录问题（其他问题）")
+    expect(banner).to_contain_text(TEXT)
+    with page.expect_response(lambda r: "/findings/new" in r.url):
+        banner.locator("text=继续填写").click()
+    form = page.locator("#finding-slot-free form[data-finding-form]")
+    expect(form.locator("textarea[name=description]")).to_have_value(TEXT)
+    expect(form.locator(".draft-notice")).to_contain_text("已恢复")
+    expect(banner).to_have_count(0)
+
+    with page.expect_response(_is_finding_post) as saved:
+        form.locator("button[type=submit]").click()
     assert saved.value.status == 200
-    expect(page.locator("#findings-free article.finding:not(.is-queued)")).to_contain_text(TEXT)
+    expect(page.locator("#findings-free article.finding")).to_contain_text(TEXT)
     assert [finding.description for finding in _findings()] == [TEXT]
     assert _drafts(page) == []
-    expect(page.locator("#draft-banner")).to_have_count(0)          # not offered twice
     assert all("401" in e for e in page.errors), page.errors
 
 
@@ -133,20 +142,16 @@ def test_an_expired_cookie_on_save_goes_to_sign_in_and_keeps_the_text(live_serve
     visit = _open_visit(page, live_server, world, password)
     _type_new_finding(page)
     page.context.clear_cookies()
-    with page.expect_response(_is_token_fetch) as refused:         # the queue's token request
+    with page.expect_response(_is_finding_post) as refused:
         page.click("#finding-slot-free button[type=submit]")
     assert refused.value.status == 401
     page.wait_for_url(f"{live_server}/login?next=/visits/{visit.id}")
     expect(page.locator("#toasts")).to_contain_text("登录已过期")
-    assert _findings() == []
     page.fill("input[name=username]", "inspector8")
     page.fill("input[name=password]", password)
-    with page.expect_response(_is_finding_post) as saved:
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server}/visits/{visit.id}")
-    assert saved.value.status == 200
-    expect(page.locator("#findings-free article.finding:not(.is-queued)")).to_contain_text(TEXT)
-    assert [finding.description for finding in _findings()] == [TEXT]
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server}/visits/{visit.id}")
+    expect(page.locator("#draft-banner")).to_contain_text(TEXT)
 
 
 def test_leaving_with_an_unsaved_finding_asks_and_cancelling_keeps_the_text(live_server, portrait, world, password):
