@@ -22,12 +22,18 @@ var PAGES = "inspect-pages-v1";
 var PHOTOS = "inspect-photos-v1";
 var SHELL_URLS = [
   "/static/css/app.css",
+  "/static/css/drafts.css",
   "/static/js/app.js",
+  "/static/js/drafts.js",
+  "/static/js/conflict.js",
   "/static/js/visit.js",
+  "/static/js/photo-prepare.js",
   "/static/js/photos.js",
   "/static/js/offline.js",
   "/static/vendor/htmx.min.js",
   "/static/vendor/idb.umd.js",
+  "/static/vendor/piexif.js",
+  "/static/vendor/exifr.umd.js",
   "/static/img/favicon.svg",
   "/static/img/icon-192.png",
   "/static/img/icon-512.png",

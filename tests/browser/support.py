@@ -86,7 +86,7 @@ def portrait(browser):
 SW_CONTROLS = """Promise.race([
   navigator.serviceWorker.ready.then(() => navigator.serviceWorker.controller || new Promise(
     (resolve) => navigator.serviceWorker.addEventListener("controllerchange", resolve))).then(() => true),
-  new Promise((_, reject) => setTimeout(() => reject(new Error("no service worker after 30 s")), 30000))])"""
+  new Promise((_, reject) => setTimeout(() => reject(new Error("no service worker after 60 s")), 60000))])"""
 
 
 def sign_in(page, base, username, password):
