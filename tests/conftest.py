@@ -87,7 +87,23 @@ def _empty_tables():
     tables = list(reversed(db.metadata.sorted_tables))
     if db.engine.dialect.name == "postgresql":
         names = ", ".join(f'"{t.name}"' for t in tables)
-        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        for attempt in range(3):
+            try:
+                db.session.execute(sa.text("SET LOCAL lock_timeout = '5s'"))
+                db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                break
+            except sa.exc.OperationalError:
+                # A browser test's page may still have a request in flight on the live server (a
+                # poll, a queued resend) holding row locks that TRUNCATE waits on or deadlocks
+                # with. The test is over: end those connections (the pool's pre-ping replaces
+                # them) and empty the tables again.
+                db.session.rollback()
+                if attempt == 2:
+                    raise
+                db.session.execute(sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+                db.session.commit()
     else:
         # The audit table refuses DELETE unless the chain head says an archive is running.
         db.session.execute(sa.text("UPDATE audit_chain_head SET archiving = 1"))
