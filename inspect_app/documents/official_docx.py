@@ -25,6 +25,7 @@ falls back to the fonts every Chinese Windows has.
 from __future__ import annotations
 
 import io
+import math
 import re
 import unicodedata
 from collections import Counter
@@ -43,6 +44,7 @@ from docx.shared import Mm, Pt, Twips
 
 from .dates import CHINA_TZ, UTC, cn_date, cn_date_range
 from .text import printable
+from .words import balanced_lines
 
 __all__ = [
     "Table",
@@ -90,11 +92,29 @@ TEXT_WIDTH_MM = 210 - 28 - 26  # 156 mm
 FOOTER_DISTANCE = Mm(25.5)
 HEADER_DISTANCE = Mm(15)
 
+# The document grid (GB/T 9704 §5.2.2: 22 lines a page, 28 characters a line).  The text block is
+# measured in the twips Word stores, so the pitches divide exactly what Word and LibreOffice lay out.
+TEXT_WIDTH_TWIPS = PAGE_WIDTH.twips - Mm(28).twips - Mm(26).twips  # 8845 twips ≈ 156 mm
+TEXT_HEIGHT_TWIPS = PAGE_HEIGHT.twips - Mm(37).twips - Mm(35).twips  # 12756 twips ≈ 225 mm
+LINES_PER_PAGE = 22
+CHARS_PER_LINE = 28
+GRID_LINE_PITCH_TWIPS = TEXT_HEIGHT_TWIPS // LINES_PER_PAGE  # 579 twips = 28.95 pt
+# w:charSpace is the character pitch minus the default font size (三号 16 pt), in 1/4096 pt
+# (ECMA-376 §17.6.5): 8845 / 28 twips = 15.795 pt → −842, the value of Word's own 公文 template.
+GRID_CHAR_SPACE = math.floor((TEXT_WIDTH_TWIPS / CHARS_PER_LINE / 20 - 16) * 4096)
+
+# LibreOffice gives a character wider than the grid pitch two grid cells (14 characters a line), so
+# text does not snap to the character grid (w:snapToGrid off, as many 公文 templates set it) and the
+# 16 pt characters are condensed to a 15.7 pt advance instead: 28 fit the 442 pt line in Word, WPS
+# and LibreOffice, 29 do not.  −5 twips (15.75 pt) was measured to leave 27 in LibreOffice.
+CHAR_CONDENSE_TWIPS = -6
+TITLE_CHARS_PER_LINE = int(TEXT_WIDTH_TWIPS // (22 * 20))  # 20 characters of 二号 a line
+
 SIZE_TITLE = Pt(22)  # 二号
 SIZE_BODY = Pt(16)  # 三号
 SIZE_TABLE = Pt(12)  # 小四
 SIZE_PAGE_NUMBER = Pt(14)  # 四号
-LINE_BODY = Pt(28)  # fixed: 225 mm / 28 pt ≈ 22 lines a page
+LINE_BODY = Twips(GRID_LINE_PITCH_TWIPS)  # fixed at the grid pitch: exactly 22 lines a page
 LINE_TITLE = Pt(36)  # fixed, roomy enough that a 22 pt line is never clipped
 BODY_CHAR_PT = 16  # one character of body text, for "空二字" style offsets
 
@@ -342,14 +362,15 @@ def _setup_page(document: Any) -> None:
     section.header_distance = HEADER_DISTANCE
     section.footer_distance = FOOTER_DISTANCE
     section.gutter = Mm(0)
-    # Line grid of 28 pt, as Word's own 公文 templates use.
+    # The lines-and-characters grid of GB/T 9704 §5.2.2: 22 lines × 28 characters in the text block.
     sect_pr = section._sectPr
     grid = sect_pr.find(qn("w:docGrid"))
     if grid is None:
         grid = OxmlElement("w:docGrid")
         sect_pr.append(grid)
-    grid.set(qn("w:type"), "lines")
-    grid.set(qn("w:linePitch"), str(int(LINE_BODY.twips)))
+    grid.set(qn("w:type"), "linesAndChars")
+    grid.set(qn("w:linePitch"), str(GRID_LINE_PITCH_TWIPS))
+    grid.set(qn("w:charSpace"), str(GRID_CHAR_SPACE))
 
 
 def _setup_defaults(document: Any) -> None:
@@ -381,6 +402,9 @@ def _setup_defaults(document: Any) -> None:
     spacing.set(qn("w:after"), "0")
     spacing.set(qn("w:line"), "240")
     spacing.set(qn("w:lineRule"), "auto")
+    snap = OxmlElement("w:snapToGrid")
+    snap.set(qn("w:val"), "0")
+    _insert_ordered(ppr, snap)
 
 
 def _paragraph_style(
@@ -406,6 +430,10 @@ def _paragraph_style(
     style.font.size = size
     style.font.bold = bold
     _set_rfonts(style.element.get_or_add_rPr(), font)
+    if size == SIZE_BODY:
+        condense = OxmlElement("w:spacing")
+        condense.set(qn("w:val"), str(CHAR_CONDENSE_TWIPS))
+        _insert_ordered(style.element.get_or_add_rPr(), condense)
     pf = style.paragraph_format
     pf.space_before = Pt(0)
     pf.space_after = Pt(0)
@@ -573,7 +601,9 @@ class _Writer:
 
     def title(self, title: str) -> None:
         p = self.doc.add_paragraph(style=self.styles[STYLE_TITLE[1]])
-        lines = [ln.strip() for ln in title.split("\n") if ln.strip()] or [""]
+        # Broken here, between words (GB/T 9704 §7.3.1), not by the renderer inside one.
+        lines = [part for ln in title.split("\n") if ln.strip()
+                 for part in balanced_lines(ln, TITLE_CHARS_PER_LINE)] or [""]
         for i, line in enumerate(lines):
             r = self._run(p, line, FONT_TITLE, SIZE_TITLE)
             if i < len(lines) - 1:
@@ -847,11 +877,13 @@ def _problem_section(problem: Mapping[str, Any]) -> Section:
     heading = description.rstrip("。；;.")
     paragraphs = []
     if _display_width(heading) > 30:
-        # A long finding gets a short lead as its heading; the full text follows
-        # as 问题描述.  A short one is its own heading.
+        # A long finding gets its first clause as the heading and the full text follows as 问题描述;
+        # a finding without a short first clause is its own heading, whole: a heading is never cut
+        # off with …… (issue 14).  A short one is its own heading.
         cut = re.split(r"[，。；,;]", heading, maxsplit=1)[0]
-        heading = cut if 4 <= _display_width(cut) <= 30 else heading[:28] + "……"
-        paragraphs.append(f"问题描述：{description}")
+        if 4 <= _display_width(cut) <= 30:
+            heading = cut
+            paragraphs.append(f"问题描述：{description}")
     if detail:
         paragraphs.append(detail + "。")
     suggested = (problem.get("measures_suggested") or "").strip()

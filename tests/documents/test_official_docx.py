@@ -8,7 +8,7 @@ import docx
 import pytest
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml.ns import qn
-from docx.shared import Mm, Pt
+from docx.shared import Mm, Pt, Twips
 
 from inspect_app.documents.official_docx import (
     OfficialDocument,
@@ -124,14 +124,14 @@ def test_title_centred_in_xiaobiaosong_erhao(built):
     assert title.runs[0].font.name == "方正小标宋简体"
 
 
-def test_body_in_fangsong_sanhao_fixed_28pt_two_char_indent(built):
+def test_body_in_fangsong_sanhao_on_the_22_line_grid_two_char_indent(built):
     _, d = built
     body = paragraph_starting(d, "根据工作安排")
     assert east_asia_font(body) == "仿宋_GB2312"
     assert body.runs[0].font.size == Pt(16)
     pf = body.style.paragraph_format
     assert pf.line_spacing_rule == WD_LINE_SPACING.EXACTLY
-    assert pf.line_spacing == Pt(28)
+    assert pf.line_spacing == Twips(579)  # 225 mm / 22 lines
     ind = body.style.element.pPr.find(qn("w:ind"))
     assert ind.get(qn("w:firstLineChars")) == "200"
     assert pf.first_line_indent == Pt(32)
