@@ -43,6 +43,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, Twips
 
 from .dates import CHINA_TZ, UTC, cn_date, cn_date_range
+from .images import DocumentImage
 from .text import printable
 from .words import balanced_lines
 
@@ -51,6 +52,8 @@ __all__ = [
     "Section",
     "OfficialDocument",
     "build_official_document",
+    "AnnexPhoto",
+    "PhotoGroup",
     "problem_list_document",
     "heading_number",
     "cn_numeral",
@@ -114,6 +117,8 @@ SIZE_TITLE = Pt(22)  # 二号
 SIZE_BODY = Pt(16)  # 三号
 SIZE_TABLE = Pt(12)  # 小四
 SIZE_PAGE_NUMBER = Pt(14)  # 四号
+SIZE_CAPTION = Pt(10.5)  # 五号
+PHOTO_BOX_MM = (72.0, 60.0)  # a photo fits this box inside its half-width (78 mm) cell
 LINE_BODY = Twips(GRID_LINE_PITCH_TWIPS)  # fixed at the grid pitch: exactly 22 lines a page
 LINE_TITLE = Pt(36)  # fixed, roomy enough that a 22 pt line is never clipped
 BODY_CHAR_PT = 16  # one character of body text, for "空二字" style offsets
@@ -159,6 +164,23 @@ class Section:
     table: Table | None = None
 
 
+@dataclass
+class AnnexPhoto:
+    """One photo of an annex: the prepared JPEG (documents.images.document_jpeg) and its caption
+    lines (问题编号 and site, time taken, position when known)."""
+
+    image: DocumentImage
+    caption: list[str]
+
+
+@dataclass
+class PhotoGroup:
+    """The photos of one item, under a line naming it (``'问题编号：… 核查点位：…'``)."""
+
+    heading: str
+    photos: list[AnnexPhoto]
+
+
 @dataclass(kw_only=True)
 class OfficialDocument:
     """One 公文.  ``recipient`` is the 主送机关 line including its colon
@@ -173,6 +195,9 @@ class OfficialDocument:
     issuer: str
     issued_on: date
     attachments_note: str | list[str] | None = None
+    # 附件：问题照片 — after the date, on its own pages, named in the 附件说明 too.
+    photo_annex: list[PhotoGroup] = field(default_factory=list)
+    photo_annex_title: str = "问题照片"
 
 
 # ---------------------------------------------------------------------------
@@ -694,6 +719,60 @@ class _Writer:
             else:
                 _set_ind_chars(p, left=6, hanging=1)
 
+    def page_break(self) -> None:
+        p = self.doc.add_paragraph(style=self.styles[STYLE_PLAIN[1]])
+        p.paragraph_format.page_break_before = True
+        return p
+
+    def annex(self, title: str, groups: Sequence[PhotoGroup]) -> None:
+        """附件 on a new page: the word 附件 flush left in 黑体 (GB/T 9704 §8), the annex title
+        centred, then each item's photos."""
+        p = self.page_break()
+        self._run(p, "附件", FONT_HEADING_1, SIZE_BODY)
+        self.blank()
+        self.title(title)
+        self.blank()
+        for group in groups:
+            p = self.paragraph(group.heading, STYLE_PLAIN, FONT_HEADING_1)
+            p.paragraph_format.keep_with_next = True
+            self.photo_table(group.photos)
+
+    def photo_table(self, photos: Sequence[AnnexPhoto]) -> None:
+        """Photos two to a row, each captioned below; a row never splits over two pages."""
+        if not photos:
+            p = self.paragraph("（无照片）", STYLE_PLAIN, FONT_BODY)
+            return
+        cols = 2
+        cell_mm = TEXT_WIDTH_MM / cols
+        rows = [photos[i:i + cols] for i in range(0, len(photos), cols)]
+        t = self.doc.add_table(rows=len(rows), cols=cols)
+        t.alignment = WD_TABLE_ALIGNMENT.CENTER
+        t.autofit = False
+        tbl_pr = t._tbl.tblPr
+        tbl_w = OxmlElement("w:tblW")
+        tbl_w.set(qn("w:type"), "dxa")
+        tbl_w.set(qn("w:w"), str(int(Mm(TEXT_WIDTH_MM).twips)))
+        _insert_ordered(tbl_pr, tbl_w)
+        _insert_ordered(tbl_pr, _borders())
+        for col in t.columns:
+            col.width = Mm(cell_mm)
+        for row, pair in zip(t.rows, rows):
+            _insert_ordered(row._tr.get_or_add_trPr(), OxmlElement("w:cantSplit"))
+            for cell, photo in zip(row.cells, list(pair) + [None] * (cols - len(pair))):
+                cell.width = Mm(cell_mm)
+                cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.TOP
+                p = cell.paragraphs[0]
+                p._p.style = self.styles[STYLE_TABLE_TEXT[1]].style_id
+                if photo is None:
+                    continue
+                p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+                width, height = _fit_mm(photo.image, PHOTO_BOX_MM[0], PHOTO_BOX_MM[1])
+                p.add_run().add_picture(io.BytesIO(photo.image.data), width=Mm(width), height=Mm(height))
+                for line in photo.caption:
+                    cp = cell.add_paragraph(style=self.styles[STYLE_TABLE_TEXT[1]])
+                    cp.alignment = WD_ALIGN_PARAGRAPH.CENTER
+                    self._run(cp, line, FONT_TABLE, SIZE_CAPTION)
+
     def signature(self, issuer: str, issued_on: date) -> None:
         """署名右空二字; 成文日期首字比署名首字右移二字 (GB/T 9704 §7.3.5.2)."""
         date_text = cn_date(issued_on)
@@ -708,6 +787,13 @@ class _Writer:
         p = self.paragraph(date_text, STYLE_PLAIN, FONT_BODY)
         p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         _set_ind_chars(p, right=date_right)
+
+
+def _fit_mm(image: DocumentImage, box_w: float, box_h: float) -> tuple[float, float]:
+    """The largest millimetre size of `image` inside a box, keeping its proportions."""
+    w, h = max(image.width, 1), max(image.height, 1)
+    k = min(box_w / w, box_h / h)
+    return w * k, h * k
 
 
 def _split_paragraphs(text: str) -> list[str]:
@@ -810,9 +896,14 @@ def build_official_document(doc: OfficialDocument) -> bytes:
         w.section(section, 1, i)
     for para in doc.closing:
         w.body(para)
-    if doc.attachments_note:
-        w.attachments(doc.attachments_note)
+    notes = doc.attachments_note
+    if doc.photo_annex:
+        notes = ([notes] if isinstance(notes, str) else list(notes or [])) + [doc.photo_annex_title]
+    if notes:
+        w.attachments(notes)
     w.signature(doc.issuer, doc.issued_on)
+    if doc.photo_annex:
+        w.annex(doc.photo_annex_title, doc.photo_annex)
 
     props = document.core_properties
     props.title = printable(doc.title.replace("\n", ""), multiline=False)
@@ -908,6 +999,8 @@ def problem_list_document(
     score: tuple[float, int, list[str]] | None = None,
     supplement_to: date | None = None,
     kind: str = "反馈问题清单",
+    title_suffix: str = "",
+    photo_annex: Sequence[PhotoGroup] = (),
 ) -> bytes:
     """The 反馈问题清单 a team leader issues to a county.
 
@@ -924,6 +1017,8 @@ def problem_list_document(
     category becomes a level-1 section (一、…), each problem a level-2 one (（一）…).
     Optional: the visit dates, the 主送 line (default ``'<县>医改办：'``), the
     issuer (default ``team_name``) and a date by which the 整改方案 is due.
+    ``title_suffix`` (e.g. ``'（讨论稿）'``) ends the title, inside its word-broken lines;
+    ``photo_annex`` becomes 附件：问题照片 at the end.
     """
     you = _county_short(county_name)
     groups = [(str(c), list(ps)) for c, ps in problems_by_category if ps]
@@ -985,7 +1080,7 @@ def problem_list_document(
 
     doc = OfficialDocument(
         title=(f"关于{county_name}紧密型县域医共体建设核查发现问题的{kind}" if supplement_to
-               else f"关于{county_name}紧密型县域医共体建设核查发现问题的反馈清单"),
+               else f"关于{county_name}紧密型县域医共体建设核查发现问题的反馈清单") + title_suffix,
         recipient=recipient if recipient is not None else f"{county_name}医改办：",
         intro=intro,
         sections=sections,
@@ -993,5 +1088,6 @@ def problem_list_document(
         issuer=issuer or team_name,
         issued_on=issued_on,
         attachments_note=attachments_note,
+        photo_annex=list(photo_annex),
     )
     return build_official_document(doc)

@@ -8,6 +8,8 @@ import sqlalchemy as sa
 from flask import current_app
 
 from inspect_app.audit.service import record
+from inspect_app.documents.images import document_jpeg
+from inspect_app.documents.official_docx import AnnexPhoto
 from inspect_app.extensions import db
 from inspect_app.idempotency import create_once
 from inspect_app.media.models import Attachment, AttachmentKind, PhotoStage
@@ -169,3 +171,34 @@ def referenced_keys(keys: list[str]) -> set[str]:
 def key_columns() -> list:
     """Every attachment column that names a stored file (display_key, thumb_key, file_key, …)."""
     return [column for column in Attachment.__table__.c if column.name.endswith("_key")]
+
+
+def photos_of_findings(finding_ids) -> dict[int, list[Attachment]]:
+    """The photos attached to each of `finding_ids` (a merge moves them to the kept finding), in
+    upload order. The caller has checked that the user may see those findings."""
+    finding_ids = list(finding_ids)
+    if not finding_ids:
+        return {}
+    out: dict[int, list[Attachment]] = {}
+    for photo in db.session.execute(sa.select(Attachment).where(
+            Attachment.finding_id.in_(finding_ids), Attachment.kind == AttachmentKind.PHOTO)
+            .order_by(Attachment.uploaded_at, Attachment.id)).scalars():
+        out.setdefault(photo.finding_id, []).append(photo)
+    return out
+
+
+def annex_photo(photo: Attachment, number: str, site: str) -> AnnexPhoto | None:
+    """One photo as a document annex shows it: its display image shrunk for print
+    (documents.images.document_jpeg) and captioned with 问题编号 and site, the time taken (EXIF, in
+    Beijing time, or 无拍摄时间) and the GPS position when the photo carried one.
+    None when the stored file is missing or unreadable (the document is still made)."""
+    try:
+        image = document_jpeg(storage().get(photo.display_key or photo.file_key))
+    except (OSError, ValueError):
+        current_app.logger.warning("photo %s not readable for a document", photo.id)
+        return None
+    taken, position = photo.capture_labels
+    caption = [f"{number}　{site}".strip(), taken]
+    if photo.gps_lat is not None and photo.gps_lon is not None:
+        caption.append(position)
+    return AnnexPhoto(image, caption)

@@ -35,6 +35,7 @@ from inspect_app.checklists.models import ChecklistItem, ChecklistSection
 from inspect_app.documents import official_docx, workbook
 from inspect_app.documents.dates import cn_date, iso_date, today_china
 from inspect_app.extensions import db, utcnow
+from inspect_app.media import service as media_service
 from inspect_app.media.models import Attachment, AttachmentKind
 from inspect_app.org.models import Region, RegionLevel
 from inspect_app.rectification import lifecycle, notifications
@@ -675,6 +676,7 @@ class ExportRow:
     rectification_type: str
     deadline: date
     measures: str
+    finding_id: int | None = None   # whose photos make the document's 附件：问题照片
 
 
 @dataclass
@@ -703,7 +705,8 @@ def export_rows(sheet: Sheet, sequence: int | None = None) -> Export:
                 raise NotVisible()
             return Export(today_china(), True)
         rows = [ExportRow(i.seq, i.number, i.category, i.site.name, i.description, i.severity.label,
-                          i.rectification_type.label, i.extended_deadline or i.deadline, i.suggested_measures)
+                          i.rectification_type.label, i.extended_deadline or i.deadline, i.suggested_measures,
+                          i.finding_id)
                 for i in issued_items(sheet, plist)]
         return Export(plist.issued_on or today_china(), False, rows, plist.sequence,
                       first if plist.sequence > 1 else None)
@@ -711,7 +714,7 @@ def export_rows(sheet: Sheet, sequence: int | None = None) -> Export:
     number = numbering(sheet)
     rows = [ExportRow(seq, number(seq), f.category, f.site.name, f.description,
                       f.severity.label, f.rectification_type.label, default_deadline(sheet.campaign, f, today),
-                      f.suggested_measures)
+                      f.suggested_measures, f.id)
             for seq, f in enumerate(ordered_drafts(sheet.campaign.id, sheet.county.id), start=1)]
     return Export(today, True, rows, sheet.next_sequence, first)
 
@@ -723,7 +726,7 @@ def export_filename(sheet: Sheet, data: Export, ext: str) -> str:
 
 def feedback_docx(sheet: Sheet, data: Export) -> bytes:
     """The 反馈问题清单 Word document (GB/T 9704 layout), or a 补充反馈问题清单; a draft's title carries
-    「（讨论稿）」."""
+    「（讨论稿）」. It ends with 附件：问题照片, the inspectors' photos of each item (issue 14)."""
     groups: list[tuple[str, list[dict]]] = []
     for row in data.rows:
         if not groups or groups[-1][0] != row.category:
@@ -732,11 +735,23 @@ def feedback_docx(sheet: Sheet, data: Export) -> bytes:
                               "severity": row.severity, "rectification_type": row.rectification_type,
                               "deadline": row.deadline, "measures_suggested": row.measures})
     team_name = sheet.team.name if sheet.team else "核查组"
-    content = official_docx.problem_list_document(
+    return official_docx.problem_list_document(
         sheet.county.name, team_name, sheet.campaign.name, data.issued_on, groups,
         visit_start=sheet.campaign.start_date, visit_end=sheet.campaign.end_date,
-        score=_score_summary(sheet), supplement_to=data.supplement_to, kind=data.kind)
-    return _mark_draft(content) if data.draft else content
+        score=_score_summary(sheet), supplement_to=data.supplement_to, kind=data.kind,
+        title_suffix=DRAFT_MARK if data.draft else "", photo_annex=_photo_annex(data.rows))
+
+
+def _photo_annex(rows: list[ExportRow]) -> list[official_docx.PhotoGroup]:
+    """Each item with photos, in list order: its photos captioned for the annex."""
+    photos = media_service.photos_of_findings(r.finding_id for r in rows if r.finding_id)
+    annex = []
+    for row in rows:
+        pictures = [p for p in (media_service.annex_photo(photo, row.number, row.site)
+                                for photo in photos.get(row.finding_id, [])) if p is not None]
+        if pictures:
+            annex.append(official_docx.PhotoGroup(f"问题编号：{row.number}　核查点位：{row.site}", pictures))
+    return annex
 
 
 def _score_summary(sheet: Sheet) -> tuple[float, int, list[str]] | None:
@@ -745,28 +760,6 @@ def _score_summary(sheet: Sheet) -> tuple[float, int, list[str]] | None:
     if score is None or score.percent is None:
         return None
     return score.percent, submitted_visit_count(sheet.campaign.id, sheet.county.id), score.vetoed
-
-
-def _mark_draft(content: bytes) -> bytes:
-    """Append 「（讨论稿）」 to the title (last title line, same run formatting) and the core title."""
-    import copy
-    import io
-
-    from docx import Document
-
-    document = Document(io.BytesIO(content))
-    title_paragraphs = [p for p in document.paragraphs if p.style is not None and p.style.style_id == "GwTitle"]
-    target = title_paragraphs[-1] if title_paragraphs else document.paragraphs[0]
-    if target.runs:
-        new_run = copy.deepcopy(target.runs[-1]._r)
-        target.runs[-1]._r.addnext(new_run)
-        target.runs[-1].text = DRAFT_MARK
-    else:
-        target.add_run(DRAFT_MARK)
-    document.core_properties.title = (document.core_properties.title or "") + DRAFT_MARK
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
 
 
 XLSX_COLUMNS = ["序号", "问题编号", "问题类别", "核查点位", "问题描述", "严重程度", "整改类型", "完成时限", "整改建议"]
