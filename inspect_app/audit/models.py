@@ -34,6 +34,7 @@ ACTION_LABELS = {
     "export.report": "下载统计报表",
     "export.feedback": "导出反馈问题清单",
     "export.checklist": "导出核查表",
+    "export.visit_record": "导出现场核查记录表",
     "download.evidence": "下载佐证材料",
     "download.photo": "查看照片",
 }

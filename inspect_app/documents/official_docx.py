@@ -430,6 +430,17 @@ def _setup_defaults(document: Any) -> None:
     snap = OxmlElement("w:snapToGrid")
     snap.set(qn("w:val"), "0")
     _insert_ordered(ppr, snap)
+    _no_hanging_punctuation(ppr)
+
+
+def _no_hanging_punctuation(ppr: Any) -> None:
+    """No punctuation hanging past the right margin: a line holds 28 characters, its comma or full
+    stop included.  Measured: LibreOffice 7.4 hangs punctuation when w:overflowPunct is absent or
+    0 and keeps it inside the line when it is 1 (its DOCX import maps the value the other way round
+    from Word), and it reads the value from styles, not docDefaults.  1 is also Word's default."""
+    overflow = OxmlElement("w:overflowPunct")
+    overflow.set(qn("w:val"), "1")
+    _insert_ordered(ppr, overflow)
 
 
 def _paragraph_style(
@@ -462,6 +473,7 @@ def _paragraph_style(
     pf = style.paragraph_format
     pf.space_before = Pt(0)
     pf.space_after = Pt(0)
+    _no_hanging_punctuation(style.element.get_or_add_pPr())
     if line is not None:
         pf.line_spacing = line
         pf.line_spacing_rule = WD_LINE_SPACING.EXACTLY
@@ -487,6 +499,7 @@ def _setup_styles(document: Any) -> None:
     normal = document.styles["Normal"]
     normal.font.size = SIZE_BODY
     _set_rfonts(normal.element.get_or_add_rPr(), FONT_BODY)
+    _no_hanging_punctuation(normal.element.get_or_add_pPr())
     npf = normal.paragraph_format
     npf.space_before = Pt(0)
     npf.space_after = Pt(0)
@@ -871,21 +884,44 @@ def _column_widths(spec: Table) -> list[float]:
 # ---------------------------------------------------------------------------
 
 
-def build_official_document(doc: OfficialDocument) -> bytes:
-    """Render ``doc`` as a GB/T 9704 style ``.docx`` and return its bytes."""
+def new_document() -> tuple[Any, "_Writer"]:
+    """An empty python-docx document with the 公文 page, grid, styles, fonts and page numbers, and
+    a writer for it (for other documents of this package, such as the visit record)."""
     document = Document()
     _setup_page(document)
     _setup_defaults(document)
     _setup_styles(document)
     _setup_font_table(document)
     _setup_footer(document)
-
     # The default template starts with no paragraphs; be safe anyway.
     body = document.element.body
     for p in list(body.iterchildren(qn("w:p"))):
         body.remove(p)
+    return document, _Writer(document)
 
-    w = _Writer(document)
+
+def save_document(document: Any, *, title: str, author: str, dated: date) -> bytes:
+    """The document's bytes, with core properties that depend only on the arguments (the same
+    content gives the same file)."""
+    props = document.core_properties
+    props.title = printable(title.replace("\n", ""), multiline=False)
+    props.author = props.last_modified_by = printable(author, multiline=False)
+    props.language = "zh-CN"
+    props.revision = 1
+    stamp = datetime.combine(dated, time(0), tzinfo=CHINA_TZ).astimezone(UTC)
+    props.created = stamp.replace(tzinfo=None)
+    props.modified = stamp.replace(tzinfo=None)
+    props.comments = ""
+    props.keywords = ""
+    props.subject = ""
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def build_official_document(doc: OfficialDocument) -> bytes:
+    """Render ``doc`` as a GB/T 9704 style ``.docx`` and return its bytes."""
+    document, w = new_document()
     w.title(doc.title)
     w.blank()
     if doc.recipient:
@@ -904,22 +940,7 @@ def build_official_document(doc: OfficialDocument) -> bytes:
     w.signature(doc.issuer, doc.issued_on)
     if doc.photo_annex:
         w.annex(doc.photo_annex_title, doc.photo_annex)
-
-    props = document.core_properties
-    props.title = printable(doc.title.replace("\n", ""), multiline=False)
-    props.author = props.last_modified_by = printable(doc.issuer, multiline=False)
-    props.language = "zh-CN"
-    props.revision = 1
-    stamp = datetime.combine(doc.issued_on, time(0), tzinfo=CHINA_TZ).astimezone(UTC)
-    props.created = stamp.replace(tzinfo=None)
-    props.modified = stamp.replace(tzinfo=None)
-    props.comments = ""
-    props.keywords = ""
-    props.subject = ""
-
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
+    return save_document(document, title=doc.title, author=doc.issuer, dated=doc.issued_on)
 
 
 _SEVERITY_ORDER = ("严重", "较重", "一般")

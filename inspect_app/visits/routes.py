@@ -2,20 +2,24 @@
 findings in place, submit and reopen. Thin: parse, validate, call visits.service, pick the response."""
 import time
 
-from flask import abort, flash, jsonify, redirect, request, url_for
+from flask import Response, abort, flash, jsonify, redirect, request, url_for
 from flask_login import current_user
 
 from inspect_app import access, locking
 from inspect_app.access import Permission
+from inspect_app.audit import security
+from inspect_app.documents.workbook import content_disposition
 from inspect_app.documents.dates import to_china
 from inspect_app.extensions import db
 from inspect_app.org.models import Site
 from inspect_app.problem_lists import service as problem_list_service
 from inspect_app.rendering import render
-from inspect_app.visits import bp, service
+from inspect_app.visits import bp, record, service
 from inspect_app.visits.forms import AnswerForm, FindingForm, StartVisitForm
 from inspect_app.visits.models import AnswerResult, Finding
 from inspect_app.visits.service import VisitError
+
+DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _refused(error: VisitError, template: str, **context):
@@ -113,6 +117,21 @@ def show(visit_id):
     """The visit screen: the site kind's items by section, answers, findings and photos."""
     visit = service.load_visit(visit_id)
     return render("visits/show.html", **_screen_context(visit))
+
+
+@bp.get("/<int:visit_id>/record.docx")
+@access.rule(Permission.VISIT_VIEW)
+def record_docx(visit_id):
+    """The visit's 现场核查记录表 (Word), for whoever may see the visit (its county, and for team roles
+    their team's campaign); audited like every export."""
+    visit = service.load_visit(visit_id)
+    content = record.record_docx(visit)
+    filename = record.record_filename(visit)
+    response = Response(content, mimetype=DOCX_MIMETYPE)
+    response.headers["Content-Disposition"] = content_disposition(filename)
+    security.download("export.visit_record", object_type="SiteVisit", object_id=visit.id,
+                      county_id=visit.county_id, label=filename)
+    return response
 
 
 def _item_or_404(visit, item_id):
