@@ -65,8 +65,9 @@ def test_every_full_body_line_holds_28_characters(feedback):
         indent = round((line.x0 - left) / 15.8)            # 2 on a first line
         if line.width != len(line.text):
             continue    # digits and Latin letters: their width is the font's, and a number is not split
-        # 28 a line; 27 only when the 28th would be a mark that may not begin the next line (避头).
-        pushed = following.text[:1] in "，。、；：？！）》”" and line.width + indent == 27
+        # 28 a line; 27 only when a mark that may not begin a line (避头) took the 28th character
+        # down with it: the next line starts with the mark, or with that character and the mark.
+        pushed = any(ch in "，。、；：？！）》”" for ch in following.text[:2]) and line.width + indent == 27
         assert line.width + indent == CHARS_PER_LINE or pushed, (line.text, line.width, indent)
         checked += 1
         exact += line.width == len(line.text) == CHARS_PER_LINE - indent
