@@ -3,8 +3,8 @@ MIT licence, pure Python, its dictionary shipped in the wheel).
 
 GB/T 9704-2012 §7.3.1 asks that a title broken over lines keep every word whole (回行时要做到词意完整).
 A renderer breaks CJK text after any character, so the document writers break titles themselves at
-the boundaries this module finds.  The domain's own words (紧密型, 医共体 …, docs: /work/shared
-domain vocabulary) are added so they are never cut either.
+the boundaries this module finds.  The domain's own words (紧密型, 医共体 …; README.md, "Word documents")
+are added so they are never cut either.
 """
 from __future__ import annotations
 
