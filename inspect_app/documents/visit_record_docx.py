@@ -35,6 +35,7 @@ from .official_docx import (
     Section,
     Table,
     _borders,
+    _cell_margins,
     _insert_ordered,
     new_document,
     save_document,
@@ -101,6 +102,7 @@ def visit_record_document(record: VisitRecord) -> bytes:
         ("核查组", record.team, "核查人员", "、".join(record.inspectors)),
         ("核查表", record.checklist, "记录状态", record.status),
     ])
+    w.blank()
 
     answered = sum(1 for a in record.answers if a.result)
     w.section(Section(
@@ -108,7 +110,7 @@ def visit_record_document(record: VisitRecord) -> bytes:
         table=Table(columns=["序号", "章节", "核查内容", "结论", "说明"],
                     rows=[[str(i), a.section, f"{a.code} {a.content}".strip(), a.result or "未作答", a.note]
                           for i, a in enumerate(record.answers, start=1)],
-                    widths_mm=[14, 28, 64, 18, 32]) if record.answers else None,
+                    widths_mm=[14, 28, 60, 22, 32]) if record.answers else None,
         paragraphs=[] if record.answers else ["本点位类型无适用的核查项目。"],
     ), 1, 1)
 
@@ -142,6 +144,7 @@ def _facts_table(w, rows: Sequence[tuple[str, str, str | None, str | None]]) -> 
     tbl_w.set(qn("w:w"), str(int(Mm(TEXT_WIDTH_MM).twips)))
     _insert_ordered(tbl_pr, tbl_w)
     _insert_ordered(tbl_pr, _borders())
+    _insert_ordered(tbl_pr, _cell_margins())
     for col, width in zip(t.columns, widths):
         col.width = Mm(width)
     for row, (label1, value1, label2, value2) in zip(t.rows, rows):
