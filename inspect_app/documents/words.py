@@ -17,13 +17,14 @@ import jieba
 # Words of the domain that jieba's general dictionary splits or does not know.
 DOMAIN_WORDS = (
     "紧密型", "医共体", "县域医共体", "一办六部", "六大中心", "远程中心", "核查组", "核查点位",
-    "问题清单", "整改台账", "责任单位", "卫生院", "卫生室", "讨论稿", "记录表",
+    "问题清单", "整改台账", "责任单位", "卫生院", "卫生室", "讨论稿", "记录表", "周报", "月报", "通报",
 )
 
 # Punctuation that may not begin a line (it stays with the word before) and that may not end one
 # (it stays with the word after), as in GB/T 15834 typesetting practice.
 _NO_LINE_START = set("，。、；：？！）》」』”’…—·")
 _NO_LINE_END = set("（《「『“‘")
+_COUNTERS = set("年月日号时分秒个项条次名家所份周期")
 
 _lock = threading.Lock()
 _tokenizer: jieba.Tokenizer | None = None
@@ -50,6 +51,9 @@ def words(text: str) -> list[str]:
     for token in _segmenter().lcut(text, HMM=True):
         if pieces and not pending_open and token and all(ch in _NO_LINE_START for ch in token):
             pieces[-1] += token
+            continue
+        if pieces and not pending_open and pieces[-1][-1:].isdigit() and token[:1] in _COUNTERS:
+            pieces[-1] += token           # 2022年, 7月, 3个: a number stays with its unit
             continue
         if token and all(ch in _NO_LINE_END for ch in token):
             pending_open += token

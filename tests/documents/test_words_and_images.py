@@ -19,6 +19,7 @@ def test_words_keep_domain_terms_and_punctuation_together():
     assert "紧密型" in "".join(pieces[2:3]) and any("医共体" in p for p in pieces)
     assert pieces[-1] == "（讨论稿）"
     assert words("问题，整改。") == ["问题，", "整改。"]
+    assert "2022年" in words("整改月报（2022年7月）")[-2] and "月报" in words("整改月报")
 
 
 def test_title_breaks_between_words_into_even_lines():
