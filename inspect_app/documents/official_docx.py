@@ -175,7 +175,7 @@ class AnnexPhoto:
 
 @dataclass
 class PhotoGroup:
-    """The photos of one item, under a line naming it (``'问题编号：… 核查点位：…'``)."""
+    """The photos of one item, under a line naming it (``'411329-2022-001　新野县人民医院'``)."""
 
     heading: str
     photos: list[AnnexPhoto]

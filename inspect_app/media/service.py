@@ -187,10 +187,10 @@ def photos_of_findings(finding_ids) -> dict[int, list[Attachment]]:
     return out
 
 
-def annex_photo(photo: Attachment, number: str, site: str) -> AnnexPhoto | None:
+def annex_photo(photo: Attachment, *labels: str) -> AnnexPhoto | None:
     """One photo as a document annex shows it: its display image shrunk for print
-    (documents.images.document_jpeg) and captioned with 问题编号 and site, the time taken (EXIF, in
-    Beijing time, or 无拍摄时间) and the GPS position when the photo carried one.
+    (documents.images.document_jpeg) and captioned with the caller's `labels` (问题编号, site), the
+    time taken (EXIF, in Beijing time, or 无拍摄时间) and the GPS position when the photo carried one.
     None when the stored file is missing or unreadable (the document is still made)."""
     try:
         image = document_jpeg(storage().get(photo.display_key or photo.file_key))
@@ -198,7 +198,7 @@ def annex_photo(photo: Attachment, number: str, site: str) -> AnnexPhoto | None:
         current_app.logger.warning("photo %s not readable for a document", photo.id)
         return None
     taken, position = photo.capture_labels
-    caption = [f"{number}　{site}".strip(), taken]
+    caption = [label for label in labels if label] + [taken]
     if photo.gps_lat is not None and photo.gps_lon is not None:
         caption.append(position)
     return AnnexPhoto(image, caption)

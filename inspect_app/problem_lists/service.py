@@ -747,10 +747,10 @@ def _photo_annex(rows: list[ExportRow]) -> list[official_docx.PhotoGroup]:
     photos = media_service.photos_of_findings(r.finding_id for r in rows if r.finding_id)
     annex = []
     for row in rows:
-        pictures = [p for p in (media_service.annex_photo(photo, row.number, row.site)
+        pictures = [p for p in (media_service.annex_photo(photo, f"问题编号 {row.number}", row.site)
                                 for photo in photos.get(row.finding_id, [])) if p is not None]
         if pictures:
-            annex.append(official_docx.PhotoGroup(f"问题编号：{row.number}　核查点位：{row.site}", pictures))
+            annex.append(official_docx.PhotoGroup(f"{row.number}　{row.site}", pictures))
     return annex
 
 

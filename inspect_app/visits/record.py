@@ -27,7 +27,7 @@ def record_docx(visit: SiteVisit) -> bytes:
     record_findings = []
     for number, finding in enumerate(findings, start=1):
         label = f"问题{number}"
-        photos = [p for p in (media_service.annex_photo(photo, label, site)
+        photos = [p for p in (media_service.annex_photo(photo, label)
                               for photo in screen.photos_by_finding.get(finding.id, [])) if p is not None]
         record_findings.append(RecordFinding(finding.description, finding.category, finding.severity.label,
                                              finding.rectification_type.label,
