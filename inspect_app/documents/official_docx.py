@@ -785,9 +785,11 @@ class _Writer:
                 p.alignment = WD_ALIGN_PARAGRAPH.CENTER
                 width, height = _fit_mm(photo.image, PHOTO_BOX_MM[0], PHOTO_BOX_MM[1])
                 p.add_run().add_picture(io.BytesIO(photo.image.data), width=Mm(width), height=Mm(height))
-                for line in photo.caption:
+                for i, line in enumerate(photo.caption):
                     cp = cell.add_paragraph(style=self.styles[STYLE_TABLE_TEXT[1]])
                     cp.alignment = WD_ALIGN_PARAGRAPH.CENTER
+                    if i == 0:
+                        cp.paragraph_format.space_before = Pt(3)  # clear of the photo
                     self._run(cp, line, FONT_TABLE, SIZE_CAPTION)
 
     def signature(self, issuer: str, issued_on: date) -> None:
