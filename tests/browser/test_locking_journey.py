@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from inspect_app.extensions import db
 from inspect_app.visits.models import Finding
-from tests.browser.support import sign_in
+from tests.browser.support import allow_console_errors, sign_in, unexpected_console_errors
 from tests.problem_lists.factories import list_url, make_xinye_findings
 
 pytestmark = pytest.mark.browser
@@ -61,7 +61,9 @@ def test_second_save_shows_both_texts_and_saves_after_merging(live_server, lands
     row = db.session.get(Finding, b01.id)
     assert (row.description, row.version) == (merged, 3)
     # Only failed loads may be logged: the factory's photos have no files (404) and the refusal is a 409.
-    assert [e for e in first.errors + second.errors if not e.startswith("Failed to load resource")] == []
+    allow_console_errors(first, "Failed to load resource")
+    allow_console_errors(second, "Failed to load resource")
+    assert unexpected_console_errors(first) + unexpected_console_errors(second) == []
 
 
 def test_one_line_field_swaps_to_the_saved_value_and_back(live_server, landscape, world, password):

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from inspect_app.extensions import db
 from inspect_app.media.models import Attachment
 from inspect_app.visits.models import Answer, AnswerResult, Finding, SiteVisit, VisitStatus
-from tests.browser.support import SW_CONTROLS, sign_in
+from tests.browser.support import SW_CONTROLS, allow_console_errors, sign_in, unexpected_console_errors
 from tests.media import images
 from tests.visits import factories as f
 
@@ -117,7 +117,8 @@ def test_whole_visit_offline_reload_reconnect(live_server, portrait, world, pass
         assert photo.gps_lon == pytest.approx(images.LON_NORTH_EAST, abs=1e-5)
     # Offline, the bell's polling fails (and says so in the console); nothing else may go wrong.
     offline = ("htmx:afterRequest", "htmx:sendError", "ERR_INTERNET_DISCONNECTED")
-    assert [e for e in page.errors if not any(word in e for word in offline)] == []
+    allow_console_errors(page, *offline)
+    assert unexpected_console_errors(page) == []
 
 
 def _queue_answer_offline(page, live_server, visit, item, result="nonconforming"):
