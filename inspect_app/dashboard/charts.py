@@ -12,10 +12,12 @@ from markupsafe import Markup, escape
 COLOURS = {"red": "#c0392b", "amber": "#d68910", "green": "#1e8449", "blue": "#2e6da4", "grey": "#7f8c8d"}
 FONT = "system-ui, 'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif"
 # Drawing sizes in viewBox units. The charts scale to their card; the viewBoxes are kept narrow
-# (about a half-width card at 1024 px) and the CSS gives each chart a minimum width of 24rem = 384 px,
-# so text is drawn at ≥ FONT_SIZE × 384 / width ≥ 12 px at every card width (issue 14, seen 7).
+# (about a half-width card at 1024 px) and the CSS gives each chart a minimum width (bars 28rem = 448 px,
+# burn-up 24rem = 384 px), so text is drawn at ≥ FONT_SIZE × 384 / 480 = 12.8 px at every card width
+# (issue 14, seen 7).
 FONT_SIZE = 16
-ROW, LABEL_W, BAR_W, VALUE_W = 34, 170, 230, 80
+ROW, LABEL_W, BAR_W, VALUE_W = 36, 170, 230, 80
+LINK_ROW = 48       # a row that is a drill-down link: ≥ 44 px tall at the 28rem minimum width
 BURNUP_W = 480
 
 
@@ -30,7 +32,7 @@ def bar_chart(bars: list[tuple[str, float, str, str]], *, title: str, maximum: f
 
     With `links`, each bar is a drill-down link that swaps #dashboard via htmx and pushes its URL
     (a plain link without JavaScript)."""
-    row, label_w, bar_w, value_w = ROW, LABEL_W, BAR_W, VALUE_W
+    row, label_w, bar_w, value_w = (LINK_ROW if links else ROW), LABEL_W, BAR_W, VALUE_W
     width = label_w + bar_w + value_w
     height = max(row * len(bars) + 10, 40)
     out = [f'<svg class="chart chart-bars" viewBox="0 0 {width} {height}" width="100%" '
@@ -40,13 +42,15 @@ def bar_chart(bars: list[tuple[str, float, str, str]], *, title: str, maximum: f
     if not bars:
         out.append(f'<text x="{width / 2}" y="25" text-anchor="middle" fill="#6b7785">暂无数据</text>')
     for i, (label, value, colour, tip) in enumerate(bars):
-        y = 5 + i * row
+        top = 5 + i * row
+        y = top + (row - 34) // 2          # the label and bar (34 units) centred in the row
         length = 0 if maximum <= 0 else max(0.0, min(1.0, value / maximum)) * bar_w
         name = label if len(label) <= 10 else label[:9] + "…"
         link = links[i] if links else None
         opening = (f'<a href="{escape(link)}" hx-get="{escape(link)}" hx-target="#dashboard" hx-swap="outerHTML" '
                    f'hx-push-url="true" class="chart-link">' if link else "")
         out.append(f'{opening}<g><title>{escape(tip)}</title>'
+                   f'<rect x="0" y="{top}" width="{width}" height="{row}" fill="transparent"/>'
                    f'<text x="{label_w - 8}" y="{y + 22}" text-anchor="end" fill="#1f2d3d">{escape(name)}</text>'
                    f'<rect x="{label_w}" y="{y + 6}" width="{bar_w}" height="22" fill="#eef2f6"/>'
                    f'<rect x="{label_w}" y="{y + 6}" width="{length:.1f}" height="22" '
