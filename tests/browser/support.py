@@ -60,6 +60,9 @@ def _new_page(browser, width, height):
     page = context.new_page()
     page.errors = []
     page.allowed_errors = []
+    page.bad_responses = []      # "404 http://…": names the URL behind a "Failed to load resource" line
+    page.on("response", lambda response: response.status >= 400
+            and page.bad_responses.append(f"{response.status} {response.url}"))
     page.on("pageerror", lambda exc: page.errors.append(str(exc)))
     page.on("console", lambda msg: msg.type == "error" and page.errors.append(msg.text))
     return page
@@ -83,7 +86,7 @@ def _closed_clean(page):
     style, an uncaught exception, a failed request nobody expected) — issue 14, seen 7."""
     errors = unexpected_console_errors(page)
     page.context.close()
-    assert errors == [], f"console errors: {errors}"
+    assert errors == [], f"console errors: {errors}; answers ≥ 400: {page.bad_responses}"
 
 
 @pytest.fixture

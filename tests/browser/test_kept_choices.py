@@ -140,6 +140,7 @@ def test_refused_upload_resets_its_progress_bar_and_says_why(live_server, portra
     fake = tmp_path / "坏照片.jpg"
     fake.write_bytes(random.Random(9).randbytes(2_000_000))
     page = portrait
+    allow_console_errors(page, "status of 400 (BAD REQUEST)")   # the upload the test has refused
     sign_in(page, live_server, "inspector8", password)
     page.goto(f"{live_server}/visits/{visit.id}")
     uploader = page.locator(f"#item-photos-{item.id} .uploader")

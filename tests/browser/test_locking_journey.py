@@ -60,9 +60,9 @@ def test_second_save_shows_both_texts_and_saves_after_merging(live_server, lands
     db.session.expire_all()
     row = db.session.get(Finding, b01.id)
     assert (row.description, row.version) == (merged, 3)
-    # Only failed loads may be logged: the factory's photos have no files (404) and the refusal is a 409.
-    allow_console_errors(first, "Failed to load resource")
-    allow_console_errors(second, "Failed to load resource")
+    # Only the refusal may be logged, a 409.
+    allow_console_errors(first, "status of 409 (CONFLICT)")
+    allow_console_errors(second, "status of 409 (CONFLICT)")
     assert unexpected_console_errors(first) + unexpected_console_errors(second) == []
 
 
@@ -70,6 +70,7 @@ def test_one_line_field_swaps_to_the_saved_value_and_back(live_server, landscape
     """On the account form (a full-page post): 改用此内容 puts the saved name in the field, and
     恢复我的内容 brings the user's own back — nothing typed is lost either way."""
     page = landscape
+    allow_console_errors(page, "status of 409 (CONFLICT)")   # the stale save the test is about
     target = world.users["tongbai"]
     sign_in(page, live_server, "admin", password)
     page.goto(f"{live_server}/admin/users/{target.id}")

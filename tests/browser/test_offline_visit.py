@@ -138,6 +138,7 @@ def test_a_refused_record_stays_with_the_reason_until_deleted(live_server, portr
     items = f.items_of(f.make_version(n_items=3))
     visit = f.make_visit(f.office_site(world.xinye), world.users["inspector8"])
     page = portrait
+    allow_console_errors(page, "ERR_INTERNET_DISCONNECTED", "status of 409 (CONFLICT)")   # requests made offline, and the refusal the test is about
     sign_in(page, live_server, "inspector8", password)
     row = _queue_answer_offline(page, live_server, visit, items[0])
     visit.status = VisitStatus.SUBMITTED
@@ -174,6 +175,7 @@ def test_records_wait_for_sign_in_again_and_are_sent_after_it(live_server, portr
     items = f.items_of(f.make_version(n_items=3))
     visit = f.make_visit(f.office_site(world.xinye), world.users["inspector8"])
     page = portrait
+    allow_console_errors(page, "ERR_INTERNET_DISCONNECTED", "status of 401 (UNAUTHORIZED)")   # requests made offline, and the send the ended session refuses
     sign_in(page, live_server, "inspector8", password)
     _queue_answer_offline(page, live_server, visit, items[1], "basically")
     page.context.clear_cookies()                    # the session is gone (idle timeout, server restart)
@@ -199,6 +201,7 @@ def test_starting_a_site_offline_is_queued_and_sent_once(live_server, portrait, 
     client UUID); reconnected, the visit is created once and the row leads to it."""
     f.make_version(n_items=3)
     page = portrait
+    allow_console_errors(page, "ERR_INTERNET_DISCONNECTED", "htmx:afterRequest", "htmx:sendError")   # requests made offline (htmx logs the bell's failed poll)
     sign_in(page, live_server, "inspector8", password)
     _prepared(page, live_server, world.xinye.code)
     page.context.set_offline(True)
@@ -225,6 +228,7 @@ def test_a_kept_page_older_than_what_was_sent_shows_what_was_sent(live_server, p
     items = f.items_of(f.make_version(n_items=3))
     visit = f.make_visit(f.office_site(world.xinye), world.users["inspector8"])
     page = portrait
+    allow_console_errors(page, "ERR_INTERNET_DISCONNECTED", "htmx:afterRequest", "htmx:sendError")   # requests made offline (htmx logs the bell's failed poll)
     sign_in(page, live_server, "inspector8", password)
     _prepared(page, live_server, world.xinye.code)                # keeps /visits/<id> as it is now
     page.goto(f"{live_server}/visits/{visit.id}")
