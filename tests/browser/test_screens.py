@@ -3,11 +3,20 @@
 text under 12 px, portrait tables keep 完成时限 / 退回次数 reachable with the first column fixed,
 and a toast never takes the tap meant for the control under it. The support fixtures fail each test
 on any console error (a blocked inline style after a swap included)."""
+import uuid
+
 import pytest
 from playwright.sync_api import expect
 
+from inspect_app.extensions import db
+from inspect_app.media import processing, storage
+from inspect_app.media import service as media_service
+from inspect_app.media.models import Attachment, AttachmentKind, PhotoStage
+from inspect_app.rectification.lifecycle import Status
 from tests.browser.support import sign_in, sign_out
 from tests.dashboard.factories import campaign, known_items
+from tests.rectification.factories import make_item, wjw
+from tests.rectification.test_photo_evidence import issue_photo
 from tests.visits import factories as f
 
 pytestmark = pytest.mark.browser
@@ -186,3 +195,28 @@ def test_a_toast_never_takes_the_next_tap(live_server, world, password, request,
     fresh = page.locator("#toasts .toast", has_text="关闭测试")
     fresh.locator(".toast-close").click()
     expect(fresh).to_have_count(0)
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_reviewer_sees_when_and_where_in_the_viewer(live_server, world, password, request, viewport):
+    """Issue 14, seen 9: on the item page a 整改前 photo opens full screen captioned with its time
+    taken and GPS position, read from the camera's EXIF."""
+    page = request.getfixturevalue(viewport)
+    item = make_item(world, status=Status.IN_PROGRESS, unit=wjw(world))
+    processed = processing.process_image(issue_photo())
+    keys = storage.store_processed(media_service.storage(), processed)
+    db.session.add(Attachment(uuid=str(uuid.uuid4()), kind=AttachmentKind.PHOTO, stage=PhotoStage.BEFORE,
+                              county_id=world.xinye.id, finding_id=item.finding_id, sha256=processed.sha256,
+                              mime="image/jpeg", display_key=keys["display"], thumb_key=keys["thumb"],
+                              taken_at=processed.taken_at, gps_lat=processed.gps_lat, gps_lon=processed.gps_lon,
+                              uploaded_by_id=world.users["inspector8"].id))
+    db.session.commit()
+    sign_in(page, live_server, "leader8", password)
+    page.goto(f"{live_server}/items/{item.id}")
+    expect(page.locator("#before-after")).to_contain_text("拍摄时间 2024-05-07 09:33")
+    page.locator("#before-after a[data-viewer-src]").first.click()
+    meta = page.locator("#photo-viewer [data-viewer-meta]")
+    expect(page.locator("#photo-viewer")).to_be_visible()
+    expect(meta).to_have_text("拍摄时间 2024-05-07 09:33 · 位置 30.62765°N 119.73877°E")
+    page.locator("[data-viewer-close]").click()
+    expect(page.locator("#photo-viewer")).to_be_hidden()
