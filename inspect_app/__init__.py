@@ -352,7 +352,26 @@ def _register_template_helpers(app):
         perms = access.permissions_of(current_user)
         nav = [(label, endpoint) for label, endpoint, perm in navigation if perm is None or perm.value in perms]
         return {"perms": perms, "Permission": access.Permission, "nav_items": nav,
+                "active_nav": active_nav_endpoint(request.endpoint, [endpoint for _, endpoint in nav]),
                 "can_manage_account": access.can_manage_account}
+
+
+# Pages that belong to the bell rather than to a navigation item (issue 14, seen 7: 通知 lit 整改事项 and 待验收).
+BELL_ENDPOINTS = {"rectification.notification_list"}
+
+
+def active_nav_endpoint(endpoint: str | None, nav_endpoints: list[str]) -> str | None:
+    """The one navigation entry to highlight for the page at `endpoint`: the entry for that very view,
+    else the first entry of the same blueprint (an item page lights 整改事项, not 待验收 too), else
+    none. "bell" for the notification pages. Exactly one item (or none) is ever active."""
+    if not endpoint:
+        return None
+    if endpoint in BELL_ENDPOINTS:
+        return "bell"
+    if endpoint in nav_endpoints:
+        return endpoint
+    blueprint = endpoint.split(".")[0]
+    return next((e for e in nav_endpoints if e != "main.index" and e.split(".")[0] == blueprint), None)
 
 
 def _register_cli(app):

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import has_request_context, request
 from flask_login import current_user
 
-from inspect_app.audit.models import AuditEvent
+from inspect_app.audit.models import ACTION_LABELS, AuditEvent
 from inspect_app.documents.dates import CHINA_TZ
 from inspect_app.extensions import db
 
@@ -75,21 +75,41 @@ def _day(text: str):
         return None
 
 
-def search_events(filters: dict, page: int = 1, per_page: int = 30):
-    """One page of events, newest first, filtered by username, action prefix, object type and a
-    Beijing date range (`start`/`end` as YYYY-MM-DD, both days included)."""
+def _filtered(filters: dict):
+    """Events newest first, filtered by username, action (a code prefix such as `login`, or a word of
+    its Chinese name such as 下发), object type and a Beijing date range (`start`/`end` as
+    YYYY-MM-DD, both days included)."""
     stmt = sa.select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     if filters.get("user"):
         stmt = stmt.where(AuditEvent.username.contains(filters["user"].lower()))
-    if filters.get("action"):
-        stmt = stmt.where(AuditEvent.action.startswith(filters["action"]))
+    if action := filters.get("action"):
+        if action.isascii():
+            stmt = stmt.where(AuditEvent.action.startswith(action))
+        else:
+            stmt = stmt.where(AuditEvent.action.in_([code for code, label in ACTION_LABELS.items() if action in label]))
     if filters.get("object_type"):
         stmt = stmt.where(AuditEvent.object_type == filters["object_type"])
     if start := _day(filters.get("start")):
         stmt = stmt.where(AuditEvent.at >= start)
     if end := _day(filters.get("end")):
         stmt = stmt.where(AuditEvent.at < end + timedelta(days=1))
-    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    return stmt
+
+
+def search_events(filters: dict, page: int = 1, per_page: int = 30):
+    """One page of events, newest first, filtered as `_filtered` says."""
+    return db.paginate(_filtered(filters), page=page, per_page=per_page, error_out=False)
+
+
+# An export holds at most this many rows (newest first); the file says so when the filter matched more.
+EXPORT_LIMIT = 20_000
+
+
+def export_events(filters: dict) -> tuple[list[AuditEvent], bool]:
+    """The events the page's filters match, newest first, for the XLSX export, and whether the list
+    was cut at EXPORT_LIMIT."""
+    rows = list(db.session.execute(_filtered(filters).limit(EXPORT_LIMIT + 1)).scalars())
+    return rows[:EXPORT_LIMIT], len(rows) > EXPORT_LIMIT
 
 
 def object_types() -> list[str]:

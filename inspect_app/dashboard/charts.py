@@ -11,6 +11,14 @@ from markupsafe import Markup, escape
 
 COLOURS = {"red": "#c0392b", "amber": "#d68910", "green": "#1e8449", "blue": "#2e6da4", "grey": "#7f8c8d"}
 FONT = "system-ui, 'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif"
+# Drawing sizes in viewBox units. The charts scale to their card; the viewBoxes are kept narrow
+# (about a half-width card at 1024 px) and the CSS gives each chart a minimum width (bars 28rem = 448 px,
+# burn-up 24rem = 384 px), so text is drawn at ≥ FONT_SIZE × 384 / 480 = 12.8 px at every card width
+# (issue 14, seen 7).
+FONT_SIZE = 16
+ROW, LABEL_W, BAR_W, VALUE_W = 36, 170, 230, 80
+LINK_ROW = 48       # a row that is a drill-down link: ≥ 44 px tall at the 28rem minimum width
+BURNUP_W = 480
 
 
 def percent(value: float) -> str:
@@ -24,28 +32,30 @@ def bar_chart(bars: list[tuple[str, float, str, str]], *, title: str, maximum: f
 
     With `links`, each bar is a drill-down link that swaps #dashboard via htmx and pushes its URL
     (a plain link without JavaScript)."""
-    row, label_w, bar_w, value_w = 30, 170, 420, 90
+    row, label_w, bar_w, value_w = (LINK_ROW if links else ROW), LABEL_W, BAR_W, VALUE_W
     width = label_w + bar_w + value_w
     height = max(row * len(bars) + 10, 40)
     out = [f'<svg class="chart chart-bars" viewBox="0 0 {width} {height}" width="100%" '
            f'role="img" aria-labelledby="t-{_id(title)}" xmlns="http://www.w3.org/2000/svg" '
-           f'font-family="{FONT}" font-size="14">',
+           f'font-family="{FONT}" font-size="{FONT_SIZE}">',
            f'<title id="t-{_id(title)}">{escape(title)}</title>']
     if not bars:
         out.append(f'<text x="{width / 2}" y="25" text-anchor="middle" fill="#6b7785">暂无数据</text>')
     for i, (label, value, colour, tip) in enumerate(bars):
-        y = 5 + i * row
+        top = 5 + i * row
+        y = top + (row - 34) // 2          # the label and bar (34 units) centred in the row
         length = 0 if maximum <= 0 else max(0.0, min(1.0, value / maximum)) * bar_w
-        name = label if len(label) <= 11 else label[:10] + "…"
+        name = label if len(label) <= 10 else label[:9] + "…"
         link = links[i] if links else None
         opening = (f'<a href="{escape(link)}" hx-get="{escape(link)}" hx-target="#dashboard" hx-swap="outerHTML" '
                    f'hx-push-url="true" class="chart-link">' if link else "")
         out.append(f'{opening}<g><title>{escape(tip)}</title>'
-                   f'<text x="{label_w - 8}" y="{y + 19}" text-anchor="end" fill="#1f2d3d">{escape(name)}</text>'
-                   f'<rect x="{label_w}" y="{y + 4}" width="{bar_w}" height="20" fill="#eef2f6"/>'
-                   f'<rect x="{label_w}" y="{y + 4}" width="{length:.1f}" height="20" '
+                   f'<rect x="0" y="{top}" width="{width}" height="{row}" fill="transparent"/>'
+                   f'<text x="{label_w - 8}" y="{y + 22}" text-anchor="end" fill="#1f2d3d">{escape(name)}</text>'
+                   f'<rect x="{label_w}" y="{y + 6}" width="{bar_w}" height="22" fill="#eef2f6"/>'
+                   f'<rect x="{label_w}" y="{y + 6}" width="{length:.1f}" height="22" '
                    f'fill="{COLOURS.get(colour, COLOURS["blue"])}"/>'
-                   f'<text x="{label_w + bar_w + 8}" y="{y + 19}" fill="#1f2d3d">{escape(formatter(value))}</text></g>'
+                   f'<text x="{label_w + bar_w + 8}" y="{y + 22}" fill="#1f2d3d">{escape(formatter(value))}</text></g>'
                    f'{"</a>" if link else ""}')
     out.append("</svg>")
     return Markup("".join(out))
@@ -53,10 +63,10 @@ def bar_chart(bars: list[tuple[str, float, str, str]], *, title: str, maximum: f
 
 def burnup_chart(points, *, title: str) -> Markup:
     """Cumulative issued vs closed per week: two lines, the closed area shaded."""
-    width, height, left, right, top, bottom = 720, 300, 56, 16, 28, 44
+    width, height, left, right, top, bottom = BURNUP_W, 280, 48, 16, 32, 40
     plot_w, plot_h = width - left - right, height - top - bottom
     out = [f'<svg class="chart chart-burnup" viewBox="0 0 {width} {height}" width="100%" role="img" '
-           f'aria-labelledby="t-{_id(title)}" xmlns="http://www.w3.org/2000/svg" font-family="{FONT}" font-size="13">',
+           f'aria-labelledby="t-{_id(title)}" xmlns="http://www.w3.org/2000/svg" font-family="{FONT}" font-size="{FONT_SIZE}">',
            f'<title id="t-{_id(title)}">{escape(title)}</title>']
     if not points:
         out.append(f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" fill="#6b7785">暂无数据</text></svg>')
@@ -76,7 +86,7 @@ def burnup_chart(points, *, title: str) -> Markup:
         v = k * step
         out.append(f'<line x1="{left}" x2="{width - right}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#e3e8ee"/>'
                    f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end" fill="#6b7785">{v}</text>')
-    every = max(1, -(-n // 8))
+    every = max(1, -(-n // 6))
     for i, p in enumerate(points):
         if i % every == 0 or i == n - 1:
             anchor = "end" if i == n - 1 and n > 1 else "start" if i == 0 and n > 1 else "middle"
@@ -97,9 +107,9 @@ def burnup_chart(points, *, title: str) -> Markup:
                        f'fill="{COLOURS[colour]}"><title>{p.week.month}/{p.week.day} {label} {value}</title></circle>')
     last = points[-1]
     out.append(f'<g><rect x="{left + 8}" y="6" width="12" height="4" fill="{COLOURS["blue"]}"/>'
-               f'<text x="{left + 24}" y="12" fill="#1f2d3d">累计下发 {last.issued_total}</text>'
-               f'<rect x="{left + 160}" y="6" width="12" height="4" fill="{COLOURS["green"]}"/>'
-               f'<text x="{left + 176}" y="12" fill="#1f2d3d">累计销号 {last.closed_total}</text></g>')
+               f'<text x="{left + 24}" y="14" fill="#1f2d3d">累计下发 {last.issued_total}</text>'
+               f'<rect x="{left + 168}" y="6" width="12" height="4" fill="{COLOURS["green"]}"/>'
+               f'<text x="{left + 184}" y="14" fill="#1f2d3d">累计销号 {last.closed_total}</text></g>')
     out.append(f'<line x1="{left}" x2="{width - right}" y1="{base}" y2="{base}" stroke="#9aa5b1"/>')
     out.append("</svg>")
     return Markup("".join(out))

@@ -64,7 +64,7 @@ def _context(sheet, **extra) -> dict:
     number = service.numbering(sheet) if drafts else None
     ctx = dict(sheet=sheet, groups=groups, seqs=seqs, edges=edges, number=number,
                issued=[(plist, service.group_items(list_items), len(list_items)) for plist, list_items in issued],
-               children=children, photos=service.photo_ids(ids), count=len(drafts),
+               children=children, photos=service.photos_by_finding(ids), count=len(drafts),
                can_manage=bool(drafts) and service.can_manage(current_user, sheet.county.id),
                merge=None, merge_form=None, message=None, ticked=frozenset())
     ctx.update(extra)

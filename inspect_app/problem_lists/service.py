@@ -396,15 +396,15 @@ def check_deadlines(deadlines: dict[int, date], issued_on: date) -> dict[int, st
     return {fid: message for fid, day in deadlines.items() if day is not None and day < issued_on}
 
 
-def photo_ids(finding_ids: list[int]) -> dict[int, list[int]]:
-    """Photo attachment ids per finding."""
-    out: dict[int, list[int]] = defaultdict(list)
+def photos_by_finding(finding_ids: list[int]) -> dict[int, list[Attachment]]:
+    """Photo attachments per finding, oldest first, for thumbnails captioned with time taken and GPS."""
+    out: dict[int, list[Attachment]] = defaultdict(list)
     if finding_ids:
-        for att_id, finding_id in db.session.execute(
-                sa.select(Attachment.id, Attachment.finding_id)
+        for att in db.session.execute(
+                sa.select(Attachment)
                 .where(Attachment.finding_id.in_(finding_ids), Attachment.kind == AttachmentKind.PHOTO)
-                .order_by(Attachment.id)).all():
-            out[finding_id].append(att_id)
+                .order_by(Attachment.id)).scalars():
+            out[att.finding_id].append(att)
     return out
 
 

@@ -9,9 +9,25 @@
     var el = document.createElement("div");
     el.className = "toast toast-" + (level || "info");
     el.setAttribute("role", "status");
-    el.textContent = message;
+    var text = document.createElement("span");
+    text.className = "toast-text";
+    text.textContent = message;
+    el.appendChild(text);
     box.appendChild(el);
+    addClose(el);
     fadeLater(el);
+  }
+
+  /* The toast strip lets taps through (pointer-events: none, issue 14); its close button alone takes them. */
+  function addClose(el) {
+    if (el.querySelector(".toast-close")) { return; }
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "toast-close";
+    close.setAttribute("aria-label", "关闭提示");
+    close.textContent = "×";
+    close.addEventListener("click", function () { el.remove(); });
+    el.appendChild(close);
   }
 
   function fadeLater(el) {
@@ -20,7 +36,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll("#toasts .toast").forEach(fadeLater);
+    document.querySelectorAll("#toasts .toast").forEach(function (el) { addClose(el); fadeLater(el); });
   });
 
   document.addEventListener("toast", function (event) {

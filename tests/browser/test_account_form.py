@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from inspect_app.auth.models import User
 from inspect_app.extensions import db
-from tests.browser.support import sign_in
+from tests.browser.support import allow_console_errors, sign_in, unexpected_console_errors
 
 pytestmark = pytest.mark.browser
 
@@ -65,4 +65,5 @@ def test_new_account_role_prompt_and_region_active_search(live_server, portrait,
     db.session.expire_all()
     user = db.session.execute(sa.select(User).where(User.username == "xinye-lly2")).scalar_one()
     assert user.region_id == world.tongbai.id and user.role.value == "county_coordinator"
-    assert [e for e in page.errors if "status of 422" not in e] == []
+    allow_console_errors(page, "status of 422")
+    assert unexpected_console_errors(page) == []

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from inspect_app.extensions import db
 from inspect_app.media.models import Attachment
 from inspect_app.visits.models import Answer, AnswerResult, Finding, SiteVisit, VisitStatus
-from tests.browser.support import SW_CONTROLS, sign_in
+from tests.browser.support import SW_CONTROLS, allow_console_errors, sign_in, unexpected_console_errors
 from tests.media import images
 from tests.visits import factories as f
 
@@ -117,7 +117,8 @@ def test_whole_visit_offline_reload_reconnect(live_server, portrait, world, pass
         assert photo.gps_lon == pytest.approx(images.LON_NORTH_EAST, abs=1e-5)
     # Offline, the bell's polling fails (and says so in the console); nothing else may go wrong.
     offline = ("htmx:afterRequest", "htmx:sendError", "ERR_INTERNET_DISCONNECTED")
-    assert [e for e in page.errors if not any(word in e for word in offline)] == []
+    allow_console_errors(page, *offline)
+    assert unexpected_console_errors(page) == []
 
 
 def _queue_answer_offline(page, live_server, visit, item, result="nonconforming"):
@@ -137,6 +138,7 @@ def test_a_refused_record_stays_with_the_reason_until_deleted(live_server, portr
     items = f.items_of(f.make_version(n_items=3))
     visit = f.make_visit(f.office_site(world.xinye), world.users["inspector8"])
     page = portrait
+    allow_console_errors(page, "ERR_INTERNET_DISCONNECTED", "status of 409 (CONFLICT)")   # requests made offline, and the refusal the test is about
     sign_in(page, live_server, "inspector8", password)
     row = _queue_answer_offline(page, live_server, visit, items[0])
     visit.status = VisitStatus.SUBMITTED
@@ -173,6 +175,7 @@ def test_records_wait_for_sign_in_again_and_are_sent_after_it(live_server, portr
     items = f.items_of(f.make_version(n_items=3))
     visit = f.make_visit(f.office_site(world.xinye), world.users["inspector8"])
     page = portrait
+    allow_console_errors(page, "ERR_INTERNET_DISCONNECTED", "status of 401 (UNAUTHORIZED)")   # requests made offline, and the send the ended session refuses
     sign_in(page, live_server, "inspector8", password)
     _queue_answer_offline(page, live_server, visit, items[1], "basically")
     page.context.clear_cookies()                    # the session is gone (idle timeout, server restart)
@@ -198,6 +201,7 @@ def test_starting_a_site_offline_is_queued_and_sent_once(live_server, portrait, 
     client UUID); reconnected, the visit is created once and the row leads to it."""
     f.make_version(n_items=3)
     page = portrait
+    allow_console_errors(page, "ERR_INTERNET_DISCONNECTED", "htmx:afterRequest", "htmx:sendError")   # requests made offline (htmx logs the bell's failed poll)
     sign_in(page, live_server, "inspector8", password)
     _prepared(page, live_server, world.xinye.code)
     page.context.set_offline(True)
@@ -224,6 +228,7 @@ def test_a_kept_page_older_than_what_was_sent_shows_what_was_sent(live_server, p
     items = f.items_of(f.make_version(n_items=3))
     visit = f.make_visit(f.office_site(world.xinye), world.users["inspector8"])
     page = portrait
+    allow_console_errors(page, "ERR_INTERNET_DISCONNECTED", "htmx:afterRequest", "htmx:sendError")   # requests made offline (htmx logs the bell's failed poll)
     sign_in(page, live_server, "inspector8", password)
     _prepared(page, live_server, world.xinye.code)                # keeps /visits/<id> as it is now
     page.goto(f"{live_server}/visits/{visit.id}")

@@ -9,9 +9,11 @@ from inspect_app.campaigns.models import Campaign
 from inspect_app.checklists.models import (CheckMethod, ChecklistItem, ChecklistSection, ChecklistTemplate,
                                            ChecklistVersion, VersionStatus)
 from inspect_app.extensions import db
+from inspect_app.media import service as media_service
 from inspect_app.media.models import Attachment, AttachmentKind, PhotoStage
 from inspect_app.org.models import Site
 from inspect_app.visits.models import Finding, FindingStatus, RectificationType, Severity, SiteVisit, VisitStatus
+from tests.media import images
 
 
 def campaign() -> Campaign:
@@ -71,6 +73,11 @@ def make_photo(finding, user, n=1) -> Attachment:
                      sha256=digest, mime="image/jpeg",
                      filename=f"p{n}.jpg", size_bytes=1000, width=800, height=600,
                      display_key=f"display/{digest}.jpg", thumb_key=f"thumb/{digest}.jpg", uploaded_by_id=user.id)
+    # Real files behind the keys: a page showing the photo must not log a 404 (issue 14: browser tests
+    # fail on any console error).
+    store = media_service.storage()
+    store.put(att.display_key, images.jpeg(800, 600))
+    store.put(att.thumb_key, images.jpeg(240, 180))
     db.session.add(att)
     db.session.flush()
     return att

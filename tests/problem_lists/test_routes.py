@@ -66,6 +66,8 @@ def test_list_page_groups_and_numbers(client, login_as, xinye_list):
     photo_ids = db.session.execute(sa.select(Attachment.id).order_by(Attachment.id)).scalars().all()
     if "media.thumb" in client.application.view_functions:    # the media routes may not be there yet
         assert f'src="/media/{photo_ids[0]}/thumb"' in html
+        # Each thumbnail opens the viewer and says when and where it was taken (issue 14, seen 9).
+        assert html.count('data-viewer-meta="无拍摄时间 · 无位置信息"') == 2 and 'id="photo-viewer"' in html
     else:
         assert "<img" not in html
     assert "下发清单" in html and "合并所选" in html
