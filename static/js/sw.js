@@ -39,8 +39,9 @@ var SHELL_URLS = [
   "/static/img/icon-512.png",
   "/static/manifest.webmanifest"
 ];
-// The pages a visit needs offline: 我的核查, a county's sites, a visit screen.
-var VISIT_PAGE = /^\/visits\/(?:counties\/[0-9]{6}|[0-9]+)?$/;
+// The pages a visit needs offline: 我的核查, a county's sites, a visit screen, and the blank visit
+// screen of a site not started yet (kept by 离线准备, to start the site offline).
+var VISIT_PAGE = /^\/visits\/(?:counties\/[0-9]{6}|[0-9]+|sites\/[0-9]+\/new)?$/;
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(SHELL).then(function (cache) { return cache.addAll(SHELL_URLS); })
