@@ -41,6 +41,9 @@
         worker.addEventListener("statechange", function () { if (worker.state === "redundant") { again(); } });
       }
     }, again);
+    navigator.serviceWorker.ready.then(function (registration) {
+      if (!navigator.serviceWorker.controller && registration.active) { registration.active.postMessage("claim"); }
+    });
   }
   registerWorker(1);
 
@@ -884,7 +887,11 @@
     button.textContent = "已排队，联网后开始";
     if (!rec.siteId) { return; }
     keptPage(preparedPage(rec.siteId)).then(function (kept) {
-      if (kept) { button.disabled = false; button.textContent = "继续核查（待同步）"; }
+      if (!kept) { return; }
+      button.disabled = false;
+      button.textContent = "继续核查";
+      var status = row.querySelector(".status");
+      if (status) { status.textContent = "离线已开始，待同步"; }
     });
   }
 

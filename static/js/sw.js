@@ -56,6 +56,13 @@ self.addEventListener("activate", function (event) {
   }).then(function () { return self.clients.claim(); }));
 });
 
+/* A page that loaded while this worker was still installing is not controlled (claim() in activate
+   only takes the pages open then); offline.js asks once it sees the worker active, so that the page
+   it is on works offline too, not only the next one. */
+self.addEventListener("message", function (event) {
+  if (event.data === "claim") { event.waitUntil(self.clients.claim()); }
+});
+
 /* Signing in or out empties the kept pages and photos before the request goes on: on a shared
    tablet the next account must not be shown what the last one could see (the queue is not touched:
    its records wait for the account that made them). */
