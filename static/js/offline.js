@@ -323,6 +323,17 @@
     var form = fragment.querySelector("form");
     card.replaceWith(fragment);
     window.htmx.process(form);
+    // An edit already queued for it: the form shows that text, not the saved one it replaces.
+    allRecords().then(function (records) {
+      var queued = records.filter(function (r) {
+        return r.kind === "edit" && r.findingId === String(id) && r.user === me() && r.state !== "refused";
+      }).pop();
+      if (!queued) { return; }
+      queued.fields.forEach(function (pair) {
+        var input = form.querySelector('[name="' + pair[0] + '"]:not([type=hidden])');
+        if (input) { input.value = pair[1]; }
+      });
+    });
     return true;
   }
 

@@ -103,6 +103,10 @@ def test_unstarted_site_is_started_and_answered_offline(live_server, browser, po
     edit.locator("button[type=submit]").click()
     expect(card.locator(".finding-desc")).to_have_text("未实行统一法人，资产未划转")
     expect(card.locator("[data-queue-badge]")).to_have_text("修改待同步")
+    card.locator("button:has-text('编辑')").click()                # again: the queued text, then 取消
+    expect(edit.locator("textarea[name=description]")).to_have_value("未实行统一法人，资产未划转")
+    edit.locator("button:has-text('取消')").click()
+    expect(card.locator("[data-queue-badge]")).to_have_text("修改待同步")
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator(f"#finding-{dropped.id} button:has-text('删除')").click()
     expect(page.locator(f"#finding-{dropped.id} [data-queue-badge]")).to_have_text("删除待同步")
