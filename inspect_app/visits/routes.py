@@ -72,6 +72,27 @@ def county_offline(code):
     return jsonify(service.offline_bundle(county, assignment))
 
 
+@bp.get("/sites/<int:site_id>/new")
+@access.rule(Permission.VISIT_RECORD)
+def prepared(site_id):
+    """The visit screen of a site not started yet, kept by 离线准备 so that an inspector can start
+    the site and answer it offline (offline.js queues the start with its client UUID, then the
+    records made on this screen). Same scope as starting the site; once the site is started, its
+    visit screen instead."""
+    site = access.get_or_404(Site, site_id)
+    assignment = service.assignment_for(current_user, site.county_id, request.args.get("campaign", type=int))
+    if assignment is None:
+        abort(404)
+    visit = service.started_visit(site, assignment)
+    if visit is not None:
+        return redirect(url_for("visits.show", visit_id=visit.id))
+    try:
+        visit = service.prepared_visit(current_user, site, assignment)
+    except VisitError:
+        abort(404)
+    return render("visits/show.html", **_screen_context(visit), prepared=True)
+
+
 @bp.post("/sites/<int:site_id>/start")
 @access.rule(Permission.VISIT_RECORD)
 def start(site_id):
@@ -250,6 +271,7 @@ def finding_edit(finding_id):
     return _finding_form_response(finding.visit, _saved_form(finding), finding.item, finding=finding)
 
 
+@bp.app_template_global("finding_edit_form")
 def _saved_form(finding) -> FindingForm:
     """The edit form filled from the finding as saved (the edit view, and the conflict view's "saved")."""
     form = FindingForm(formdata=None, obj=finding, data={"uuid": finding.uuid})
@@ -284,15 +306,21 @@ def finding_update(finding_id):
 @bp.post("/findings/<int:finding_id>/delete")
 @access.rule(Permission.VISIT_RECORD)
 def finding_delete(finding_id):
-    """Delete a draft finding of a visit that is not submitted; the card disappears."""
+    """Delete a draft finding of a visit that is not submitted; the card disappears. Idempotent: a
+    finding this user could see that is deleted already answers as the delete did. With `version`
+    (a delete queued offline), an edit saved since refuses it (409) with the current card."""
+    gone = db.session.get(Finding, finding_id) is None and service.deleted_finding_visit(finding_id, current_user)
+    if gone:          # deleted already (a repeated delete): answered as the first one was
+        return "" if request.htmx else redirect(url_for("visits.show", visit_id=gone), code=303)
     finding = _finding_or_404(finding_id)
     visit_id = finding.visit_id
     try:
-        service.delete_finding(finding, current_user)
-    except VisitError as error:
+        service.delete_finding(finding, current_user, request.form.get("version", type=int))
+    except (VisitError, locking.EditConflict) as error:
         db.session.rollback()
         flash(error.message, "error")
-        return _card(finding, status=409)
+        db.session.refresh(finding)
+        return _card(finding, status=error.status)
     flash("已删除问题", "success")
     if request.htmx:
         return ""

@@ -17,6 +17,7 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from inspect_app import access, locking
+from inspect_app.audit.models import AuditEvent
 from inspect_app.audit.service import changes, record
 from inspect_app.campaigns.models import Campaign, Team, team_counties
 from inspect_app.checklists.models import ChecklistItem, ChecklistSection, checklist_item_site_kinds
@@ -208,9 +209,10 @@ def offline_bundle(county: Region, assignment: Assignment) -> dict:
 
     ``{"county": {"code", "name"}, "campaign": {"id", "name", "checklist_version_id"},
     "sites": [{"id", "name", "kind", "visit_id" | None, "status"}], "pages": [URL path, …]}``.
-    The pages are the ones a visit needs: 我的核查, the county's sites and the screen of every visit
-    already started there in this campaign (offline.js keeps them for the service worker). A constant
-    number of queries (county_sites).
+    The pages are the ones a visit needs: 我的核查, the county's sites, the screen of every visit
+    already started there in this campaign and, for every site not started yet, its blank visit
+    screen (prepared_visit), so that a site can be started and answered offline (offline.js keeps
+    them for the service worker). A constant number of queries (county_sites).
     """
     sites, pages = [], [url_for("visits.index"), url_for("visits.county", code=county.code)]
     for _label, rows in county_sites(county, assignment):
@@ -219,11 +221,45 @@ def offline_bundle(county: Region, assignment: Assignment) -> dict:
                           "visit_id": row.visit.id if row.visit else None, "status": row.status_label})
             if row.visit is not None:
                 pages.append(url_for("visits.show", visit_id=row.visit.id))
+            elif campaign_has_checklist(assignment):
+                pages.append(url_for("visits.prepared", site_id=row.site.id))
     campaign = assignment.campaign
     return {"county": {"code": county.code, "name": county.name},
             "campaign": {"id": campaign.id, "name": campaign.name,
                          "checklist_version_id": campaign.checklist_version_id},
             "sites": sites, "pages": pages}
+
+
+def campaign_has_checklist(assignment: Assignment) -> bool:
+    return assignment.campaign.checklist_version_id is not None
+
+
+# The id a not yet started visit's screen uses in its URLs (`/visits/-<site id>/…`): never a row's
+# id, so nothing posted to it can land anywhere; offline.js replaces it with the id the server gives
+# the visit when the queued start is sent.
+def placeholder_visit_id(site: Site) -> int:
+    return -site.id
+
+
+def prepared_visit(user, site: Site, assignment: Assignment) -> SiteVisit:
+    """The visit screen of a site nobody has started yet in this campaign, for 离线准备: a transient
+    SiteVisit (never added to the session) with the placeholder id, the campaign's checklist
+    version and no answers, rendered by the visit screen like a just-started visit.
+
+    Raises VisitError (409) when the campaign has no checklist yet. The caller has checked the
+    site's county and the user's team (assignment_for)."""
+    if not campaign_has_checklist(assignment):
+        raise VisitError(MSG_NO_CHECKLIST)
+    return SiteVisit(id=placeholder_visit_id(site), uuid="", campaign_id=assignment.campaign.id,
+                     campaign=assignment.campaign, team_id=assignment.team_id, site_id=site.id, site=site,
+                     county_id=site.county_id, checklist_version_id=assignment.campaign.checklist_version_id,
+                     inspector_id=user.id, inspector=user, status=VisitStatus.IN_PROGRESS, started_at=None)
+
+
+def started_visit(site: Site, assignment: Assignment) -> SiteVisit | None:
+    """The site's visit in the assignment's campaign, if someone has started it."""
+    return db.session.execute(sa.select(SiteVisit).where(
+        SiteVisit.site_id == site.id, SiteVisit.campaign_id == assignment.campaign.id)).scalar_one_or_none()
 
 
 # ---------------------------------------------------------------- visits
@@ -653,23 +689,44 @@ def update_finding(finding: Finding, values: dict, user, version: int | None) ->
     return True
 
 
-def delete_finding(finding: Finding, user) -> list[str]:
+def delete_finding(finding: Finding, user, version: int | None = None) -> list[str]:
     """Delete a draft finding with its photo rows; after the commit, remove the photo files no other
     row refers to (content-addressed: the same picture may belong to another finding). Returns the
     storage keys removed. A finding that others were merged into is refused: the problem list must
-    undo the merge first, or their photos and wording would go with it."""
+    undo the merge first, or their photos and wording would go with it.
+
+    `version`, when given (the card the delete was tapped on, e.g. a delete queued offline), must
+    still be the saved one: someone's edit since raises locking.EditConflict (409) and nothing is
+    deleted — the user decides again on the current text."""
     ensure_finding_editable(finding)
+    if version is not None:
+        locking.claim(finding, version)
     if db.session.execute(sa.select(Finding.id).where(Finding.merged_into_id == finding.id).limit(1)).first():
         raise VisitError(MSG_FINDING_HAS_MERGED)
     photos = db.session.execute(sa.select(Attachment).where(Attachment.finding_id == finding.id)).scalars().all()
     keys = {getattr(photo, column.name) for photo in photos for column in media_service.key_columns()}
     record("finding.delete", user=user, obj=finding, label=finding.description[:60],
            before={k: getattr(finding, k) for k in FINDING_FIELDS}
-           | {"photos": [photo.sha256 for photo in photos]})
+           | {"photos": [photo.sha256 for photo in photos], "visit_id": finding.visit_id})
     db.session.execute(sa.delete(Attachment).where(Attachment.finding_id == finding.id))
     db.session.delete(finding)
     db.session.commit()
     return media_service.discard_files(keys)
+
+
+def deleted_finding_visit(finding_id: int, user) -> int | None:
+    """The visit of a finding that was deleted (its audit event), if the user may see that visit's
+    campaign and county — so that a delete sent twice (a queued delete replayed after its answer was
+    lost) is answered as done, not 404. None when no such deletion is on record for this user."""
+    event = db.session.execute(
+        sa.select(AuditEvent).where(AuditEvent.action == "finding.delete", AuditEvent.object_type == "Finding",
+                                    AuditEvent.object_id == str(finding_id))
+        .order_by(AuditEvent.id.desc()).limit(1)).scalar_one_or_none()
+    before = event.before if event is not None and isinstance(event.before, dict) else {}
+    visit = db.session.get(SiteVisit, before.get("visit_id")) if before.get("visit_id") else None
+    if visit is None or not access.can_see_campaign_county(user, visit.campaign_id, visit.county_id):
+        return None
+    return visit.id
 
 
 def finding_photos(finding: Finding) -> list[Attachment]:

@@ -13,7 +13,14 @@
    - The visit screen lays queued records over the page (answers chosen, findings and photos with
      "待同步"), also over a page the service worker shows from its cache while offline.
    - 离线准备 on a county page keeps that county's pages (see visits.service.offline_bundle) in the
-     service worker's page cache, and records a started visit offline as a queued start. */
+     service worker's page cache, among them the blank visit screen of every site not started yet.
+     开始核查 offline queues the start with a client UUID (the visit key) and opens that screen:
+     its URLs carry a placeholder visit id (/visits/-<site id>/), and the records made there are
+     queued against the key. When the start is stored, the server's visit id (the site's visit, also
+     one another tablet started first: it is joined) replaces the placeholder in every queued
+     record, which then go in order as any other.
+   - An existing finding edited or deleted offline is queued with the version its card was drawn
+     from: a stale one comes back 409 and the page shows the saved text beside the user's (kept). */
 (function () {
   "use strict";
   // hx-boost runs a page's scripts again on each boosted visit: install the listeners once.
@@ -34,6 +41,9 @@
         worker.addEventListener("statechange", function () { if (worker.state === "redundant") { again(); } });
       }
     }, again);
+    navigator.serviceWorker.ready.then(function (registration) {
+      if (!navigator.serviceWorker.controller && registration.active) { registration.active.postMessage("claim"); }
+    });
   }
   registerWorker(1);
 
@@ -62,6 +72,7 @@
   if (channel) { channel.onmessage = function () { render(false); }; }
 
   function me() { return document.body.getAttribute("data-user") || ""; }
+  function visitBox() { return document.getElementById("visit"); }
   function visitId() { var v = document.getElementById("visit"); return v ? v.getAttribute("data-visit-id") : null; }
   function entries(formData) {
     var out = [];
@@ -92,6 +103,8 @@
     rec.attempts = 0;
     rec.created = Date.now();
     rec.jid = window.inspectApp.uuid4();
+    var box = visitBox();
+    if (box && box.getAttribute("data-placeholder")) { rec.placeholder = box.getAttribute("data-placeholder"); }
     if (!rec.blob) {
       try { localStorage.setItem(JOURNAL + rec.jid, JSON.stringify(rec)); } catch (e) { /* full or private */ }
     }
@@ -100,8 +113,11 @@
 
   /* An answer is an upsert per item: a newer one replaces a queued older one of the same account. */
   function replaces(rec, old) {
-    return rec.kind === "answer" && old.kind === "answer" && old.url === rec.url && old.user === rec.user &&
-      old.state === "pending";
+    if (old.user !== rec.user || old.state === "sending") { return false; }
+    if (rec.kind === "answer") { return old.kind === "answer" && old.url === rec.url && old.state === "pending"; }
+    // A finding's newer edit replaces the queued (or refused) older one; a delete makes them moot
+    // (sent first, an edit would move the version the delete carries on: a needless conflict).
+    return (rec.kind === "edit" || rec.kind === "delete") && old.kind === "edit" && old.findingId === rec.findingId;
   }
 
   /* Into the queue in one transaction, skipping what a replay already stored. Transactions on one
@@ -203,16 +219,149 @@
     }).catch(function () { /* the loop scales it before sending */ });
   }
 
-  function addStart(form, url, formData) {
+  function addStart(form, url, formData, siteId) {
     var row = form.closest(".site-row");
     var name = row ? row.querySelector(".site-name") : null;
     return store([stamp({ kind: "start", url: url, fields: entries(formData), uuid: formData.get("uuid"),
-                          site: row ? row.id : "", label: "开始核查：" + (name ? name.firstChild.textContent : "") })]);
+                          site: row ? row.id : "", siteId: siteId,
+                          label: "开始核查：" + (name ? name.firstChild.textContent : "") })]);
+  }
+
+  /* ---------------------------------------------------------------- a site started offline */
+
+  var UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+  var leaveFor = null;            // the server's id of the visit this blank screen was started as
+
+  function preparedPage(siteId) { return "/visits/sites/" + siteId + "/new"; }
+  function keptPage(url) {
+    return window.caches ? caches.match(url, { ignoreVary: true }).catch(function () { return null; }) : Promise.resolve(null);
+  }
+  function queuedStart(records, siteId) {
+    return records.filter(function (r) {
+      return r.kind === "start" && r.siteId === siteId && r.user === me() && r.state !== "refused";
+    })[0];
+  }
+
+  /* 开始核查 without a network: the start is queued once per site (a second tap finds it) and the
+     site's blank visit screen opens under its key, when 离线准备 kept it; else the row says the
+     visit screen comes once the start is sent. */
+  function startOffline(form, url, formData) {
+    var siteId = (/\/sites\/([0-9]+)\/start$/.exec(url) || [])[1] || "";
+    return allRecords().then(function (records) {
+      var queued = queuedStart(records, siteId);
+      if (queued) { return queued.uuid; }
+      if (!UUID.test(formData.get("uuid") || "")) { formData.set("uuid", window.inspectApp.uuid4()); }
+      return addStart(form, url, formData, siteId).then(function () { return formData.get("uuid"); });
+    }).then(function (key) {
+      return keptPage(preparedPage(siteId)).then(function (kept) {
+        if (kept) { location.href = preparedPage(siteId) + "#" + key; }
+      });
+    });
+  }
+
+  /* The blank visit screen takes its key from the address (#<uuid>), or from the queued start of its
+     site (a reload that lost the fragment). Records made here are queued against "local-<key>". */
+  function adoptKey(key) { visitBox().setAttribute("data-visit-id", "local-" + key); }
+  function localKey() {
+    var id = visitId();
+    return id && id.indexOf("local-") === 0 ? id.slice(6) : null;
+  }
+  function isLocalPage() { var box = visitBox(); return !!(box && box.hasAttribute("data-prepared-site")); }
+  function preparedState(text) {
+    var state = document.querySelector("[data-prepared-state]");
+    if (state) { state.textContent = text; }
+  }
+
+  function localVisit() {
+    if (!isLocalPage()) { return Promise.resolve(); }
+    var siteId = visitBox().getAttribute("data-prepared-site");
+    var hash = location.hash.slice(1);
+    if (UUID.test(hash)) { adoptKey(hash); }
+    return allRecords().then(function (records) {
+      if (!localKey()) {
+        var start = queuedStart(records, siteId);
+        if (start) { adoptKey(start.uuid); }
+      }
+      if (!localKey()) { preparedState("尚未开始：请回到县页面点击“开始核查”"); return null; }
+      return database().then(function (db) { return db.get("ids", "start:" + localKey()); }).then(function (id) {
+        if (id) { startedAs(id); }
+      });
+    });
+  }
+
+  /* The start is stored: the records of this screen now belong to visit `id`; the page becomes its
+     screen once they are all sent (leaveIfDone). */
+  function startedAs(id) {
+    visitBox().setAttribute("data-visit-id", String(id));
+    leaveFor = String(id);
+    preparedState("已开始核查，正在同步记录…");
+  }
+
+  function leaveIfDone() {
+    if (!leaveFor || !navigator.onLine) { return Promise.resolve(); }
+    return allRecords().then(function (records) {
+      var open = records.filter(function (r) { return String(r.visit) === leaveFor && r.state !== "refused"; });
+      if (!open.length && leaveFor) { location.replace("/visits/" + leaveFor); leaveFor = null; }
+    });
+  }
+
+  /* ---------------------------------------------------------------- an existing finding, offline */
+
+  var EDIT_FORM = /\/visits\/findings\/([0-9]+)\/edit$/;
+  var CARD = /\/visits\/findings\/([0-9]+)$/;
+  var DELETE = /\/visits\/findings\/([0-9]+)\/delete$/;
+  var cardsAway = {};              // finding id → the card an offline edit form replaced
+
+  /* The card's own edit form (drawn by the server with the card, with its version) instead of the
+     one the network cannot fetch. */
+  function offlineEditForm(id) {
+    var card = document.getElementById("finding-" + id);
+    var template = document.getElementById("finding-edit-template-" + id);
+    if (!card || !template || !window.htmx) { return false; }
+    cardsAway[id] = card;
+    var fragment = template.content.cloneNode(true);
+    var form = fragment.querySelector("form");
+    card.replaceWith(fragment);
+    window.htmx.process(form);
+    // An edit already queued for it: the form shows that text, not the saved one it replaces.
+    allRecords().then(function (records) {
+      var queued = records.filter(function (r) {
+        return r.kind === "edit" && r.findingId === String(id) && r.user === me() && r.state !== "refused";
+      }).pop();
+      if (!queued) { return; }
+      queued.fields.forEach(function (pair) {
+        var input = form.querySelector('[name="' + pair[0] + '"]:not([type=hidden])');
+        if (input) { input.value = pair[1]; }
+      });
+    });
+    return true;
+  }
+
+  function cardBack(form, id) {
+    var card = cardsAway[id];
+    delete cardsAway[id];
+    if (card && form && form.parentNode) { form.replaceWith(card); } else if (form) { form.remove(); }
+  }
+
+  function addEdit(form, url, formData) {
+    var id = CARD.exec(url)[1];
+    var rec = stamp({ kind: "edit", url: url, fields: entries(formData), visit: visitId(), findingId: id,
+                      label: "修改问题：" + shorten(formData.get("description"), 24) });
+    cardBack(form, id);
+    return store([rec]);
+  }
+
+  function addDelete(button, url, formData) {
+    var id = DELETE.exec(url)[1];
+    var card = document.getElementById("finding-" + id);
+    var desc = card ? card.querySelector(".finding-desc") : null;
+    return store([stamp({ kind: "delete", url: url, fields: entries(formData), visit: visitId(), findingId: id,
+                          label: "删除问题：" + shorten(desc ? desc.textContent : "", 24) })]);
   }
 
   /* The finding form without the server: the page's blank form (show.html), filled in as
      visits.service.finding_defaults would (the item's content and note, its section as category). */
-  var NEW_FINDING = /\/visits\/[0-9]+\/findings\/new/;
+  var NEW_FINDING = /\/visits\/-?[0-9]+\/findings\/new/;
   function offlineFindingForm(target, path, params) {
     var template = document.getElementById("finding-form-template");
     if (!template || !target || !window.htmx) { return false; }
@@ -247,6 +396,14 @@
     var d = event.detail;
     if (d.requestConfig && d.requestConfig.verb === "get" && NEW_FINDING.test(d.pathInfo.requestPath)) {
       offlineFindingForm(d.target, d.pathInfo.requestPath, d.requestConfig.formData);
+    } else if (d.requestConfig && d.requestConfig.verb === "get" && EDIT_FORM.test(d.pathInfo.requestPath)) {
+      offlineEditForm(EDIT_FORM.exec(d.pathInfo.requestPath)[1]);
+    } else if (d.requestConfig && d.requestConfig.verb === "post" && window.idb && d.elt.matches &&
+               d.elt.matches("form[data-finding-form]") && CARD.test(d.pathInfo.requestPath)) {
+      handOff(d.elt, function () { return addEdit(d.elt, d.pathInfo.requestPath, d.requestConfig.formData); });
+    } else if (d.requestConfig && d.requestConfig.verb === "post" && window.idb && d.elt.matches &&
+               d.elt.matches("[data-finding-delete]")) {
+      addDelete(d.elt, d.pathInfo.requestPath, d.requestConfig.formData);
     } else if (d.requestConfig && d.requestConfig.verb === "post" && window.idb && d.elt.matches &&
                d.elt.matches("form[data-finding-form]") && /\/findings$/.test(d.pathInfo.requestPath)) {
       // The connection dropped on the way: the finding and its photos go to the queue, same uuid
@@ -282,8 +439,18 @@
   /* htmx's request about to go: answers, new findings and (offline) visit starts go to the queue. */
   document.addEventListener("htmx:configRequest", function (event) {
     var d = event.detail;
-    if (d.verb === "get" && !navigator.onLine && NEW_FINDING.test(d.path)) {
+    var offline = !navigator.onLine;
+    if (d.verb === "get" && (offline || isLocalPage()) && NEW_FINDING.test(d.path)) {
       if (offlineFindingForm(d.target, d.path, d.formData)) { event.preventDefault(); }
+      return;
+    }
+    if (d.verb === "get" && offline && EDIT_FORM.test(d.path)) {
+      if (offlineEditForm(EDIT_FORM.exec(d.path)[1])) { event.preventDefault(); }
+      return;
+    }
+    if (d.verb === "get" && offline && CARD.test(d.path) && cardsAway[CARD.exec(d.path)[1]]) {
+      event.preventDefault();                       // 取消 on an edit form opened offline
+      cardBack(d.elt.closest("form"), CARD.exec(d.path)[1]);
       return;
     }
     if (d.verb !== "post" || !window.idb) { return; }
@@ -296,15 +463,21 @@
       answerState(status, "pending");
       findingButton(status, itemId, d.formData.get("result"));
       handOff(elt, function () { return addAnswer(d.path, d.formData, itemId); });
-    } else if (elt.matches && elt.matches("form[data-finding-form]") && /\/findings$/.test(d.path) && !navigator.onLine) {
+    } else if (elt.matches && elt.matches("form[data-finding-form]") && /\/findings$/.test(d.path) && (offline || isLocalPage())) {
       // Online, htmx posts the new finding itself: a refusal (422) comes back as the form with its
       // message, the chosen photos and their "已选 N 张" kept (hx-preserve); its photos are queued
       // once it is saved (htmx:beforeSwap below). Offline, or when the post cannot go, it is queued.
       event.preventDefault();
       handOff(elt, function () { return addFinding(elt, d.path, d.formData); });
-    } else if (elt.matches && elt.matches("form[data-start-visit]") && !navigator.onLine) {
+    } else if (elt.matches && elt.matches("form[data-start-visit]") && offline) {
       event.preventDefault();
-      addStart(elt, d.path, d.formData);
+      startOffline(elt, d.path, d.formData);
+    } else if (elt.matches && elt.matches("form[data-finding-form]") && CARD.test(d.path) && offline) {
+      event.preventDefault();
+      handOff(elt, function () { return addEdit(elt, d.path, d.formData); });
+    } else if (elt.matches && elt.matches("[data-finding-delete]") && offline) {
+      event.preventDefault();
+      addDelete(elt, d.path, d.formData);
     }
   });
 
@@ -325,7 +498,7 @@
     var go = function () { return loop().catch(function () { later(); }); };
     // One sender for all tabs of this browser (a duplicate send would be harmless, only wasteful).
     var done = navigator.locks ? navigator.locks.request("inspect-queue", go) : go();
-    done.then(function () { running = false; render(); });
+    done.then(function () { running = false; return render(); }).then(leaveIfDone);
   }
 
   function freshToken() {
@@ -381,12 +554,28 @@
     return putRecord(rec).then(function () { changed(); return "next"; });
   }
 
+  /* The server's ids in the record's URL: the visit a blank screen's start became (in place of the
+     placeholder), the finding a photo belongs to. */
   function resolveUrl(rec, records) {
-    if (rec.url.indexOf("{finding}") < 0) { return Promise.resolve(rec.url); }
-    return database().then(function (db) { return db.get("ids", "finding:" + rec.finding); }).then(function (id) {
-      if (id) { return rec.url.replace("{finding}", id); }
-      var owner = records.filter(function (r) { return r.kind === "finding" && r.uuid === rec.finding; })[0];
-      throw new Error(owner && owner.state === "refused" ? "所属问题未能保存，照片暂不能上传" : "找不到所属问题（可能已删除）");
+    return resolveVisit(rec, records).then(function (url) {
+      if (url.indexOf("{finding}") < 0) { return url; }
+      return database().then(function (db) { return db.get("ids", "finding:" + rec.finding); }).then(function (id) {
+        if (id) { return url.replace("{finding}", id); }
+        var owner = records.filter(function (r) { return r.kind === "finding" && r.uuid === rec.finding; })[0];
+        throw new Error(owner && owner.state === "refused" ? "所属问题未能保存，照片暂不能上传" : "找不到所属问题（可能已删除）");
+      });
+    });
+  }
+
+  function resolveVisit(rec, records) {
+    if (!rec.placeholder || rec.url.indexOf(rec.placeholder) < 0) { return Promise.resolve(rec.url); }
+    var local = String(rec.visit || "").indexOf("local-") === 0 ? rec.visit.slice(6) : null;
+    var known = local ? database().then(function (db) { return db.get("ids", "start:" + local); })
+      : Promise.resolve(/^[0-9]+$/.test(String(rec.visit)) ? rec.visit : null);
+    return known.then(function (id) {
+      if (id) { return rec.url.split(rec.placeholder).join("/visits/" + id + "/"); }
+      var start = records.filter(function (r) { return r.kind === "start" && r.uuid === local; })[0];
+      throw new Error(start ? "开始核查未能同步，此记录暂不能上传" : "找不到所属核查（开始核查的记录已删除）");
     });
   }
 
@@ -451,7 +640,8 @@
   function reason(response, text) {
     try { var data = JSON.parse(text); if (data.error) { return data.error; } } catch (e) { /* HTML */ }
     var doc = new DOMParser().parseFromString(text || "", "text/html");
-    var node = doc.querySelector(".save-state, .has-error .error, .alert-error, .toast-error, main p");
+    var node = doc.querySelector("[data-conflict] strong") ||
+      doc.querySelector(".save-state, .has-error .error, .alert-error, .toast-error, main p");
     if (node && node.textContent.trim()) { return node.textContent.trim(); }
     try { return JSON.parse(response.headers.get("HX-Trigger")).toast[0].message; } catch (e) { /* none */ }
     return "服务器拒绝（" + response.status + "）";
@@ -477,10 +667,24 @@
       var tx = db.transaction(["ids", "records", "sent"], "readwrite");
       if (id) { tx.objectStore("ids").put(id, rec.kind + ":" + rec.uuid); }
       tx.objectStore("records").delete(rec.seq);
+      if (rec.kind === "start") { moveToVisit(tx.objectStore("records"), "local-" + rec.uuid, id); }
       var copy = confirmed(rec, response, text);
       if (copy) { tx.objectStore("sent").put(copy); }
       return tx.done;
     }).then(function () { applySuccess(rec, response, text); return null; });
+  }
+
+  /* The records made on a blank visit screen, now that its start is stored: they belong to the
+     server's visit (its id in their URLs), in the same transaction as the start leaves the queue. */
+  function moveToVisit(records, local, id) {
+    records.getAll().then(function (all) {
+      all.forEach(function (r) {
+        if (r.visit !== local) { return; }
+        r.visit = String(id);
+        if (r.placeholder) { r.url = r.url.split(r.placeholder).join("/visits/" + id + "/"); }
+        records.put(r);
+      });
+    });
   }
 
   /* The server's copy of a stored record, stamped with the server's clock (its Date header). */
@@ -552,7 +756,15 @@
       if (gallery && data.html && !document.getElementById("photo-" + data.id)) {
         gallery.insertAdjacentHTML("beforeend", data.html);
       }
+    } else if (rec.kind === "edit" && onThisVisit(rec)) {
+      var shown = document.getElementById("finding-" + rec.findingId);
+      if (shown && shown.tagName === "ARTICLE") { window.htmx.swap(shown, text, { swapStyle: "outerHTML" }); }
+    } else if (rec.kind === "delete" && onThisVisit(rec)) {
+      var gone = document.getElementById("finding-" + rec.findingId);
+      if (gone) { gone.remove(); }
     } else if (rec.kind === "start") {
+      var match = /\/visits\/([0-9]+)$/.exec(new URL(response.url).pathname);
+      if (localKey() === rec.uuid && match) { startedAs(match[1]); }
       var row = rec.site ? document.getElementById(rec.site) : null;
       var form = row ? row.querySelector("form[data-start-visit]") : null;
       if (form) {
@@ -565,12 +777,33 @@
     }
   }
 
+  /* A refusal on the page: an answer's status; for a finding's edit the server's conflict form
+     (the saved text beside the user's, which stays in the fields); for a delete the current card. */
   function applyRefusal(rec, text) {
-    if (rec.kind === "answer" && onThisVisit(rec) && window.htmx) {
+    if (!onThisVisit(rec) || !window.htmx) { return; }
+    if (rec.kind === "answer") {
       var status = document.getElementById("status-" + rec.item);
       if (status && /answer-status/.test(text)) { window.htmx.swap(status, text, { swapStyle: "outerHTML" }); }
+    } else if ((rec.kind === "edit" && /data-conflict/.test(text)) || (rec.kind === "delete" && /finding-head/.test(text))) {
+      var card = document.getElementById("finding-" + rec.findingId);
+      if (card && card.tagName === "ARTICLE") { window.htmx.swap(card, text, { swapStyle: "outerHTML" }); }
     }
   }
+
+  /* A conflict resolved online (the form saved after a refusal): the refused edit is settled. */
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var d = event.detail;
+    var path = d.pathInfo ? d.pathInfo.requestPath : "";
+    if (!d.successful || !d.requestConfig || d.requestConfig.verb !== "post" || !window.idb) { return; }
+    var match = CARD.exec(path) || DELETE.exec(path);
+    if (!match) { return; }
+    allRecords().then(function (records) {
+      var done = records.filter(function (r) {
+        return (r.kind === "edit" || r.kind === "delete") && r.findingId === match[1] && r.state === "refused" && r.user === me();
+      });
+      return Promise.all(done.map(function (r) { return deleteRecord(r.seq); })).then(function () { if (done.length) { changed(); } });
+    });
+  });
 
   function answerState(status, state, message) {
     if (!status) { return; }
@@ -610,18 +843,67 @@
       if (rec.kind === "answer") { overlayAnswer(rec, values); }
       else if (rec.kind === "finding") { overlayFinding(rec); }
       else if (rec.kind === "photo") { overlayPhoto(rec); }
+      else if (rec.kind === "edit" || rec.kind === "delete") { overlayChange(rec); }
     });
+  }
+
+  /* A finding edited or deleted offline: its card says so; a refused edit shows the user's text
+     under the saved one, so that it is not lost when the conflict form is gone (a reload). */
+  function overlayChange(rec) {
+    var card = document.getElementById("finding-" + rec.findingId);
+    if (!card || card.tagName !== "ARTICLE") { return; }
+    var badge = card.querySelector("[data-queue-badge]");
+    if (!badge) {
+      badge = document.createElement("span");
+      badge.className = "badge badge-queued";
+      badge.setAttribute("data-queue-badge", "");
+      card.querySelector(".finding-head").appendChild(badge);
+    }
+    var refused = rec.state === "refused";
+    var what = rec.kind === "edit" ? "修改" : "删除";
+    badge.textContent = refused ? what + "未能保存：" + rec.error : what + "待同步";
+    card.classList.toggle("is-error", refused);
+    card.classList.toggle("is-queued-delete", rec.kind === "delete" && !refused);
+    var actions = card.querySelector(".finding-actions");
+    if (actions) { actions.hidden = rec.kind === "delete" && !refused; }
+    var desc = card.querySelector(".finding-desc");
+    if (rec.kind !== "edit" || !desc) { return; }
+    var mine = card.querySelector(".finding-mine");
+    if (!refused) {
+      if (!desc.hasAttribute("data-saved-text")) { desc.setAttribute("data-saved-text", desc.textContent); }
+      desc.textContent = field(rec, "description");
+      if (mine) { mine.remove(); }
+      return;
+    }
+    if (desc.hasAttribute("data-saved-text")) { desc.textContent = desc.getAttribute("data-saved-text"); desc.removeAttribute("data-saved-text"); }
+    if (!mine) {
+      mine = document.createElement("p");
+      mine.className = "finding-mine";
+      desc.insertAdjacentElement("afterend", mine);
+    }
+    mine.textContent = "您的修改（未保存）：" + field(rec, "description");
   }
 
   /* The answer's state always; its values only when the page opens (a kept page may predate them),
      never while the inspector is choosing (a newer choice is on its way to the queue). */
-  /* A site started offline: its start button says so (the visit screen comes once it is sent). */
+  /* A site started offline: its start button says so. With its blank visit screen kept (离线准备)
+     the button opens it again (startOffline finds the queued start); else the visit screen comes
+     once the start is sent. */
   function overlayStart(rec) {
     var row = rec.site ? document.getElementById(rec.site) : null;
     var button = row ? row.querySelector("form[data-start-visit] button") : null;
     if (!button) { return; }
-    button.disabled = rec.state !== "refused";
-    button.textContent = rec.state === "refused" ? "开始核查" : "已排队，联网后开始";
+    if (rec.state === "refused") { button.disabled = false; button.textContent = "开始核查"; return; }
+    button.disabled = true;
+    button.textContent = "已排队，联网后开始";
+    if (!rec.siteId) { return; }
+    keptPage(preparedPage(rec.siteId)).then(function (kept) {
+      if (!kept) { return; }
+      button.disabled = false;
+      button.textContent = "继续核查";
+      var status = row.querySelector(".status");
+      if (status) { status.textContent = "离线已开始，待同步"; }
+    });
   }
 
   function overlayAnswer(rec, values) {
@@ -840,7 +1122,7 @@
     keepThisPage();
     var button = document.querySelector("[data-offline-prepare]");
     if (button) { showPrepared(button); }
-    replayJournal().then(restoreConfirmed).then(function () { return render(true); }).then(kick);
+    localVisit().then(replayJournal).then(restoreConfirmed).then(function () { return render(true); }).then(kick);
   }
 
   // Ask the browser not to evict the queue under storage pressure (granted to installed apps).

@@ -39,8 +39,9 @@ var SHELL_URLS = [
   "/static/img/icon-512.png",
   "/static/manifest.webmanifest"
 ];
-// The pages a visit needs offline: 我的核查, a county's sites, a visit screen.
-var VISIT_PAGE = /^\/visits\/(?:counties\/[0-9]{6}|[0-9]+)?$/;
+// The pages a visit needs offline: 我的核查, a county's sites, a visit screen, and the blank visit
+// screen of a site not started yet (kept by 离线准备, to start the site offline).
+var VISIT_PAGE = /^\/visits\/(?:counties\/[0-9]{6}|[0-9]+|sites\/[0-9]+\/new)?$/;
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(SHELL).then(function (cache) { return cache.addAll(SHELL_URLS); })
@@ -53,6 +54,13 @@ self.addEventListener("activate", function (event) {
     return Promise.all(names.filter(function (name) { return name.indexOf("inspect-") === 0 && keep.indexOf(name) < 0; })
       .map(function (name) { return caches.delete(name); }));
   }).then(function () { return self.clients.claim(); }));
+});
+
+/* A page that loaded while this worker was still installing is not controlled (claim() in activate
+   only takes the pages open then); offline.js asks once it sees the worker active, so that the page
+   it is on works offline too, not only the next one. */
+self.addEventListener("message", function (event) {
+  if (event.data === "claim") { event.waitUntil(self.clients.claim()); }
 });
 
 /* Signing in or out empties the kept pages and photos before the request goes on: on a shared

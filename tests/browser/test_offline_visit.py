@@ -197,13 +197,19 @@ def test_records_wait_for_sign_in_again_and_are_sent_after_it(live_server, portr
 
 
 def test_starting_a_site_offline_is_queued_and_sent_once(live_server, portrait, world, password):
-    """On the county page kept by 离线准备, 开始核查 without a network queues the start (with its
-    client UUID); reconnected, the visit is created once and the row leads to it."""
+    """On a county page the service worker kept (opened online, without 离线准备, so the site's blank
+    visit screen is not kept — tests/browser/test_offline_start.py covers that case), 开始核查
+    without a network queues the start (with its client UUID); reconnected, the visit is created
+    once and the row leads to it."""
     f.make_version(n_items=3)
     page = portrait
     allow_console_errors(page, "ERR_INTERNET_DISCONNECTED", "htmx:afterRequest", "htmx:sendError")   # requests made offline (htmx logs the bell's failed poll)
     sign_in(page, live_server, "inspector8", password)
-    _prepared(page, live_server, world.xinye.code)
+    page.goto(f"{live_server}/visits/counties/{world.xinye.code}")
+    page.evaluate(SW_CONTROLS)
+    with page.expect_response(lambda r: r.url.endswith(f"/visits/counties/{world.xinye.code}")
+                              and r.from_service_worker):
+        page.reload()                               # through the worker, which keeps it
     page.context.set_offline(True)
     page.reload()                                   # the kept copy of the county page
     row = page.locator("li.site-row", has_text="医共体管理办公室")

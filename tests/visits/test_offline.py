@@ -33,7 +33,9 @@ def test_bundle_lists_sites_version_and_pages_of_started_visits(client, login_as
     assert by_id[submitted.site_id]["status"] == "已提交"
     assert sum(1 for s in data["sites"] if s["visit_id"] is None) == len(data["sites"]) - 2
     assert data["pages"][:2] == ["/visits/", "/visits/counties/411329"]
-    assert sorted(data["pages"][2:]) == sorted([f"/visits/{started.id}", f"/visits/{submitted.id}"])
+    unstarted = [s["id"] for s in data["sites"] if s["visit_id"] is None]
+    assert sorted(data["pages"][2:]) == sorted([f"/visits/{started.id}", f"/visits/{submitted.id}"]
+                                               + [f"/visits/sites/{i}/new" for i in unstarted])
     # Every page listed opens for this user (the tablet fetches each one to keep it).
     for page in data["pages"]:
         assert client.get(page).status_code == 200
