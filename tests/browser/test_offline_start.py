@@ -16,7 +16,7 @@ from inspect_app.audit.models import AuditEvent
 from inspect_app.extensions import db
 from inspect_app.media.models import Attachment
 from inspect_app.visits.models import Answer, AnswerResult, Finding, SiteVisit
-from tests.browser.support import SW_CONTROLS, _new_page, sign_in
+from tests.browser.support import SW_CONTROLS, _new_page, allow_console_errors, sign_in
 from tests.media import images
 from tests.visits import factories as f
 
@@ -62,6 +62,7 @@ def test_unstarted_site_is_started_and_answered_offline(live_server, browser, po
     dropped_id = dropped.id
     photos = phone_photos(tmp_path, 3)
     page = portrait
+    allow_console_errors(page, "ERR_INTERNET_DISCONNECTED", "htmx:afterRequest", "htmx:sendError")   # requests made offline (htmx logs the bell's failed poll)
     sign_in(page, live_server, "inspector8", password)
     prepare(page, live_server)
 
@@ -177,6 +178,7 @@ def test_offline_edit_over_a_newer_save_shows_the_conflict(live_server, portrait
     visit = f.make_visit(f.office_site(world.xinye), world.users["inspector8"])
     finding = f.make_finding(visit)
     page = portrait
+    allow_console_errors(page, "ERR_INTERNET_DISCONNECTED", "htmx:afterRequest", "htmx:sendError", "status of 409 (CONFLICT)")   # requests made offline and the stale edit the test is about
     sign_in(page, live_server, "inspector8", password)
     prepare(page, live_server)
     page.goto(f"{live_server}/visits/{visit.id}")
