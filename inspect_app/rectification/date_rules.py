@@ -62,9 +62,15 @@ class _BeijingDate(FunctionElement):
     inherit_cache = True
 
 
+def _sqlite_seconds(element, compiler, **kw) -> str:
+    """A SQLite timestamp cut to whole seconds: SQLite's date functions round the microseconds to
+    milliseconds, so 23:59:59.9999995 would become the next day (the parity test found it)."""
+    return f"substr({compiler.process(element.clauses, **kw)}, 1, 19)"
+
+
 @compiles(_BeijingDate)
 def _beijing_date_sqlite(element, compiler, **kw):
-    return f"date({compiler.process(element.clauses, **kw)}, '+8 hours')"
+    return f"date({_sqlite_seconds(element, compiler, **kw)}, '+8 hours')"
 
 
 @compiles(_BeijingDate, "postgresql")
@@ -81,7 +87,7 @@ class _BeijingMonday(FunctionElement):
 
 @compiles(_BeijingMonday)
 def _beijing_monday_sqlite(element, compiler, **kw):
-    return f"date({compiler.process(element.clauses, **kw)}, '+8 hours', 'weekday 0', '-6 days')"
+    return f"date({_sqlite_seconds(element, compiler, **kw)}, '+8 hours', 'weekday 0', '-6 days')"
 
 
 @compiles(_BeijingMonday, "postgresql")
