@@ -8,8 +8,8 @@ from flask.cli import AppGroup
 
 from inspect_app.audit import chain
 from inspect_app.documents.dates import CHINA_TZ
-from inspect_app.rectification import date_rules
 from inspect_app.extensions import db
+from inspect_app.rectification import date_rules
 
 audit_cli = AppGroup("audit", help="审计日志：校验哈希链、归档旧记录")
 

@@ -4,8 +4,8 @@ from datetime import date, timedelta
 from wtforms import Form, SelectField, StringField
 from wtforms.validators import Length, Optional, Regexp
 
-from inspect_app.rectification import date_rules
 from inspect_app.forms import TextRule
+from inspect_app.rectification import date_rules
 
 ALL = "all"
 

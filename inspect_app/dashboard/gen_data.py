@@ -38,10 +38,10 @@ from inspect_app.campaigns.models import Campaign, team_counties
 from inspect_app.checklists.default_template import DEFAULT_TEMPLATE
 from inspect_app.dashboard import rollups
 from inspect_app.documents.dates import CHINA_TZ
-from inspect_app.rectification import date_rules
 from inspect_app.extensions import db
 from inspect_app.org import service as org_service
 from inspect_app.org.models import Region, RegionLevel, ResponsibleUnit, Site
+from inspect_app.rectification import date_rules
 from inspect_app.rectification.lifecycle import DEFAULT_DEADLINE_DAYS, Status
 from inspect_app.rectification.models import ProblemListStatus
 from inspect_app.roles import Role

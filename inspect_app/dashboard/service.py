@@ -29,10 +29,10 @@ from inspect_app import access
 from inspect_app.campaigns.models import Campaign, Team
 from inspect_app.dashboard import rollups
 from inspect_app.dashboard.models import ALL_COUNTIES, FIGURES
-from inspect_app.rectification import date_rules
-from inspect_app.rectification.date_rules import end_of_day_utc, start_of_day_utc
 from inspect_app.extensions import db, utcnow
 from inspect_app.org.models import Region, ResponsibleUnit
+from inspect_app.rectification import date_rules
+from inspect_app.rectification.date_rules import end_of_day_utc, start_of_day_utc
 from inspect_app.rectification.lifecycle import AGING_LABELS, Status
 from inspect_app.rectification.models import ProblemList, RectificationItem as Item
 from inspect_app.visits import scoring

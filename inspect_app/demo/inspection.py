@@ -16,12 +16,12 @@ from PIL import Image, ImageDraw
 
 from inspect_app.auth.models import User
 from inspect_app.campaigns.models import Campaign
-from inspect_app.rectification import date_rules
 from inspect_app.extensions import db
 from inspect_app.media.models import PhotoStage
 from inspect_app.media.service import ingest_photo
 from inspect_app.org.models import Region, ResponsibleUnit, Site, SiteKind
 from inspect_app.problem_lists import service as problem_lists
+from inspect_app.rectification import date_rules
 from inspect_app.rectification import service as rectification
 from inspect_app.rectification.lifecycle import Action
 from inspect_app.visits import service as visits

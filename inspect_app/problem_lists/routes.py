@@ -13,11 +13,10 @@ from inspect_app import access, locking
 from inspect_app.access import Permission
 from inspect_app.audit import security
 from inspect_app.campaigns.models import Campaign
-from inspect_app.rectification import date_rules
 from inspect_app.extensions import db
 from inspect_app.problem_lists import bp, service
 from inspect_app.problem_lists.forms import FindingForm, IssueForm, MergeForm
-from inspect_app.rectification import lifecycle, notifications
+from inspect_app.rectification import date_rules, lifecycle, notifications
 from inspect_app.rendering import render, wants_fragment
 from inspect_app.visits.models import Finding
 

@@ -34,11 +34,10 @@ from inspect_app.campaigns.models import Campaign, Team, team_counties
 from inspect_app.checklists.models import ChecklistItem, ChecklistSection
 from inspect_app.documents import official_docx, workbook
 from inspect_app.documents.dates import cn_date, iso_date
-from inspect_app.rectification import date_rules
 from inspect_app.extensions import db, utcnow
 from inspect_app.media.models import Attachment, AttachmentKind
 from inspect_app.org.models import Region, RegionLevel
-from inspect_app.rectification import lifecycle, notifications
+from inspect_app.rectification import date_rules, lifecycle, notifications
 from inspect_app.rectification.lifecycle import Status
 from inspect_app.rectification.models import (ItemHistory, ProblemList, ProblemListStatus, RectificationItem,
                                               list_kind_label)

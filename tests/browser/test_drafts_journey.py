@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from inspect_app.rectification import date_rules
 from inspect_app.extensions import db
+from inspect_app.rectification import date_rules
 from inspect_app.visits.models import Finding
 from tests.browser.support import sign_in, sign_out
 from tests.visits import factories as f

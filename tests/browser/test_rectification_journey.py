@@ -8,8 +8,8 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from inspect_app.rectification import date_rules
 from inspect_app.extensions import db
+from inspect_app.rectification import date_rules
 from inspect_app.rectification.lifecycle import Status
 from inspect_app.rectification.models import RectificationItem
 from tests.browser.support import sign_in, sign_out

@@ -7,8 +7,8 @@ import sqlalchemy as sa
 
 from inspect_app.dashboard import rollups, service
 from inspect_app.dashboard.gen_data import generate
-from inspect_app.rectification import date_rules
 from inspect_app.extensions import db
+from inspect_app.rectification import date_rules
 from inspect_app.rectification.lifecycle import Status
 from inspect_app.rectification.models import ItemHistory, RectificationItem
 from inspect_app.roles import Role

@@ -13,7 +13,6 @@ from inspect_app.extensions import db
 from inspect_app.rectification import date_rules, service
 from inspect_app.rectification.lifecycle import Action, Status
 from inspect_app.rectification.models import RectificationItem
-from inspect_app.visits.models import RectificationType
 from tests.rectification.factories import make_item, other_unit, wjw
 
 TODAY = dashboard.today()

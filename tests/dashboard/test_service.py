@@ -10,8 +10,8 @@ import pytest
 
 from inspect_app.dashboard import service
 from inspect_app.dashboard.service import Filters
-from inspect_app.rectification import date_rules
 from inspect_app.extensions import db
+from inspect_app.rectification import date_rules
 from tests.dashboard.factories import LAST_SECOND, MIDNIGHT, known_items, make_item
 
 ON_DAY = date_rules.today(LAST_SECOND)       # 2022-08-10

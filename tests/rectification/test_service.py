@@ -7,7 +7,7 @@ from werkzeug.datastructures import MultiDict
 
 from inspect_app.audit.models import AuditEvent
 from inspect_app.extensions import db
-from inspect_app.rectification import date_rules, lifecycle, service
+from inspect_app.rectification import date_rules, service
 from inspect_app.rectification.lifecycle import Action, Status
 from inspect_app.rectification.models import ItemHistory, Notification, RectificationItem
 from tests.rectification.factories import make_item, wjw
