@@ -26,7 +26,9 @@ from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import FunctionElement
 
 from inspect_app.dashboard.models import ALL_COUNTIES, DIMENSIONS, FIGURES, KEY, MEASURES, ClosureRollup
 from inspect_app.extensions import db
@@ -49,6 +51,24 @@ STATUS_FIGURES = (("pending", Status.PENDING), ("in_progress", Status.IN_PROGRES
 
 # ---------------------------------------------------------------- the one definition
 
+class _IsoText(FunctionElement):
+    """A date expression as 'YYYY-MM-DD' text (the closed_week rows' value), whatever PostgreSQL's
+    DateStyle: a plain CAST to text would follow it."""
+    type = sa.String(16)
+    name = "iso_text"
+    inherit_cache = True
+
+
+@compiles(_IsoText)
+def _iso_text_sqlite(element, compiler, **kw):
+    return f"date({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_IsoText, "postgresql")
+def _iso_text_postgresql(element, compiler, **kw):
+    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM-DD')"
+
+
 def _value(dim: str):
     return {
         "all": None,
@@ -56,7 +76,7 @@ def _value(dim: str):
         "severity": sa.cast(Item.__table__.c.severity, sa.String(16)),
         "type": sa.cast(Item.__table__.c.rectification_type, sa.String(16)),
         "unit": sa.func.coalesce(sa.cast(Item.unit_id, sa.String(16)), sa.literal_column("''")),
-        "closed_week": sa.cast(date_rules.beijing_monday_sql(Item.closed_at), sa.String(16)),
+        "closed_week": _IsoText(date_rules.beijing_monday_sql(Item.closed_at)),
     }[dim]
 
 
