@@ -26,9 +26,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.expression import FunctionElement
 
 from inspect_app.dashboard.models import ALL_COUNTIES, DIMENSIONS, FIGURES, KEY, MEASURES, ClosureRollup
 from inspect_app.extensions import db
@@ -51,22 +49,9 @@ STATUS_FIGURES = (("pending", Status.PENDING), ("in_progress", Status.IN_PROGRES
 
 # ---------------------------------------------------------------- the one definition
 
-class _IsoText(FunctionElement):
-    """A date expression as 'YYYY-MM-DD' text (the closed_week rows' value), whatever PostgreSQL's
-    DateStyle: a plain CAST to text would follow it."""
-    type = sa.String(16)
-    name = "iso_text"
-    inherit_cache = True
-
-
-@compiles(_IsoText)
-def _iso_text_sqlite(element, compiler, **kw):
-    return f"date({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(_IsoText, "postgresql")
-def _iso_text_postgresql(element, compiler, **kw):
-    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM-DD')"
+# A date as 'YYYY-MM-DD' text (the closed_week rows' value), whatever PostgreSQL's DateStyle (which a
+# plain CAST to text would follow).
+_IsoText = date_rules.dialect_function("iso_text", sa.String(16), "date({0})", "to_char({0}, 'YYYY-MM-DD')")
 
 
 def _value(dim: str):

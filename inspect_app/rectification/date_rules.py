@@ -55,80 +55,35 @@ ESTIMATE_NOTE = "按周一至周五估算，未含法定节假日调整"
 
 # ================================================================ SQL building blocks (per dialect)
 
-class _BeijingDate(FunctionElement):
-    """The Beijing calendar date of a naive-UTC timestamp expression."""
-    type = sa.Date()
-    name = "beijing_date"
-    inherit_cache = True
+def dialect_function(name: str, type_: sa.types.TypeEngine, sqlite: str, postgresql: str) -> type:
+    """A SQL function written per dialect: the templates receive the compiled arguments as {0}, {1}, …
+    (SQLite is the default for any other dialect). Returns the FunctionElement class to call with
+    the argument expressions; SQLAlchemy caches statements that use it."""
+    element = type(name, (FunctionElement,), {"type": type_, "name": name, "inherit_cache": True})
+
+    def compile_with(template):
+        def compile_(element, compiler, **kw):
+            return template.format(*(compiler.process(clause, **kw) for clause in element.clauses))
+        return compile_
+
+    compiles(element)(compile_with(sqlite))
+    compiles(element, "postgresql")(compile_with(postgresql))
+    return element
 
 
-def _sqlite_seconds(element, compiler, **kw) -> str:
-    """A SQLite timestamp cut to whole seconds: SQLite's date functions round the microseconds to
-    milliseconds, so 23:59:59.9999995 would become the next day (the parity test found it)."""
-    return f"substr({compiler.process(element.clauses, **kw)}, 1, 19)"
-
-
-@compiles(_BeijingDate)
-def _beijing_date_sqlite(element, compiler, **kw):
-    return f"date({_sqlite_seconds(element, compiler, **kw)}, '+8 hours')"
-
-
-@compiles(_BeijingDate, "postgresql")
-def _beijing_date_postgresql(element, compiler, **kw):
-    return f"CAST(({compiler.process(element.clauses, **kw)}) + INTERVAL '8 hours' AS DATE)"
-
-
-class _BeijingMonday(FunctionElement):
-    """The Monday (Beijing) of the ISO week a naive-UTC timestamp expression falls in."""
-    type = sa.Date()
-    name = "beijing_monday"
-    inherit_cache = True
-
-
-@compiles(_BeijingMonday)
-def _beijing_monday_sqlite(element, compiler, **kw):
-    return f"date({_sqlite_seconds(element, compiler, **kw)}, '+8 hours', 'weekday 0', '-6 days')"
-
-
-@compiles(_BeijingMonday, "postgresql")
-def _beijing_monday_postgresql(element, compiler, **kw):
-    return f"CAST(date_trunc('week', ({compiler.process(element.clauses, **kw)}) + INTERVAL '8 hours') AS DATE)"
-
-
-class _DaysBetween(FunctionElement):
-    """Whole days from the first date expression to the second (second − first)."""
-    type = sa.Integer()
-    name = "days_between"
-    inherit_cache = True
-
-
-@compiles(_DaysBetween)
-def _days_between_sqlite(element, compiler, **kw):
-    first, second = (compiler.process(c, **kw) for c in element.clauses)
-    return f"CAST(julianday({second}) - julianday({first}) AS INTEGER)"
-
-
-@compiles(_DaysBetween, "postgresql")
-def _days_between_postgresql(element, compiler, **kw):
-    first, second = (compiler.process(c, **kw) for c in element.clauses)
-    return f"(CAST({second} AS DATE) - CAST({first} AS DATE))"
-
-
-class _IsoWeekday(FunctionElement):
-    """The ISO weekday of a date expression: 1 Monday … 7 Sunday."""
-    type = sa.Integer()
-    name = "iso_weekday"
-    inherit_cache = True
-
-
-@compiles(_IsoWeekday)
-def _iso_weekday_sqlite(element, compiler, **kw):
-    return f"((CAST(strftime('%w', {compiler.process(element.clauses, **kw)}) AS INTEGER) + 6) % 7 + 1)"
-
-
-@compiles(_IsoWeekday, "postgresql")
-def _iso_weekday_postgresql(element, compiler, **kw):
-    return f"CAST(EXTRACT(ISODOW FROM {compiler.process(element.clauses, **kw)}) AS INTEGER)"
+# SQLite's date functions round microseconds to milliseconds, so 23:59:59.9999995 would become the
+# next day (the parity test found it): its timestamps are cut to whole seconds first (substr … 19).
+_BeijingDate = dialect_function("beijing_date", sa.Date(), "date(substr({0}, 1, 19), '+8 hours')",
+                                "CAST(({0}) + INTERVAL '8 hours' AS DATE)")
+_BeijingMonday = dialect_function("beijing_monday", sa.Date(),
+                                  "date(substr({0}, 1, 19), '+8 hours', 'weekday 0', '-6 days')",
+                                  "CAST(date_trunc('week', ({0}) + INTERVAL '8 hours') AS DATE)")
+# Whole days from the first date to the second (second − first).
+_DaysBetween = dialect_function("days_between", sa.Integer(), "CAST(julianday({1}) - julianday({0}) AS INTEGER)",
+                                "(CAST({1} AS DATE) - CAST({0} AS DATE))")
+# The ISO weekday of a date: 1 Monday … 7 Sunday.
+_IsoWeekday = dialect_function("iso_weekday", sa.Integer(), "((CAST(strftime('%w', {0}) AS INTEGER) + 6) % 7 + 1)",
+                               "CAST(EXTRACT(ISODOW FROM {0}) AS INTEGER)")
 
 
 def _day(value: date | Any) -> Any:
