@@ -43,7 +43,7 @@ class ClosureRollup(db.Model):
     dim: Mapped[str] = mapped_column(sa.String(16))
     value: Mapped[str] = mapped_column(sa.String(128), default="")
     status: Mapped[Status] = mapped_column(sa.Enum(Status, native_enum=False, length=16))
-    deadline: Mapped[date] = mapped_column(sa.Date)
+    deadline: Mapped[date] = mapped_column(sa.Date)        # rollups.CLOSED_DEADLINE on closed items' rows
     issued: Mapped[int] = mapped_column(default=0)      # items in the row
     returns: Mapped[int] = mapped_column(default=0)
     reopens: Mapped[int] = mapped_column(default=0)

@@ -2,7 +2,8 @@
 
 One definition: `contributions(condition, sign)` is the SQL that turns a set of items into rollup
 rows — grouped by campaign, county, Beijing issue day, each breakdown (DIMENSIONS), status and deadline
-in force, counting the items, their returns, reopens and closure times. No row depends on today, so:
+in force (one shared key for closed items, whose deadline decides no figure), counting the items,
+their returns, reopens and closure times. No row depends on today, so:
 
 - an item insert, update or delete (any ORM flush): before the flush, subtract what the changed items
   contributed as the database still holds them; after the flush, add what they contribute now. Same
@@ -40,6 +41,7 @@ TRACKED = ("campaign_id", "county_id", "issued_at", "category", "severity", "rec
 # Summed over all counties: every breakdown but the responsible unit (a unit belongs to one county).
 TOTAL_DIMENSIONS = tuple(dim for dim in DIMENSIONS if dim != "unit")
 _PENDING = "closure_rollups_pending"
+CLOSED_DEADLINE = date.min          # the deadline key of closed items' rows (see _row_deadline)
 
 rollup_table = ClosureRollup.__table__
 # The figures counted per status (FIGURES' names for them).
@@ -76,11 +78,19 @@ def _measures(sign: int) -> list:
     ]
 
 
+def _row_deadline() -> sa.ColumnElement:
+    """The deadline a row is keyed by: the deadline in force of an open item; CLOSED_DEADLINE for a
+    closed one, whose deadline decides no figure — so closed items share rows instead of spreading
+    over every deadline they once had (they are most of the items)."""
+    return sa.case((date_rules.is_open_sql(Item.status), date_rules.effective_deadline_sql(Item)),
+                   else_=sa.literal(CLOSED_DEADLINE, sa.Date))
+
+
 def contributions(condition, sign: int = 1) -> sa.CompoundSelect:
     """The rollup rows (KEY + MEASURES) of the items matching `condition`: per county, and again over
     all counties (ALL_COUNTIES)."""
     day = date_rules.beijing_date_sql(Item.issued_at)
-    deadline = date_rules.effective_deadline_sql(Item)
+    deadline = _row_deadline()
     selects = []
     for county in (Item.county_id, None):
         for dim in DIMENSIONS if county is not None else TOTAL_DIMENSIONS:
