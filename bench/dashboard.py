@@ -108,10 +108,9 @@ def bare_statements(campaign_id: int | None, today) -> list:
     from sqlalchemy.orm import aliased
 
     from inspect_app.campaigns.models import Team
-    from inspect_app.dashboard.rollups import beijing_monday
     from inspect_app.extensions import db
     from inspect_app.org.models import Region
-    from inspect_app.rectification import deadlines
+    from inspect_app.rectification import date_rules
     from inspect_app.rectification.lifecycle import Status
     from inspect_app.rectification.models import ProblemList, RectificationItem as Item
 
@@ -122,7 +121,8 @@ def bare_statements(campaign_id: int | None, today) -> list:
         return sa.func.sum(sa.case((condition, 1), else_=0))
 
     measures = [sa.func.count(), *(count_if(Item.status == s) for s in Status),
-                *(count_if(deadlines.bucket(b, today)) for b in deadlines.AGING_BUCKETS),
+                *(count_if(date_rules.aging_clause_sql(b, Item.status, date_rules.effective_deadline_sql(Item), today))
+                  for b in date_rules.AGING_BUCKETS),
                 sa.func.sum(Item.return_count), sa.func.sum(Item.reopen_count)]
     county, city = aliased(Region), aliased(Region)
     places = sa.select(county.code, county.name, city.code, city.name, Team.id, Team.name, *measures) \
@@ -131,7 +131,8 @@ def bare_statements(campaign_id: int | None, today) -> list:
         .where(scope).group_by(county.code, county.name, city.code, city.name, Team.id, Team.name)
     dims = sa.select(Item.category, Item.severity, Item.rectification_type, *measures).where(scope) \
         .group_by(Item.category, Item.severity, Item.rectification_type)
-    issued_week, closed_week = beijing_monday(Item.issued_at, dialect), beijing_monday(Item.closed_at, dialect)
+    issued_week = date_rules.beijing_monday_sql(Item.issued_at)
+    closed_week = date_rules.beijing_monday_sql(Item.closed_at)
     burnup = sa.union_all(
         sa.select(sa.literal_column("'i'"), issued_week, sa.func.count()).where(scope).group_by(issued_week),
         sa.select(sa.literal_column("'c'"), closed_week, sa.func.count())

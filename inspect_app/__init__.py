@@ -315,7 +315,9 @@ def _register_errors(app):
 
 def _register_template_helpers(app):
     from inspect_app import access
-    from inspect_app.documents.dates import ESTIMATE_NOTE, cn_date, cn_datetime, iso_date, to_china
+    from inspect_app.documents.dates import cn_date, cn_datetime, iso_date
+    from inspect_app.rectification import date_rules
+    from inspect_app.rectification.date_rules import ESTIMATE_NOTE
     from inspect_app.rectification.lifecycle import deadline_is_estimate
 
     app.jinja_env.filters["cn_date"] = cn_date
@@ -323,8 +325,8 @@ def _register_template_helpers(app):
 
     def deadline_note(item) -> str:
         """ESTIMATE_NOTE for an item whose working-day deadline lies beyond the official calendar."""
-        issued = to_china(item.issued_at).date() if item.issued_at else None
-        deadline = item.extended_deadline or item.deadline
+        issued = date_rules.beijing_date(item.issued_at) if item.issued_at else None
+        deadline = date_rules.effective_deadline(item)
         return ESTIMATE_NOTE if deadline_is_estimate(item.rectification_type, issued, deadline) else ""
 
     app.jinja_env.globals["deadline_note"] = deadline_note

@@ -7,8 +7,9 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from inspect_app.audit import chain
-from inspect_app.documents.dates import CHINA_TZ, today_china
+from inspect_app.documents.dates import CHINA_TZ
 from inspect_app.extensions import db
+from inspect_app.rectification import date_rules
 
 audit_cli = AppGroup("audit", help="审计日志：校验哈希链、归档旧记录")
 
@@ -41,8 +42,8 @@ def archive_command(before, out):
     except ValueError:
         raise click.BadParameter("日期格式应为 YYYY-MM-DD", param_hint="--before")
     keep = current_app.config.get("AUDIT_RETENTION_DAYS", 180)
-    if day > today_china() - timedelta(days=keep):
-        raise click.BadParameter(f"审计日志至少保留 {keep} 天，只能归档 {today_china() - timedelta(days=keep)} 及以前",
+    if day > date_rules.today() - timedelta(days=keep):
+        raise click.BadParameter(f"审计日志至少保留 {keep} 天，只能归档 {date_rules.today() - timedelta(days=keep)} 及以前",
                                  param_hint="--before")
     if out is None:
         import os

@@ -31,8 +31,8 @@ from flask_login import current_user
 
 from inspect_app.audit.models import ACTION_LABELS
 from inspect_app.audit.service import record
-from inspect_app.documents.dates import CHINA_TZ
 from inspect_app.extensions import db, utcnow
+from inspect_app.rectification import date_rules
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +158,7 @@ def download(action: str, *, obj=None, object_type: str = "", object_id=None, la
 def photo_viewed(photo, county_id: int | None = None) -> None:
     """Audit a photo view at most once per user, photo and Beijing day (per process)."""
     user = _user()
-    day = utcnow().astimezone(CHINA_TZ).date().isoformat()
+    day = date_rules.today(utcnow()).isoformat()
     if photo_views.admit((getattr(user, "id", None), photo.id, day), day) is None:
         return
     download("download.photo", obj=photo, object_type="Photo", label=getattr(photo, "sha256", "")[:12],

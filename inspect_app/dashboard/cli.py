@@ -3,7 +3,6 @@ import click
 from flask.cli import with_appcontext
 
 from inspect_app.dashboard import rollups
-from inspect_app.dashboard.service import today
 
 
 @click.group("rollups")
@@ -26,6 +25,5 @@ def check_command():
 @with_appcontext
 def rebuild_command():
     """Delete and recompute every rollup row from the items (after bulk loads or a restore)."""
-    day = today()
-    rollups.rebuild(day)
-    click.echo(f"汇总表已重建（超期按 {day.isoformat()} 计）")
+    rollups.rebuild()
+    click.echo("汇总表已重建")

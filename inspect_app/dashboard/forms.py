@@ -4,8 +4,8 @@ from datetime import date, timedelta
 from wtforms import Form, SelectField, StringField
 from wtforms.validators import Length, Optional, Regexp
 
-from inspect_app.documents.dates import today_china
 from inspect_app.forms import TextRule
+from inspect_app.rectification import date_rules
 
 ALL = "all"
 
@@ -66,7 +66,7 @@ class ReportForm(TextRule, Form):
 
     def period(self) -> tuple[date, date]:
         """The report's Beijing days: the ISO week (Monday–Sunday) or the calendar month of `day`."""
-        day = _date(self.day.data) or today_china()
+        day = _date(self.day.data) or date_rules.today()
         if self.kind.data == "month":
             start = day.replace(day=1)
             end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)

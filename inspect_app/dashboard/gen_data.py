@@ -37,10 +37,11 @@ from inspect_app.auth.models import User
 from inspect_app.campaigns.models import Campaign, team_counties
 from inspect_app.checklists.default_template import DEFAULT_TEMPLATE
 from inspect_app.dashboard import rollups
-from inspect_app.documents.dates import CHINA_TZ, today_china
+from inspect_app.documents.dates import CHINA_TZ
 from inspect_app.extensions import db
 from inspect_app.org import service as org_service
 from inspect_app.org.models import Region, RegionLevel, ResponsibleUnit, Site
+from inspect_app.rectification import date_rules
 from inspect_app.rectification.lifecycle import DEFAULT_DEADLINE_DAYS, Status
 from inspect_app.rectification.models import ProblemListStatus
 from inspect_app.roles import Role
@@ -161,7 +162,7 @@ def generate(scale: str = "province", items: int | None = None, seed: int = 2022
     target = items or spec["items"]
     rng = random.Random(seed)
     now = now or datetime.now(timezone.utc)
-    today = today_china(now)
+    today = date_rules.today(now)
     if db.session.scalar(sa.select(sa.func.count()).select_from(Campaign).where(Campaign.name.like(f"%{NAME_SUFFIX}"))):
         raise click.ClickException("模拟数据已存在（核查任务名以“（模拟）”结尾），请使用空数据库")
     started = time.perf_counter()
@@ -238,7 +239,7 @@ def generate(scale: str = "province", items: int | None = None, seed: int = 2022
                         reopened = True
                         reopen_at = closed_at + timedelta(days=rng.randint(30, 120))
                         if reopen_at < now:
-                            status, extended = Status.IN_PROGRESS, max(today_china(reopen_at), deadline) + \
+                            status, extended = Status.IN_PROGRESS, max(date_rules.beijing_date(reopen_at), deadline) + \
                                 timedelta(days=30)
                             history.append(("accept", Status.SUBMITTED, Status.CLOSED, closed_at))
                             history.append(("reopen", Status.CLOSED, Status.IN_PROGRESS, reopen_at))
@@ -301,7 +302,7 @@ def generate(scale: str = "province", items: int | None = None, seed: int = 2022
         echo(f"{campaign.name}：{len(item_rows)} 项，累计 {total['items']}，{time.perf_counter() - started:.1f}s")
     _fix_sequences(tables.values())
     db.session.commit()
-    rollups.rebuild(today)          # the bulk inserts above bypass the ORM flush that keeps them in step
+    rollups.rebuild()          # the bulk inserts above bypass the ORM flush that keeps them in step
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(sa.text("ANALYZE"))
         db.session.commit()

@@ -9,7 +9,7 @@ from inspect_app.audit import security
 from inspect_app.dashboard import bp, charts, reports, service
 from inspect_app.dashboard.forms import filter_form, report_form
 from inspect_app.documents.workbook import content_disposition
-from inspect_app.rectification import lifecycle
+from inspect_app.rectification import date_rules
 from inspect_app.rectification.service import load_item
 from inspect_app.rendering import render
 from inspect_app.roles import Role
@@ -86,7 +86,8 @@ def items(code):
     page = max(request.args.get("page", 1, type=int), 1)
     pagination = service.items_page(current_user, filters, bucket, page, current_app.config["PAGE_SIZE"])
     return render("dashboard/items.html", "dashboard/_items.html", county=county, city=county.parent, form=form,
-                  args=form.args(), bucket=bucket, pagination=pagination, lifecycle=lifecycle, now=service.now(),
+                  args=form.args(), bucket=bucket, pagination=pagination,
+                  dates={it.id: date_rules.item_dates(it, filters.today) for it in pagination.items},
                   bucket_labels=BUCKETS, item_url=item_url)
 
 
@@ -106,7 +107,7 @@ def item(ident):
     obj = load_item(ident, current_user)
     form = filter_form(request.args, service.campaigns(current_user))
     return render("dashboard/item.html", "dashboard/_item.html", item=obj, county=obj.county,
-                  city=obj.county.parent, args=form.args(), today=service.today())
+                  city=obj.county.parent, args=form.args(), dates=date_rules.item_dates(obj, service.today()))
 
 
 # ---------------------------------------------------------------- 周报 / 月报

@@ -1,17 +1,18 @@
 """The dashboard figures, each computed by aggregate SQL over the user's scope.
 
-The counts come from the closure rollups (dashboard/rollups.py): per county, campaign and issue day,
-the items' counts already added up, kept exact in the same transaction as every item change. A page
-adds up those rows in two GROUP BY queries, and reads the median from the items. Nothing loads item
-rows into Python, and a page runs a fixed number of queries whatever the data size (tests count them).
+The counts come from the closure rollups (dashboard/rollups.py): per county, campaign, issue day,
+status and deadline, the items' counts already added up, kept exact in the same transaction as every
+item change. A page adds up those rows in two GROUP BY queries — overdue and aging worked out from
+each row's deadline and today as it adds — and reads the median from the items. Nothing loads item
+rows into Python, a page runs a fixed number of queries whatever the data size (tests count them),
+and reading never writes, locks or commits.
 
 Rules that the figures follow (domain.md §5, §8):
 - Scope: always `access.item_clause(user, RectificationItem)` — a city viewer's counties, a county
   coordinator's county, a team's counties, or the whole province.
 - Period: the campaign (None = all campaigns) and an optional range of *issue* dates, in Beijing.
-- Overdue: not 已销号 and the effective deadline (extended_deadline, else deadline) is before today
-  in Beijing — a deadline date means the end of that day. "Today" is computed in Python
-  (`today_china(now)`), the comparison is a plain date comparison in SQL, so both databases agree.
+- Overdue and aging: rectification/date_rules.py (its SQL twins), against `Filters.today`, today in
+  Beijing decided once in Python per request, so both databases and every query of a page agree.
 - Closed: the item's *current* status is 已销号. An item reopened after closure counts as open
   again (its closed_at is cleared by the lifecycle), and its reopen count is kept.
 """
@@ -27,11 +28,11 @@ from sqlalchemy.orm import selectinload
 from inspect_app import access
 from inspect_app.campaigns.models import Campaign, Team
 from inspect_app.dashboard import rollups
-from inspect_app.dashboard.models import ALL_COUNTIES, MEASURES
-from inspect_app.documents.dates import end_of_day_utc, today_china
+from inspect_app.dashboard.models import ALL_COUNTIES, FIGURES
 from inspect_app.extensions import db, utcnow
 from inspect_app.org.models import Region, ResponsibleUnit
-from inspect_app.rectification import deadlines
+from inspect_app.rectification import date_rules
+from inspect_app.rectification.date_rules import end_of_day_utc, start_of_day_utc
 from inspect_app.rectification.lifecycle import AGING_LABELS, Status
 from inspect_app.rectification.models import ProblemList, RectificationItem as Item
 from inspect_app.visits import scoring
@@ -47,7 +48,7 @@ RAG_LABELS = {"red": "红", "amber": "黄", "green": "绿"}
 
 GROUPS = {"city": "市（州）", "county": "县（市、区）", "team": "核查组", "category": "问题类别",
           "severity": "严重程度", "type": "整改类型", "unit": "责任单位"}
-AGING_BUCKETS = deadlines.AGING_BUCKETS
+AGING_BUCKETS = date_rules.AGING_BUCKETS
 
 
 def now() -> datetime:
@@ -57,7 +58,7 @@ def now() -> datetime:
 
 def today() -> date:
     """Today in Beijing: what "overdue" and the aging buckets are measured against."""
-    return today_china(now())
+    return date_rules.today(now())
 
 
 @dataclass(frozen=True)
@@ -128,11 +129,6 @@ class GroupRow:
 
 # ---------------------------------------------------------------- building blocks
 
-def start_of_day_utc(day: date) -> datetime:
-    """The UTC instant at which the Beijing day `day` begins."""
-    return end_of_day_utc(day - timedelta(days=1))
-
-
 def where(user, filters: Filters) -> sa.ColumnElement[bool]:
     """The WHERE clause of the figures read from the items themselves (median, lists, periods): the
     user's scope, then the campaign, period and drill-down."""
@@ -161,16 +157,14 @@ def _count_if(condition) -> sa.ColumnElement[int]:
 # ---------------------------------------------------------------- reading the rollups
 
 def _source(user, filters: Filters):
-    """The rollup rows to add up (columns: rollups.KEY, MEASURES and as_of).
+    """The rollup rows to add up (columns: rollups.KEY and MEASURES).
 
-    Normally the stored closure_rollups, brought to `filters.today` first. For a user whose item
-    scope is not a set of counties (a unit responder sees only their unit's items) it is the same
-    rows computed on the fly from the items the user may see — exact, only slower."""
+    Normally the stored closure_rollups. For a user whose item scope is not a set of counties (a unit
+    responder sees only their unit's items) it is the same rows computed on the fly from the items
+    the user may see — exact, only slower."""
     if access.item_scope_is_counties(user):
-        rollups.ensure(filters.today)
-        return sa.select(rollups.rollup_table, rollups.as_of_column().label("as_of")).subquery("r")
-    live = rollups.contributions(access.item_clause(user, Item), filters.today).subquery("live")
-    return sa.select(live, sa.literal(filters.today, sa.Date).label("as_of")).subquery("r")
+        return rollups.rollup_table.alias("r")
+    return rollups.contributions(access.item_clause(user, Item)).subquery("r")
 
 
 def _rollup_where(user, filters: Filters, src, every_county: bool = False) -> sa.ColumnElement[bool]:
@@ -196,49 +190,25 @@ def _every_county(user, filters: Filters) -> bool:
     return access.sees_every_county(user) and not filters.county_id and not filters.city_id
 
 
-def _sums(src) -> list:
-    return [sa.func.coalesce(sa.func.sum(src.c[name]), 0).label(name) for name in MEASURES]
-
-
 def _vector(row) -> list[int]:
-    """A row's measures in MEASURES order, as a list to add into."""
+    """A row's figures in FIGURES order, as a list to add into."""
     m = row._mapping
-    return [int(m[name] or 0) for name in MEASURES]
+    return [int(m[name] or 0) for name in FIGURES]
 
 
 def _add(totals: dict, key, vector: list[int]) -> None:
-    """Add `vector` into `totals[key]` (measures in MEASURES order)."""
+    """Add `vector` into `totals[key]` (figures in FIGURES order)."""
     found = totals.get(key)
     totals[key] = list(vector) if found is None else list(map(add, found, vector))
 
 
 def _figures(vector) -> Figures:
-    """Figures from measures in MEASURES order (the unpacking below is that order)."""
+    """Figures from a vector in FIGURES order (the unpacking below is that order)."""
     issued, pending, in_progress, submitted, closed, overdue, le10, le20, gt20, returns, reopens, _timed = \
         map(int, vector)
     return Figures(issued=issued, closed=closed, pending=pending, in_progress=in_progress, submitted=submitted,
                    overdue=overdue, returns=returns, reopens=reopens,
                    aging={"overdue": overdue, "le10": le10, "le20": le20, "gt20": gt20})
-
-
-class _Moved(Exception):
-    """The rollups were moved to another day between bringing them to today and reading them."""
-
-
-def _check(row, filters: Filters) -> None:
-    if row.as_of is not None and row.as_of != filters.today:
-        raise _Moved
-
-
-def _consistent(user, filters: Filters, read):
-    """Run `read(source)` until every row it read was counted as of the requested day (a request for
-    another "today" may move the rollups in between, e.g. at midnight)."""
-    for _attempt in range(2):
-        try:
-            return read(_source(user, filters))
-        except _Moved:
-            continue
-    return read(_source(user, filters))
 
 
 @dataclass
@@ -266,19 +236,17 @@ def _places(user, filters: Filters, src) -> Places:
     joined = src.outerjoin(lists, sa.and_(lists.c.campaign_id == src.c.campaign_id,
                                           lists.c.county_id == src.c.county_id,
                                           lists.c.sequence == 1))   # the team: one row per county
-    sums = sa.select(src.c.county_id, lists.c.team_id, src.c.as_of, *_sums(src)) \
+    sums = sa.select(src.c.county_id, lists.c.team_id, *rollups.figures(src, filters.today)) \
         .select_from(joined).where(src.c.dim == "all", _rollup_where(user, filters, src)) \
-        .group_by(src.c.county_id, lists.c.team_id, src.c.as_of).subquery("sums")
+        .group_by(src.c.county_id, lists.c.team_id).subquery("sums")
     stmt = sa.select(county.c.code, county.c.name, city.c.code, city.c.name, sums.c.team_id, teams.c.name,
-                     sums.c.as_of, *(sums.c[name] for name in MEASURES)) \
+                     *(sums.c[name] for name in FIGURES)) \
         .select_from(sums.join(county, county.c.id == sums.c.county_id)
                      .outerjoin(city, city.c.id == county.c.parent_id)
                      .outerjoin(teams, teams.c.id == sums.c.team_id))
-    total, counties, cities, by_team, names = [0] * len(MEASURES), {}, {}, {}, {}
-    for county_code, county_name, city_code, city_name, team_id, team_name, as_of, *vector in \
+    total, counties, cities, by_team, names = [0] * len(FIGURES), {}, {}, {}, {}
+    for county_code, county_name, city_code, city_name, team_id, team_name, *vector in \
             db.session.execute(stmt).tuples():
-        if as_of is not None and as_of != filters.today:
-            raise _Moved
         total = list(map(add, total, vector))
         _add(counties, county_code, vector)
         names[county_code] = county_name
@@ -292,7 +260,7 @@ def _places(user, filters: Filters, src) -> Places:
                   [GroupRow(k, names[k], _figures(v)) for k, v in sorted(counties.items())],
                   [GroupRow(k, names[k], _figures(v)) for k, v in sorted(cities.items())],
                   sorted((GroupRow(k, names["team", k], _figures(v)) for k, v in by_team.items()),
-                         key=lambda r: (r.key == "", r.name)), timed=total[MEASURES.index("timed")])
+                         key=lambda r: (r.key == "", r.name)), timed=total[FIGURES.index("timed")])
 
 
 def _dimensions(user, filters: Filters, dims: tuple[str, ...], src) -> dict[str, list[GroupRow]]:
@@ -300,12 +268,11 @@ def _dimensions(user, filters: Filters, dims: tuple[str, ...], src) -> dict[str,
     closed_week) summed per value, named and ordered for display. A province-wide view reads the rows
     already summed over every county."""
     every = _every_county(user, filters) and set(dims) <= set(rollups.TOTAL_DIMENSIONS)
-    stmt = sa.select(src.c.dim, src.c.value, src.c.as_of, *_sums(src)) \
+    stmt = sa.select(src.c.dim, src.c.value, *rollups.figures(src, filters.today)) \
         .where(src.c.dim.in_(dims), _rollup_where(user, filters, src, every)) \
-        .group_by(src.c.dim, src.c.value, src.c.as_of)
+        .group_by(src.c.dim, src.c.value)
     found: dict[str, dict[str, list[int]]] = {dim: {} for dim in dims}
     for row in db.session.execute(stmt):
-        _check(row, filters)
         _add(found[row.dim], row.value, _vector(row))
     return {dim: _named(dim, {value: _figures(v) for value, v in values.items()}) for dim, values in found.items()}
 
@@ -313,12 +280,11 @@ def _dimensions(user, filters: Filters, dims: tuple[str, ...], src) -> dict[str,
 def _issued_weeks(user, filters: Filters, src) -> dict[date, int]:
     """Items issued per ISO week (Beijing Mondays): one query summing the "all" rows per issue day."""
     every = _every_county(user, filters)
-    stmt = sa.select(src.c.issued_day, src.c.as_of, sa.func.sum(src.c.issued).label("n")) \
+    stmt = sa.select(src.c.issued_day, sa.func.sum(src.c.issued).label("n")) \
         .where(src.c.dim == "all", _rollup_where(user, filters, src, every)) \
-        .group_by(src.c.issued_day, src.c.as_of)
+        .group_by(src.c.issued_day)
     weeks: dict[date, int] = {}
     for row in db.session.execute(stmt):
-        _check(row, filters)
         day = _as_date(row.issued_day)
         monday = day - timedelta(days=day.weekday())
         weeks[monday] = weeks.get(monday, 0) + int(row.n or 0)
@@ -351,7 +317,7 @@ def _unit_names(values) -> dict[int, str]:
 def headline(user, filters: Filters) -> Figures:
     """Items issued, closed, in progress, waiting for acceptance, overdue, returns, aging buckets and
     the median days to close."""
-    places = _consistent(user, filters, lambda src: _places(user, filters, src))
+    places = _places(user, filters, _source(user, filters))
     places.total.median_days = median_days_to_close(user, filters, places.timed)
     return places.total
 
@@ -379,11 +345,10 @@ def breakdown(user, filters: Filters, group: str) -> list[GroupRow]:
     """Figures per city, county, team, category, severity, rectification type or unit, in a stable
     order (by code, name, or the enum's order)."""
     if group in PLACE_GROUPS:
-        places = _consistent(user, filters, lambda src: _places(user, filters, src))
-        return places.group(group)
+        return _places(user, filters, _source(user, filters)).group(group)
     if group not in GROUPS:
         raise ValueError(f"unknown group {group!r}")
-    return _consistent(user, filters, lambda src: _dimensions(user, filters, (group,), src))[group]
+    return _dimensions(user, filters, (group,), _source(user, filters))[group]
 
 
 def closure(user, filters: Filters, group: str) -> tuple[Figures, list[GroupRow]]:
@@ -397,7 +362,7 @@ def closure(user, filters: Filters, group: str) -> tuple[Figures, list[GroupRow]
             return places, places.group(group)
         return places, _dimensions(user, filters, (group,), src)[group]
 
-    places, rows = _consistent(user, filters, read)
+    places, rows = read(_source(user, filters))
     places.total.median_days = median_days_to_close(user, filters, places.timed)
     return places.total, rows
 
@@ -438,7 +403,7 @@ def burnup(user, filters: Filters) -> list[WeekPoint]:
     """Issued and closed (and still closed) per ISO week, Beijing time, with running totals."""
     def read(src):
         return _issued_weeks(user, filters, src), _dimensions(user, filters, ("closed_week",), src)
-    issued, dims = _consistent(user, filters, read)
+    issued, dims = read(_source(user, filters))
     return _weeks(issued, _closed_weeks(dims["closed_week"]))
 
 
@@ -457,9 +422,10 @@ def items_page(user, filters: Filters, bucket: str = "", page: int = 1, per_page
 
     `bucket` narrows to an aging bucket (overdue, le10, le20, gt20) or a status (closed, submitted…).
     """
-    today = filters.today
+    deadline = date_rules.effective_deadline_sql(Item)
     conditions = {
-        **{key: deadlines.bucket(key, today) for key in (*AGING_BUCKETS, "closed", "open")},
+        **{key: date_rules.aging_clause_sql(key, Item.status, deadline, filters.today)
+           for key in (*AGING_BUCKETS, "closed", "open")},
         "submitted": Item.status == Status.SUBMITTED,
         "returned": Item.return_count > 0,
         "reopened": Item.reopen_count > 0,
@@ -468,7 +434,7 @@ def items_page(user, filters: Filters, bucket: str = "", page: int = 1, per_page
     stmt = sa.select(Item).options(selectinload(Item.unit)).where(where(user, filters))
     if bucket in conditions:
         stmt = stmt.where(conditions[bucket])
-    stmt = stmt.order_by(sa.case((Item.status == Status.CLOSED, 1), else_=0), deadlines.effective_deadline(),
+    stmt = stmt.order_by(sa.case((Item.status == Status.CLOSED, 1), else_=0), deadline,
                          Item.number)
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
@@ -486,18 +452,15 @@ def aging_labels() -> dict[str, str]:
 def unit_overdue(user, filters: Filters, limit: int = 100) -> list[dict]:
     """Overdue items by county and responsible unit, most first (the report's 超期 table): the unit
     rollup rows, one query."""
-    def read(src):
-        overdue = sa.func.sum(src.c.overdue)
-        stmt = sa.select(Region.code, Region.name, src.c.value, src.c.as_of, overdue.label("n")) \
-            .join(Region, Region.id == src.c.county_id) \
-            .where(src.c.dim == "unit", _rollup_where(user, filters, src)) \
-            .group_by(Region.code, Region.name, src.c.value, src.c.as_of).having(overdue > 0) \
-            .order_by(sa.desc("n"), Region.code, src.c.value).limit(limit)
-        rows = db.session.execute(stmt).all()
-        for row in rows:
-            _check(row, filters)
-        return rows
-    rows = _consistent(user, filters, read)
+    src = _source(user, filters)
+    overdue = sa.func.sum(sa.case((date_rules.is_overdue_sql(src.c.status, src.c.deadline, filters.today),
+                                   src.c.issued), else_=0))
+    stmt = sa.select(Region.code, Region.name, src.c.value, overdue.label("n")) \
+        .join(Region, Region.id == src.c.county_id) \
+        .where(src.c.dim == "unit", _rollup_where(user, filters, src)) \
+        .group_by(Region.code, Region.name, src.c.value).having(overdue > 0) \
+        .order_by(sa.desc("n"), Region.code, src.c.value).limit(limit)
+    rows = db.session.execute(stmt).all()
     names = _unit_names(r.value for r in rows)
     return [{"county_code": r.code, "county": r.name, "unit": names.get(int(r.value), "") if r.value else "未指派",
              "overdue": int(r.n)} for r in rows]
@@ -535,7 +498,7 @@ def overview(user, filters: Filters, level: str) -> Overview:
     def read(src):
         return _places(user, filters, src), _dimensions(user, filters, dims, src), _issued_weeks(user, filters, src)
 
-    places, found, issued = _consistent(user, filters, read)
+    places, found, issued = read(_source(user, filters))
     groups: dict[str, list[GroupRow]] = {name: found[name] for name in ("category", "severity", "type")}
     if level == "county":
         groups["unit"] = found["unit"]

@@ -16,12 +16,12 @@ from PIL import Image, ImageDraw
 
 from inspect_app.auth.models import User
 from inspect_app.campaigns.models import Campaign
-from inspect_app.documents.dates import today_china
 from inspect_app.extensions import db
 from inspect_app.media.models import PhotoStage
 from inspect_app.media.service import ingest_photo
 from inspect_app.org.models import Region, ResponsibleUnit, Site, SiteKind
 from inspect_app.problem_lists import service as problem_lists
+from inspect_app.rectification import date_rules
 from inspect_app.rectification import service as rectification
 from inspect_app.rectification.lifecycle import Action
 from inspect_app.visits import service as visits
@@ -115,7 +115,7 @@ def seed_inspection() -> bool:
     if campaign is None or campaign.checklist_version_id is None or db.session.execute(
             sa.select(SiteVisit.id).where(SiteVisit.campaign_id == campaign.id)).first():
         return False
-    today = today_china()
+    today = date_rules.today()
     xinye, tongbai = (db.session.execute(sa.select(Region).where(Region.code == code)).scalar_one()
                       for code in ("411329", "411330"))
     inspector, leader = _user("inspector8"), _user("leader8")

@@ -26,6 +26,8 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from inspect_app.rectification.date_rules import beijing_date
+
 from .dates import UTC, to_china
 from .text import printable
 
@@ -142,7 +144,7 @@ def _coerce(value: Any, *, as_date: bool = False, as_int: bool = False) -> Any:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, datetime):
-        return to_china(value).date() if as_date else _beijing_naive(value)
+        return beijing_date(value) if as_date else _beijing_naive(value)
     if isinstance(value, date):
         return value
     if isinstance(value, (int, float, Decimal)):

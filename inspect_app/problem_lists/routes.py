@@ -13,11 +13,10 @@ from inspect_app import access, locking
 from inspect_app.access import Permission
 from inspect_app.audit import security
 from inspect_app.campaigns.models import Campaign
-from inspect_app.documents.dates import today_china
 from inspect_app.extensions import db
 from inspect_app.problem_lists import bp, service
 from inspect_app.problem_lists.forms import FindingForm, IssueForm, MergeForm
-from inspect_app.rectification import lifecycle, notifications
+from inspect_app.rectification import date_rules, lifecycle, notifications
 from inspect_app.rendering import render, wants_fragment
 from inspect_app.visits.models import Finding
 
@@ -252,9 +251,9 @@ def issue(campaign_id, code):
     form = IssueForm(request.form if request.method == "POST" else None)
     drafts = service.sheet_drafts(sheet)
     if request.method == "GET":   # ?issued_on= proposes another meeting date (kept if it is a date)
-        form.issued_on.data = _date_arg("issued_on") or today_china()
+        form.issued_on.data = _date_arg("issued_on") or date_rules.today()
         form.sequence.data = sheet.next_sequence
-    issued_on = form.issued_on.data or today_china()
+    issued_on = form.issued_on.data or date_rules.today()
     typed, raw, errors = form.typed_deadlines(request.form, [f.id for f in drafts])
     deadlines = service.proposed_deadlines(sheet.campaign, drafts, issued_on, typed, form.basis_date())
     errors = {**service.check_deadlines(deadlines, issued_on), **errors}

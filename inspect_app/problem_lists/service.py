@@ -33,12 +33,12 @@ from inspect_app.audit.service import changes, record
 from inspect_app.campaigns.models import Campaign, Team, team_counties
 from inspect_app.checklists.models import ChecklistItem, ChecklistSection
 from inspect_app.documents import official_docx, workbook
-from inspect_app.documents.dates import cn_date, iso_date, today_china
+from inspect_app.documents.dates import cn_date, iso_date
 from inspect_app.extensions import db, utcnow
 from inspect_app.media import service as media_service
 from inspect_app.media.models import Attachment, AttachmentKind
 from inspect_app.org.models import Region, RegionLevel
-from inspect_app.rectification import lifecycle, notifications
+from inspect_app.rectification import date_rules, lifecycle, notifications
 from inspect_app.rectification.lifecycle import Status
 from inspect_app.rectification.models import (ItemHistory, ProblemList, ProblemListStatus, RectificationItem,
                                               list_kind_label)
@@ -703,14 +703,14 @@ def export_rows(sheet: Sheet, sequence: int | None = None) -> Export:
         if plist is None:
             if sequence is not None:
                 raise NotVisible()
-            return Export(today_china(), True)
+            return Export(date_rules.today(), True)
         rows = [ExportRow(i.seq, i.number, i.category, i.site.name, i.description, i.severity.label,
-                          i.rectification_type.label, i.extended_deadline or i.deadline, i.suggested_measures,
+                          i.rectification_type.label, date_rules.effective_deadline(i), i.suggested_measures,
                           i.finding_id)
                 for i in issued_items(sheet, plist)]
-        return Export(plist.issued_on or today_china(), False, rows, plist.sequence,
+        return Export(plist.issued_on or date_rules.today(), False, rows, plist.sequence,
                       first if plist.sequence > 1 else None)
-    today = today_china()
+    today = date_rules.today()
     number = numbering(sheet)
     rows = [ExportRow(seq, number(seq), f.category, f.site.name, f.description,
                       f.severity.label, f.rectification_type.label, default_deadline(sheet.campaign, f, today),

@@ -17,8 +17,8 @@ Checks run in a fixed order and each maps to one HTTP status:
 409 the item's version is stale or its state does not allow the action, 400 the input is missing or
 invalid. All checks run before anything is changed, so a refused action leaves the item untouched.
 
-Time: `now` is an aware datetime (UTC in practice). A deadline date means the end of that day in
-Beijing time (Asia/Shanghai), so "today" is always computed in Beijing.
+Time: `now` is an aware datetime (UTC in practice). Every date rule — today in Beijing, the deadline
+in force, overdue, working days — comes from date_rules.py, the one home of those rules.
 """
 
 from __future__ import annotations
@@ -28,34 +28,17 @@ from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
 from typing import Any, Callable, Mapping, Protocol
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from inspect_app.documents.dates import add_working_days, working_days_estimated
+from inspect_app.rectification.date_rules import (add_working_days, beijing_date, effective_deadline, is_overdue,
+                                                  working_days_estimated)
+from inspect_app.rectification.status import Status
 from inspect_app.roles import Role
 
-try:
-    BEIJING: dt.tzinfo = ZoneInfo("Asia/Shanghai")
-except ZoneInfoNotFoundError:  # a host without a tz database; China has had no DST since 1991
-    BEIJING = dt.timezone(dt.timedelta(hours=8), "CST")
 
 
 # --------------------------------------------------------------------------------------------------
 # Vocabulary
 # --------------------------------------------------------------------------------------------------
-
-
-class Status(str, Enum):
-    """An item's rectification status. Store the *name* in the database; the value is the label."""
-
-    PENDING = "待整改"
-    IN_PROGRESS = "整改中"
-    SUBMITTED = "待验收"
-    CLOSED = "已销号"
-
-    @property
-    def label(self) -> str:
-        """The Chinese label shown on screen and in the ledger."""
-        return self.value
 
 
 class Action(str, Enum):
@@ -105,10 +88,8 @@ RECTIFICATION_TYPES: Mapping[str, str] = MappingProxyType(
 # a working week, 限期整改 is given about six weeks of working days, 长期坚持 is reviewed by milestones over
 # half a year of calendar days. A campaign may set its own (Campaign.deadline_periods).
 DEFAULT_DEADLINE_DAYS: Mapping[str, int] = MappingProxyType({"immediate": 5, "deadline": 30, "long_term": 180})
-# Types whose period counts working days on the official calendar (documents.dates.add_working_days).
+# Types whose period counts working days on the official calendar (date_rules.add_working_days).
 WORKING_DAY_TYPES = frozenset({"immediate", "deadline"})
-
-BLUE_ALERT_DAYS = 7  # 三色督办: blue once this many days or fewer are left
 
 AGING_LABELS: Mapping[str, str] = MappingProxyType(
     {
@@ -201,73 +182,16 @@ class TransitionError(Exception):
 # --------------------------------------------------------------------------------------------------
 
 
-def beijing_today(now: dt.datetime) -> dt.date:
-    """The calendar date in Beijing at the aware instant `now`."""
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("now must be an aware datetime (UTC)")
-    return now.astimezone(BEIJING).date()
-
-
 def format_date(day: dt.date) -> str:
     """A date as officials read it in prose: 2022年7月25日."""
     return f"{day.year}年{day.month}月{day.day}日"
-
-
-def effective_deadline(item: RectificationItemLike) -> dt.date:
-    """The deadline in force: the extended one if an extension was approved, else the original."""
-    return item.extended_deadline or item.deadline
-
-
-def days_remaining(item: RectificationItemLike, now: dt.datetime) -> int:
-    """Whole days left until the end of the deadline day (Beijing): 0 on the day, negative when late."""
-    return (effective_deadline(item) - beijing_today(now)).days
-
-
-def is_overdue(item: RectificationItemLike, now: dt.datetime) -> bool:
-    """Whether the deadline day has ended in Beijing and the item is not closed."""
-    return item.status is not Status.CLOSED and days_remaining(item, now) < 0
-
-
-def urgency(item: RectificationItemLike, now: dt.datetime) -> str | None:
-    """三色督办 colour: 'red' overdue, 'yellow' behind its planned date, 'blue' ≤ 7 days left, else None.
-
-    Yellow means the unit's own planned completion date has passed while the item is still with the
-    county (待整改 or 整改中). Closed items have no colour.
-    """
-    if item.status is Status.CLOSED:
-        return None
-    if is_overdue(item, now):
-        return "red"
-    if (
-        item.planned_date is not None
-        and item.status in (Status.PENDING, Status.IN_PROGRESS)
-        and beijing_today(now) > item.planned_date
-    ):
-        return "yellow"
-    if days_remaining(item, now) <= BLUE_ALERT_DAYS:
-        return "blue"
-    return None
-
-
-def aging_bucket(item: RectificationItemLike, now: dt.datetime) -> str:
-    """The ledger filter the item falls in: a key of AGING_LABELS."""
-    if item.status is Status.CLOSED:
-        return "closed"
-    left = days_remaining(item, now)
-    if left < 0:
-        return "overdue"
-    if left <= 10:
-        return "le10"
-    if left <= 20:
-        return "le20"
-    return "gt20"
 
 
 def default_deadline(rectification_type: str, issued_on: dt.date,
                      periods: Mapping[str, int] | None = None) -> dt.date:
     """The deadline proposed when a problem list is issued on `issued_on`, by rectification type:
     立行立改 and 限期整改 that many working days after the issue day (China's official calendar with
-    its 调休, documents.dates.add_working_days), 长期坚持 that many calendar days after it.
+    its 调休, date_rules.add_working_days), 长期坚持 that many calendar days after it.
 
     `periods` maps a type to its count (a campaign's own, Campaign.deadline_periods); missing types
     take DEFAULT_DEADLINE_DAYS. ValueError for an unknown type."""
@@ -281,13 +205,13 @@ def default_deadline(rectification_type: str, issued_on: dt.date,
 
 def counts_working_days(rectification_type: str) -> bool:
     """Whether the type's default period is counted in working days (so may be an estimate beyond
-    the official calendar: documents.dates.working_days_estimated)."""
+    the official calendar: date_rules.working_days_estimated)."""
     return rectification_type in WORKING_DAY_TYPES
 
 
 def deadline_is_estimate(rectification_type: Any, issued_on: dt.date | None, deadline: dt.date | None) -> bool:
     """Whether a deadline of this type, counted from `issued_on`, reaches a year without an official
-    holiday schedule, so its working days were estimated Monday-Friday (show dates.ESTIMATE_NOTE)."""
+    holiday schedule, so its working days were estimated Monday-Friday (show date_rules.ESTIMATE_NOTE)."""
     value = getattr(rectification_type, "value", rectification_type)
     return bool(issued_on and deadline) and counts_working_days(value) \
         and working_days_estimated(issued_on, deadline)
@@ -433,7 +357,7 @@ _GUARDS: Mapping[str, tuple[Callable[[RectificationItemLike, dt.datetime], bool]
                               lambda item: "该事项没有待审批的延期申请"),
         "no_extension_pending": (lambda item, now: pending_extension_date(item) is None,
                                  lambda item: "已有一项延期申请正在审批，请等待审批结果"),
-        "not_overdue": (lambda item, now: days_remaining(item, now) >= 0,
+        "not_overdue": (lambda item, now: not is_overdue(item.status, effective_deadline(item), beijing_date(now)),
                         lambda item: f"已超过完成时限（{format_date(effective_deadline(item))}），不能再申请延期"),
     }
 )
@@ -566,7 +490,7 @@ def _effect(item: RectificationItemLike, action: Action, actor: Actor, now: dt.d
         # already overdue and could not even ask for an extension.
         if inputs["new_date"] not in (None, ""):
             new = _date(inputs["new_date"], "new_date", "请填写新的完成时限")
-            if new <= deadline or new < beijing_today(now):
+            if new <= deadline or new < beijing_date(now):
                 raise TransitionError(
                     f"新的完成时限须晚于原完成时限（{format_date(deadline)}），且不早于今天", 400, "new_date")
             changes["extended_deadline"] = new
@@ -626,7 +550,8 @@ def apply(item: RectificationItemLike, action: Action | str, actor: Actor, *, no
     opinion; REFUSE_EXTENSION reason; ACCEPT_MILESTONE opinion, milestone; COMMENT text.
     """
     action = Action(action)
-    beijing_today(now)  # rejects a naive `now` before anything else
+    if now.tzinfo is None or now.utcoffset() is None:   # every instant in the app is aware UTC
+        raise ValueError("now must be an aware datetime (UTC)")
     transition = TRANSITIONS[action]
     refusal = _refusal(item, actor, transition, now, expected_version)
     if refusal is not None:

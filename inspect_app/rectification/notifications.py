@@ -25,7 +25,7 @@ from inspect_app.auth.models import User
 from inspect_app.campaigns.models import Team, team_counties
 from inspect_app.extensions import db, utcnow
 from inspect_app.org.models import Region, ResponsibleUnit
-from inspect_app.rectification import channels, deadlines, lifecycle
+from inspect_app.rectification import channels, date_rules, lifecycle
 from inspect_app.rectification.models import Notification, ProblemList, RectificationItem
 from inspect_app.roles import Role
 
@@ -272,13 +272,13 @@ def _deadline_reminders(now: dt.datetime) -> int:
     The key includes the deadline in force, so an approved extension re-arms the reminders. Items are
     read in batches of BATCH_SIZE by id; each batch costs a fixed number of statements.
     """
-    today = lifecycle.beijing_today(now)
-    horizon = today + dt.timedelta(days=lifecycle.BLUE_ALERT_DAYS)
+    today = date_rules.today(now)
+    horizon = today + dt.timedelta(days=date_rules.BLUE_ALERT_DAYS)
     created, last_id = 0, 0
     while True:
         items = list(db.session.execute(sa.select(RectificationItem).where(
-            deadlines.is_open(), RectificationItem.unit_id.is_not(None),
-            deadlines.effective_deadline() <= horizon, RectificationItem.id > last_id)
+            date_rules.is_open_sql(RectificationItem.status), RectificationItem.unit_id.is_not(None),
+            date_rules.effective_deadline_sql(RectificationItem) <= horizon, RectificationItem.id > last_id)
             .order_by(RectificationItem.id).limit(BATCH_SIZE)).scalars())
         if not items:
             break
@@ -289,8 +289,8 @@ def _deadline_reminders(now: dt.datetime) -> int:
             User.id.in_({i.assignee_id for i in items if i.assignee_id}))))
         planned = []
         for item in items:
-            deadline = lifecycle.effective_deadline(item)
-            left = lifecycle.days_remaining(item, now)
+            deadline = date_rules.effective_deadline(item)
+            left = date_rules.days_left(deadline, today)
             if left < 0:
                 kind, message = "overdue", f"整改事项 {item.number} 已超过完成时限（{lifecycle.format_date(deadline)}），请尽快整改"
             else:
@@ -342,9 +342,11 @@ def _overdue_digest(now: dt.datetime) -> int:
     """The daily 超期汇总: one notice per city viewer (their city's counties) and province reader (every
     county) per Beijing day, counting the overdue items by county — so no item is in two notices to
     the same person on one day. Four statements whatever the number of items."""
-    today = lifecycle.beijing_today(now)
+    today = date_rules.today(now)
     per_county = dict(db.session.execute(sa.select(RectificationItem.county_id, sa.func.count(RectificationItem.id))
-                                         .where(deadlines.overdue(today)).group_by(RectificationItem.county_id)).all())
+                                         .where(date_rules.is_overdue_sql(RectificationItem.status,
+                                                                         date_rules.effective_deadline_sql(RectificationItem),
+                                                                         today)).group_by(RectificationItem.county_id)).all())
     if not per_county:
         return 0
     counties = db.session.execute(sa.select(Region.id, Region.name, Region.parent_id).where(

@@ -10,7 +10,7 @@ from inspect_app.documents.workbook import build_ledger, content_disposition
 from inspect_app.extensions import utcnow
 from inspect_app.idempotency import new_uuid
 from inspect_app.media.models import AttachmentKind
-from inspect_app.rectification import bp, channels, lifecycle, notifications, service
+from inspect_app.rectification import bp, channels, date_rules, lifecycle, notifications, service
 from inspect_app.rectification.forms import (FORMS, BulkAcceptForm, BulkAssignForm, BulkExtensionForm, BulkReturnForm,
                                              MilestoneForm, NoticeEmailForm)
 from inspect_app.rectification.lifecycle import Action
@@ -58,7 +58,8 @@ def _index_context(filters, bulk_form=None, ticked=frozenset()):
     if bulk_form is not None:
         _prepare_assign(bulk_form, current_user.region_id)
     return dict(pagination=pagination, filters=filters, choices=service.filter_choices(current_user),
-                can_assign=can_assign, bulk_form=bulk_form, ticked=ticked, now=utcnow(), lifecycle=lifecycle,
+                can_assign=can_assign, bulk_form=bulk_form, ticked=ticked, lifecycle=lifecycle,
+                dates=service.item_dates(pagination.items),
                 show_county=current_user.role not in access.COUNTY_ROLES,
                 Status=lifecycle.Status, can_export=access.can(current_user, Permission.LEDGER_EXPORT),
                 waiting=service.WAITING)
@@ -132,11 +133,12 @@ def _review(filters, status=200, ticked=frozenset(), **forms):
     """The review queue page, or its #review-panel fragment for htmx. `forms` are the bulk forms as
     submitted (with their errors); the others are drawn empty. `ticked` boxes stay ticked."""
     pagination = service.review_queue(current_user, filters, _page())
+    extensions = service.extension_queue(current_user, filters, 1)
     forms = {"form": BulkAcceptForm(formdata=None), "return_form": BulkReturnForm(formdata=None),
              "extension_form": BulkExtensionForm(formdata=None), **forms}
     return render("rectification/review.html", "rectification/_review_panel.html", status=status,
-                  pagination=pagination, extensions=service.extension_queue(current_user, filters, 1),
-                  filters=filters, now=utcnow(), lifecycle=lifecycle, ticked=ticked,
+                  pagination=pagination, extensions=extensions, lifecycle=lifecycle, ticked=ticked, filters=filters,
+                  dates=service.item_dates([*pagination.items, *extensions.items]),
                   choices=service.filter_choices(current_user), **forms)
 
 
@@ -227,7 +229,8 @@ def _detail(item, status=200, action=None, form=None, error=None, milestone_form
                   timeline=service.timeline(item), posts=posts,
                   before=service.before_photos(item), after=service.after_photos(posts),
                   milestones=service.milestones(item), milestone_form=milestone_form or MilestoneForm(formdata=None),
-                  can_add_milestone=service.can_add_milestone(item, current_user), now=utcnow(), lifecycle=lifecycle,
+                  can_add_milestone=service.can_add_milestone(item, current_user), lifecycle=lifecycle,
+                  dates=service.item_dates([item])[item.id],
                   history_label=history_label, history_dates=history_dates)
 
 
@@ -367,7 +370,7 @@ def ledger():
     now = utcnow()
     title = service.ledger_title(current_user, filters)
     data = build_ledger(service.ledger_rows(current_user, filters, now), title=title, generated_at=now)
-    filename = f"{title}_{lifecycle.beijing_today(now).isoformat()}.xlsx"
+    filename = f"{title}_{date_rules.today(now).isoformat()}.xlsx"
     security.download("export.ledger", object_type="Ledger", label=filename)
     return Response(data, mimetype=XLSX, headers={"Content-Disposition": content_disposition(filename)})
 

@@ -26,7 +26,7 @@ from inspect_app.media import processing
 from inspect_app.media import service as media_service
 from inspect_app.media.models import Attachment, AttachmentKind, PhotoStage
 from inspect_app.org.models import Region, ResponsibleUnit
-from inspect_app.rectification import channels, deadlines, lifecycle, notifications
+from inspect_app.rectification import channels, date_rules, lifecycle, notifications
 from inspect_app.rectification.lifecycle import Action, Actor, Status, TransitionError
 from inspect_app.rectification.models import (ItemHistory, Milestone, ProgressPost,
                                               RectificationItem)
@@ -131,24 +131,17 @@ WAITING: dict[str, tuple[str, sa.ColumnElement[bool]]] = {
 
 
 def _today(now=None) -> dt.date:
-    return lifecycle.beijing_today(now or utcnow())
+    return date_rules.today(now or utcnow())
 
 
-EFFECTIVE_DEADLINE = deadlines.effective_deadline()
+EFFECTIVE_DEADLINE = date_rules.effective_deadline_sql(RectificationItem)
 
 
-def _urgency_clause(colour: str, today: dt.date):
-    """SQL twin of lifecycle.urgency: red overdue; yellow behind plan; blue ≤ 7 days left."""
-    open_ = deadlines.is_open()
-    red = deadlines.overdue(today)
-    yellow = sa.and_(RectificationItem.status.in_([Status.PENDING, Status.IN_PROGRESS]),
-                     RectificationItem.planned_date.is_not(None), RectificationItem.planned_date < today)
-    if colour == "red":
-        return red
-    if colour == "yellow":
-        return sa.and_(yellow, sa.not_(red))
-    return sa.and_(open_, sa.not_(red), sa.not_(yellow),
-                   EFFECTIVE_DEADLINE <= today + dt.timedelta(days=lifecycle.BLUE_ALERT_DAYS))
+def item_dates(items, now=None) -> dict[int, date_rules.ItemDates]:
+    """The computed deadline values (deadline in force, days left, overdue, bucket, urgency) of each
+    item by id, as of today in Beijing: what the screens show, so templates apply no rule."""
+    today = _today(now)
+    return {item.id: date_rules.item_dates(item, today) for item in items}
 
 
 def items_query(user, filters: Filters, now=None) -> sa.Select:
@@ -164,9 +157,11 @@ def items_query(user, filters: Filters, now=None) -> sa.Select:
     if filters.status:
         stmt = stmt.where(RectificationItem.status == Status[filters.status])
     if filters.bucket:
-        stmt = stmt.where(deadlines.bucket(filters.bucket, today))
+        stmt = stmt.where(date_rules.aging_clause_sql(filters.bucket, RectificationItem.status, EFFECTIVE_DEADLINE,
+                                                      today))
     if filters.urgency:
-        stmt = stmt.where(_urgency_clause(filters.urgency, today))
+        stmt = stmt.where(date_rules.urgency_clause_sql(filters.urgency, RectificationItem.status, EFFECTIVE_DEADLINE,
+                                                        RectificationItem.planned_date, today))
     if filters.waiting:
         stmt = stmt.where(WAITING[filters.waiting][1])
     if filters.q:
@@ -199,7 +194,7 @@ def extension_pending_clause() -> sa.ColumnElement[bool]:
 def extension_queue(user, filters: Filters, page: int):
     """Items with an extension request waiting for a decision, across the reviewer's counties, oldest
     deadline first (the most urgent decision first)."""
-    stmt = items_query(user, filters).where(deadlines.is_open(), extension_pending_clause()) \
+    stmt = items_query(user, filters).where(date_rules.is_open_sql(RectificationItem.status), extension_pending_clause()) \
         .order_by(EFFECTIVE_DEADLINE, RectificationItem.number)
     return db.paginate(stmt, page=page, per_page=50, error_out=False)
 
@@ -619,6 +614,7 @@ def read_file(key: str) -> bytes:
 def ledger_rows(user, filters: Filters, now=None) -> list[dict]:
     """One row per item in scope and filter, keyed by the ledger's column names (domain.md §6)."""
     now = now or utcnow()
+    today = date_rules.today(now)
     items = list(db.session.execute(items_query(user, filters, now)
                                     .order_by(RectificationItem.county_id, RectificationItem.number)).unique().scalars())
     counts = dict(db.session.execute(
@@ -627,13 +623,14 @@ def ledger_rows(user, filters: Filters, now=None) -> list[dict]:
         .group_by(ProgressPost.item_id)).all())
     rows = []
     for n, item in enumerate(items, 1):
+        dates = date_rules.item_dates(item, today)
         rows.append({
             "序号": n, "问题编号": item.number, "县(市)": item.county.name, "核查点位": item.site.name if item.site else "",
             "问题描述": item.description, "问题类别": item.category, "严重程度": item.severity.label,
             "整改类型": item.rectification_type.label, "整改措施": item.measures,
             "责任单位": item.unit.name if item.unit else "", "责任人": item.responsible_person,
-            "完成时限": lifecycle.effective_deadline(item), "整改进展(最新)": item.latest_progress,
-            "整改状态": item.status.label, "是否超期": "是" if lifecycle.is_overdue(item, now) else "否",
+            "完成时限": dates.deadline, "整改进展(最新)": item.latest_progress,
+            "整改状态": item.status.label, "是否超期": "是" if dates.overdue else "否",
             "验收意见": item.acceptance_opinion, "退回次数": item.return_count,
             "销号日期": item.closed_at, "佐证材料数": counts.get(item.id, 0),
         })

@@ -3,7 +3,8 @@ builder documents.visit_record_docx. Access is the visit's (visits.service.load_
 from __future__ import annotations
 
 from inspect_app.campaigns.models import Team
-from inspect_app.documents.dates import iso_date, to_china, today_china
+from inspect_app.documents.dates import iso_date, to_china
+from inspect_app.rectification import date_rules
 from inspect_app.documents.visit_record_docx import (RecordAnswer, RecordFinding, VisitRecord,
                                                      visit_record_document)
 from inspect_app.extensions import db
@@ -44,7 +45,7 @@ def record_docx(visit: SiteVisit) -> bytes:
         visit_date=to_china(visit.started_at).date(), team=_team_name(visit), inspectors=_inspectors(visit),
         checklist=visit.checklist_version.label if visit.checklist_version else "",
         status=visit.status.label, score=score_text, answers=answers, findings=record_findings,
-        made_on=today_china()))
+        made_on=date_rules.today()))
 
 
 def record_filename(visit: SiteVisit) -> str:

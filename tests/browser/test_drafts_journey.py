@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from inspect_app.documents.dates import today_china
 from inspect_app.extensions import db
+from inspect_app.rectification import date_rules
 from inspect_app.visits.models import Finding
 from tests.browser.support import allow_console_errors, sign_in, sign_out, unexpected_console_errors
 from tests.visits import factories as f
@@ -289,7 +289,7 @@ def test_a_restored_draft_meets_the_version_it_was_typed_against(live_server, la
     page.goto(f"{live_server}/items/{item.id}")
     page.click("#action-write_measures")
     box = page.locator("#action-form textarea[name=text]")
-    planned = (today_china() + timedelta(days=10)).isoformat()
+    planned = (date_rules.today() + timedelta(days=10)).isoformat()
     page.fill("#action-form input[name=new_date]", planned)
     box.fill("")
     box.click()

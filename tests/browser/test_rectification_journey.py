@@ -8,8 +8,8 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from inspect_app.documents.dates import today_china
 from inspect_app.extensions import db
+from inspect_app.rectification import date_rules
 from inspect_app.rectification.lifecycle import Status
 from inspect_app.rectification.models import RectificationItem
 from tests.browser.support import sign_in, sign_out
@@ -96,7 +96,7 @@ def test_item_from_assignment_to_closure(live_server, landscape, world, password
     assert row["整改状态"] == "已销号" and row["退回次数"] == 1 and row["是否超期"] == "否"
     assert row["责任单位"] == "新野县卫健委" and row["责任人"] == "张主任"
     assert row["完成时限"].date() == deadline
-    assert row["销号日期"].date() == today_china()
+    assert row["销号日期"].date() == date_rules.today()
     assert row["验收意见"] == "经复核，资产划转已完成，同意销号"
 
     db.session.expire_all()

@@ -7,8 +7,8 @@ import sqlalchemy as sa
 
 from inspect_app.dashboard import rollups, service
 from inspect_app.dashboard.gen_data import generate
-from inspect_app.documents.dates import today_china
 from inspect_app.extensions import db
+from inspect_app.rectification import date_rules
 from inspect_app.rectification.lifecycle import Status
 from inspect_app.rectification.models import ItemHistory, RectificationItem
 from inspect_app.roles import Role
@@ -31,7 +31,7 @@ def test_generate_small_province(app, divisions):
                                        .group_by(RectificationItem.status)).all())
     assert set(statuses) == set(Status)
     viewer = make_user("gen-viewer", Role.PROVINCE_VIEWER)
-    today = today_china(NOW)
+    today = date_rules.today(NOW)
     figures = service.headline(viewer, service.Filters(today=today))
     assert 0.6 < figures.closure_rate < 0.99              # mostly closed, not all
     assert 0 < figures.overdue < figures.issued * 0.3

@@ -10,12 +10,12 @@ import pytest
 
 from inspect_app.dashboard import service
 from inspect_app.dashboard.service import Filters
-from inspect_app.documents.dates import today_china
 from inspect_app.extensions import db
+from inspect_app.rectification import date_rules
 from tests.dashboard.factories import LAST_SECOND, MIDNIGHT, known_items, make_item
 
-ON_DAY = today_china(LAST_SECOND)       # 2022-08-10
-NEXT_DAY = today_china(MIDNIGHT)        # 2022-08-11
+ON_DAY = date_rules.today(LAST_SECOND)       # 2022-08-10
+NEXT_DAY = date_rules.today(MIDNIGHT)        # 2022-08-11
 
 
 @pytest.fixture

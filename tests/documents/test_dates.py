@@ -2,21 +2,10 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from inspect_app.documents.dates import (
-    CHINA_TZ,
-    ESTIMATE_NOTE,
-    add_working_days,
-    calendar_covers,
-    is_working_day,
-    working_days_estimated,
-    cn_date,
-    cn_date_range,
-    cn_datetime,
-    end_of_day_utc,
-    iso_date,
-    to_china,
-    today_china,
-)
+from inspect_app.documents.dates import CHINA_TZ, cn_date, cn_date_range, cn_datetime, iso_date, to_china
+from inspect_app.rectification import date_rules
+from inspect_app.rectification.date_rules import (ESTIMATE_NOTE, add_working_days, calendar_covers, end_of_day_utc,
+                                                  is_working_day, working_days_estimated)
 
 UTC = timezone.utc
 
@@ -69,11 +58,11 @@ def test_cn_datetime_in_beijing():
     ],
 )
 def test_today_china_midnight_edges(now_utc, expected):
-    assert today_china(now_utc) == expected
+    assert date_rules.today(now_utc) == expected
 
 
 def test_today_china_defaults_to_now():
-    assert today_china() == datetime.now(CHINA_TZ).date()
+    assert date_rules.today() == datetime.now(CHINA_TZ).date()
 
 
 def test_end_of_day_is_next_beijing_midnight_in_utc():

@@ -26,17 +26,35 @@ from inspect_app.rectification.lifecycle import (
     HistoryRecord,
     Status,
     TransitionError,
-    aging_bucket,
     allowed_actions,
     apply,
-    days_remaining,
     default_deadline,
-    effective_deadline,
-    is_overdue,
     pending_extension_date,
-    urgency,
 )
+from inspect_app.rectification import date_rules
+from inspect_app.rectification.date_rules import effective_deadline
 from inspect_app.roles import Role
+
+
+# The lifecycle reads its deadline rules from date_rules; these put one item and one instant through them.
+def _dates(item, now):
+    return date_rules.item_dates(item, date_rules.today(now))
+
+
+def days_remaining(item, now):
+    return date_rules.days_left(effective_deadline(item), date_rules.today(now))
+
+
+def is_overdue(item, now):
+    return _dates(item, now).overdue
+
+
+def urgency(item, now):
+    return _dates(item, now).urgency
+
+
+def aging_bucket(item, now):
+    return _dates(item, now).bucket
 
 UTC = dt.timezone.utc
 D = dt.date
@@ -764,8 +782,6 @@ def test_naive_now_is_a_programming_error():
     item = Item(status=Status.IN_PROGRESS, unit_id=UNIT)
     with pytest.raises(ValueError):
         apply(item, Action.POST_PROGRESS, RESPONDER, now=dt.datetime(2022, 7, 13, 10), text="进展")
-    with pytest.raises(ValueError):
-        days_remaining(item, dt.datetime(2022, 7, 13, 10))
     assert item.version == 1
 
 
@@ -918,8 +934,9 @@ def test_action_may_be_given_by_its_code():
 
 @pytest.mark.parametrize("module", ["inspect_app/rectification/lifecycle.py", "inspect_app/roles.py"])
 def test_modules_are_pure(module):
-    """Only the standard library, inspect_app.roles and the date rules (documents.dates: the
-    official working-day calendar): no Flask, no SQLAlchemy, no database."""
+    """Only the standard library, inspect_app.roles, the statuses and the date rules (date_rules: the
+    deadline rules and the official working-day calendar, which build SQL expressions but never run
+    a query): no Flask, no session, no database."""
     root = Path(__file__).resolve().parents[2]
     tree = ast.parse((root / module).read_text(encoding="utf-8"))
     imported = set()
@@ -929,7 +946,7 @@ def test_modules_are_pure(module):
         elif isinstance(node, ast.ImportFrom) and node.module:
             imported.add(node.module if node.module.startswith("inspect_app") else node.module.split(".")[0])
     allowed = {"__future__", "datetime", "dataclasses", "enum", "types", "typing", "zoneinfo", "inspect_app.roles",
-               "inspect_app.documents.dates"}
+               "inspect_app.rectification.date_rules", "inspect_app.rectification.status"}
     assert imported <= allowed
 
 
