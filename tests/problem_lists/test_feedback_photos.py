@@ -8,8 +8,8 @@ from docx import Document
 from PIL import Image
 
 from inspect_app.extensions import db
-from inspect_app.media.models import PhotoStage
-from inspect_app.media.service import ingest_photo
+from inspect_app.media.models import Attachment, PhotoStage
+from inspect_app.media.service import ingest_photo, storage
 from tests.media import images
 from tests.problem_lists.factories import list_url
 
@@ -42,6 +42,8 @@ def test_issued_list_ends_with_the_items_photos(client, login_as, world, xinye_l
     _photo(b02, inspector, images.camera_jpeg(), "IMG_0001.JPG")           # EXIF time and GPS
     _photo(b02, inspector, (DATA / "transparent.png").read_bytes(), "screen.png")   # neither
     _photo(c01, inspector, (DATA / "xmp_test.jpg").read_bytes(), "canon.jpg")
+    for stand_in in db.session.query(Attachment).filter_by(finding_id=b01.id):   # their stored files lost
+        storage().delete(stand_in.display_key)
     login_as("leader8")
     client.post(list_url(camp, suffix="/issue"), data={"issued_on": "2022-07-25"})
     login_as("xinye")
@@ -64,6 +66,8 @@ def test_issued_list_ends_with_the_items_photos(client, login_as, world, xinye_l
 def test_draft_export_has_the_annex_and_a_word_broken_title(client, login_as, world, xinye_list):
     camp, (b01, b02, free, c01) = xinye_list
     _photo(free, world.users["inspector8"], images.camera_jpeg(), "IMG_0002.JPG")
+    for stand_in in db.session.query(Attachment).filter_by(finding_id=b01.id):   # their stored files lost
+        storage().delete(stand_in.display_key)
     login_as("leader8")
     response = client.get(list_url(camp, suffix="/feedback.docx"))
     document = Document(io.BytesIO(response.data))

@@ -224,7 +224,7 @@ def test_draft_exports_are_marked(client, login_as, xinye_list):
     assert response.status_code == 200
     document = Document(io.BytesIO(response.data))
     title = [p.text for p in document.paragraphs if p.style.style_id == "GwTitle"]
-    assert title and title[-1].endswith("（讨论稿）") and "新野县" in "".join(title)
+    assert title and title[0].endswith("（讨论稿）") and "新野县" in "".join(title)
     assert document.core_properties.title.endswith("（讨论稿）")
     assert "%EF%BC%88%E8%AE%A8%E8%AE%BA%E7%A8%BF%EF%BC%89" in response.headers["Content-Disposition"]
     response = client.get(list_url(camp, suffix="/list.xlsx"))
