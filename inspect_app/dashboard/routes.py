@@ -114,21 +114,18 @@ def item(ident):
 def _report():
     campaigns = service.campaigns(current_user)
     form = report_form(request.args, campaigns)
-    start, end = form.period()
-    filters = service.Filters(campaign_id=None if form.campaign.data == "all" else int(form.campaign.data))
-    return form, reports.build(current_user, filters, form.kind.data, start, end, _scope_region())
+    campaign_id = None if form.campaign.data == "all" else int(form.campaign.data)
+    return form, reports.build(current_user, campaign_id, form.kind.data, form.day_or_today(), _scope_region())
 
 
 def _scope_region():
-    """The region the report speaks for: a county, a city, or None for the province."""
+    """The county or city asked for (?county= / ?city=, 404 outside the scope); None: the user's own."""
     code = request.args.get("county") or ""
     if code:
         return access.get_county_or_404(code)
     code = request.args.get("city") or ""
     if code:
         return access.get_city_or_404(code)
-    if current_user.role in (Role.COUNTY_COORDINATOR, Role.CITY_VIEWER):
-        return current_user.region
     return None
 
 
@@ -138,7 +135,7 @@ def report_page():
     """The weekly or monthly report for a period and scope, with DOCX and XLSX downloads."""
     form, report = _report()
     return render("dashboard/reports.html", "dashboard/_report.html", form=form, report=report,
-                  download_args=request.args.to_dict())
+                  download_args=request.args.to_dict(), labels=reports.BREAKDOWN_LABELS, points=reports.points)
 
 
 @bp.get("/reports/download.<any(docx, xlsx):fmt>")

@@ -1,0 +1,304 @@
+"""Figures of a week or a month as they stood at its end, computed from the items' status history.
+
+A 周报 or 月报 must say the same thing whenever it is downloaded: the October report read in December
+gives the figures of 1 November 00:00 Beijing. So nothing here reads an item's *current* status; it
+reads `item_history`, where every issue (action "issue", to_status 待整改) and every lifecycle step
+(from_status → to_status, at) is recorded (rectification/service.py, problem_lists/service.py).
+
+Two queries per report, whatever the data size:
+- `_flows`: one pass over the history rows of the items in scope, summed per (county, unit). The
+  number of items in a status X at an instant T is the number of steps into X before T minus the
+  steps out of X before T (a step that stays in X adds +1 and -1); issued is the count of "issue"
+  rows before T. The same pass counts what happened within each period: issued, closed (steps into
+  已销号), returned, extended (approved extensions) and reopened.
+- `_overdue`: for the items whose original deadline is already past at the period's end (the only
+  ones that can be overdue then, since extensions only move a deadline later), the status and the
+  effective deadline at each instant, each from the item's last history row before it; counted per
+  (county, unit) as overdue at the end, at the start, and newly overdue within each period.
+
+Rules (docs in domain.md §5, §8; the date rules are `periods.period_of`, `day_start_utc`, `as_of`):
+- Periods are Beijing days: a week is ISO Monday–Sunday, a month the calendar month; the period's
+  end is the next Beijing midnight. A running period ends now.
+- Overdue at an instant T: issued and not 已销号 at T, and the effective deadline (the last approved
+  extension or reopen date recorded before T, else the deadline given at issue) is before the
+  Beijing date of T — a deadline date means the end of that day, as on the dashboard.
+- The responsible unit of an item is its current one (unit changes are not replayed).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+import sqlalchemy as sa
+
+from inspect_app import access
+from inspect_app.documents.dates import CHINA_TZ, UTC, to_china
+from inspect_app.extensions import db
+from inspect_app.org.models import Region, ResponsibleUnit
+from inspect_app.rectification.lifecycle import Action, Status
+from inspect_app.rectification.models import ItemHistory as History, RectificationItem as Item
+
+STATUSES = (Status.PENDING, Status.IN_PROGRESS, Status.SUBMITTED, Status.CLOSED)
+DEADLINE_ACTIONS = (Action.APPROVE_EXTENSION.value, Action.REOPEN.value)   # rows that may set new_deadline
+
+
+# ---------------------------------------------------------------- the date rules of a period
+
+def day_start_utc(day: date) -> datetime:
+    """The UTC instant of 00:00 Beijing on `day` (aware)."""
+    return datetime.combine(day, time(0), tzinfo=CHINA_TZ).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A report period: Beijing days `start` to `end` inclusive."""
+
+    kind: str          # "week" | "month"
+    start: date
+    end: date
+
+    @property
+    def start_utc(self) -> datetime:
+        return day_start_utc(self.start)
+
+    @property
+    def end_utc(self) -> datetime:
+        """The instant the period ends: 00:00 Beijing on the day after `end`."""
+        return day_start_utc(self.end + timedelta(days=1))
+
+    def previous(self) -> "Period":
+        """The period before this one, of the same kind (for 环比)."""
+        return period_of(self.kind, self.start - timedelta(days=1))
+
+
+def period_of(kind: str, day: date) -> Period:
+    """The ISO week (Monday–Sunday) or calendar month containing the Beijing day `day`."""
+    if kind == "month":
+        start = day.replace(day=1)
+        end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        return Period(kind, start, end)
+    start = day - timedelta(days=day.weekday())
+    return Period("week", start, start + timedelta(days=6))
+
+
+def as_of(period: Period, now: datetime) -> datetime:
+    """The instant the report's end figures describe: the period's end, or `now` while it runs."""
+    return min(period.end_utc, now.astimezone(UTC) if now.tzinfo else now.replace(tzinfo=UTC))
+
+
+def overdue_day(instant: datetime) -> date:
+    """The Beijing date against which deadlines are compared at `instant` (deadline < this day)."""
+    return to_china(instant).date()
+
+
+# ---------------------------------------------------------------- figures
+
+@dataclass
+class Snapshot:
+    """Items as they stood at one instant."""
+
+    issued: int = 0
+    closed: int = 0
+    pending: int = 0
+    in_progress: int = 0
+    submitted: int = 0
+    overdue: int = 0
+
+    @property
+    def closure_rate(self) -> float:
+        return self.closed / self.issued if self.issued else 0.0
+
+    @property
+    def overdue_rate(self) -> float:
+        return self.overdue / self.issued if self.issued else 0.0
+
+
+@dataclass
+class Flow:
+    """What happened within one period (counts of steps; newly_overdue counts items)."""
+
+    issued: int = 0
+    closed: int = 0
+    newly_overdue: int = 0
+    returned: int = 0
+    extended: int = 0
+    reopened: int = 0
+
+
+@dataclass
+class PeriodRow:
+    """One place (the scope, a city, a county or a unit): the end of this period and of the previous
+    one, and the flows of both."""
+
+    key: str
+    name: str
+    end: Snapshot = field(default_factory=Snapshot)
+    previous_end: Snapshot = field(default_factory=Snapshot)
+    flow: Flow = field(default_factory=Flow)
+    previous_flow: Flow = field(default_factory=Flow)
+
+    def add(self, other: "PeriodRow") -> None:
+        for mine, theirs in ((self.end, other.end), (self.previous_end, other.previous_end),
+                             (self.flow, other.flow), (self.previous_flow, other.previous_flow)):
+            for name in mine.__dataclass_fields__:
+                setattr(mine, name, getattr(mine, name) + getattr(theirs, name))
+
+    @property
+    def closure_rate_change(self) -> float:
+        """环比 of the closure rate, in percentage points (fraction: 0.05 = +5.0 个百分点)."""
+        return self.end.closure_rate - self.previous_end.closure_rate
+
+
+@dataclass
+class PeriodFigures:
+    """The report's figures: the total and the (county, unit) rows it adds up, named."""
+
+    total: PeriodRow
+    cells: list[tuple[int, int | None, PeriodRow]]     # (county id, unit id or None, figures)
+
+    def by(self, level: str) -> list[PeriodRow]:
+        """Rows per "city", "county" or "unit" (by code / name; "" = 未指派 unit last)."""
+        regions = _regions({county for county, _unit, _row in self.cells})
+        units = _units({unit for _county, unit, _row in self.cells if unit is not None}) if level == "unit" else {}
+        rows: dict[str, PeriodRow] = {}
+        for county_id, unit_id, cell in self.cells:
+            county = regions[county_id]
+            if level == "county":
+                key, name = county.code, county.name
+            elif level == "city":
+                parent = county.parent
+                key, name = (parent.code, parent.name) if parent is not None else ("", "未知")
+            else:
+                key, name = (str(unit_id), units.get(unit_id, "")) if unit_id is not None else ("", "未指派")
+            rows.setdefault(key, PeriodRow(key, name)).add(cell)
+        ordered = sorted(rows.values(), key=lambda r: (r.key == "", r.name if level == "unit" else r.key))
+        return ordered
+
+
+def _regions(ids: set[int]) -> dict[int, Region]:
+    if not ids:
+        return {}
+    return {r.id: r for r in db.session.execute(sa.select(Region).where(Region.id.in_(ids))).scalars()}
+
+
+def _units(ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(db.session.execute(sa.select(ResponsibleUnit.id, ResponsibleUnit.name)
+                                   .where(ResponsibleUnit.id.in_(ids))).all())
+
+
+# ---------------------------------------------------------------- the queries
+
+def _sum(condition) -> sa.ColumnElement[int]:
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+
+def _net(status: Status, before: datetime) -> sa.ColumnElement[int]:
+    """Items in `status` at `before`: steps into it minus steps out of it (history rows before then)."""
+    came = sa.and_(History.to_status == status, sa.or_(History.from_status.is_(None), History.from_status != status))
+    left = sa.and_(History.from_status == status, History.to_status.is_not(None), History.to_status != status)
+    return sa.func.coalesce(sa.func.sum(sa.case((sa.and_(History.at < before, came), 1),
+                                                (sa.and_(History.at < before, left), -1), else_=0)), 0)
+
+
+def _within(lo: datetime, hi: datetime, condition) -> sa.ColumnElement[int]:
+    return _sum(sa.and_(History.at >= lo, History.at < hi, condition))
+
+
+def _flow_columns(lo: datetime, hi: datetime) -> list:
+    return [_within(lo, hi, History.action == "issue"),
+            _within(lo, hi, sa.and_(History.to_status == Status.CLOSED, History.from_status != Status.CLOSED)),
+            _within(lo, hi, History.action == Action.RETURN.value),
+            _within(lo, hi, History.action == Action.APPROVE_EXTENSION.value),
+            _within(lo, hi, History.action == Action.REOPEN.value)]
+
+
+def _flows(where, instants: tuple[datetime, datetime, datetime]) -> dict[tuple[int, int | None], PeriodRow]:
+    """One pass over the history: per (county, unit) the snapshots at the previous and this period's
+    end (status counts only) and both periods' flows. `instants`: (previous start, start, as_of)."""
+    first, start, end = instants
+    columns = []
+    for instant in (start, end):
+        columns += [_sum(sa.and_(History.action == "issue", History.at < instant))]
+        columns += [_net(status, instant) for status in STATUSES]
+    columns += _flow_columns(first, start) + _flow_columns(start, end)
+    stmt = sa.select(Item.county_id, Item.unit_id, *columns).select_from(History) \
+        .join(Item, Item.id == History.item_id).where(where, History.at < end) \
+        .group_by(Item.county_id, Item.unit_id)
+    cells = {}
+    for county_id, unit_id, *v in db.session.execute(stmt).tuples():
+        v = [int(x or 0) for x in v]
+        row = PeriodRow("", "")
+        row.previous_end = Snapshot(issued=v[0], pending=v[1], in_progress=v[2], submitted=v[3], closed=v[4])
+        row.end = Snapshot(issued=v[5], pending=v[6], in_progress=v[7], submitted=v[8], closed=v[9])
+        row.previous_flow = Flow(issued=v[10], closed=v[11], returned=v[12], extended=v[13], reopened=v[14])
+        row.flow = Flow(issued=v[15], closed=v[16], returned=v[17], extended=v[18], reopened=v[19])
+        cells[county_id, unit_id] = row
+    return cells
+
+
+def _status_at(instant: datetime) -> sa.ScalarSelect:
+    """The item's status at `instant` (NULL before its issue): its last status row before then."""
+    return sa.select(History.to_status).where(History.item_id == Item.id, History.to_status.is_not(None),
+                                              History.at < instant) \
+        .order_by(History.at.desc(), History.id.desc()).limit(1).scalar_subquery()
+
+
+def _deadline_at(instant: datetime) -> sa.ColumnElement[str]:
+    """The item's effective deadline at `instant` as ISO text 'YYYY-MM-DD': the new_deadline of its
+    last approved extension or dated reopen before then, else the deadline given at issue."""
+    new_deadline = History.data["new_deadline"].as_string()
+    latest = sa.select(new_deadline).where(History.item_id == Item.id, History.action.in_(DEADLINE_ACTIONS),
+                                           new_deadline.is_not(None), History.at < instant) \
+        .order_by(History.at.desc(), History.id.desc()).limit(1).scalar_subquery()
+    return sa.func.coalesce(latest, sa.cast(Item.deadline, sa.String))
+
+
+def _overdue_at(status, deadline, instant: datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(status.is_not(None), status != Status.CLOSED.name,
+                   deadline < overdue_day(instant).isoformat())
+
+
+def _overdue(where, instants: tuple[datetime, datetime, datetime]) -> dict[tuple[int, int | None], tuple]:
+    """Per (county, unit): overdue at the previous period's end and at this one's, and the items
+    newly overdue within each period (overdue at its end, not at its start)."""
+    first, start, end = instants
+    per_item = sa.select(
+        Item.county_id, Item.unit_id,
+        *(_status_at(t).label(f"s{i}") for i, t in enumerate(instants)),
+        *(_deadline_at(t).label(f"d{i}") for i, t in enumerate(instants)),
+    ).where(where, Item.deadline < overdue_day(end)).subquery("per_item")
+    flags = [_overdue_at(per_item.c[f"s{i}"], per_item.c[f"d{i}"], t) for i, t in enumerate(instants)]
+    stmt = sa.select(per_item.c.county_id, per_item.c.unit_id,
+                     _sum(flags[1]), _sum(flags[2]),
+                     _sum(sa.and_(flags[1], sa.not_(flags[0]))), _sum(sa.and_(flags[2], sa.not_(flags[1])))) \
+        .group_by(per_item.c.county_id, per_item.c.unit_id)
+    return {(c, u): tuple(int(x or 0) for x in v) for c, u, *v in db.session.execute(stmt).tuples()}
+
+
+def scope_clause(user, campaign_id: int | None, county_id: int | None = None,
+                 city_id: int | None = None) -> sa.ColumnElement[bool]:
+    """The items a report covers: the user's scope (access.item_clause), a campaign, a county or city."""
+    conditions = [access.item_clause(user, Item)]
+    if campaign_id:
+        conditions.append(Item.campaign_id == campaign_id)
+    if county_id:
+        conditions.append(Item.county_id == county_id)
+    elif city_id:
+        conditions.append(Item.county_id.in_(sa.select(Region.id).where(Region.parent_id == city_id)))
+    return sa.and_(*conditions)
+
+
+def figures(where, period: Period, now: datetime) -> PeriodFigures:
+    """The period's figures for the items matching `where`, as of `as_of(period, now)`: two queries."""
+    instants = (period.previous().start_utc, period.start_utc, as_of(period, now))
+    cells = _flows(where, instants)
+    for key, (prev_overdue, overdue, prev_new, new) in _overdue(where, instants).items():
+        row = cells.setdefault(key, PeriodRow("", ""))
+        row.previous_end.overdue, row.end.overdue = prev_overdue, overdue
+        row.previous_flow.newly_overdue, row.flow.newly_overdue = prev_new, new
+    total = PeriodRow("", "合计")
+    for row in cells.values():
+        total.add(row)
+    return PeriodFigures(total, [(county, unit, row) for (county, unit), row in cells.items()])
