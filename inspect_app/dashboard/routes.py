@@ -54,7 +54,7 @@ def _dashboard(level: str, region=None):
 def index():
     """The top of the drill-down for the user's scope. City viewers and county coordinators start at
     their own city or county (the figures are scoped by the query either way)."""
-    if current_user.role == Role.COUNTY_COORDINATOR and current_user.region is not None:
+    if current_user.role in access.COUNTY_ROLES and current_user.region is not None:
         return redirect(url_for("dashboard.county", code=current_user.region.code, **request.args))
     if current_user.role == Role.CITY_VIEWER and current_user.region is not None:
         return redirect(url_for("dashboard.city", code=current_user.region.code, **request.args))
@@ -64,8 +64,13 @@ def index():
 @bp.get("/city/<code>")
 @access.rule(Permission.DASHBOARD_VIEW)
 def city(code):
-    """One city: its counties ranked, by team, category, severity and type (404 outside the scope)."""
-    return _dashboard("city", access.get_city_or_404(code))
+    """One city: its counties ranked, by team, category, severity and type (404 outside the scope).
+    A county's own users are sent to their county: a city page would show only that county under
+    the city's name."""
+    city_region = access.get_city_or_404(code)
+    if current_user.role in access.COUNTY_ROLES and current_user.region is not None:
+        return redirect(url_for("dashboard.county", code=current_user.region.code, **request.args))
+    return _dashboard("city", city_region)
 
 
 @bp.get("/county/<code>")

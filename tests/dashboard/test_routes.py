@@ -178,3 +178,16 @@ def test_report_fragment(client, login_as, items):
     login_as("viewer")
     response = client.get("/dashboard/reports?kind=month&day=2022-07-01", headers=HX)
     assert response.status_code == 200 and response.get_data(as_text=True).lstrip().startswith('<div id="report"')
+
+
+def test_coordinator_dashboard_is_titled_with_their_county(client, login_as, items):
+    """桐柏县's coordinator: the dashboard, its fragment and the report all name 桐柏县, never 南阳市."""
+    login_as("tongbai")
+    page = client.get("/dashboard/", follow_redirects=True).get_data(as_text=True)
+    assert "<h1>桐柏县整改统计</h1>" in page and "南阳市整改统计" not in page
+    fragment = client.get("/dashboard/county/411330?campaign=all", headers=HX).get_data(as_text=True)
+    assert "<h1>桐柏县整改统计</h1>" in fragment
+    city = client.get("/dashboard/city/411300?campaign=all")
+    assert city.status_code == 302 and city.headers["Location"].startswith("/dashboard/county/411330")
+    report = client.get("/dashboard/reports?campaign=all").get_data(as_text=True)
+    assert "桐柏县医共体建设核查问题整改周报" in report and "各责任单位整改情况" in report
