@@ -12,9 +12,10 @@ Two queries per report, whatever the data size:
   rows before T. The same pass counts what happened within each period: issued, closed (steps into
   已销号), returned, extended (approved extensions) and reopened.
 - `_overdue`: for the items whose original deadline is already past at the period's end (the only
-  ones that can be overdue then, since extensions only move a deadline later), the status and the
-  effective deadline at each instant, each from the item's last history row before it; counted per
-  (county, unit) as overdue at the end, at the start, and newly overdue within each period.
+  ones that can be overdue then, since extensions only move a deadline later), whether each was
+  issued and closed and its effective deadline at each instant, from one aggregate of its history
+  rows; counted per (county, unit) as overdue at the end, at the start, and newly overdue within
+  each period.
 
 Rules (docs in domain.md §5, §8; the date rules are `periods.period_of`, `day_start_utc`, `as_of`):
 - Periods are Beijing days: a week is ISO Monday–Sunday, a month the calendar month; the period's
@@ -238,43 +239,46 @@ def _flows(where, instants: tuple[datetime, datetime, datetime]) -> dict[tuple[i
     return cells
 
 
-def _status_at(instant: datetime) -> sa.ScalarSelect:
-    """The item's status at `instant` (NULL before its issue): its last status row before then."""
-    return sa.select(History.to_status).where(History.item_id == Item.id, History.to_status.is_not(None),
-                                              History.at < instant) \
-        .order_by(History.at.desc(), History.id.desc()).limit(1).scalar_subquery()
-
-
-def _deadline_at(instant: datetime) -> sa.ColumnElement[str]:
-    """The item's effective deadline at `instant` as ISO text 'YYYY-MM-DD': the new_deadline of its
-    last approved extension or dated reopen before then, else the deadline given at issue."""
-    new_deadline = History.data["new_deadline"].as_string()
-    latest = sa.select(new_deadline).where(History.item_id == Item.id, History.action.in_(DEADLINE_ACTIONS),
-                                           new_deadline.is_not(None), History.at < instant) \
-        .order_by(History.at.desc(), History.id.desc()).limit(1).scalar_subquery()
-    return sa.func.coalesce(latest, sa.cast(Item.deadline, sa.String))
-
-
-def _overdue_at(status, deadline, instant: datetime) -> sa.ColumnElement[bool]:
-    return sa.and_(status.is_not(None), status != Status.CLOSED.name,
-                   deadline < overdue_day(instant).isoformat())
-
-
 def _overdue(where, instants: tuple[datetime, datetime, datetime]) -> dict[tuple[int, int | None], tuple]:
     """Per (county, unit): overdue at the previous period's end and at this one's, and the items
-    newly overdue within each period (overdue at its end, not at its start)."""
-    first, start, end = instants
-    per_item = sa.select(
-        Item.county_id, Item.unit_id,
-        *(_status_at(t).label(f"s{i}") for i, t in enumerate(instants)),
-        *(_deadline_at(t).label(f"d{i}") for i, t in enumerate(instants)),
-    ).where(where, Item.deadline < overdue_day(end)).subquery("per_item")
-    flags = [_overdue_at(per_item.c[f"s{i}"], per_item.c[f"d{i}"], t) for i, t in enumerate(instants)]
-    stmt = sa.select(per_item.c.county_id, per_item.c.unit_id,
-                     _sum(flags[1]), _sum(flags[2]),
+    newly overdue within each period (overdue at its end, not at its start).
+
+    One aggregate per item over its history rows before the end: issued at each instant (its issue
+    row), closed at each instant (steps into 已销号 minus steps out), and the effective deadline at
+    each instant — the latest new_deadline recorded before it (deadlines only ever move later, so the
+    latest is the largest; ISO text compares as dates), else the deadline given at issue. Only items
+    that can be overdue at some instant take part: their original deadline is past at the end, and
+    they were not closed for good before the first instant."""
+    first, _start, end = instants
+    into_closed = sa.and_(History.to_status == Status.CLOSED,
+                          sa.or_(History.from_status.is_(None), History.from_status != Status.CLOSED))
+    out_of_closed = sa.and_(History.from_status == Status.CLOSED, History.to_status.is_not(None),
+                            History.to_status != Status.CLOSED)
+    new_deadline = History.data["new_deadline"].as_string()
+    columns = []
+    for i, t in enumerate(instants):
+        columns += [
+            _sum(sa.and_(History.action == "issue", History.at < t)).label(f"i{i}"),
+            sa.func.coalesce(sa.func.sum(sa.case((sa.and_(History.at < t, into_closed), 1),
+                                                 (sa.and_(History.at < t, out_of_closed), -1), else_=0)), 0)
+            .label(f"c{i}"),
+            sa.func.max(sa.case((sa.and_(History.at < t, History.action.in_(DEADLINE_ACTIONS)), new_deadline)))
+            .label(f"d{i}"),
+        ]
+    closed_for_good = sa.and_(Item.status == Status.CLOSED, Item.closed_at < first)
+    per_item = sa.select(Item.county_id, Item.unit_id, sa.cast(Item.deadline, sa.String).label("deadline"),
+                         *columns) \
+        .select_from(History).join(Item, Item.id == History.item_id) \
+        .where(where, Item.deadline < overdue_day(end), sa.not_(closed_for_good), History.at < end) \
+        .group_by(Item.id, Item.county_id, Item.unit_id, Item.deadline).subquery("per_item")
+    c = per_item.c
+    flags = [sa.and_(c[f"i{i}"] > 0, c[f"c{i}"] <= 0,
+                     sa.func.coalesce(c[f"d{i}"], c.deadline) < overdue_day(t).isoformat())
+             for i, t in enumerate(instants)]
+    stmt = sa.select(c.county_id, c.unit_id, _sum(flags[1]), _sum(flags[2]),
                      _sum(sa.and_(flags[1], sa.not_(flags[0]))), _sum(sa.and_(flags[2], sa.not_(flags[1])))) \
-        .group_by(per_item.c.county_id, per_item.c.unit_id)
-    return {(c, u): tuple(int(x or 0) for x in v) for c, u, *v in db.session.execute(stmt).tuples()}
+        .group_by(c.county_id, c.unit_id)
+    return {(county, unit): tuple(int(x or 0) for x in v) for county, unit, *v in db.session.execute(stmt).tuples()}
 
 
 def scope_clause(user, campaign_id: int | None, county_id: int | None = None,

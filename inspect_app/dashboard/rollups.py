@@ -11,7 +11,7 @@ Everything else applies it:
 - the day changing (`ensure(today)`): only open items whose effective deadline lies between the old
   and the new date + 20 days can change aging bucket; subtract them as of the old date and add them
   as of the new one.
-- `rebuild(today)`: delete and recompute everything (after `flask gen-data`'s bulk inserts, after a
+- `rebuild(today)`: delete and recompute everything (after bench/gen_data.py's bulk inserts, after a
   migration, or when asked by `flask rollups rebuild`).
 
 `differences()` recomputes the whole table from the items and lists any row that differs: the tests
