@@ -195,48 +195,56 @@ def _sum(condition) -> sa.ColumnElement[int]:
     return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
 
-def _net(status: Status, before: datetime) -> sa.ColumnElement[int]:
-    """Items in `status` at `before`: steps into it minus steps out of it (history rows before then)."""
-    came = sa.and_(History.to_status == status, sa.or_(History.from_status.is_(None), History.from_status != status))
-    left = sa.and_(History.from_status == status, History.to_status.is_not(None), History.to_status != status)
-    return sa.func.coalesce(sa.func.sum(sa.case((sa.and_(History.at < before, came), 1),
-                                                (sa.and_(History.at < before, left), -1), else_=0)), 0)
-
-
-def _within(lo: datetime, hi: datetime, condition) -> sa.ColumnElement[int]:
-    return _sum(sa.and_(History.at >= lo, History.at < hi, condition))
-
-
-def _flow_columns(lo: datetime, hi: datetime) -> list:
-    return [_within(lo, hi, History.action == "issue"),
-            _within(lo, hi, sa.and_(History.to_status == Status.CLOSED, History.from_status != Status.CLOSED)),
-            _within(lo, hi, History.action == Action.RETURN.value),
-            _within(lo, hi, History.action == Action.APPROVE_EXTENSION.value),
-            _within(lo, hi, History.action == Action.REOPEN.value)]
+FLOW_ACTIONS = {"issue": "issued", Action.RETURN.value: "returned", Action.APPROVE_EXTENSION.value: "extended",
+                Action.REOPEN.value: "reopened"}
+SNAPSHOT_FIELDS = {Status.PENDING: "pending", Status.IN_PROGRESS: "in_progress", Status.SUBMITTED: "submitted",
+                   Status.CLOSED: "closed"}
 
 
 def _flows(where, instants: tuple[datetime, datetime, datetime]) -> dict[tuple[int, int | None], PeriodRow]:
     """One pass over the history: per (county, unit) the snapshots at the previous and this period's
-    end (status counts only) and both periods' flows. `instants`: (previous start, start, as_of)."""
+    end (status counts only) and both periods' flows. `instants`: (previous start, start, as_of).
+
+    The database only counts the steps per (county, unit, action, from, to, slice) — the slice being
+    before the previous period (0), within it (1), or within this one (2) — and the snapshots and
+    flows are folded from those few counts here: a status count at an instant is the steps into it
+    minus the steps out of it before then; issued counts the "issue" rows."""
     first, start, end = instants
-    columns = []
-    for instant in (start, end):
-        columns += [_sum(sa.and_(History.action == "issue", History.at < instant))]
-        columns += [_net(status, instant) for status in STATUSES]
-    columns += _flow_columns(first, start) + _flow_columns(start, end)
-    stmt = sa.select(Item.county_id, Item.unit_id, *columns).select_from(History) \
+    part = sa.case((History.at < first, 0), (History.at < start, 1), else_=2).label("part")
+    stmt = sa.select(Item.county_id, Item.unit_id, History.action, History.from_status, History.to_status, part,
+                     sa.func.count()).select_from(History) \
         .join(Item, Item.id == History.item_id).where(where, History.at < end) \
-        .group_by(Item.county_id, Item.unit_id)
-    cells = {}
-    for county_id, unit_id, *v in db.session.execute(stmt).tuples():
-        v = [int(x or 0) for x in v]
-        row = PeriodRow("", "")
-        row.previous_end = Snapshot(issued=v[0], pending=v[1], in_progress=v[2], submitted=v[3], closed=v[4])
-        row.end = Snapshot(issued=v[5], pending=v[6], in_progress=v[7], submitted=v[8], closed=v[9])
-        row.previous_flow = Flow(issued=v[10], closed=v[11], returned=v[12], extended=v[13], reopened=v[14])
-        row.flow = Flow(issued=v[15], closed=v[16], returned=v[17], extended=v[18], reopened=v[19])
-        cells[county_id, unit_id] = row
+        .group_by(Item.county_id, Item.unit_id, History.action, History.from_status, History.to_status, part)
+    cells: dict[tuple[int, int | None], PeriodRow] = {}
+    for county_id, unit_id, action, before, after, part_no, n in db.session.execute(stmt).tuples():
+        row = cells.get((county_id, unit_id))
+        if row is None:
+            row = cells[county_id, unit_id] = PeriodRow("", "")
+        for snap in ((row.previous_end, row.end) if part_no < 2 else (row.end,)):   # the ends: all before
+            _step(snap, action, before, after, n)
+        if part_no == 0:
+            continue
+        _count_flow(row.previous_flow if part_no == 1 else row.flow, action, before, after, n)
     return cells
+
+
+def _step(snap: Snapshot, action: str, before: Status | None, after: Status | None, n: int) -> None:
+    """Add `n` steps from `before` to `after` into a snapshot's status counts."""
+    if action == "issue":
+        snap.issued += n
+    if after is not None and after != before:
+        setattr(snap, SNAPSHOT_FIELDS[after], getattr(snap, SNAPSHOT_FIELDS[after]) + n)
+        if before is not None:
+            setattr(snap, SNAPSHOT_FIELDS[before], getattr(snap, SNAPSHOT_FIELDS[before]) - n)
+
+
+def _count_flow(flow: Flow, action: str, before: Status | None, after: Status | None, n: int) -> None:
+    """Add `n` steps into a period's flows (issued, closed, returned, extended, reopened)."""
+    if action in FLOW_ACTIONS:
+        name = FLOW_ACTIONS[action]
+        setattr(flow, name, getattr(flow, name) + n)
+    if after is Status.CLOSED and before is not Status.CLOSED:
+        flow.closed += n
 
 
 def _overdue(where, instants: tuple[datetime, datetime, datetime]) -> dict[tuple[int, int | None], tuple]:

@@ -164,6 +164,11 @@ def points(fraction: float) -> str:
     return f"上升{value:.1f}个百分点" if value > 0 else f"下降{-value:.1f}个百分点" if value < 0 else "持平"
 
 
+def signed_points(fraction: float) -> str:
+    """A rate's 环比 in a table cell, in percentage points: +5.0 / -1.2 / 0.0."""
+    return f"{round(fraction * 100, 1):+.1f}".replace("+0.0", "0.0").replace("-0.0", "0.0")
+
+
 def rag(snapshot: periods.Snapshot) -> str:
     """The 红黄绿 rating of figures at an instant, by the dashboard's thresholds (service.RAG_*)."""
     if snapshot.overdue_rate > service.RED_OVERDUE_RATE or snapshot.closure_rate < service.RED_CLOSURE_RATE:
@@ -186,20 +191,23 @@ def build(user, campaign_id: int | None, kind: str, day: date, region=None) -> R
     breakdowns = {level: found.by(level) for level in scope.breakdowns}
     finest = breakdowns[scope.breakdowns[-1]]
     ranked = sorted(finest, key=lambda r: (-r.end.closure_rate, r.end.overdue_rate, r.key))
-    behind = [r for r in reversed(ranked) if r.end.issued and rag(r.end) != "green"][:BEHIND_COUNT]
+    # 未指派 (items without a unit yet) is not a place that can lag behind.
+    behind = [r for r in reversed(ranked) if r.key and r.end.issued and rag(r.end) != "green"][:BEHIND_COUNT]
     return Report(kind=kind, period=period, scope=scope, as_of=periods.as_of(period, now), figures=found,
                   breakdowns=breakdowns, behind=behind)
 
 
 # ---------------------------------------------------------------- DOCX
 
-TABLE_COLUMNS = ["累计下发", "已销号", "销号率", "已超期", "本期下发", "本期销号", "本期新增超期", "销号率环比"]
+TABLE_COLUMNS = ["累计下发", "已销号", "销号率", "已超期", "本期销号", "新增超期", "销号率环比"]
+# Millimetres on the 156 mm text block: the name column takes what the figures leave.
+TABLE_WIDTHS = [9, 30, 13, 13, 19, 13, 13, 13, 19]
 
 
 def table_rows(rows: list[periods.PeriodRow]) -> list[list[str]]:
-    """A breakdown as the circular's table rows (text cells)."""
+    """A breakdown as the circular's table rows (text cells; the rate's 环比 in percentage points)."""
     return [[str(i), r.name, str(r.end.issued), str(r.end.closed), percent(r.end.closure_rate), str(r.end.overdue),
-             str(r.flow.issued), str(r.flow.closed), str(r.flow.newly_overdue), points(r.closure_rate_change)]
+             str(r.flow.closed), str(r.flow.newly_overdue), signed_points(r.closure_rate_change)]
             for i, r in enumerate(rows, 1)]
 
 
@@ -210,8 +218,8 @@ def to_docx(report: Report, user) -> bytes:
     for level in report.scope.breakdowns:
         label = BREAKDOWN_LABELS[level]
         sections.append(Section(f"各{label}整改情况", paragraphs=[
-            f"截至{report.as_of_label}的累计数和本期变化；销号率环比与上期末相比。"],
-            table=Table(["序号", label, *TABLE_COLUMNS], table_rows(report.breakdowns[level]))))
+            f"累计数截至{report.as_of_label}；本期销号、新增超期为本期内的变化；销号率环比为与上期末相比的百分点。"],
+            table=Table(["序号", label, *TABLE_COLUMNS], table_rows(report.breakdowns[level]), TABLE_WIDTHS)))
     behind = [f"{r.name}：下发{r.end.issued}项，已销号{r.end.closed}项，销号率{percent(r.end.closure_rate)}，"
               f"超期{r.end.overdue}项。" for r in report.behind] or [f"本期无整改进度明显滞后的{word}。"]
     sections.append(Section(f"整改进度滞后的{word}", paragraphs=[
@@ -230,7 +238,6 @@ def to_docx(report: Report, user) -> bytes:
 
 # ---------------------------------------------------------------- XLSX
 
-SUMMARY_COLUMNS = ["指标", "本期", "上期", "环比"]
 BREAKDOWN_COLUMNS = ["区划代码/编号", "累计下发", "已销号", "销号率(%)", "待整改", "整改中", "待验收", "已超期",
                      "本期新下发", "本期销号", "本期新增超期", "本期退回", "本期延期", "本期重新打开",
                      "上期末销号率(%)", "销号率环比(百分点)", "上期末已超期", "评级"]
@@ -264,9 +271,9 @@ def breakdown_rows(rows: list[periods.PeriodRow]) -> list[list]:
 
 def to_xlsx(report: Report) -> bytes:
     """The period figures: a 总体情况 sheet (本期 / 上期 / 环比), then one sheet per breakdown."""
-    period_text = f"{report.period_label}，截至{report.as_of_label}"
-    sheets = [(f"总体情况", SUMMARY_COLUMNS, [[f"{report.title}（{period_text}）", None, None, None],
-                                           *summary_rows(report)])]
+    columns = ["指标", f"本期（{report.period_label}，截至{report.as_of_label}）", f"上期（{report.previous_label}）",
+               "环比"]
+    sheets = [("总体情况", columns, summary_rows(report))]
     for level in report.scope.breakdowns:
         sheets.append((SHEET_TITLES[level], [BREAKDOWN_LABELS[level], *BREAKDOWN_COLUMNS],
                        breakdown_rows(report.breakdowns[level])))

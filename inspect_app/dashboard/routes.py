@@ -140,7 +140,8 @@ def report_page():
     """The weekly or monthly report for a period and scope, with DOCX and XLSX downloads."""
     form, report = _report()
     return render("dashboard/reports.html", "dashboard/_report.html", form=form, report=report,
-                  download_args=request.args.to_dict(), labels=reports.BREAKDOWN_LABELS, points=reports.points)
+                  download_args=request.args.to_dict(), labels=reports.BREAKDOWN_LABELS,
+                  signed_points=reports.signed_points)
 
 
 @bp.get("/reports/download.<any(docx, xlsx):fmt>")
