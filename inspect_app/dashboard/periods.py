@@ -201,7 +201,13 @@ SNAPSHOT_FIELDS = {Status.PENDING: "pending", Status.IN_PROGRESS: "in_progress",
                    Status.CLOSED: "closed"}
 
 
-def _flows(where, instants: tuple[datetime, datetime, datetime]) -> dict[tuple[int, int | None], PeriodRow]:
+def _places(by_unit: bool) -> list:
+    """The columns the figures are counted per: the county, and the responsible unit when asked."""
+    return [Item.county_id, Item.unit_id if by_unit else sa.null().label("unit_id")]
+
+
+def _flows(where, instants: tuple[datetime, datetime, datetime],
+           by_unit: bool = True) -> dict[tuple[int, int | None], PeriodRow]:
     """One pass over the history: per (county, unit) the snapshots at the previous and this period's
     end (status counts only) and both periods' flows. `instants`: (previous start, start, as_of).
 
@@ -211,10 +217,11 @@ def _flows(where, instants: tuple[datetime, datetime, datetime]) -> dict[tuple[i
     minus the steps out of it before then; issued counts the "issue" rows."""
     first, start, end = instants
     part = sa.case((History.at < first, 0), (History.at < start, 1), else_=2).label("part")
-    stmt = sa.select(Item.county_id, Item.unit_id, History.action, History.from_status, History.to_status, part,
+    places = _places(by_unit)
+    stmt = sa.select(*places, History.action, History.from_status, History.to_status, part,
                      sa.func.count()).select_from(History) \
         .join(Item, Item.id == History.item_id).where(where, History.at < end) \
-        .group_by(Item.county_id, Item.unit_id, History.action, History.from_status, History.to_status, part)
+        .group_by(*places[:1 + by_unit], History.action, History.from_status, History.to_status, part)
     cells: dict[tuple[int, int | None], PeriodRow] = {}
     for county_id, unit_id, action, before, after, part_no, n in db.session.execute(stmt).tuples():
         row = cells.get((county_id, unit_id))
@@ -247,7 +254,8 @@ def _count_flow(flow: Flow, action: str, before: Status | None, after: Status | 
         flow.closed += n
 
 
-def _overdue(where, instants: tuple[datetime, datetime, datetime]) -> dict[tuple[int, int | None], tuple]:
+def _overdue(where, instants: tuple[datetime, datetime, datetime],
+             by_unit: bool = True) -> dict[tuple[int, int | None], tuple]:
     """Per (county, unit): overdue at the previous period's end and at this one's, and the items
     newly overdue within each period (overdue at its end, not at its start).
 
@@ -274,8 +282,7 @@ def _overdue(where, instants: tuple[datetime, datetime, datetime]) -> dict[tuple
             .label(f"d{i}"),
         ]
     closed_for_good = sa.and_(Item.status == Status.CLOSED, Item.closed_at < first)
-    per_item = sa.select(Item.county_id, Item.unit_id, sa.cast(Item.deadline, sa.String).label("deadline"),
-                         *columns) \
+    per_item = sa.select(*_places(by_unit), sa.cast(Item.deadline, sa.String).label("deadline"), *columns) \
         .select_from(History).join(Item, Item.id == History.item_id) \
         .where(where, Item.deadline < overdue_day(end), sa.not_(closed_for_good), History.at < end) \
         .group_by(Item.id, Item.county_id, Item.unit_id, Item.deadline).subquery("per_item")
@@ -302,11 +309,12 @@ def scope_clause(user, campaign_id: int | None, county_id: int | None = None,
     return sa.and_(*conditions)
 
 
-def figures(where, period: Period, now: datetime) -> PeriodFigures:
-    """The period's figures for the items matching `where`, as of `as_of(period, now)`: two queries."""
+def figures(where, period: Period, now: datetime, by_unit: bool = True) -> PeriodFigures:
+    """The period's figures for the items matching `where`, as of `as_of(period, now)`: two queries.
+    Counted per county and responsible unit, or per county alone (`by_unit` False: no "unit" rows)."""
     instants = (period.previous().start_utc, period.start_utc, as_of(period, now))
-    cells = _flows(where, instants)
-    for key, (prev_overdue, overdue, prev_new, new) in _overdue(where, instants).items():
+    cells = _flows(where, instants, by_unit)
+    for key, (prev_overdue, overdue, prev_new, new) in _overdue(where, instants, by_unit).items():
         row = cells.setdefault(key, PeriodRow("", ""))
         row.previous_end.overdue, row.end.overdue = prev_overdue, overdue
         row.previous_flow.newly_overdue, row.flow.newly_overdue = prev_new, new

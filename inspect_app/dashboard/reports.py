@@ -187,7 +187,7 @@ def build(user, campaign_id: int | None, kind: str, day: date, region=None) -> R
         {"city_id": region.id} if region is not None else {}
     where = periods.scope_clause(user, campaign_id, **drill)
     now = service.now()
-    found = periods.figures(where, period, now)
+    found = periods.figures(where, period, now, by_unit="unit" in scope.breakdowns)
     breakdowns = {level: found.by(level) for level in scope.breakdowns}
     finest = breakdowns[scope.breakdowns[-1]]
     ranked = sorted(finest, key=lambda r: (-r.end.closure_rate, r.end.overdue_rate, r.key))
