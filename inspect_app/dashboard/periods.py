@@ -1,23 +1,26 @@
 """Figures of a week or a month as they stood at its end, computed from the items' status history.
 
 A 周报 or 月报 must say the same thing whenever it is downloaded: the October report read in December
-gives the figures of 1 November 00:00 Beijing. So nothing here reads an item's *current* status; it
-reads `item_history`, where every issue (action "issue", to_status 待整改) and every lifecycle step
-(from_status → to_status, at) is recorded (rectification/service.py, problem_lists/service.py).
+gives the figures of 1 November 00:00 Beijing. So the figures are not read from an item's *current*
+status but from `item_history`, where every issue (action "issue", to_status 待整改) and every
+lifecycle step (from_status → to_status, at) is recorded (rectification/service.py,
+problem_lists/service.py). Of the item row only its county, unit and original deadline are read —
+and its status and closed_at to leave out, before counting overdue, items closed for good before
+the previous period began (exact while the lifecycle is the only writer of statuses).
 
 Two queries per report, whatever the data size:
-- `_flows`: one pass over the history rows of the items in scope, summed per (county, unit). The
-  number of items in a status X at an instant T is the number of steps into X before T minus the
-  steps out of X before T (a step that stays in X adds +1 and -1); issued is the count of "issue"
-  rows before T. The same pass counts what happened within each period: issued, closed (steps into
-  已销号), returned, extended (approved extensions) and reopened.
+- `_flows`: one pass over the history rows of the items in scope, counting the steps per (county,
+  unit, action, from, to, slice of time). From those counts: the number of items in a status X at
+  an instant T is the steps into X before T minus the steps out of X before T (a step that stays in
+  X changes nothing); issued is the count of "issue" rows before T; within each period, what
+  happened: issued, closed (steps into 已销号), returned, extended (approved extensions), reopened.
 - `_overdue`: for the items whose original deadline is already past at the period's end (the only
   ones that can be overdue then, since extensions only move a deadline later), whether each was
   issued and closed and its effective deadline at each instant, from one aggregate of its history
   rows; counted per (county, unit) as overdue at the end, at the start, and newly overdue within
   each period.
 
-Rules (docs in domain.md §5, §8; the date rules are `periods.period_of`, `day_start_utc`, `as_of`):
+Rules (domain.md §5, §8; the date rules live in `period_of`, `day_start_utc`, `as_of`, `overdue_day`):
 - Periods are Beijing days: a week is ISO Monday–Sunday, a month the calendar month; the period's
   end is the next Beijing midnight. A running period ends now.
 - Overdue at an instant T: issued and not 已销号 at T, and the effective deadline (the last approved
