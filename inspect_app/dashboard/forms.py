@@ -4,7 +4,7 @@ from datetime import date
 from wtforms import Form, SelectField, StringField
 from wtforms.validators import Length, Optional, Regexp
 
-from inspect_app.dashboard import periods, service
+from inspect_app.dashboard import service
 from inspect_app.documents.dates import today_china
 from inspect_app.forms import TextRule
 
@@ -68,11 +68,6 @@ class ReportForm(TextRule, Form):
     def day_or_today(self) -> date:
         """The day typed (a Beijing date inside the wanted period), else today in Beijing."""
         return _date(self.day.data) or today_china(service.now())
-
-    def period(self) -> tuple[date, date]:
-        """The report's Beijing days: the ISO week (Monday–Sunday) or the calendar month of the day."""
-        period = periods.period_of(self.kind.data, self.day_or_today())
-        return period.start, period.end
 
 
 def report_form(args, campaigns) -> ReportForm:
