@@ -295,3 +295,15 @@ def test_issue_date_of_today_keeps_the_time_of_issue(app, xinye_list, world):
     now = datetime(2022, 7, 13, 3, 25, tzinfo=timezone.utc)
     assert issue_instant(date(2022, 7, 13), now) == now
     assert issue_instant(date(2022, 7, 12), now) == datetime(2022, 7, 11, 16, tzinfo=timezone.utc)
+
+
+def test_the_week_of_the_recorded_date_reports_the_new_items(client, login_as, xinye_list):
+    """A list dated 2022-07-13 and entered years later counts in the week of 13 July 2022."""
+    camp, _ = xinye_list
+    login_as("leader8")
+    assert client.post(list_url(camp, suffix="/issue"), data={"issued_on": "2022-07-13"}).status_code == 302
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(RectificationItem))
+    page = client.get("/dashboard/reports?kind=week&day=2022-07-13&campaign=all").get_data(as_text=True)
+    assert f"新下发整改事项{count}项" in page
+    later = client.get("/dashboard/reports?kind=week&day=2022-07-20&campaign=all").get_data(as_text=True)
+    assert "新下发整改事项0项" in later and f"累计下发整改事项{count}项" in later
