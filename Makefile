@@ -64,6 +64,7 @@ test-pg: setup
 bench: setup
 	$(BIN)/python bench/photo_ingest.py
 	$(BIN)/python bench/dashboard.py --national
+	$(BIN)/python bench/monthly_report.py --national
 	$(BIN)/python bench/visit_queries.py
 	$(BIN)/python bench/media_sweep.py
 	$(BIN)/python bench/audit_chain.py

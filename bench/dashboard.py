@@ -2,7 +2,7 @@
 
 Run:  python bench/dashboard.py [--runs N] [--national] [--skip-sqlite] [--skip-pg]
 
-For each database it builds (once, then reuses) a synthetic dataset with `flask gen-data`:
+For each database it builds (once, then reuses) a synthetic dataset with bench/gen_data.py:
 - SQLite  province scale (~10⁵ items)  in $BENCH_SQLITE (default /tmp/bench_dashboard.sqlite)
 - PostgreSQL province scale            in $BENCH_PG_URL (default …/bench_dashboard)
 - PostgreSQL national scale (--national, ~10⁶ items) in $BENCH_PG_NATIONAL_URL (default …/bench_dashboard_national)
@@ -75,7 +75,7 @@ def prepare(url: str, scale: str) -> tuple:
     _ensure_database(url)
     app = _app(url)
     from inspect_app.auth.models import User
-    from inspect_app.dashboard.gen_data import generate
+    from bench.gen_data import generate
     from inspect_app.extensions import db
     from inspect_app.rectification.models import RectificationItem
     from inspect_app.roles import Role

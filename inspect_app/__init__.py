@@ -380,12 +380,11 @@ def _register_cli(app):
     from inspect_app.audit.cli import audit_cli
     from inspect_app.backup.cli import backup_command, restore_command
     from inspect_app.dashboard.cli import rollups_command
-    from inspect_app.dashboard.gen_data import gen_data_command
     from inspect_app.demo.cli import seed_demo_command
     from inspect_app.media.cli import media_command
     from inspect_app.org.cli import import_divisions_command
     from inspect_app.rectification.cli import send_reminders_command
 
-    for command in (import_divisions_command, seed_demo_command, send_reminders_command, gen_data_command,
+    for command in (import_divisions_command, seed_demo_command, send_reminders_command,
                     rollups_command, media_command, audit_cli, backup_command, restore_command):
         app.cli.add_command(command)

@@ -37,8 +37,8 @@ def test_seed_demo_twice(runner):
     for name, role in expected.items():
         assert users[name].role == role and users[name].check_password("Demo@2022")
     assert users["xinye-wjw"].unit.name == "新野县卫健委"
-    campaign = db.session.execute(sa.select(Campaign)).scalar_one()
-    team = db.session.execute(sa.select(Team)).scalar_one()
+    campaign = db.session.execute(sa.select(Campaign).order_by(Campaign.start_date)).scalars().first()
+    team = db.session.execute(sa.select(Team).where(Team.campaign_id == campaign.id)).scalar_one()
     assert campaign.name == "2022年紧密型县域医共体建设核查" and team.name == "第八核查组"
     assert {c.code for c in team.counties} == {r.code for r in nanyang.children if r.id in county_ids}
 
@@ -46,7 +46,7 @@ def test_seed_demo_twice(runner):
     from inspect_app import access
     from inspect_app.rectification.models import RectificationItem
     from inspect_app.visits.models import Finding, FindingStatus
-    items = db.session.execute(sa.select(RectificationItem).order_by(RectificationItem.seq)).scalars().all()
+    items = db.session.execute(sa.select(RectificationItem).order_by(RectificationItem.id)).scalars().all()
     assert [i.number for i in items][:2] == ["411329-2022-001", "411329-2022-002"]
     assert {i.status.label for i in items} == {"已销号", "整改中", "待验收", "待整改"}
     assert any(i.return_count == 1 for i in items)
@@ -54,8 +54,13 @@ def test_seed_demo_twice(runner):
         access.item_clause(users["xinye-wjw"], RectificationItem))).scalars().all()
     assert len(seen_by_responder) == 3
     tongbai = db.session.execute(sa.select(Region).where(Region.code == "411330")).scalar_one()
-    drafts = db.session.execute(sa.select(Finding).where(Finding.county_id == tongbai.id)).scalars().all()
+    drafts = db.session.execute(sa.select(Finding).where(Finding.county_id == tongbai.id,
+                                                         Finding.campaign_id == campaign.id)).scalars().all()
     assert drafts and all(f.status == FindingStatus.DRAFT for f in drafts)
+
+    # the story: issued on the feedback-meeting dates, closures spread over many weeks, in July 2022
+    # and in the recent 回头看, so the burn-up, the median and the period reports have shapes
+    _check_story(campaign, items, users, tongbai)
 
     # the dashboard rollups followed the list being issued and every action on its items
     assert rollups.differences() == []
@@ -66,3 +71,34 @@ def test_seed_demo_twice(runner):
     assert again.exit_code == 0 and "演示数据已存在" in again.output
     assert [db.session.scalar(sa.select(sa.func.count()).select_from(m))
             for m in (Region, Site, User, ResponsibleUnit)] == snapshot
+
+
+def _check_story(first, items, users, tongbai):
+    from datetime import date, timedelta
+
+    from inspect_app.dashboard import periods, service as dashboard
+    from inspect_app.documents.dates import to_china
+    from inspect_app.rectification.date_rules import today as today_china
+    from inspect_app.rectification.models import ItemHistory, ProblemList
+
+    lists = db.session.execute(sa.select(ProblemList).order_by(ProblemList.id)).scalars().all()
+    assert lists[0].issued_on == date(2022, 7, 13)
+    assert {to_china(i.issued_at).date() for i in items if i.campaign_id == first.id} == {date(2022, 7, 13)}
+    recheck = [p for p in lists if p.campaign_id != first.id]
+    assert {p.county.name for p in recheck} == {"新野县", "桐柏县"}
+    assert all(p.issued_on < today_china() - timedelta(days=28) for p in recheck)
+    accepted = db.session.execute(sa.select(ItemHistory.at).where(ItemHistory.action == "accept")).scalars().all()
+    weeks = {to_china(at).date() - timedelta(days=to_china(at).weekday()) for at in accepted}
+    assert len(weeks) >= 8                                          # closures in at least 8 distinct weeks
+    first_campaign = dashboard.Filters(campaign_id=first.id)
+    assert len(dashboard.burnup(users["viewer"], first_campaign)) >= 10       # weekly points over months
+    assert dashboard.headline(users["viewer"], first_campaign).median_days > 14
+    returns = db.session.scalar(sa.select(sa.func.count()).select_from(ItemHistory).where(ItemHistory.action == "return"))
+    extensions = db.session.scalar(sa.select(sa.func.count()).select_from(ItemHistory)
+                                   .where(ItemHistory.action == "approve_extension"))
+    assert returns >= 4 and extensions >= 1
+    august = periods.figures(periods.scope_clause(users["viewer"], first.id),
+                             periods.period_of("month", date(2022, 8, 1)), dashboard.now())
+    assert august.total.flow.closed >= 2 and august.total.end.issued == 9 and august.total.previous_flow.issued == 9
+    tongbai_view = dashboard.headline(users["tongbai"], dashboard.Filters())
+    assert tongbai_view.issued == 3 and tongbai_view.closed >= 1

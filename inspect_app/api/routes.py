@@ -19,6 +19,7 @@ from inspect_app.audit import security
 from inspect_app.dashboard import service as figures
 from inspect_app.extensions import utcnow
 from inspect_app.rendering import render
+from inspect_app.roles import Role
 
 API_GROUPS = tuple(figures.GROUPS)      # the dashboard's breakdowns: city, county, team, category, …
 TOKEN_ENDPOINTS = frozenset({"api.closure"})
@@ -93,6 +94,8 @@ def closure():
     elif request.args.get("city"):
         scope = access.get_city_or_404(request.args["city"])
         drill["city_id"] = scope.id
+    elif current_user.role in (*access.COUNTY_ROLES, Role.CITY_VIEWER):
+        scope = current_user.region      # the caller's own county or city: named, not null
     filters = figures.Filters(campaign_id=campaign_id, date_from=date_from, date_to=date_to, **drill)
     totals, rows = figures.closure(current_user, filters, group_by)
     return jsonify({

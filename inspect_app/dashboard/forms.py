@@ -1,9 +1,10 @@
 """The dashboard's filter and report forms (GET forms: they change nothing, so no CSRF token)."""
-from datetime import date, timedelta
+from datetime import date
 
 from wtforms import Form, SelectField, StringField
 from wtforms.validators import Length, Optional, Regexp
 
+from inspect_app.dashboard import service
 from inspect_app.forms import TextRule
 from inspect_app.rectification import date_rules
 
@@ -64,15 +65,9 @@ class ReportForm(TextRule, Form):
     day = StringField("报告期内任一日期", validators=[Optional(), Length(max=10), Regexp(r"^\d{4}-\d{2}-\d{2}$")])
     campaign = SelectField("核查任务", validators=[Optional()])
 
-    def period(self) -> tuple[date, date]:
-        """The report's Beijing days: the ISO week (Monday–Sunday) or the calendar month of `day`."""
-        day = _date(self.day.data) or date_rules.today()
-        if self.kind.data == "month":
-            start = day.replace(day=1)
-            end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-            return start, end
-        start = day - timedelta(days=day.weekday())
-        return start, start + timedelta(days=6)
+    def day_or_today(self) -> date:
+        """The day typed (a Beijing date inside the wanted period), else today in Beijing."""
+        return _date(self.day.data) or date_rules.today(service.now())
 
 
 def report_form(args, campaigns) -> ReportForm:

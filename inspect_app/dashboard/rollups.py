@@ -11,7 +11,7 @@ their returns, reopens and closure times. No row depends on today, so:
 - a read (`figures(rows, today)`) adds the rows up and works out overdue and the aging buckets from
   each row's status and deadline with date_rules' SQL twins: it never writes, locks or commits, and
   two requests either side of midnight each count against their own today.
-- `rebuild()`: delete and recompute everything (after `flask gen-data`'s bulk inserts, after the
+- `rebuild()`: delete and recompute everything (after bench/gen_data.py's bulk inserts, after the
   migration, or when asked by `flask rollups rebuild`).
 
 `differences()` recomputes the whole table from the items and lists any row that differs: the tests

@@ -54,7 +54,7 @@ def _dashboard(level: str, region=None):
 def index():
     """The top of the drill-down for the user's scope. City viewers and county coordinators start at
     their own city or county (the figures are scoped by the query either way)."""
-    if current_user.role == Role.COUNTY_COORDINATOR and current_user.region is not None:
+    if current_user.role in access.COUNTY_ROLES and current_user.region is not None:
         return redirect(url_for("dashboard.county", code=current_user.region.code, **request.args))
     if current_user.role == Role.CITY_VIEWER and current_user.region is not None:
         return redirect(url_for("dashboard.city", code=current_user.region.code, **request.args))
@@ -64,8 +64,13 @@ def index():
 @bp.get("/city/<code>")
 @access.rule(Permission.DASHBOARD_VIEW)
 def city(code):
-    """One city: its counties ranked, by team, category, severity and type (404 outside the scope)."""
-    return _dashboard("city", access.get_city_or_404(code))
+    """One city: its counties ranked, by team, category, severity and type (404 outside the scope).
+    A county's own users are sent to their county: a city page would show only that county under
+    the city's name."""
+    city_region = access.get_city_or_404(code)
+    if current_user.role in access.COUNTY_ROLES and current_user.region is not None:
+        return redirect(url_for("dashboard.county", code=current_user.region.code, **request.args))
+    return _dashboard("city", city_region)
 
 
 @bp.get("/county/<code>")
@@ -115,21 +120,18 @@ def item(ident):
 def _report():
     campaigns = service.campaigns(current_user)
     form = report_form(request.args, campaigns)
-    start, end = form.period()
-    filters = service.Filters(campaign_id=None if form.campaign.data == "all" else int(form.campaign.data))
-    return form, reports.build(current_user, filters, form.kind.data, start, end, _scope_region())
+    campaign_id = None if form.campaign.data == "all" else int(form.campaign.data)
+    return form, reports.build(current_user, campaign_id, form.kind.data, form.day_or_today(), _scope_region())
 
 
 def _scope_region():
-    """The region the report speaks for: a county, a city, or None for the province."""
+    """The county or city asked for (?county= / ?city=, 404 outside the scope); None: the user's own."""
     code = request.args.get("county") or ""
     if code:
         return access.get_county_or_404(code)
     code = request.args.get("city") or ""
     if code:
         return access.get_city_or_404(code)
-    if current_user.role in (Role.COUNTY_COORDINATOR, Role.CITY_VIEWER):
-        return current_user.region
     return None
 
 
@@ -139,7 +141,8 @@ def report_page():
     """The weekly or monthly report for a period and scope, with DOCX and XLSX downloads."""
     form, report = _report()
     return render("dashboard/reports.html", "dashboard/_report.html", form=form, report=report,
-                  download_args=request.args.to_dict())
+                  download_args=request.args.to_dict(), labels=reports.BREAKDOWN_LABELS,
+                  signed_points=reports.signed_points)
 
 
 @bp.get("/reports/download.<any(docx, xlsx):fmt>")

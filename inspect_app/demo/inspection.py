@@ -2,12 +2,16 @@
 its items at every stage of rectification, so that each demo account has real work to look at.
 
 Everything goes through the same services as the screens (signed in as the acting demo user), so
-the audit trail, item timelines and notifications are the real ones. Deadlines are set relative to
-today so that the three-colour supervision shows all its colours.
+the audit trail, item timelines and notifications are the real ones; each action is recorded at the
+day of the story it belongs to (history rows with those timestamps, not the seed's "today"), so the
+burn-up, the median time to close and the period reports have real shapes. Two campaigns: July 2022
+(issued at the feedback meeting on 13 July, closures spread over three months) and a 回头看 that
+began RECHECK_DAYS_AGO days before the seed ran, still under way, so the three-colour supervision
+shows its colours.
 """
 import io
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 import sqlalchemy as sa
 from flask import current_app
@@ -15,7 +19,8 @@ from flask_login import login_user, logout_user
 from PIL import Image, ImageDraw
 
 from inspect_app.auth.models import User
-from inspect_app.campaigns.models import Campaign
+from inspect_app.campaigns.models import Campaign, Team
+from inspect_app.documents.dates import CHINA_TZ
 from inspect_app.extensions import db
 from inspect_app.media.models import PhotoStage
 from inspect_app.media.service import ingest_photo
@@ -27,24 +32,51 @@ from inspect_app.rectification.lifecycle import Action
 from inspect_app.visits import service as visits
 from inspect_app.visits.models import AnswerResult, RectificationType, Severity, SiteVisit
 
-# (site kind, [(item index among the site's items, result, note, finding: (severity, type, days left))])
+# (site kind, [(item index among the site's items, result, note, finding: (severity, type))]); the
+# deadlines are the defaults counted from the list's 下发 date (lifecycle.default_deadline).
 XINYE_VISITS = [
     ("office", [
-        (0, AnswerResult.NONCONFORMING, "未见医共体统一法人登记证书", (Severity.CRITICAL, RectificationType.DEADLINE, 25)),
-        (1, AnswerResult.BASICALLY, "资产划转清单未经财政部门确认", (Severity.SERIOUS, RectificationType.DEADLINE, 5)),
-        (2, AnswerResult.NONCONFORMING, "一办六部人员未实际到岗办公", (Severity.SERIOUS, RectificationType.IMMEDIATE, -3)),
+        (0, AnswerResult.NONCONFORMING, "未见医共体统一法人登记证书", (Severity.CRITICAL, RectificationType.DEADLINE)),
+        (1, AnswerResult.BASICALLY, "资产划转清单未经财政部门确认", (Severity.SERIOUS, RectificationType.DEADLINE)),
+        (2, AnswerResult.NONCONFORMING, "一办六部人员未实际到岗办公", (Severity.SERIOUS, RectificationType.IMMEDIATE)),
+        (3, AnswerResult.BASICALLY, "医共体章程修订稿未报县政府备案", (Severity.GENERAL, RectificationType.DEADLINE)),
+        (4, AnswerResult.BASICALLY, "管委会会议纪要不全", (Severity.GENERAL, RectificationType.IMMEDIATE)),
     ]),
     ("center_ecg", [
-        (0, AnswerResult.NONCONFORMING, "3 个乡镇卫生院尚未接入远程心电", (Severity.GENERAL, RectificationType.DEADLINE, 40)),
-        (1, AnswerResult.BASICALLY, "诊断报告回传时间超过 30 分钟", (Severity.GENERAL, RectificationType.LONG_TERM, 160)),
+        (0, AnswerResult.NONCONFORMING, "3 个乡镇卫生院尚未接入远程心电", (Severity.GENERAL, RectificationType.DEADLINE)),
+        (1, AnswerResult.BASICALLY, "诊断报告回传时间超过 30 分钟", (Severity.GENERAL, RectificationType.LONG_TERM)),
+    ]),
+    ("center_imaging", [
+        (0, AnswerResult.NONCONFORMING, "远程影像诊断未覆盖全部乡镇卫生院", (Severity.SERIOUS, RectificationType.DEADLINE)),
+        (1, AnswerResult.BASICALLY, "影像诊断质控记录缺失", (Severity.GENERAL, RectificationType.DEADLINE)),
     ]),
 ]
 TONGBAI_VISITS = [
     ("office", [
-        (0, AnswerResult.NONCONFORMING, "医共体章程未经县政府批准", (Severity.SERIOUS, RectificationType.DEADLINE, 30)),
-        (3, AnswerResult.BASICALLY, "绩效考核方案未覆盖乡镇卫生院", (Severity.GENERAL, RectificationType.DEADLINE, 30)),
+        (0, AnswerResult.NONCONFORMING, "医共体章程未经县政府批准", (Severity.SERIOUS, RectificationType.DEADLINE)),
+        (3, AnswerResult.BASICALLY, "绩效考核方案未覆盖乡镇卫生院", (Severity.GENERAL, RectificationType.DEADLINE)),
     ]),
 ]
+# The later campaign (回头看): what the re-check found still open.
+RECHECK_XINYE = [
+    ("office", [
+        (0, AnswerResult.BASICALLY, "统一法人登记后财务未实行统一核算", (Severity.SERIOUS, RectificationType.DEADLINE)),
+        (2, AnswerResult.NONCONFORMING, "一办六部人员又被原单位抽回", (Severity.SERIOUS, RectificationType.IMMEDIATE)),
+        (3, AnswerResult.BASICALLY, "章程执行情况未纳入年度考核", (Severity.GENERAL, RectificationType.DEADLINE)),
+    ]),
+    ("center_ecg", [
+        (0, AnswerResult.BASICALLY, "新接入乡镇卫生院心电设备未校准", (Severity.GENERAL, RectificationType.IMMEDIATE)),
+    ]),
+]
+RECHECK_TONGBAI = [
+    ("office", [
+        (0, AnswerResult.NONCONFORMING, "医共体章程批准后未公开", (Severity.GENERAL, RectificationType.IMMEDIATE)),
+        (1, AnswerResult.BASICALLY, "资产清查未完成", (Severity.SERIOUS, RectificationType.DEADLINE)),
+        (3, AnswerResult.BASICALLY, "绩效考核结果未与薪酬挂钩", (Severity.GENERAL, RectificationType.DEADLINE)),
+    ]),
+]
+RECHECK_CAMPAIGN = "2026年紧密型县域医共体建设核查“回头看”"
+RECHECK_DAYS_AGO = 45          # the re-check began this many days before the seed runs
 
 
 @contextmanager
@@ -79,9 +111,11 @@ def _photo_bytes(text: str) -> bytes:
     return buffer.getvalue()
 
 
-def _inspect(county: Region, plan, inspector: User, today) -> None:
-    """One county's visits: every applicable item answered, findings recorded, visits submitted."""
-    assignment = visits.assignment_for(inspector, county.id)
+def _inspect(county: Region, plan, inspector: User, campaign: Campaign, visit_day: date) -> None:
+    """One county's visits on `visit_day`: every applicable item answered, findings recorded, visits
+    submitted; then dated to that day (09:00–11:30 Beijing), when the inspection took place."""
+    assignment = visits.assignment_for(inspector, county.id, campaign.id)
+    done = []
     for kind, problems in plan:
         visit, _ = visits.start_visit(inspector, _site(county, kind), assignment, visits.new_uuid())
         items = [row.item for _section, rows in visits.visit_screen(visit).sections for row in rows]
@@ -89,58 +123,163 @@ def _inspect(county: Region, plan, inspector: User, today) -> None:
         for index, item in enumerate(items):
             result, note, _finding = marked.get(index, (AnswerResult.CONFORMS, "", None))
             visits.save_answer(visit, item, visits.new_uuid(), result, note, inspector)
-        for index, (result, note, (severity, rtype, days_left)) in marked.items():
+        for index, (result, note, (severity, rtype)) in marked.items():
             item = items[index]
             values = visits.finding_defaults(item, None, note)
-            values.update(severity=severity, rectification_type=rtype, deadline=today + timedelta(days=days_left),
+            values.update(severity=severity, rectification_type=rtype, deadline=None,
                           suggested_measures="对照核查要点逐项整改，形成佐证材料后申请销号")
             finding, _ = visits.create_finding(visit, values, visits.new_uuid(), inspector, item)
-            if index == 0:
+            if index == min(marked):
                 ingest_photo(_photo_bytes(note), finding, inspector, visits.new_uuid(), PhotoStage.BEFORE,
                              filename="现场照片.jpg")
         # Required photos the demo did not take: the inspector says why, as the submit page asks.
         visits.submit_visit(visit, inspector, {gap.field: "演示数据：现场资料已查阅，未另行拍照"
                                                for gap in visits.visit_screen(visit).gaps})
+        done.append(visit.id)
+    for visit in db.session.execute(sa.select(SiteVisit).where(SiteVisit.id.in_(done))).scalars():
+        visit.started_at, visit.submitted_at = _at(visit_day, 9), _at(visit_day, 11, 30)
+    db.session.commit()
 
 
-def _act(item_id: int, user: User, action: Action, **data) -> None:
+def _at(day: date, hour: int = 10, minute: int = 0) -> datetime:
+    """A Beijing wall-clock time on `day`, as the UTC instant the services record."""
+    return datetime.combine(day, time(hour, minute), tzinfo=CHINA_TZ).astimezone(timezone.utc)
+
+
+def _act(item_id: int, user: User, action: Action, when: datetime, **data) -> None:
+    """One lifecycle action by `user`, recorded at `when` (the story's day, not the seed's)."""
     item = db.session.get(rectification.RectificationItem, item_id)
-    rectification.apply_action(item_id, user, action, rectification.ActionInput(version=item.version, **data))
+    rectification.apply_action(item_id, user, action, rectification.ActionInput(version=item.version, **data),
+                               now=when)
+
+
+def _issue(leader: User, campaign: Campaign, county: Region, issued_on: date) -> list[int]:
+    """下发 the county's list on its feedback-meeting date; the items' ids in list order."""
+    with acting_as(leader):
+        problem_lists.issue(problem_lists.visible_list(leader, campaign, county), leader, issued_on)
+    return [i.id for i in problem_lists.issued_items(problem_lists.visible_list(leader, campaign, county))]
+
+
+def _unit(name: str) -> ResponsibleUnit:
+    return db.session.execute(sa.select(ResponsibleUnit).where(ResponsibleUnit.name == name)).scalar_one()
+
+
+def _work(item_id: int, county_user: User, leader: User, start: datetime, *, unit: ResponsibleUnit,
+          assigner: User, person: str, measures: str, weeks: int | None, returns: int = 0,
+          submit: bool = True, extension_days: int | None = None) -> None:
+    """One item's story from `start`: assigned, measures written, progress posted, then (if `submit`)
+    submitted, returned `returns` times a week apart, and accepted after `weeks` weeks (None: left
+    waiting for acceptance). `extension_days`: an extension asked and granted in the first weeks."""
+    day = lambda n: start + timedelta(days=n)   # noqa: E731
+    deadline = db.session.get(rectification.RectificationItem, item_id).deadline
+    with acting_as(assigner):
+        _act(item_id, assigner, Action.ASSIGN, day(1), unit_id=unit.id, person=person)
+    with acting_as(county_user):
+        _act(item_id, county_user, Action.WRITE_MEASURES, day(3), text=f"{measures}，按期完成整改", new_date=deadline)
+        _act(item_id, county_user, Action.POST_PROGRESS, day(6), text=f"{measures}，已完成一半")
+        if extension_days:
+            _act(item_id, county_user, Action.REQUEST_EXTENSION, day(8), reason="需县政府常务会研究，申请延期",
+                 new_date=deadline + timedelta(days=extension_days))
+    if extension_days:
+        with acting_as(leader):
+            _act(item_id, leader, Action.APPROVE_EXTENSION, day(9), opinion="同意延期")
+    if not submit:
+        return
+    last = weeks * 7 if weeks is not None else 10 + 7 * returns + 2
+    for r in range(returns):
+        with acting_as(county_user):
+            _act(item_id, county_user, Action.SUBMIT, day(10 + 7 * r), text="整改已完成，申请销号")
+        with acting_as(leader):
+            _act(item_id, leader, Action.RETURN, day(11 + 7 * r), reason="佐证材料不全，请补充后再申请")
+    with acting_as(county_user):
+        _act(item_id, county_user, Action.SUBMIT, day(last - 2), text="已补充佐证材料，申请销号")
+    if weeks is not None:
+        with acting_as(leader):
+            _act(item_id, leader, Action.ACCEPT, day(last), opinion="经核查，整改到位，同意销号")
+
+
+def _first_campaign(campaign: Campaign) -> None:
+    """July 2022: visits on 10 and 12 July, 新野县's list issued at the feedback meeting on 13 July, its
+    items worked on, returned, extended and closed over the following weeks; 桐柏县's list is left for
+    leader8 to issue."""
+    xinye, tongbai = (db.session.execute(sa.select(Region).where(Region.code == code)).scalar_one()
+                      for code in ("411329", "411330"))
+    inspector, leader = _user("inspector8"), _user("leader8")
+    with acting_as(inspector):
+        _inspect(xinye, XINYE_VISITS, inspector, campaign, date(2022, 7, 10))
+        _inspect(tongbai, TONGBAI_VISITS, inspector, campaign, date(2022, 7, 12))
+    items = _issue(leader, campaign, xinye, date(2022, 7, 13))
+    wjw, ybj, czj = _unit("新野县卫健委"), _unit("新野县医保局"), _unit("新野县财政局")
+    coordinator, responder = _user("xinye"), _user("xinye-wjw")
+    start = _at(date(2022, 7, 13), 15)
+    story = [   # (unit, who works on it, measures, weeks to close or None, returns, submit, extension days)
+        (wjw, responder, "已向县编办报送统一法人登记材料", 3, 0, True, None),
+        (wjw, responder, "已与财政局核对资产清单", None, 1, True, None),
+        (wjw, responder, "一办六部人员已集中办公", None, 0, True, None),
+        (ybj, coordinator, "章程修订稿已报县政府", 5, 1, True, None),
+        (czj, coordinator, "补齐管委会会议纪要", 2, 0, True, None),
+        (ybj, coordinator, "剩余乡镇卫生院远程心电已接入", 8, 0, True, 30),
+        (czj, coordinator, "回传时限纳入质控考核", None, 0, False, None),
+        (ybj, coordinator, "远程影像诊断已覆盖全部乡镇卫生院", 11, 2, True, None),
+    ]
+    for item_id, (unit, worker, measures, weeks, returns, submit, extension) in zip(items, story):
+        _work(item_id, worker, leader, start, unit=unit, assigner=coordinator, person="王科长", measures=measures,
+              weeks=weeks, returns=returns, submit=submit, extension_days=extension)
+    # items[8] (影像诊断质控记录) is left 待整改: overdue since the summer of 2022.
+
+
+def _recheck_campaign(first: Campaign) -> None:
+    """The 回头看 a few weeks ago: both counties visited again, their lists issued at the feedback
+    meeting, the items under way week by week until yesterday — some closed, some waiting for
+    acceptance, one returned, one still untouched."""
+    today = date_rules.today()
+    begin = today - timedelta(days=RECHECK_DAYS_AGO)
+    campaign = Campaign(name=RECHECK_CAMPAIGN, year=begin.year, start_date=begin, end_date=begin + timedelta(days=3),
+                        checklist_version_id=first.checklist_version_id)
+    db.session.add(campaign)
+    db.session.flush()
+    old_team = db.session.execute(sa.select(Team).where(Team.campaign_id == first.id)).scalars().first()
+    team = Team(campaign_id=campaign.id, name="第八核查组", leader_id=old_team.leader_id)
+    team.members, team.counties = list(old_team.members), list(old_team.counties)
+    db.session.add(team)
+    db.session.commit()
+    xinye, tongbai = (db.session.execute(sa.select(Region).where(Region.code == code)).scalar_one()
+                      for code in ("411329", "411330"))
+    inspector, leader = _user("inspector8"), _user("leader8")
+    with acting_as(inspector):
+        _inspect(xinye, RECHECK_XINYE, inspector, campaign, begin + timedelta(days=1))
+        _inspect(tongbai, RECHECK_TONGBAI, inspector, campaign, begin + timedelta(days=2))
+    issued_on = begin + timedelta(days=3)
+    start = _at(issued_on, 15)
+    xinye_items = _issue(leader, campaign, xinye, issued_on)
+    tongbai_items = _issue(leader, campaign, tongbai, issued_on)
+    coordinator, responder, tongbai_coordinator = _user("xinye"), _user("xinye-wjw"), _user("tongbai")
+    ybj = _unit("新野县医保局")
+    plan = [(xinye_items[0], coordinator, coordinator, ybj, "实行统一核算", 4, 0, True),
+            (xinye_items[1], coordinator, coordinator, ybj, "人员重新集中办公", 2, 1, True),
+            (xinye_items[2], coordinator, coordinator, ybj, "章程执行纳入年度考核", None, 0, True)]
+    units = {u.name: u for u in db.session.execute(sa.select(ResponsibleUnit).where(
+        ResponsibleUnit.county_id == tongbai.id)).scalars()}
+    plan += [(tongbai_items[0], tongbai_coordinator, tongbai_coordinator, units["桐柏县卫健委"], "章程已在政府网站公开",
+              1, 0, True),
+             (tongbai_items[1], tongbai_coordinator, tongbai_coordinator, units["桐柏县财政局"], "资产清查推进中",
+              None, 0, False),
+             (tongbai_items[2], tongbai_coordinator, tongbai_coordinator, units["桐柏县人社局"], "薪酬挂钩方案已起草",
+              5, 0, True)]
+    for item_id, worker, assigner, unit, measures, weeks, returns, submit in plan:
+        _work(item_id, worker, leader, start, unit=unit, assigner=assigner, person="张主任", measures=measures,
+              weeks=weeks, returns=returns, submit=submit)
+    # xinye_items[3] (心电设备未校准, 立行立改) is left 待整改 and overdue; nothing for 新野县卫健委 here.
 
 
 def seed_inspection() -> bool:
-    """Create the demo inspection once; False when the demo campaign already has visits."""
+    """Create the demo story once: the July 2022 campaign and the recent 回头看; False when the demo
+    campaign already has visits (the story is there)."""
     campaign = db.session.execute(sa.select(Campaign).where(
         Campaign.name == "2022年紧密型县域医共体建设核查")).scalar_one_or_none()
     if campaign is None or campaign.checklist_version_id is None or db.session.execute(
             sa.select(SiteVisit.id).where(SiteVisit.campaign_id == campaign.id)).first():
         return False
-    today = date_rules.today()
-    xinye, tongbai = (db.session.execute(sa.select(Region).where(Region.code == code)).scalar_one()
-                      for code in ("411329", "411330"))
-    inspector, leader = _user("inspector8"), _user("leader8")
-    with acting_as(inspector):
-        _inspect(xinye, XINYE_VISITS, inspector, today)
-        _inspect(tongbai, TONGBAI_VISITS, inspector, today)
-    with acting_as(leader):
-        sheet = problem_lists.visible_list(leader, campaign, xinye)
-        problem_lists.issue(sheet, leader, today - timedelta(days=20))
-    items = [i.id for i in problem_lists.issued_items(problem_lists.visible_list(leader, campaign, xinye))]
-    wjw = db.session.execute(sa.select(ResponsibleUnit).where(ResponsibleUnit.name == "新野县卫健委")).scalar_one()
-    ybj = db.session.execute(sa.select(ResponsibleUnit).where(ResponsibleUnit.name == "新野县医保局")).scalar_one()
-    coordinator, responder = _user("xinye"), _user("xinye-wjw")
-    with acting_as(coordinator):
-        for item_id in items[:3]:
-            _act(item_id, coordinator, Action.ASSIGN, unit_id=wjw.id, person="王科长")
-        _act(items[3], coordinator, Action.ASSIGN, unit_id=ybj.id, person="李股长")
-    with acting_as(responder):
-        for item_id, text in zip(items[:3], ["已向县编办报送统一法人登记材料", "已与财政局核对资产清单",
-                                               "一办六部人员已集中办公"]):
-            planned = db.session.get(rectification.RectificationItem, item_id).deadline
-            _act(item_id, responder, Action.WRITE_MEASURES, text=f"{text}，按期完成整改", new_date=planned)
-            _act(item_id, responder, Action.POST_PROGRESS, text=text)
-            _act(item_id, responder, Action.SUBMIT, text="整改已完成，申请销号")
-    with acting_as(leader):
-        _act(items[0], leader, Action.ACCEPT, opinion="经核查，统一法人登记已完成，同意销号")
-        _act(items[1], leader, Action.RETURN, reason="资产清单缺少财政部门盖章，请补充后再申请")
+    _first_campaign(campaign)
+    _recheck_campaign(campaign)
     return True

@@ -44,6 +44,7 @@ __all__ = [
     "compute_summary",
     "build_ledger",
     "build_simple_table",
+    "build_tables",
     "safe_filename",
     "content_disposition",
     "display_width",
@@ -494,6 +495,25 @@ def build_simple_table(
         wrap_columns=wrap_columns,
     )
     _set_properties(wb, sheet_title, None)
+    return _save(wb)
+
+
+def build_tables(
+    title: str,
+    sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Any]]]],
+    *,
+    generated_at: datetime | None = None,
+) -> bytes:
+    """Several sheets with the ledger conventions, one ``(sheet title, columns,
+    rows)`` each, in order (e.g. a report's 总体情况 and one sheet per
+    breakdown).  ``generated_at`` fixes the workbook's created/modified
+    properties, so the same figures give the same file whenever it is built."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    for sheet_title, columns, rows in sheets:
+        ws = wb.create_sheet(_sheet_title(sheet_title))
+        _write_table(ws, list(columns), list(rows), number_column=None)
+    _set_properties(wb, title, generated_at)
     return _save(wb)
 
 

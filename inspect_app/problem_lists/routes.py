@@ -282,6 +282,10 @@ def _issue(sheet, form, issued_on, deadlines, errors) -> tuple[int | None, str |
     """Validate and issue; (None, None) when issued, else the status and message to show."""
     if not form.validate():
         return 422, None
+    date_error = service.check_issue_date(service.sheet_drafts(sheet), issued_on)
+    if date_error:
+        form.issued_on.errors = [*form.issued_on.errors, date_error]
+        return 422, date_error
     if errors:
         return 422, "部分完成时限有误，请修改后再下发"
     try:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -33,7 +33,7 @@ from inspect_app.audit.service import changes, record
 from inspect_app.campaigns.models import Campaign, Team, team_counties
 from inspect_app.checklists.models import ChecklistItem, ChecklistSection
 from inspect_app.documents import official_docx, workbook
-from inspect_app.documents.dates import cn_date, iso_date
+from inspect_app.documents.dates import cn_date, iso_date, to_china
 from inspect_app.extensions import db, utcnow
 from inspect_app.media import service as media_service
 from inspect_app.media.models import Attachment, AttachmentKind
@@ -47,6 +47,8 @@ from inspect_app.visits.service import county_scores, submitted_visit_count
 
 FROZEN_MESSAGE = "问题清单已下发，不能再修改"
 DEADLINE_BEFORE_ISSUE = "完成时限不能早于下发日期（{day}）"
+ISSUE_DATE_IN_FUTURE = "下发日期不能晚于今天（{today}）"
+ISSUE_DATE_BEFORE_VISITS = "下发日期不能早于清单所列问题的现场核查日期（{day}）"
 OPEN_VISITS_UNCONFIRMED = "该县还有核查中的点位，请确认后再下发，或等核查提交后再下发"
 MERGE_STALE_MESSAGE = "所选问题中有问题已被他人修改（上方为最新表述），尚未合并"
 DRAFT_MARK = "（讨论稿）"
@@ -390,6 +392,30 @@ def proposed_deadlines(campaign: Campaign, findings: list[Finding], issued_on: d
     return out
 
 
+def check_issue_date(findings: list[Finding], issued_on: date, now: datetime | None = None) -> str | None:
+    """Why `issued_on` cannot be the list's 下发 (feedback meeting) date, or None: it may not lie after
+    today in Beijing, nor before the last day (Beijing) on which one of the list's findings was
+    inspected — the meeting feeds back what the visits found (domain.md §4)."""
+    today = date_rules.today(now or utcnow())
+    if issued_on > today:
+        return ISSUE_DATE_IN_FUTURE.format(today=cn_date(today))
+    visit_ids = {f.visit_id for f in findings if f.visit_id is not None}
+    if visit_ids:
+        latest = db.session.scalar(sa.select(sa.func.max(SiteVisit.started_at)).where(SiteVisit.id.in_(visit_ids)))
+        if latest is not None and issued_on < to_china(latest).date():
+            return ISSUE_DATE_BEFORE_VISITS.format(day=cn_date(latest))
+    return None
+
+
+def issue_instant(issued_on: date, now: datetime) -> datetime:
+    """The instant an item counts as issued (its issued_at and the time of its "issue" history row):
+    `now` when the list is dated today, else the start (00:00 Beijing) of its recorded 下发 date, so
+    periods, deadlines, dashboards and the API all count the date on the list, not the data entry."""
+    if issued_on == date_rules.today(now):
+        return now
+    return date_rules.end_of_day_utc(issued_on - timedelta(days=1))
+
+
 def check_deadlines(deadlines: dict[int, date], issued_on: date) -> dict[int, str]:
     """Errors per finding id for deadlines before the issue day (none may fall before it)."""
     message = DEADLINE_BEFORE_ISSUE.format(day=cn_date(issued_on))
@@ -570,10 +596,14 @@ def issue(sheet: Sheet, user, issued_on: date, deadlines: dict[int, date] | None
     errors = check_deadlines(deadlines, issued_on)
     if errors:
         raise ProblemListError(next(iter(errors.values())))
+    date_error = check_issue_date(findings, issued_on)
+    if date_error:
+        raise ProblemListError(date_error)
     if not open_visits_confirmed and open_visits(campaign.id, county.id):
         raise ProblemListError(OPEN_VISITS_UNCONFIRMED)
     next_sequence = existing[-1].sequence + 1 if existing else 1
     now = utcnow()
+    issued_at = issue_instant(issued_on, now)
     team = sheet.team
     try:
         plist = ProblemList(campaign_id=campaign.id, county_id=county.id, sequence=next_sequence,
@@ -584,13 +614,13 @@ def issue(sheet: Sheet, user, issued_on: date, deadlines: dict[int, date] | None
         db.session.flush()
         number = numbering(sheet)
         for seq, finding in enumerate(findings, start=1):
-            item = _item_from(finding, plist, campaign, county, seq, number(seq), deadlines[finding.id], now)
+            item = _item_from(finding, plist, campaign, county, seq, number(seq), deadlines[finding.id], issued_at)
             db.session.add(item)
             db.session.flush()
             finding.status = FindingStatus.ISSUED
             finding.position = seq
             db.session.add(ItemHistory(item_id=item.id, action="issue", from_status=None, to_status=Status.PENDING,
-                                       actor_id=user.id, actor_role=user.role, at=now,
+                                       actor_id=user.id, actor_role=user.role, at=issued_at,
                                        note=f"{team.name if team else '核查组'}下发{plist.title}",
                                        data={"number": item.number, "finding_id": finding.id,
                                              "deadline": item.deadline.isoformat()}))
@@ -619,14 +649,14 @@ def issue(sheet: Sheet, user, issued_on: date, deadlines: dict[int, date] | None
     return plist
 
 
-def _item_from(finding, plist, campaign, county, seq, number, deadline, now) -> RectificationItem:
-    """The rectification item a draft finding becomes when its list is issued."""
+def _item_from(finding, plist, campaign, county, seq, number, deadline, issued_at) -> RectificationItem:
+    """The rectification item a draft finding becomes when its list is issued (at `issue_instant`)."""
     return RectificationItem(
         problem_list_id=plist.id, finding_id=finding.id, campaign_id=campaign.id, county_id=county.id,
         site_id=finding.site_id, seq=seq, number=number, category=finding.category,
         description=finding.description, severity=finding.severity,
         rectification_type=finding.rectification_type, suggested_measures=finding.suggested_measures or "",
-        deadline=deadline, status=Status.PENDING, issued_at=now)
+        deadline=deadline, status=Status.PENDING, issued_at=issued_at)
 
 
 def already_issued_message(plist: ProblemList | None) -> str:

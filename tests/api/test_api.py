@@ -168,3 +168,15 @@ def test_secret_is_shown_once(client, login_as, world, items):
     _token, secret = _issue(client, login_as, world, "viewer")
     login_as("province")
     assert secret not in client.get("/api/v1/tokens").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("username, scope", [
+    ("tongbai", {"code": "411330", "name": "桐柏县"}),
+    ("nanyang", {"code": "411300", "name": "南阳市"}),
+    ("viewer", {"code": None, "name": "全省"}),
+])
+def test_scope_names_the_users_real_scope(client, login_as, world, items, username, scope):
+    """Without ?county= / ?city= the answer names the caller's own county or city (session or token)."""
+    token, secret = _issue(client, login_as, world, username)
+    data = client.get("/api/v1/closure", headers={"Authorization": f"Bearer {secret}"}).get_json()
+    assert data["scope"] == scope

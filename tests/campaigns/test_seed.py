@@ -39,7 +39,7 @@ def test_seed_demo_publishes_default_checklist_and_is_idempotent(app, runner, di
 
 def test_seed_demo_upgrades_an_existing_campaign_without_version(app, runner, divisions):
     assert runner.invoke(args=["seed-demo"]).exit_code == 0
-    campaign = db.session.execute(sa.select(Campaign)).scalar_one()
+    campaign = db.session.execute(sa.select(Campaign).where(Campaign.name == "2022年紧密型县域医共体建设核查")).scalar_one()
     campaign.checklist_version_id = None
     db.session.commit()
     again = runner.invoke(args=["seed-demo"])

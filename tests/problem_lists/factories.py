@@ -1,7 +1,9 @@
 """Campaign, checklist, visits, findings and photos for the problem-list tests, built with the models."""
 import hashlib
 import uuid as uuidlib
-from datetime import date
+from datetime import date, datetime, time
+
+from inspect_app.documents.dates import CHINA_TZ
 
 import sqlalchemy as sa
 
@@ -46,9 +48,11 @@ def make_checklist(camp: Campaign) -> dict[str, ChecklistItem]:
 
 
 def make_visit(camp, site, inspector) -> SiteVisit:
+    """A submitted visit on the campaign's first day (10:00 Beijing): lists are issued after it."""
+    started = datetime.combine(camp.start_date, time(10), tzinfo=CHINA_TZ)
     visit = SiteVisit(uuid=str(uuidlib.uuid4()), campaign_id=camp.id, site_id=site.id, county_id=site.county_id,
                       checklist_version_id=camp.checklist_version_id, inspector_id=inspector.id,
-                      status=VisitStatus.SUBMITTED)
+                      status=VisitStatus.SUBMITTED, started_at=started, submitted_at=started)
     db.session.add(visit)
     db.session.flush()
     return visit

@@ -1,6 +1,6 @@
 """Issuing (下发): one transaction, idempotent, frozen afterwards, visible to the county; exports."""
 import io
-from datetime import date
+from datetime import date, datetime, timezone
 
 import openpyxl
 import pytest
@@ -262,3 +262,48 @@ def test_second_campaign_of_the_same_year_continues_the_numbers(client, login_as
                        "411329-2022-005"]
     recheck_items = [i for i in items() if i.campaign_id == recheck.id]
     assert [i.number for i in recheck_items] == ["411329-2022-005"] and recheck_items[0].seq == 1
+
+
+def test_issue_date_counts_for_the_items_and_their_timeline(client, login_as, xinye_list):
+    """The items count as issued on the list's recorded 下发 date (00:00 Beijing), not at data entry:
+    periods, dashboards and the API read issued_at, the timeline reads the "issue" row."""
+    camp, _ = xinye_list
+    login_as("leader8")
+    assert client.post(list_url(camp, suffix="/issue"), data={"issued_on": "2022-07-13"}).status_code == 302
+    items = db.session.execute(sa.select(RectificationItem)).scalars().all()
+    midnight = datetime(2022, 7, 12, 16, tzinfo=timezone.utc)           # 2022-07-13 00:00 Beijing
+    assert items and all(i.issued_at == midnight for i in items)
+    rows = db.session.execute(sa.select(ItemHistory).where(ItemHistory.action == "issue")).scalars().all()
+    assert len(rows) == len(items) and all(r.at == midnight for r in rows)
+
+
+@pytest.mark.parametrize("day, message", [
+    ("2099-01-01", "下发日期不能晚于今天"),
+    ("2022-07-08", "下发日期不能早于清单所列问题的现场核查日期（2022年7月9日）"),
+])
+def test_issue_date_is_validated_and_the_input_kept(client, login_as, xinye_list, day, message):
+    camp, _ = xinye_list
+    login_as("leader8")
+    response = client.post(list_url(camp, suffix="/issue"), data={"issued_on": day})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422 and message in body and f'value="{day}"' in body
+    assert db.session.execute(sa.select(ProblemList)).first() is None
+
+
+def test_issue_date_of_today_keeps_the_time_of_issue(app, xinye_list, world):
+    from inspect_app.problem_lists.service import issue_instant
+    now = datetime(2022, 7, 13, 3, 25, tzinfo=timezone.utc)
+    assert issue_instant(date(2022, 7, 13), now) == now
+    assert issue_instant(date(2022, 7, 12), now) == datetime(2022, 7, 11, 16, tzinfo=timezone.utc)
+
+
+def test_the_week_of_the_recorded_date_reports_the_new_items(client, login_as, xinye_list):
+    """A list dated 2022-07-13 and entered years later counts in the week of 13 July 2022."""
+    camp, _ = xinye_list
+    login_as("leader8")
+    assert client.post(list_url(camp, suffix="/issue"), data={"issued_on": "2022-07-13"}).status_code == 302
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(RectificationItem))
+    page = client.get("/dashboard/reports?kind=week&day=2022-07-13&campaign=all").get_data(as_text=True)
+    assert f"新下发整改事项{count}项" in page
+    later = client.get("/dashboard/reports?kind=week&day=2022-07-20&campaign=all").get_data(as_text=True)
+    assert "新下发整改事项0项" in later and f"累计下发整改事项{count}项" in later

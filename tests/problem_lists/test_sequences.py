@@ -3,7 +3,7 @@ while visits are still 核查中, deadlines from the day of issue in working day
 over the same county, and draft findings never reaching the county side."""
 import io
 import uuid as uuidlib
-from datetime import date
+from datetime import date, datetime, timezone
 
 import sqlalchemy as sa
 from docx import Document
@@ -196,7 +196,10 @@ def test_a_deadline_before_the_issue_date_is_refused_and_inputs_kept(client, log
     assert got[c01.id] == date(2026, 3, 29)                    # 长期坚持 default: 180 days
 
 
-def test_campaign_periods_and_the_fallback_note(client, login_as, xinye_list):
+def test_campaign_periods_and_the_fallback_note(client, login_as, xinye_list, monkeypatch):
+    # Issued on 2027-03-01 (a year without an official calendar yet), seen from the next day.
+    from inspect_app.problem_lists import service as problem_lists
+    monkeypatch.setattr(problem_lists, "utcnow", lambda: datetime(2027, 3, 2, 2, tzinfo=timezone.utc))
     camp, (b01, b02, free, c01) = xinye_list
     camp.immediate_working_days, camp.deadline_working_days = 3, 10
     db.session.commit()

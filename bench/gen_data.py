@@ -1,4 +1,6 @@
-"""`flask gen-data`: a realistic synthetic dataset for the dashboards and the benchmark.
+"""A realistic synthetic dataset for the dashboard and report benchmarks (bench/dashboard.py and
+bench/monthly_report.py build it on their first run; `python bench/gen_data.py DATABASE_URL` builds
+it by hand). A bench tool, not one of the app's commands.
 
 Province scale (default): one province's real counties (Henan, 41: ~100+ county-level units after
 leaving out statistical zones), five yearly campaigns, ~10⁵ rectification items. National scale
@@ -13,7 +15,10 @@ Distributions, not uniform noise:
 - days to close are log-normal around a fraction of the allowed time, slower for weak counties and
   severe items; old campaigns are nearly all closed, the current one is in full swing (pending,
   in progress, waiting for acceptance, overdue), ~2% of closed items reopened after a re-check;
-- category and description come from the default checklist's sections and items.
+- category and description come from the default checklist's sections and items;
+- every item's history is the lifecycle's, step by step (issue → measures → submit ⇄ return →
+  accept → reopen, approved extensions with their new deadline), so the period reports, which read
+  the history, have the shapes the current statuses have.
 
 Rows are written with multi-row INSERTs (SQLAlchemy's executemany / insertmanyvalues) in chunks,
 with ids assigned up front, never ORM objects one by one.
@@ -24,28 +29,33 @@ import csv
 import math
 import os
 import random
+import sys
 import time
 import uuid
+from pathlib import Path
 from datetime import date, datetime, time as dtime, timedelta, timezone
 
-import click
 import sqlalchemy as sa
 from flask import current_app
-from flask.cli import with_appcontext
 
-from inspect_app.auth.models import User
-from inspect_app.campaigns.models import Campaign, team_counties
-from inspect_app.checklists.default_template import DEFAULT_TEMPLATE
-from inspect_app.dashboard import rollups
-from inspect_app.documents.dates import CHINA_TZ
-from inspect_app.extensions import db
-from inspect_app.org import service as org_service
-from inspect_app.org.models import Region, RegionLevel, ResponsibleUnit, Site
-from inspect_app.rectification import date_rules
-from inspect_app.rectification.lifecycle import DEFAULT_DEADLINE_DAYS, Status
-from inspect_app.rectification.models import ProblemListStatus
-from inspect_app.roles import Role
-from inspect_app.visits.models import FindingStatus, RectificationType, Severity
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from config import Config  # noqa: E402
+from inspect_app.auth.models import User  # noqa: E402
+from inspect_app.campaigns.models import Campaign, team_counties  # noqa: E402
+from inspect_app.checklists.default_template import DEFAULT_TEMPLATE  # noqa: E402
+from inspect_app.dashboard import rollups  # noqa: E402
+from inspect_app.documents.dates import CHINA_TZ  # noqa: E402
+from inspect_app.rectification import date_rules  # noqa: E402
+from inspect_app.extensions import db  # noqa: E402
+from inspect_app.org import service as org_service  # noqa: E402
+from inspect_app.org.models import Region, RegionLevel, ResponsibleUnit, Site  # noqa: E402
+from inspect_app.rectification.lifecycle import DEFAULT_DEADLINE_DAYS, Status  # noqa: E402
+from inspect_app.rectification.models import ProblemListStatus  # noqa: E402
+from inspect_app.roles import Role  # noqa: E402
+from inspect_app.visits.models import FindingStatus, RectificationType, Severity  # noqa: E402
 
 CHUNK = 5000
 NAME_SUFFIX = "（模拟）"
@@ -164,7 +174,7 @@ def generate(scale: str = "province", items: int | None = None, seed: int = 2022
     now = now or datetime.now(timezone.utc)
     today = date_rules.today(now)
     if db.session.scalar(sa.select(sa.func.count()).select_from(Campaign).where(Campaign.name.like(f"%{NAME_SUFFIX}"))):
-        raise click.ClickException("模拟数据已存在（核查任务名以“（模拟）”结尾），请使用空数据库")
+        raise SystemExit("模拟数据已存在（核查任务名以“（模拟）”结尾），请使用空数据库")
     started = time.perf_counter()
     counties = ensure_regions(current_app.config["DIVISIONS_DIR"], spec["provinces"])
     units, sites = ensure_org(counties)
@@ -256,10 +266,8 @@ def generate(scale: str = "province", items: int | None = None, seed: int = 2022
                         Status.SUBMITTED if roll > 0.85 else Status.IN_PROGRESS
                 if status is Status.PENDING:
                     returns = 0
-                span = max(((closed_at or now) - issued_at).total_seconds(), 3600)
-                for r in range(returns):
-                    at = issued_at + timedelta(seconds=span * (r + 1) / (returns + 2))
-                    history.append(("return", Status.SUBMITTED, Status.IN_PROGRESS, at))
+                history = _lifecycle_history(issued_at, status, closed_at if status is Status.CLOSED else None,
+                                             history, returns, now, deadline, extended)
                 finding_id, item_id = ids["findings"], ids["rectification_items"]
                 ids["findings"] += 1
                 ids["rectification_items"] += 1
@@ -286,10 +294,10 @@ def generate(scale: str = "province", items: int | None = None, seed: int = 2022
                     "version": 1 + len(history), "issued_at": issued_at, "closed_at": closed_at,
                     "close_seconds": (closed_at - issued_at).total_seconds() if status is Status.CLOSED else None,
                     "updated_at": closed_at or issued_at})
-                for action, before, after, at in sorted(history, key=lambda h: h[3]):
+                for action, before, after, at, data in history:
                     history_rows.append({"id": ids["item_history"], "item_id": item_id, "action": action,
                                          "from_status": before, "to_status": after, "actor_id": None,
-                                         "actor_role": Role.TEAM_LEADER, "at": at, "note": "", "data": None})
+                                         "actor_role": Role.TEAM_LEADER, "at": at, "note": "", "data": data})
                     ids["item_history"] += 1
         _insert(tables["teams"], team_rows)
         _insert(team_counties, link_rows)
@@ -309,15 +317,60 @@ def generate(scale: str = "province", items: int | None = None, seed: int = 2022
     return {"counties": len(counties), "campaigns": len(campaigns), **total}
 
 
-@click.command("gen-data")
-@click.option("--scale", type=click.Choice(sorted(SCALES)), default="province", show_default=True,
-              help="province: one province (~10⁵ items); national: every province (~10⁶ items)")
-@click.option("--items", type=int, default=None, help="about how many items (default by scale)")
-@click.option("--years", type=int, default=5, show_default=True, help="how many yearly campaigns")
-@click.option("--seed", type=int, default=20220709, show_default=True)
-@with_appcontext
-def gen_data_command(scale, items, years, seed):
-    """Build a realistic synthetic dataset of campaigns and rectification items."""
-    counts = generate(scale, items, seed, years, echo=click.echo)
-    click.echo(f"完成：{counts['counties']} 个县，{counts['campaigns']} 个核查任务，"
-               f"{counts['items']} 个整改事项，{counts['history']} 条事项记录")
+def _lifecycle_history(issued_at, status, closed_at, closure, returns, now, deadline, extended) -> list[tuple]:
+    """The steps an item went through to reach `status`, in time order, as the lifecycle records
+    them: (action, from, to, at, data). `closure`: the accept/reopen steps already drawn."""
+    P, W, S, C = Status.PENDING, Status.IN_PROGRESS, Status.SUBMITTED, Status.CLOSED
+    steps = [("issue", None, P, issued_at, {"deadline": deadline.isoformat()})]
+    end = closed_at or next((at for action, _f, _t, at in closure if action == "accept"), None) or now
+    span = max((end - issued_at).total_seconds(), 7200)
+    at = lambda fraction: issued_at + timedelta(seconds=span * fraction)   # noqa: E731
+    reopened = any(action == "reopen" for action, *_rest in closure)
+    if extended is not None and not reopened:
+        current = P if status is P else W
+        steps.append(("approve_extension", current, current, at(0.08),
+                      {"new_deadline": extended.isoformat(), "previous_deadline": deadline.isoformat()}))
+    if status is P:
+        return steps
+    steps.append(("write_measures", P, W, at(0.05), None))
+    for r in range(returns):
+        steps.append(("submit", W, S, at(0.1 + 0.8 * (r + 0.5) / (returns + 1)), None))
+        steps.append(("return", S, W, at(0.1 + 0.8 * (r + 1) / (returns + 1)), None))
+    if closure or status is S:
+        steps.append(("submit", W, S, at(0.95), None))
+    steps += [(action, before, after, when,
+               {"new_deadline": extended.isoformat()} if action == "reopen" and extended is not None else None)
+              for action, before, after, when in closure]
+    return sorted(steps, key=lambda step: step[3])
+
+
+
+def main(argv=None) -> None:
+    """python bench/gen_data.py DATABASE_URL [--scale province|national] [--items N] [--years N]"""
+    import argparse
+
+    from inspect_app import create_app
+
+    parser = argparse.ArgumentParser(description="Build a synthetic dataset of campaigns and rectification items.")
+    parser.add_argument("url", help="the database to fill (its tables are created if missing)")
+    parser.add_argument("--scale", choices=sorted(SCALES), default="province")
+    parser.add_argument("--items", type=int, default=None, help="about how many items (default by scale)")
+    parser.add_argument("--years", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=20220709)
+    args = parser.parse_args(argv)
+
+    from config import _normalise_url
+
+    class BenchConfig(Config):
+        SQLALCHEMY_DATABASE_URI = _normalise_url(args.url)
+
+    app = create_app(BenchConfig)
+    with app.app_context():
+        db.create_all()
+        counts = generate(args.scale, args.items, args.seed, args.years, echo=print)
+    print(f"完成：{counts['counties']} 个县，{counts['campaigns']} 个核查任务，"
+          f"{counts['items']} 个整改事项，{counts['history']} 条事项记录")
+
+
+if __name__ == "__main__":
+    main()
