@@ -42,6 +42,9 @@ __all__ = [
     "compute_summary",
     "build_ledger",
     "build_simple_table",
+    "evidence_count_label",
+    "row_height",
+    "wrapped_line_count",
     "safe_filename",
     "content_disposition",
     "display_width",
@@ -143,6 +146,15 @@ _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 def display_width(text: str) -> int:
     """Excel width units of ``text``: CJK / full-width characters count 2, others 1."""
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def evidence_count_label(files: int, photos: int = 0, located: int = 0) -> int | str:
+    """The ledger's 佐证材料数 cell: the number of evidence files, and when some are photos how many
+    of them carry a capture time or GPS position (what gives a photo its evidence value), e.g.
+    ``3（照片2张，2张含拍摄时间/位置）``.  A plain number when there are no photos."""
+    if not photos:
+        return files
+    return f"{files}（照片{photos}张，{located}张含拍摄时间/位置）"
 
 
 def _beijing_naive(dt: datetime) -> datetime:

@@ -6,7 +6,8 @@ from flask_login import current_user
 from inspect_app import access, locking
 from inspect_app.access import SIGNED_IN, Permission
 from inspect_app.audit import security
-from inspect_app.documents.workbook import build_ledger, content_disposition
+from inspect_app.documents.download_names import content_disposition
+from inspect_app.documents.workbook import build_ledger
 from inspect_app.extensions import utcnow
 from inspect_app.idempotency import new_uuid
 from inspect_app.media.models import AttachmentKind
@@ -367,9 +368,9 @@ def ledger():
     now = utcnow()
     title = service.ledger_title(current_user, filters)
     data = build_ledger(service.ledger_rows(current_user, filters, now), title=title, generated_at=now)
-    filename = f"{title}_{lifecycle.beijing_today(now).isoformat()}.xlsx"
-    security.download("export.ledger", object_type="Ledger", label=filename)
-    return Response(data, mimetype=XLSX, headers={"Content-Disposition": content_disposition(filename)})
+    name = service.ledger_download_name(current_user, filters, lifecycle.beijing_today(now))
+    security.download("export.ledger", object_type="Ledger", label=name.display)
+    return Response(data, mimetype=XLSX, headers={"Content-Disposition": content_disposition(name)})
 
 
 # ---------------------------------------------------------------- notifications

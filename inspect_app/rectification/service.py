@@ -20,6 +20,8 @@ from inspect_app import access
 from inspect_app.audit.service import record
 from inspect_app.auth.models import User
 from inspect_app.campaigns.models import Campaign
+from inspect_app.documents.download_names import DownloadName, download_name
+from inspect_app.documents.workbook import evidence_count_label
 from inspect_app.extensions import db, utcnow
 from inspect_app.idempotency import Duplicate, create_once, new_uuid
 from inspect_app.media import processing
@@ -621,10 +623,7 @@ def ledger_rows(user, filters: Filters, now=None) -> list[dict]:
     now = now or utcnow()
     items = list(db.session.execute(items_query(user, filters, now)
                                     .order_by(RectificationItem.county_id, RectificationItem.number)).unique().scalars())
-    counts = dict(db.session.execute(
-        sa.select(ProgressPost.item_id, sa.func.count(Attachment.id)).join(Attachment, Attachment.progress_id == ProgressPost.id)
-        .where(ProgressPost.item_id.in_([i.id for i in items]) if items else sa.false())
-        .group_by(ProgressPost.item_id)).all())
+    counts = evidence_counts([i.id for i in items])
     rows = []
     for n, item in enumerate(items, 1):
         rows.append({
@@ -635,21 +634,50 @@ def ledger_rows(user, filters: Filters, now=None) -> list[dict]:
             "完成时限": lifecycle.effective_deadline(item), "整改进展(最新)": item.latest_progress,
             "整改状态": item.status.label, "是否超期": "是" if lifecycle.is_overdue(item, now) else "否",
             "验收意见": item.acceptance_opinion, "退回次数": item.return_count,
-            "销号日期": item.closed_at, "佐证材料数": counts.get(item.id, 0),
+            "销号日期": item.closed_at, "佐证材料数": evidence_count_label(*counts.get(item.id, (0, 0, 0))),
         })
     return rows
 
 
-def ledger_title(user, filters: Filters) -> str:
-    """What the ledger covers: one county, one city, or the province; with the campaign when chosen."""
+def evidence_counts(item_ids: list[int]) -> dict[int, tuple[int, int, int]]:
+    """Per item id: (evidence files, of which photos, photos carrying a capture time or GPS).
+    Items without evidence are absent.  Read by the ledger's 佐证材料数 column."""
+    if not item_ids:
+        return {}
+    located = sa.or_(Attachment.taken_at.is_not(None), Attachment.gps_lat.is_not(None))
+    is_photo = Attachment.kind == AttachmentKind.PHOTO
+    rows = db.session.execute(
+        sa.select(ProgressPost.item_id, sa.func.count(Attachment.id),
+                  sa.func.sum(sa.case((is_photo, 1), else_=0)),
+                  sa.func.sum(sa.case((sa.and_(is_photo, located), 1), else_=0)))
+        .join(Attachment, Attachment.progress_id == ProgressPost.id)
+        .where(ProgressPost.item_id.in_(item_ids)).group_by(ProgressPost.item_id)).all()
+    return {item_id: (int(n), int(photos or 0), int(located_n or 0)) for item_id, n, photos, located_n in rows}
+
+
+def ledger_scope(user, filters: Filters) -> tuple[str, str]:
+    """(name, ASCII code) of what the ledger covers: the filtered county, else the user's county or
+    city (their GB/T 2260 code), the team's counties ("team") or the province ("province")."""
     if filters.county and access.can_see_county(user, filters.county):
-        scope = db.session.get(Region, filters.county).name
-    else:
-        scope = access.scope_name(user)
-    if filters.campaign:
-        campaign = db.session.get(Campaign, filters.campaign)
-        if campaign:
-            scope = f"{campaign.name}{scope}"
-    return f"{scope}整改台账"
+        region = db.session.get(Region, filters.county)
+        return region.name, region.code
+    name = access.scope_name(user)
+    if user.role in access.COUNTY_ROLES or user.role == Role.CITY_VIEWER:
+        return name, user.region.code if user.region is not None else "region"
+    return name, "team" if user.role in access.TEAM_ROLES else "province"
 
 
+def ledger_title(user, filters: Filters) -> str:
+    """What the ledger covers, for its print header and summary: 新野县整改台账, with the campaign in
+    brackets when one is chosen (新野县整改台账（2022年核查）)."""
+    scope, _code = ledger_scope(user, filters)
+    campaign = db.session.get(Campaign, filters.campaign) if filters.campaign else None
+    return f"{scope}整改台账（{campaign.name}）" if campaign else f"{scope}整改台账"
+
+
+def ledger_download_name(user, filters: Filters, today: dt.date) -> DownloadName:
+    """新野县_2022年核查_整改台账_2022-07-25.xlsx, fallback ledger-411329-2022-07-25.xlsx."""
+    scope, code = ledger_scope(user, filters)
+    campaign = db.session.get(Campaign, filters.campaign) if filters.campaign else None
+    return download_name("整改台账", "ledger", today, "xlsx", scope=scope, scope_code=code,
+                         campaign=campaign.name if campaign else "")

@@ -28,7 +28,8 @@ def test_county_ledger_has_columns_rows_dates_and_summary(client, world, login_a
     make_item(world, world.tongbai, description="桐柏县的问题")
     login_as("xinye")
     res = client.get("/items/ledger.xlsx")
-    assert filename(res) == f"新野县整改台账_{today.isoformat()}.xlsx"
+    assert filename(res) == f"新野县_整改台账_{today.isoformat()}.xlsx"
+    assert f'filename="ledger-411329-{today.isoformat()}.xlsx"' in res.headers["Content-Disposition"]
     wb = workbook(res)
     ws = wb["整改台账"]
     assert [c.value for c in ws[1]] == list(LEDGER_COLUMNS)
@@ -52,15 +53,15 @@ def test_ledger_honours_filters_and_city_scope(client, world, login_as):
     c = make_item(world, world.dancheng)
     login_as("nanyang")
     res = client.get("/items/ledger.xlsx")
-    assert filename(res).startswith("南阳市整改台账_")
+    assert filename(res).startswith("南阳市_整改台账_")
     numbers = {r[1] for r in workbook(res)["整改台账"].iter_rows(min_row=2, values_only=True)}
     assert numbers == {a.number, b.number}
     res = client.get(f"/items/ledger.xlsx?county={world.tongbai.id}")
-    assert filename(res).startswith("桐柏县整改台账_")
+    assert filename(res).startswith("桐柏县_整改台账_")
     assert {r[1] for r in workbook(res)["整改台账"].iter_rows(min_row=2, values_only=True)} == {b.number}
     login_as("province")
     res = client.get("/items/ledger.xlsx?bucket=open")
-    assert filename(res).startswith("全省整改台账_")
+    assert filename(res).startswith("全省_整改台账_")
     assert {r[1] for r in workbook(res)["整改台账"].iter_rows(min_row=2, values_only=True)} == {a.number, b.number, c.number}
 
 
