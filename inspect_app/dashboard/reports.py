@@ -12,9 +12,11 @@ from inspect_app import access
 from inspect_app.dashboard import service
 from inspect_app.dashboard.charts import percent
 from inspect_app.documents.dates import cn_date, cn_date_range
+from inspect_app.documents.download_names import DownloadName, download_name
 from inspect_app.documents.official_docx import OfficialDocument, Section, Table, build_official_document
 from inspect_app.documents.workbook import build_simple_table
 from inspect_app.org.models import RegionLevel
+from inspect_app.roles import Role
 
 BEHIND_COUNT = 5
 
@@ -31,6 +33,7 @@ class Report:
     counties: list[service.GroupRow]
     unit_overdue: list[dict]
     behind: list[service.GroupRow]
+    scope_code: str = "province"  # GB/T 2260 code of the county or city, "team" or "province"
 
     @property
     def kind_label(self) -> str:
@@ -47,9 +50,11 @@ class Report:
     def title(self) -> str:
         return f"{self.scope_name}医共体建设核查问题整改{self.kind_label}"
 
-    @property
-    def file_stem(self) -> str:
-        return f"{self.scope_name}整改{self.kind_label}_{self.start.isoformat()}_{self.end.isoformat()}"
+    def download_name(self, ext: str) -> DownloadName:
+        """新野县_整改周报_2022-07-18_2022-07-24.docx, fallback report-week-411329-2022-07-18-2022-07-24.docx."""
+        return download_name(f"整改{self.kind_label}", f"report-{self.kind}", self.end, ext, scope=self.scope_name,
+                             scope_code=self.scope_code, detail=self.start.isoformat(),
+                             detail_ascii=self.start.isoformat())
 
     def summary(self) -> list[str]:
         t = self.totals
@@ -73,7 +78,17 @@ def build(user, filters: service.Filters, kind: str, start: date, end: date, reg
     return Report(kind=kind, start=start, end=end, scope_name=region.name if region is not None else access.scope_name(user),
                   today=filters.today, period=service.period_counts(user, filters, start, end),
                   totals=totals, counties=counties,
-                  unit_overdue=service.unit_overdue(user, filters), behind=behind)
+                  unit_overdue=service.unit_overdue(user, filters), behind=behind,
+                  scope_code=_scope_code(user, region))
+
+
+def _scope_code(user, region) -> str:
+    """The ASCII code of the report's scope for its file name."""
+    if region is not None:
+        return region.code
+    if user.role in access.COUNTY_ROLES or user.role == Role.CITY_VIEWER:
+        return user.region.code if user.region is not None else "region"
+    return "team" if user.role in access.TEAM_ROLES else "province"
 
 
 COUNTY_COLUMNS = ["序号", "县（市、区）", "问题总数", "已销号", "销号率", "已超期", "评级"]

@@ -352,9 +352,10 @@ def document(item_id, att_id):
     if att.kind != AttachmentKind.DOCUMENT:
         abort(404)
     body = service.read_file(att.file_key)
-    security.download("download.evidence", obj=att, label=att.filename or f"佐证材料{att.id}", county_id=item.county_id)
+    name = service.evidence_download_name(item, att)
+    security.download("download.evidence", obj=att, label=name.display, county_id=item.county_id)
     return Response(body, mimetype=att.mime, headers={
-        "Content-Disposition": content_disposition(att.filename or f"佐证材料{att.id}"),
+        "Content-Disposition": content_disposition(name),
         "Cache-Control": "private, no-store"})
 
 

@@ -21,6 +21,7 @@ from inspect_app.audit.service import record
 from inspect_app.auth.models import User
 from inspect_app.campaigns.models import Campaign
 from inspect_app.documents.download_names import DownloadName, download_name
+from inspect_app.documents.dates import to_china
 from inspect_app.documents.workbook import evidence_count_label
 from inspect_app.extensions import db, utcnow
 from inspect_app.idempotency import Duplicate, create_once, new_uuid
@@ -609,6 +610,17 @@ def attachment_of_item(item: RectificationItem, attachment_id: int, user) -> Att
     if not belongs:
         abort(404)
     return att
+
+
+def evidence_download_name(item: RectificationItem, att: Attachment) -> DownloadName:
+    """411329-2022-001_整改方案_2022-08-01.pdf (问题编号, the uploaded name, the Beijing upload date),
+    fallback evidence-411329-2022-001-a57-2022-08-01.pdf."""
+    stem, dot, ext = (att.filename or "").rpartition(".")
+    if not dot:
+        stem, ext = att.filename or "", ""
+    return download_name(stem or "佐证材料", "evidence", to_china(att.uploaded_at).date(),
+                         ext or att.mime.rsplit("/", 1)[-1], scope=item.number, scope_code=item.number,
+                         detail_ascii=f"a{att.id}")
 
 
 def read_file(key: str) -> bytes:
