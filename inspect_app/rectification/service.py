@@ -254,7 +254,7 @@ def check_uploads(uploads: list[Upload]) -> list[_Checked]:
     checked = []
     for upload in uploads:
         try:
-            kind = processing.sniff_kind(upload.data)
+            kind = processing.evidence_kind(upload.data)
             if kind == "image":
                 checked.append(_Checked(upload, image=processing.process_image(upload.data)))
             else:
