@@ -22,6 +22,7 @@ from inspect_app.auth.models import User
 from inspect_app.campaigns.models import Campaign
 from inspect_app.documents.download_names import DownloadName, download_name
 from inspect_app.documents.dates import to_china
+from inspect_app.documents.evidence_package import PackageFile, PackageItem, write_evidence_package
 from inspect_app.documents.workbook import evidence_count_label
 from inspect_app.extensions import db, utcnow
 from inspect_app.idempotency import Duplicate, create_once, new_uuid
@@ -693,3 +694,87 @@ def ledger_download_name(user, filters: Filters, today: dt.date) -> DownloadName
     campaign = db.session.get(Campaign, filters.campaign) if filters.campaign else None
     return download_name("整改台账", "ledger", today, "xlsx", scope=scope, scope_code=code,
                          campaign=campaign.name if campaign else "")
+
+
+# ---------------------------------------------------------------- evidence packages (整改材料归档)
+
+def _package_file(att: Attachment, kind: str, uploaders: dict[int, str]) -> PackageFile:
+    store = media_service.storage()
+    if att.kind == AttachmentKind.PHOTO:
+        # The display JPEG: the original keeps the camera's EXIF and is never handed out; the index
+        # carries the time taken and the position instead.
+        key, ext = att.display_key, "jpg"
+    else:
+        key, ext = att.file_key, (att.file_key.rsplit(".", 1)[-1] if "." in att.file_key else "bin")
+    _taken, place = att.capture_labels
+    return PackageFile(filename=att.filename or "", ext=ext, kind=kind, uploader=uploaders.get(att.uploaded_by_id, ""),
+                       uploaded_at=att.uploaded_at, open=lambda key=key: store.open(key), taken_at=att.taken_at,
+                       gps=place.removeprefix("位置 ") if att.gps_lat is not None and att.gps_lon is not None else "")
+
+
+def evidence_package_items(user, items: list[RectificationItem]) -> list[PackageItem]:
+    """What an evidence package holds for these items (already in the user's scope): per item its
+    finding's photos (整改前照片) and the photos (整改后照片) and documents (佐证文件) of its progress
+    posts, each file only when the user may see it (access.can_see_attachment)."""
+    if not items:
+        return []
+    by_finding = {i.finding_id: i for i in items}
+    posts = dict(db.session.execute(sa.select(ProgressPost.id, ProgressPost.item_id)
+                                    .where(ProgressPost.item_id.in_([i.id for i in items]))).all())
+    conditions = [sa.and_(Attachment.finding_id.in_(list(by_finding)), Attachment.kind == AttachmentKind.PHOTO)]
+    if posts:
+        conditions.append(Attachment.progress_id.in_(list(posts)))
+    attachments = [a for a in db.session.execute(sa.select(Attachment).where(sa.or_(*conditions))
+                                                 .order_by(Attachment.uploaded_at, Attachment.id)).scalars()
+                   if access.can_see_attachment(user, a)]
+    uploaders = dict(db.session.execute(sa.select(User.id, User.display_name).where(
+        User.id.in_({a.uploaded_by_id for a in attachments}))).all()) if attachments else {}
+    files: dict[int, list[PackageFile]] = {i.id: [] for i in items}
+    for att in attachments:
+        if att.progress_id is not None:
+            kind = "整改后照片" if att.kind == AttachmentKind.PHOTO else "佐证文件"
+            files[posts[att.progress_id]].append(_package_file(att, kind, uploaders))
+        else:
+            files[by_finding[att.finding_id].id].append(_package_file(att, "整改前照片", uploaders))
+    for item_files in files.values():  # before photos first, then the evidence in upload order
+        item_files.sort(key=lambda f: f.kind != "整改前照片")
+    return [PackageItem(number=i.number, description=i.description, unit=i.unit.name if i.unit else "",
+                        status=i.status.label, files=files[i.id]) for i in items]
+
+
+def county_package_items(user, county_id: int, filters: Filters) -> tuple[Region, list[PackageItem]]:
+    """The county's items in the user's scope (and the list filters, e.g. the campaign) with their
+    evidence; 404 for a county outside the user's scope (a county user sees only their own, a team
+    its counties, the province all)."""
+    region = db.session.get(Region, county_id)
+    if region is None or not access.can_see_county(user, county_id):
+        abort(404)
+    filters.county = county_id
+    items = list(db.session.execute(items_query(user, filters).order_by(RectificationItem.number)).unique().scalars())
+    return region, evidence_package_items(user, items)
+
+
+def package_county(user, filters: Filters) -> int | None:
+    """The county whose evidence package the items page offers: the filtered county, else a county
+    user's own; None when the page spans several counties (pick one first)."""
+    if filters.county and access.can_see_county(user, filters.county):
+        return filters.county
+    return user.region_id if user.role in access.COUNTY_ROLES else None
+
+
+def county_package_name(region: Region, filters: Filters, today: dt.date) -> DownloadName:
+    """新野县_2022年核查_整改材料_2022-07-25.zip, fallback evidence-411329-2022-07-25.zip."""
+    campaign = db.session.get(Campaign, filters.campaign) if filters.campaign else None
+    return download_name("整改材料", "evidence", today, "zip", scope=region.name, scope_code=region.code,
+                         campaign=campaign.name if campaign else "")
+
+
+def item_package_name(item: RectificationItem, today: dt.date) -> DownloadName:
+    """411329-2022-001_整改材料_2022-07-25.zip, fallback evidence-411329-2022-001-2022-07-25.zip."""
+    return download_name("整改材料", "evidence", today, "zip", scope=item.number, scope_code=item.number)
+
+
+def write_package(out, package_items: list[PackageItem], title: str, now: dt.datetime) -> dict[str, int]:
+    """Write the ZIP of `package_items` to the binary file object `out` (see
+    documents.evidence_package.write_evidence_package); usable from a request or a background job."""
+    return write_evidence_package(out, package_items, title=title, generated_at=now)
