@@ -2,10 +2,14 @@
 
 Pure builders: plain data in, ``.xlsx`` bytes out.  No Flask, no database.
 
-Conventions (domain.md §6, §8): row 1 is the header (so AutoFilter works) and is
-frozen; dates are real Excel date cells formatted ``yyyy-mm-dd``; counts are
-numbers; column widths fit Chinese text; long text wraps; overdue rows are
-tinted light red; a 汇总 sheet carries the closure figures.
+Conventions (domain.md §6, §8): the header row (row 1, or below optional title
+rows) carries the AutoFilter, is frozen and repeats on every printed page; dates
+are real Excel date cells formatted ``yyyy-mm-dd``; counts are numbers; column
+widths fit Chinese text (or are fixed so a sheet fits its paper); every cell
+wraps and every row stores a height computed for its wrapped text, because
+LibreOffice and WPS do not grow rows on opening (issue 14); pages are numbered
+第 N 页 共 M 页; overdue rows are tinted light red; a 汇总 sheet carries the
+closure figures.
 
 Text that starts with ``=`` is always written as text, never as a formula, so a
 finding typed as ``=HYPERLINK(...)`` cannot turn into a live formula.
@@ -33,7 +37,6 @@ __all__ = [
     "LEDGER_COLUMNS",
     "LEDGER_DATE_COLUMNS",
     "LEDGER_INT_COLUMNS",
-    "LEDGER_WRAP_COLUMNS",
     "LEDGER_SHEET_TITLE",
     "SUMMARY_SHEET_TITLE",
     "SUMMARY_LABELS",
@@ -83,7 +86,6 @@ LEDGER_COLUMNS: tuple[str, ...] = (
 )
 LEDGER_DATE_COLUMNS: tuple[str, ...] = ("完成时限", "销号日期")
 LEDGER_INT_COLUMNS: tuple[str, ...] = ("序号", "退回次数", "佐证材料数")
-LEDGER_WRAP_COLUMNS: tuple[str, ...] = ("问题描述", "整改措施", "整改进展(最新)", "验收意见")
 #: Column widths (Excel units) of the 整改台账: 204 units in all, so the 19 columns fit the width of an
 #: A3 landscape page at about 95 % in Excel/WPS and 77 % in LibreOffice without Calibri (long text wraps inside its column, the row grows to fit).
 LEDGER_WIDTHS: dict[str, float] = {
@@ -280,7 +282,6 @@ def _write_table(
     *,
     date_columns: Iterable[str] = (),
     int_columns: Iterable[str] = (),
-    wrap_columns: Iterable[str] = (),
     highlight: Callable[[Any], bool] | None = None,
     number_column: str | None = "序号",
     header_row: int = 1,
@@ -290,7 +291,7 @@ def _write_table(
     height stored for every row so that LibreOffice and WPS (which do not grow rows to fit on
     opening) show and print whole rows.  ``fixed_widths`` sets a column's width instead of fitting
     it to the content."""
-    date_set, int_set, wrap_set = set(date_columns), set(int_columns), set(wrap_columns)
+    date_set, int_set = set(date_columns), set(int_columns)
     fixed = dict(fixed_widths or {})
     ncols = len(columns)
     widths = [display_width(str(c)) for c in columns]
@@ -333,7 +334,6 @@ def _write_table(
         )
         for j in range(ncols)
     ]
-    del wrap_set  # kept in the signature: every column wraps now
 
     ws.row_dimensions[header_row].height = row_height([str(c) for c in columns], final_widths)
     for r, (row, values) in enumerate(coerced_rows, start=header_row + 1):
@@ -570,7 +570,6 @@ def build_ledger(
         rows,
         date_columns=LEDGER_DATE_COLUMNS,
         int_columns=LEDGER_INT_COLUMNS,
-        wrap_columns=LEDGER_WRAP_COLUMNS,
         highlight=highlight or _default_highlight,
         fixed_widths=LEDGER_WIDTHS,
     )
@@ -602,7 +601,6 @@ def build_simple_table(
     rows: Sequence[Mapping[str, Any] | Sequence[Any]],
     *,
     date_columns: Iterable[str] = (),
-    wrap_columns: Iterable[str] | None = None,
     title_lines: Sequence[str] = (),
     print_header: tuple[str, str, str] | None = None,
     widths: Mapping[str, float] | None = None,
@@ -619,8 +617,6 @@ def build_simple_table(
     (left, centre, right) text printed at the top of every page; ``widths`` fixes
     column widths (Excel units) by column name instead of fitting them.
     """
-    if wrap_columns is None:
-        wrap_columns = (*LEDGER_WRAP_COLUMNS, "整改建议")
     columns = list(columns)
     wb = _new_workbook()
     ws = wb.active
@@ -640,7 +636,6 @@ def build_simple_table(
         list(rows),
         date_columns=date_columns,
         int_columns=[c for c in columns if c in LEDGER_INT_COLUMNS],
-        wrap_columns=wrap_columns,
         header_row=len(title_lines) + 1,
         fixed_widths=widths,
     )
