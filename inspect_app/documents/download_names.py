@@ -74,12 +74,14 @@ def content_disposition(name: DownloadName | str, *, inline: bool = False) -> st
     ``filename*=UTF-8''<percent-encoded display name>``, which browsers and WPS prefer.
 
     A plain ``str`` is accepted for names that are already what they should be; its fallback is
-    its ASCII part (or ``download``)."""
+    its ASCII part, prefixed ``download-`` when that part has no letter (never a bare date)."""
     if isinstance(name, str):
         display = safe_filename(name)
-        stem, dot, ext = display.rpartition(".")
-        fallback = f"{ascii_part(stem) or 'download'}.{ascii_part(ext)}" if dot else (ascii_part(display) or "download")
-        name = DownloadName(display, fallback)
+        stem, dot, ext = display.rpartition(".") if "." in display else (display, "", "")
+        folded = ascii_part(stem)
+        if not re.search(r"[A-Za-z]", folded):
+            folded = "-".join(p for p in ("download", folded) if p)
+        name = DownloadName(display, f"{folded}.{ascii_part(ext)}" if dot and ascii_part(ext) else folded)
     encoded = quote(name.display, safe="!#$&+-.^_`|~")
     kind = "inline" if inline else "attachment"
     return f"{kind}; filename=\"{name.ascii}\"; filename*=UTF-8''{encoded}"

@@ -23,7 +23,6 @@ import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Callable, Iterable, Mapping, Sequence
-from urllib.parse import quote
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -683,20 +682,10 @@ def safe_filename(name: str, default: str = "download") -> str:
     return stem.rstrip(" .") + ext
 
 
-def _ascii_fallback(name: str) -> str:
-    stem, ext = _split_ext(name)
-    folded = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode("ascii")
-    folded = re.sub(r"[^A-Za-z0-9._()\[\]-]+", "_", folded)
-    folded = re.sub(r"_+", "_", folded).strip("_-. ")
-    return (folded or "download") + ext
-
-
 def content_disposition(filename: str, *, inline: bool = False) -> str:
-    """``Content-Disposition`` value per RFC 6266 / RFC 5987: a plain-ASCII
-    ``filename="…"`` for old clients plus ``filename*=UTF-8''…`` with the real
-    (Chinese) name percent-encoded, which browsers and WPS prefer."""
-    name = safe_filename(filename)
-    fallback = _ascii_fallback(name)
-    encoded = quote(name, safe="!#$&+-.^_`|~")
-    kind = "inline" if inline else "attachment"
-    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
+    """``Content-Disposition`` for a ready-made file name; the one implementation is
+    :func:`inspect_app.documents.download_names.content_disposition` (new downloads build their
+    name with :func:`inspect_app.documents.download_names.download_name`)."""
+    from .download_names import content_disposition as header
+
+    return header(filename, inline=inline)

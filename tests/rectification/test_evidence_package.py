@@ -3,7 +3,6 @@ a folder per 问题编号, an index workbook for 整改材料归档, access by s
 import io
 import uuid
 import zipfile
-from datetime import timezone
 
 import openpyxl
 import sqlalchemy as sa
