@@ -207,6 +207,9 @@ FEATURE_ROUTES = [
                                                             "tongbai": (302, 302)}),
     ("/dashboard/county/{}", lambda o: o["code"], DASHBOARD_COUNTY),
     ("/api/v1/closure?county={}", lambda o: o["code"], DASHBOARD_COUNTY),
+    # evidence packages (issue 14): county users their county, teams their counties, the province all
+    ("/items/{}/evidence.zip", lambda o: o["item"], ITEM_READERS),
+    ("/items/evidence/county/{}.zip", lambda o: o["county"], ITEM_READERS),
 ]
 
 
@@ -233,7 +236,7 @@ def issued(app, world):
         db.session.add(photo)
         db.session.commit()
         assert photo.kind == AttachmentKind.PHOTO and isinstance(photo, Attachment)
-        objects[side] = {"item": item.id, "photo": photo.id, "code": county.code}
+        objects[side] = {"item": item.id, "photo": photo.id, "code": county.code, "county": county.id}
     return objects
 
 

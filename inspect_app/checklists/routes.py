@@ -9,7 +9,7 @@ from inspect_app.audit import security
 from inspect_app.checklists import bp, service
 from inspect_app.checklists.forms import ImportForm, ItemForm, LabelForm
 from inspect_app.checklists.models import ChecklistItem, ChecklistTemplate, ChecklistVersion
-from inspect_app.documents.workbook import content_disposition
+from inspect_app.documents.download_names import content_disposition
 from inspect_app.extensions import db
 from inspect_app.org.service import site_kinds
 from inspect_app.rendering import render, wants_fragment
@@ -222,9 +222,9 @@ def export(version_id):
     """The version as an Excel file, one row per item."""
     version = _version_or_404(version_id)
     body = service.export_xlsx(version)
-    security.download("export.checklist", obj=version, label=service.export_filename(version))
-    return Response(body, mimetype=XLSX_MIMETYPE,
-                    headers={"Content-Disposition": content_disposition(service.export_filename(version))})
+    name = service.export_filename(version)
+    security.download("export.checklist", obj=version, label=name.display)
+    return Response(body, mimetype=XLSX_MIMETYPE, headers={"Content-Disposition": content_disposition(name)})
 
 
 @bp.route("/import", methods=["GET", "POST"])

@@ -5,6 +5,7 @@ year's standard is a *copy* (`copy_as_draft`) edited as a draft and published on
 change is audited in the same transaction as the change.
 """
 import re
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, selectinload
@@ -15,6 +16,8 @@ from inspect_app.checklists import xlsx
 from inspect_app.checklists.default_template import DEFAULT_TEMPLATE
 from inspect_app.checklists.models import (CheckMethod, ChecklistItem, ChecklistSection, ChecklistTemplate,
                                            ChecklistVersion, VersionStatus, checklist_item_site_kinds)
+from inspect_app.rectification.date_rules import today as today_china
+from inspect_app.documents.download_names import DownloadName, download_name
 from inspect_app.extensions import db, utcnow
 from inspect_app.org.models import SiteKind
 from inspect_app.org.service import site_kinds
@@ -221,10 +224,12 @@ def version_to_dict(version: ChecklistVersion) -> dict:
     return {"name": version.template.name, "version_label": version.label, "sections": sections}
 
 
-def export_filename(version: ChecklistVersion) -> str:
-    """E.g. 紧密型县域医共体建设核查表_2022版.xlsx (a trailing （示例） is dropped)."""
+def export_filename(version: ChecklistVersion, today: date | None = None) -> DownloadName:
+    """E.g. 紧密型县域医共体建设核查表_2022版_2022-07-25.xlsx (a trailing （示例） is dropped; the date
+    is the day of the export, Beijing time), fallback checklist-v<version id>-2022-07-25.xlsx."""
     name = re.sub(r"[（(][^（）()]*[）)]$", "", version.template.name).strip() or version.template.name
-    return f"{name}_{version.label}.xlsx"
+    return download_name(name, "checklist", today or today_china(), "xlsx", detail=version.label,
+                         detail_ascii=f"v{version.id}")
 
 
 def export_xlsx(version: ChecklistVersion) -> bytes:

@@ -35,9 +35,11 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from defusedxml.ElementTree import iterparse
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from inspect_app.documents.text import printable
@@ -430,11 +432,52 @@ def _read_rows(data):
                 nonblank_data += 1
                 if nonblank_data > MAX_ITEMS + HEADER_SEARCH_ROWS:
                     return RowError(0, "", f"条目过多：一个核查表最多 {MAX_ITEMS} 个条目"), props
-        return rows, props
+        return _fill_merged_down(rows, _merged_ranges(ws)), props
     except Exception:
         return None, {}
     finally:
         wb.close()
+
+
+def _merged_ranges(ws) -> list[tuple[int, int, int, int]]:
+    """The merged ranges of a read-only worksheet as (min_col, min_row, max_col, max_row).
+
+    openpyxl's read-only mode (kept for its bounded memory) does not read ``<mergeCells>``, so the
+    sheet part is streamed once more for its ``<mergeCell ref="A2:A9"/>`` elements; check_xlsx has
+    already refused entity declarations and bounded the part's size."""
+    ranges = []
+    with ws._get_source() as source:  # openpyxl keeps the part's reader private
+        for _event, element in iterparse(source, events=("end",)):
+            if element.tag.endswith("}mergeCell") and element.get("ref"):
+                try:
+                    ranges.append(range_boundaries(element.get("ref")))
+                except (TypeError, ValueError):
+                    continue
+            if not element.tag.endswith("}mergeCells"):
+                element.clear()
+    return [r for r in ranges if None not in r]
+
+
+def _fill_merged_down(rows, ranges):
+    """Give every row a merged range spans the range's value in its first column: people merge
+    章节编号 / 章节名称 down each section, and Excel stores the value in the top cell only.  A row
+    left blank apart from the merge stays blank (it is skipped like any blank row)."""
+    if not ranges:
+        return rows
+    by_number = {number: list(values) for number, values in rows}
+    for min_col, min_row, _max_col, max_row in ranges:
+        top = by_number.get(min_row)
+        if top is None or max_row <= min_row or len(top) < min_col:
+            continue
+        value = top[min_col - 1]
+        for number in range(min_row + 1, max_row + 1):
+            values = by_number.get(number)
+            if values is None or not any(_text(v) for v in values):
+                continue
+            if len(values) < min_col:
+                values.extend([None] * (min_col - len(values)))
+            values[min_col - 1] = value
+    return [(number, tuple(by_number[number])) for number, _values in rows]
 
 
 def _header_key(value) -> str:

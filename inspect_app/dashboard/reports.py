@@ -15,6 +15,7 @@ from inspect_app import access
 from inspect_app.dashboard import periods, service
 from inspect_app.dashboard.charts import percent
 from inspect_app.documents.dates import cn_date, cn_date_range, to_china
+from inspect_app.documents.download_names import DownloadName, download_name
 from inspect_app.documents.official_docx import OfficialDocument, Section, Table, build_official_document
 from inspect_app.documents.workbook import build_tables
 from inspect_app.org.models import RegionLevel
@@ -127,8 +128,16 @@ class Report:
         return f"{self.scope_name}医共体建设核查问题整改{self.kind_label}"
 
     @property
-    def file_stem(self) -> str:
-        return f"{self.scope_name}整改{self.kind_label}_{self.start.isoformat()}_{self.end.isoformat()}"
+    def scope_code(self) -> str:
+        """The ASCII code of the report's scope for its file name: the county's or city's GB/T 2260
+        code, else "team" or "province"."""
+        return self.scope.code or self.scope.level
+
+    def download_name(self, ext: str) -> DownloadName:
+        """新野县_整改周报_2022-07-18_2022-07-24.docx, fallback report-week-411329-2022-07-18-2022-07-24.docx."""
+        return download_name(f"整改{self.kind_label}", f"report-{self.kind}", self.end, ext, scope=self.scope_name,
+                             scope_code=self.scope_code, detail=self.start.isoformat(),
+                             detail_ascii=self.start.isoformat())
 
     def summary(self) -> list[str]:
         """The 总体情况 paragraphs: the period's changes, the figures at its end, the 环比."""

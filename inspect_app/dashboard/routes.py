@@ -8,7 +8,7 @@ from inspect_app.access import Permission
 from inspect_app.audit import security
 from inspect_app.dashboard import bp, charts, reports, service
 from inspect_app.dashboard.forms import filter_form, report_form
-from inspect_app.documents.workbook import content_disposition
+from inspect_app.documents.download_names import content_disposition
 from inspect_app.rectification import date_rules
 from inspect_app.rectification.service import load_item
 from inspect_app.rendering import render
@@ -155,6 +155,6 @@ def report_download(fmt):
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     else:
         body, mimetype = reports.to_xlsx(report), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    security.download("export.report", object_type="Report", label=f"{report.file_stem}.{fmt}")
-    return Response(body, mimetype=mimetype,
-                    headers={"Content-Disposition": content_disposition(f"{report.file_stem}.{fmt}")})
+    name = report.download_name(fmt)
+    security.download("export.report", object_type="Report", label=name.display)
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": content_disposition(name)})

@@ -2,10 +2,14 @@
 
 Pure builders: plain data in, ``.xlsx`` bytes out.  No Flask, no database.
 
-Conventions (domain.md §6, §8): row 1 is the header (so AutoFilter works) and is
-frozen; dates are real Excel date cells formatted ``yyyy-mm-dd``; counts are
-numbers; column widths fit Chinese text; long text wraps; overdue rows are
-tinted light red; a 汇总 sheet carries the closure figures.
+Conventions (domain.md §6, §8): the header row (row 1, or below optional title
+rows) carries the AutoFilter, is frozen and repeats on every printed page; dates
+are real Excel date cells formatted ``yyyy-mm-dd``; counts are numbers; column
+widths fit Chinese text (or are fixed so a sheet fits its paper); every cell
+wraps and every row stores a height computed for its wrapped text, because
+LibreOffice and WPS do not grow rows on opening (issue 14); pages are numbered
+第 N 页 共 M 页; overdue rows are tinted light red; a 汇总 sheet carries the
+closure figures.
 
 Text that starts with ``=`` is always written as text, never as a formula, so a
 finding typed as ``=HYPERLINK(...)`` cannot turn into a live formula.
@@ -19,7 +23,6 @@ import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Callable, Iterable, Mapping, Sequence
-from urllib.parse import quote
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -35,7 +38,6 @@ __all__ = [
     "LEDGER_COLUMNS",
     "LEDGER_DATE_COLUMNS",
     "LEDGER_INT_COLUMNS",
-    "LEDGER_WRAP_COLUMNS",
     "LEDGER_SHEET_TITLE",
     "SUMMARY_SHEET_TITLE",
     "SUMMARY_LABELS",
@@ -45,6 +47,9 @@ __all__ = [
     "build_ledger",
     "build_simple_table",
     "build_tables",
+    "evidence_count_label",
+    "row_height",
+    "wrapped_line_count",
     "safe_filename",
     "content_disposition",
     "display_width",
@@ -83,7 +88,14 @@ LEDGER_COLUMNS: tuple[str, ...] = (
 )
 LEDGER_DATE_COLUMNS: tuple[str, ...] = ("完成时限", "销号日期")
 LEDGER_INT_COLUMNS: tuple[str, ...] = ("序号", "退回次数", "佐证材料数")
-LEDGER_WRAP_COLUMNS: tuple[str, ...] = ("问题描述", "整改措施", "整改进展(最新)", "验收意见")
+#: Column widths (Excel units) of the 整改台账: 204 units in all, so the 19 columns fit the width of an
+#: A3 landscape page at about 95 % in Excel/WPS and 77 % in LibreOffice without Calibri (long text wraps inside its column, the row grows to fit).
+LEDGER_WIDTHS: dict[str, float] = {
+    "序号": 4.5, "问题编号": 14, "县(市)": 7, "核查点位": 12, "问题描述": 24, "问题类别": 9,
+    "严重程度": 5.5, "整改类型": 7, "整改措施": 19, "责任单位": 11, "责任人": 7, "完成时限": 11.5,
+    "整改进展(最新)": 19, "整改状态": 7, "是否超期": 5.5, "验收意见": 13, "退回次数": 5.5,
+    "销号日期": 11.5, "佐证材料数": 11,
+}
 
 #: The 反馈问题清单 export (use with ``build_simple_table(..., date_columns=("完成时限",))``).
 PROBLEM_LIST_COLUMNS: tuple[str, ...] = (
@@ -97,6 +109,13 @@ PROBLEM_LIST_COLUMNS: tuple[str, ...] = (
     "完成时限",
     "整改建议",
 )
+#: Column widths of the 反馈问题清单 export: 136 units, an A4 landscape page at about 95 % (80 % in LibreOffice).
+PROBLEM_LIST_WIDTHS: dict[str, float] = {
+    "序号": 4.5, "问题编号": 14.5, "问题类别": 11, "核查点位": 16, "问题描述": 36, "严重程度": 5.5,
+    "整改类型": 7, "完成时限": 11.5, "整改建议": 30,
+}
+#: The page-number footer of every printed sheet (Excel/LibreOffice codes &P and &N).
+PAGE_FOOTER = "第 &P 页 共 &N 页"
 
 STATUS_LABELS: tuple[str, ...] = ("待整改", "整改中", "待验收", "已销号")
 #: Figures on the 汇总 sheet, in order.  销号率 is a fraction (0.375 shows as 37.5%).
@@ -131,6 +150,15 @@ _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 def display_width(text: str) -> int:
     """Excel width units of ``text``: CJK / full-width characters count 2, others 1."""
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def evidence_count_label(files: int, photos: int = 0, located: int = 0) -> int | str:
+    """The ledger's 佐证材料数 cell: the number of evidence files, and when some are photos how many
+    of them carry a capture time or GPS position (what gives a photo its evidence value), e.g.
+    ``3（照片2张，2张含拍摄时间/位置）``.  A plain number when there are no photos."""
+    if not photos:
+        return files
+    return f"{files}（照片{photos}张，{located}张含拍摄时间/位置）"
 
 
 def _beijing_naive(dt: datetime) -> datetime:
@@ -193,6 +221,62 @@ def _row_values(row: Mapping[str, Any] | Sequence[Any], columns: Sequence[str]) 
     return values + [None] * (len(columns) - len(values))
 
 
+#: Points per printed line of 11 pt text: LibreOffice and WPS substitute a CJK font (Noto Sans CJK,
+#: WenQuanYi) whose line is about 1.45 em, taller than Excel's own 14.25 pt for 宋体.
+LINE_HEIGHT_PT = 15.5
+#: Space above and below the text inside a cell, in points.
+ROW_PADDING_PT = 4.0
+#: Width units a character takes when laid out in a cell.  With 宋体 as the default font a CJK glyph
+#: is two "0"s wide (Excel rounds the "0" to whole pixels, so up to 2.1); LibreOffice with a
+#: substituted font measured 1.9.  Latin letters run slightly wider than the "0".
+WIDE_CHAR_UNITS = 2.1
+NARROW_CHAR_UNITS = 1.05
+
+
+def wrapped_line_count(text: str, column_width: float) -> int:
+    """Lines ``text`` takes in a wrapping cell ``column_width`` Excel units wide (≥ 1).
+
+    Each explicit line break starts a new line; within a line CJK / full-width characters take
+    ``WIDE_CHAR_UNITS`` and others ``NARROW_CHAR_UNITS``; half a unit of the width is the
+    cell's own padding.  Latin words are moved whole to the next line, as Excel and LibreOffice
+    do, so a line can end early; CJK text breaks anywhere.  Over-counting by a line costs some
+    white space, under-counting prints text over the next row, so the estimate errs high.
+    """
+    usable = max(1.0, float(column_width) - 0.5)
+    total = 0
+    for paragraph in str(text).split("\n"):
+        lines, used = 1, 0.0
+        for token in re.findall(r"[A-Za-z0-9_.,:;/\\%@#&+\-]+|\s|.", paragraph):
+            units = sum(
+                WIDE_CHAR_UNITS if unicodedata.east_asian_width(ch) in ("W", "F") else NARROW_CHAR_UNITS
+                for ch in token
+            )
+            if used + units <= usable or (used == 0 and units <= usable):
+                used += units
+                continue
+            if token.isspace():
+                lines, used = lines + 1, 0.0
+                continue
+            if units > usable:  # a word longer than the line is broken anywhere
+                for ch in token:
+                    w = WIDE_CHAR_UNITS if unicodedata.east_asian_width(ch) in ("W", "F") else NARROW_CHAR_UNITS
+                    if used + w > usable:
+                        lines, used = lines + 1, 0.0
+                    used += w
+                continue
+            lines, used = lines + 1, units
+        total += lines
+    return max(1, total)
+
+
+def row_height(texts: Sequence[str], widths: Sequence[float], *, font_size: float = 11.0) -> float:
+    """Row height in points that shows every cell of a row whole when it wraps: the tallest cell's
+    line count (:func:`wrapped_line_count` at that column's width) times the line height for
+    ``font_size`` plus padding.  ``texts`` and ``widths`` run in column order."""
+    lines = max((wrapped_line_count(t, w) for t, w in zip(texts, widths) if t), default=1)
+    return round(lines * LINE_HEIGHT_PT * font_size / 11.0 + ROW_PADDING_PT, 1)
+
+
 def _write_table(
     ws: Worksheet,
     columns: Sequence[str],
@@ -200,18 +284,23 @@ def _write_table(
     *,
     date_columns: Iterable[str] = (),
     int_columns: Iterable[str] = (),
-    wrap_columns: Iterable[str] = (),
     highlight: Callable[[Any], bool] | None = None,
     number_column: str | None = "序号",
+    header_row: int = 1,
+    fixed_widths: Mapping[str, float] | None = None,
 ) -> None:
-    """Header in row 1, data below, frozen header, AutoFilter, widths, wrapping."""
-    date_set, int_set, wrap_set = set(date_columns), set(int_columns), set(wrap_columns)
+    """Header in ``header_row``, data below, frozen header, AutoFilter, widths, wrapping, and a row
+    height stored for every row so that LibreOffice and WPS (which do not grow rows to fit on
+    opening) show and print whole rows.  ``fixed_widths`` sets a column's width instead of fitting
+    it to the content."""
+    date_set, int_set = set(date_columns), set(int_columns)
+    fixed = dict(fixed_widths or {})
     ncols = len(columns)
     widths = [display_width(str(c)) for c in columns]
     header_align = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
     for j, name in enumerate(columns, start=1):
-        cell = ws.cell(row=1, column=j)
+        cell = ws.cell(row=header_row, column=j)
         _set(cell, str(name))
         cell.font = _FONT_BOLD
         cell.fill = _HEADER_FILL
@@ -234,19 +323,22 @@ def _write_table(
             longest = max((display_width(line) for line in text.split("\n")), default=0)
             widths[j] = max(widths[j], longest)
 
-    # Long text wraps; wrap columns are also those that hit the cap.
-    wrap_idx = {j for j, c in enumerate(columns) if c in wrap_set or widths[j] + 2 > MAX_WIDTH}
+    final_widths = [
+        float(fixed[c]) if c in fixed else float(max(MIN_WIDTH, min(MAX_WIDTH, w + 2)))
+        for c, w in zip(columns, widths)
+    ]
+    # Every cell wraps: text never runs into the next cell, and the stored height makes room for it.
     aligns = [
-        Alignment(vertical="top", wrap_text=True)
-        if j in wrap_idx
-        else Alignment(
+        Alignment(
             horizontal="center" if columns[j] in date_set or columns[j] in int_set else None,
             vertical="top",
+            wrap_text=True,
         )
         for j in range(ncols)
     ]
 
-    for r, (row, values) in enumerate(coerced_rows, start=2):
+    ws.row_dimensions[header_row].height = row_height([str(c) for c in columns], final_widths)
+    for r, (row, values) in enumerate(coerced_rows, start=header_row + 1):
         fill = OVERDUE_FILL if highlight is not None and _safe_bool(highlight, row) else None
         for j, v in enumerate(values, start=1):
             cell = ws.cell(row=r, column=j)
@@ -256,20 +348,40 @@ def _write_table(
             cell.alignment = aligns[j - 1]
             if fill is not None:
                 cell.fill = fill
+        ws.row_dimensions[r].height = row_height([_text_for_width(v) for v in values], final_widths)
 
-    for j, w in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(j)].width = max(MIN_WIDTH, min(MAX_WIDTH, w + 2))
+    for j, w in enumerate(final_widths, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = w
 
     last_col = get_column_letter(max(ncols, 1))
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{last_col}{len(coerced_rows) + 1}"
+    ws.freeze_panes = f"A{header_row + 1}"
+    ws.auto_filter.ref = f"A{header_row}:{last_col}{len(coerced_rows) + header_row}"
     # Printing: A4 landscape, fit all columns on the page width, header on every page.
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = "1:1"
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.page_margins.header = ws.page_margins.footer = 0.25
+
+
+def _header_text(text: str) -> str:
+    """Text for a print header section: one line, ``&`` escaped (it starts a code), ≤ 120 chars."""
+    return printable(str(text or ""), multiline=False).replace("&", "&&")[:120]
+
+
+def _print_header(ws: Worksheet, *, left: str = "", center: str = "", right: str = "") -> None:
+    """Print header (left / centre / right) on every page and the page-number footer."""
+    for part, text in (("left", left), ("center", center), ("right", right)):
+        if text:
+            getattr(ws.oddHeader, part).text = _header_text(text)
+            getattr(ws.oddHeader, part).size = 10
+    ws.oddFooter.center.text = PAGE_FOOTER
+    ws.oddFooter.center.size = 10
 
 
 def _safe_bool(fn: Callable[[Any], bool], row: Any) -> bool:
@@ -282,6 +394,18 @@ def _safe_bool(fn: Callable[[Any], bool], row: Any) -> bool:
 def _sheet_title(name: str) -> str:
     cleaned = re.sub(r"[\[\]:*?/\\]", "", printable(str(name), multiline=False)).strip("'").strip() or "Sheet1"
     return cleaned[:31]
+
+
+def _new_workbook() -> Workbook:
+    """A workbook whose default font is 宋体 11 pt.  Excel, WPS and LibreOffice measure column widths
+    in the default font's "0"; with 宋体 that is half a Chinese character on every Chinese desktop,
+    so a width of N holds N/2 characters everywhere and :func:`wrapped_line_count` holds for all."""
+    from openpyxl.utils.indexed_list import IndexedList
+
+    wb = Workbook()
+    wb._fonts = IndexedList([_FONT])  # index 0 is the workbook default (openpyxl keeps it private)
+    wb._named_styles["Normal"].font = _FONT
+    return wb
 
 
 def _save(wb: Workbook) -> bytes:
@@ -357,7 +481,7 @@ def _write_summary(
 ) -> None:
     ws["A1"] = title
     ws["A1"].font = _FONT_TITLE
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=7)
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=8)
     ws["A2"] = "生成时间（北京时间）"
     ws["A2"].font = _FONT
     _set(ws["B2"], _beijing_naive(generated_at))
@@ -391,7 +515,7 @@ def _write_summary(
         r += 2
         ws.cell(row=r, column=1, value="分县(市)统计").font = _FONT_BOLD
         r += 1
-        head = ("县(市)", "问题总数", "已销号", "销号率", "整改中", "待验收", "已超期")
+        head = ("县(市)", "问题总数", "已销号", "销号率", "待整改", "整改中", "待验收", "已超期")
         for j, text in enumerate(head, start=1):
             c = ws.cell(row=r, column=j, value=text)
             c.font, c.fill, c.border = _FONT_BOLD, _HEADER_FILL, _BORDER
@@ -399,7 +523,7 @@ def _write_summary(
         for name, crows in counties.items():
             r += 1
             f = compute_summary(crows)
-            values = (name, f["问题总数"], f["已销号"], f["销号率"], f["整改中"], f["待验收"], f["已超期"])
+            values = (name, f["问题总数"], f["已销号"], f["销号率"], f["待整改"], f["整改中"], f["待验收"], f["已超期"])
             for j, v in enumerate(values, start=1):
                 c = ws.cell(row=r, column=j)
                 _set(c, _coerce(v))
@@ -410,7 +534,7 @@ def _write_summary(
     ws.column_dimensions["A"].width = max(22, min(MAX_WIDTH, max(
         [display_width(n) + 2 for n in counties] or [0]
     )))
-    for col in "BCDEFG":
+    for col in "BCDEFGH":
         ws.column_dimensions[col].width = 18 if col == "B" else 12
 
 
@@ -439,7 +563,7 @@ def build_ledger(
     ``row['是否超期'] == '是'``).  ``generated_at`` is UTC (naive = UTC).
     """
     rows = list(rows)
-    wb = Workbook()
+    wb = _new_workbook()
     ws = wb.active
     ws.title = LEDGER_SHEET_TITLE
     _write_table(
@@ -448,11 +572,12 @@ def build_ledger(
         rows,
         date_columns=LEDGER_DATE_COLUMNS,
         int_columns=LEDGER_INT_COLUMNS,
-        wrap_columns=LEDGER_WRAP_COLUMNS,
         highlight=highlight or _default_highlight,
+        fixed_widths=LEDGER_WIDTHS,
     )
-    ws.oddHeader.center.text = title.replace("&", "&&")[:200]  # printed header
-    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    # 19 columns are legible on A3 landscape only (on A4 they would print at about 55 %).
+    ws.page_setup.paperSize = ws.PAPERSIZE_A3
+    _print_header(ws, center=title)
 
     summary_ws = wb.create_sheet(SUMMARY_SHEET_TITLE)
     _write_summary(
@@ -462,6 +587,12 @@ def build_ledger(
         figures=_merge_summary(rows, summary),
         rows=rows,
     )
+    summary_ws.page_setup.orientation = "landscape"
+    summary_ws.page_setup.paperSize = summary_ws.PAPERSIZE_A4
+    summary_ws.page_setup.fitToWidth = 1
+    summary_ws.page_setup.fitToHeight = 0
+    summary_ws.sheet_properties.pageSetUpPr.fitToPage = True
+    _print_header(summary_ws, center=title)
     _set_properties(wb, title, generated_at)
     return _save(wb)
 
@@ -472,28 +603,46 @@ def build_simple_table(
     rows: Sequence[Mapping[str, Any] | Sequence[Any]],
     *,
     date_columns: Iterable[str] = (),
-    wrap_columns: Iterable[str] | None = None,
+    title_lines: Sequence[str] = (),
+    print_header: tuple[str, str, str] | None = None,
+    widths: Mapping[str, float] | None = None,
 ) -> bytes:
     """One-sheet export with the ledger conventions (frozen header, filter, real
-    dates, fitted widths).  ``rows`` are dicts keyed by column name or sequences
-    in column order.  Columns named in ``date_columns`` become date cells (ISO
-    strings are parsed); ``date``/``datetime`` values are date cells anywhere.
-    Text columns wrap when they reach the width cap (or when named in
-    ``wrap_columns``; default: 问题描述, 整改措施, 整改建议, 整改进展(最新), 验收意见).
+    dates, fitted widths, stored row heights, page numbers in the footer).
+
+    ``rows`` are dicts keyed by column name or sequences in column order.  Columns
+    named in ``date_columns`` become date cells (ISO strings are parsed);
+    ``date``/``datetime`` values are date cells anywhere.  Every cell wraps; the row
+    height is computed for the wrapped text.  ``title_lines`` go above the header
+    (the first as a bold title, the others as smaller lines, each merged across the
+    table), so the header row is ``len(title_lines) + 1``.  ``print_header`` is the
+    (left, centre, right) text printed at the top of every page; ``widths`` fixes
+    column widths (Excel units) by column name instead of fitting them.
     """
-    if wrap_columns is None:
-        wrap_columns = (*LEDGER_WRAP_COLUMNS, "整改建议")
-    wb = Workbook()
+    columns = list(columns)
+    wb = _new_workbook()
     ws = wb.active
     ws.title = _sheet_title(sheet_title)
+    last = max(len(columns), 1)
+    for r, line in enumerate(title_lines, start=1):
+        cell = ws.cell(row=r, column=1)
+        _set(cell, printable(str(line), multiline=False))
+        first = r == 1
+        cell.font = Font(name="宋体", size=16 if first else 11, bold=first)
+        cell.alignment = Alignment(horizontal="center" if first else "left", vertical="center", wrap_text=True)
+        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=last)
+        ws.row_dimensions[r].height = 30 if first else 20
     _write_table(
         ws,
-        list(columns),
+        columns,
         list(rows),
         date_columns=date_columns,
         int_columns=[c for c in columns if c in LEDGER_INT_COLUMNS],
-        wrap_columns=wrap_columns,
+        header_row=len(title_lines) + 1,
+        fixed_widths=widths,
     )
+    left, center, right = print_header or ("", "", "")
+    _print_header(ws, left=left, center=center, right=right)
     _set_properties(wb, sheet_title, None)
     return _save(wb)
 
@@ -555,20 +704,10 @@ def safe_filename(name: str, default: str = "download") -> str:
     return stem.rstrip(" .") + ext
 
 
-def _ascii_fallback(name: str) -> str:
-    stem, ext = _split_ext(name)
-    folded = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode("ascii")
-    folded = re.sub(r"[^A-Za-z0-9._()\[\]-]+", "_", folded)
-    folded = re.sub(r"_+", "_", folded).strip("_-. ")
-    return (folded or "download") + ext
-
-
 def content_disposition(filename: str, *, inline: bool = False) -> str:
-    """``Content-Disposition`` value per RFC 6266 / RFC 5987: a plain-ASCII
-    ``filename="…"`` for old clients plus ``filename*=UTF-8''…`` with the real
-    (Chinese) name percent-encoded, which browsers and WPS prefer."""
-    name = safe_filename(filename)
-    fallback = _ascii_fallback(name)
-    encoded = quote(name, safe="!#$&+-.^_`|~")
-    kind = "inline" if inline else "attachment"
-    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
+    """``Content-Disposition`` for a ready-made file name; the one implementation is
+    :func:`inspect_app.documents.download_names.content_disposition` (new downloads build their
+    name with :func:`inspect_app.documents.download_names.download_name`)."""
+    from .download_names import content_disposition as header
+
+    return header(filename, inline=inline)

@@ -45,7 +45,9 @@ JPEG_QUALITY = 82
 
 MSG_EMPTY = "文件为空，请重新选择"
 MSG_TOO_LARGE = "文件超过 20 MB 上限"
-MSG_IMAGE_FORMAT = "只能上传 JPEG、PNG、WebP 或 HEIC 格式的照片"
+MSG_IMAGE_FORMAT = "只能上传 JPEG、PNG、WebP、HEIC、AVIF、GIF 或 TIFF 格式的照片"
+#: A combined evidence upload (整改进展) that is neither an accepted photo nor an accepted document.
+MSG_EVIDENCE_FORMAT = "只能上传照片（JPEG、PNG、WebP、HEIC、AVIF、GIF、TIFF）或 PDF、Word（.docx）、Excel（.xlsx）文件"
 MSG_IMAGE_CORRUPT = "照片文件已损坏或不完整，请重新拍摄或选择"
 MSG_IMAGE_TOO_MANY_PIXELS = "照片像素过多（超过 6000 万像素），请调低相机分辨率后重新拍摄"
 MSG_DOCUMENT_FORMAT = "只能上传 PDF、Word（.docx）或 Excel（.xlsx）文件"
@@ -67,6 +69,11 @@ _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # HEVC-coded HEIF brands.  "mif1"/"msf1" alone are not enough: AVIF uses them too.
 _HEIC_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"})
+# AV1-coded HEIF (AVIF): still images and sequences (the first frame is kept), decoded by Pillow's own
+# AVIF plugin (Pillow ≥ 11.3 wheels carry libavif).
+_AVIF_BRANDS = frozenset({b"avif", b"avis"})
+_TIFF_SIGNATURES = (b"II*\x00", b"MM\x00*")
+_GIF_SIGNATURES = (b"GIF87a", b"GIF89a")
 
 # A PDF action that runs code or another program, and the names under which one hides.
 _PDF_ACTIVE_KEYS = frozenset({"/JS", "/JavaScript", "/Launch"})
@@ -178,6 +185,18 @@ def sniff_kind(data: bytes) -> Literal["image", "document"] | None:
     return None
 
 
+def evidence_kind(data: bytes) -> Literal["image", "document"]:
+    """Route one file of a combined evidence upload (photos and documents in one field): "image"
+    or "document" from its leading bytes, else :class:`RejectedUpload` with a message naming
+    every accepted photo and document format (an empty file: ``MSG_EMPTY``).  The caller still
+    calls :func:`process_image` or :func:`verify_document`."""
+    _check_size(data)
+    kind = sniff_kind(data)
+    if kind is None:
+        raise RejectedUpload(MSG_EVIDENCE_FORMAT)
+    return kind
+
+
 def process_image(data: bytes) -> ProcessedImage:
     """Verify an uploaded photo and build its display image and thumbnail.
 
@@ -286,12 +305,18 @@ def _image_format(data: bytes) -> tuple[str, str] | None:
         return "PNG", "image/png"
     if len(data) >= 12 and data[0:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "WEBP", "image/webp"
+    if data[:6] in _GIF_SIGNATURES:
+        return "GIF", "image/gif"        # an animation keeps its first frame
+    if data[:4] in _TIFF_SIGNATURES:
+        return "TIFF", "image/tiff"      # a multi-page file keeps its first page
     if len(data) >= 16 and data[4:8] == b"ftyp":
         box_size = struct.unpack(">I", data[0:4])[0]
         box_end = min(box_size, len(data), 4096)
         brands = {data[8:12]} | {data[i : i + 4] for i in range(16, box_end - 3, 4)}
         if brands & _HEIC_BRANDS:
             return "HEIF", "image/heic"
+        if brands & _AVIF_BRANDS:
+            return "AVIF", "image/avif"
     return None
 
 

@@ -188,7 +188,9 @@ def import_xlsx():
 @access.rule(Permission.ORG_MANAGE)
 def import_template():
     """The empty import workbook with the expected sheets and columns."""
-    from inspect_app.documents.workbook import content_disposition
+    from inspect_app.rectification.date_rules import today as today_china
+    from inspect_app.documents.download_names import content_disposition, download_name
+    name = download_name("组织架构导入模板", "org-import-template", today_china(), "xlsx")
     return Response(template_workbook(), headers={
-        "Content-Disposition": content_disposition("组织架构导入模板.xlsx"),
+        "Content-Disposition": content_disposition(name),
         "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})

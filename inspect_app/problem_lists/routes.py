@@ -13,6 +13,7 @@ from inspect_app import access, locking
 from inspect_app.access import Permission
 from inspect_app.audit import security
 from inspect_app.campaigns.models import Campaign
+from inspect_app.documents.download_names import content_disposition
 from inspect_app.extensions import db
 from inspect_app.problem_lists import bp, service
 from inspect_app.problem_lists.forms import FindingForm, IssueForm, MergeForm
@@ -308,10 +309,11 @@ def _export(campaign_id, code, ext, build, mimetype):
     if not data.rows:
         flash("清单中还没有问题，暂不能导出", "error")
         return redirect(url_for("problem_lists.show", campaign_id=campaign_id, code=code))
+    name = service.export_filename(sheet, data, ext)
     response = Response(build(sheet, data), mimetype=mimetype)
-    response.headers["Content-Disposition"] = service.content_disposition(service.export_filename(sheet, data, ext))
+    response.headers["Content-Disposition"] = content_disposition(name)
     security.download("export.feedback", object_type="ProblemList", object_id=f"{campaign_id}/{code}",
-                      county_id=sheet.county.id, label=service.export_filename(sheet, data, ext))
+                      county_id=sheet.county.id, label=name.display)
     return response
 
 

@@ -34,6 +34,7 @@ from inspect_app.campaigns.models import Campaign, Team, team_counties
 from inspect_app.checklists.models import ChecklistItem, ChecklistSection
 from inspect_app.documents import official_docx, workbook
 from inspect_app.documents.dates import cn_date, iso_date, to_china
+from inspect_app.documents.download_names import DownloadName, download_name
 from inspect_app.extensions import db, utcnow
 from inspect_app.media import service as media_service
 from inspect_app.media.models import Attachment, AttachmentKind
@@ -749,9 +750,14 @@ def export_rows(sheet: Sheet, sequence: int | None = None) -> Export:
     return Export(today, True, rows, sheet.next_sequence, first)
 
 
-def export_filename(sheet: Sheet, data: Export, ext: str) -> str:
-    mark = DRAFT_MARK if data.draft else ""
-    return f"{sheet.county.name}{data.kind}{mark}_{iso_date(data.issued_on)}.{ext}"
+def export_filename(sheet: Sheet, data: Export, ext: str) -> DownloadName:
+    """新野县_2022年核查_反馈问题清单（讨论稿）_2022-07-25.docx, fallback
+    feedback-411329-draft-2022-07-25.docx (list 2 on: feedback-411329-list2-…)."""
+    what = data.kind + (DRAFT_MARK if data.draft else "")
+    detail_ascii = "-".join(p for p in (f"list{data.sequence}" if data.sequence > 1 else "",
+                                        "draft" if data.draft else "") if p)
+    return download_name(what, "feedback", data.issued_on, ext, scope=sheet.county.name,
+                         scope_code=sheet.county.code, campaign=sheet.campaign.name, detail_ascii=detail_ascii)
 
 
 def feedback_docx(sheet: Sheet, data: Export) -> bytes:
@@ -796,13 +802,20 @@ XLSX_COLUMNS = ["序号", "问题编号", "问题类别", "核查点位", "问�
 
 
 def feedback_xlsx(sheet: Sheet, data: Export) -> bytes:
-    """The list as one Excel sheet (frozen header, real date cells)."""
+    """The list as one Excel sheet that prints: title rows (title; campaign, county, date), the
+    header repeated on every page, county / campaign / date in the print header, page numbers in
+    the footer, real date cells and row heights for the wrapped text."""
     rows = [{"序号": r.seq, "问题编号": r.number, "问题类别": r.category, "核查点位": r.site,
              "问题描述": r.description, "严重程度": r.severity, "整改类型": r.rectification_type,
              "完成时限": r.deadline, "整改建议": r.measures} for r in data.rows]
     title = data.kind + (DRAFT_MARK if data.draft else "")
-    return workbook.build_simple_table(title, XLSX_COLUMNS, rows, date_columns=["完成时限"])
+    issued = iso_date(data.issued_on)
+    team = sheet.team.name if sheet.team else "核查组"
+    lines = [f"{sheet.county.name}{title}",
+             f"核查活动：{sheet.campaign.name}　　县(市)：{sheet.county.name}　　核查组：{team}　　"
+             f"{'生成' if data.draft else '下发'}日期：{issued}　　共{len(rows)}个问题"]
+    return workbook.build_simple_table(title, XLSX_COLUMNS, rows, date_columns=["完成时限"], title_lines=lines,
+                                       print_header=(sheet.county.name, sheet.campaign.name, issued),
+                                       widths=workbook.PROBLEM_LIST_WIDTHS)
 
 
-def content_disposition(filename: str) -> str:
-    return workbook.content_disposition(filename)

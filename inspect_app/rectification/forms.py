@@ -76,7 +76,7 @@ class ProgressForm(ActionForm):
     uuid = HiddenField()
     text = TextAreaField("整改进展", filters=[_strip], render_kw={"rows": 4},
                          validators=[Length(max=PROGRESS_MAX, message=f"整改进展不超过 {PROGRESS_MAX} 字")])
-    files = MultipleFileField("佐证材料（照片，或 PDF/DOCX/XLSX 文件，单个不超过 20 MB）",
+    files = MultipleFileField("佐证材料（照片：JPEG、PNG、WebP、HEIC、AVIF、GIF、TIFF；文件：PDF、DOCX、XLSX；单个不超过 20 MB）",
                               render_kw={"accept": "image/*,.pdf,.docx,.xlsx", "multiple": True})
 
 

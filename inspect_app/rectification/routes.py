@@ -1,12 +1,15 @@
 """Views of rectification items: the list, the review queue, the item page and its action forms,
 evidence files, notifications and the 整改台账 export. Thin: parse, call the service, choose the response."""
-from flask import Response, abort, flash, redirect, request, url_for
+import tempfile
+
+from flask import Response, abort, flash, redirect, request, send_file, url_for
 from flask_login import current_user
 
 from inspect_app import access, locking
 from inspect_app.access import SIGNED_IN, Permission
 from inspect_app.audit import security
-from inspect_app.documents.workbook import build_ledger, content_disposition
+from inspect_app.documents.download_names import content_disposition
+from inspect_app.documents.workbook import build_ledger
 from inspect_app.extensions import utcnow
 from inspect_app.idempotency import new_uuid
 from inspect_app.media.models import AttachmentKind
@@ -62,7 +65,7 @@ def _index_context(filters, bulk_form=None, ticked=frozenset()):
                 dates=service.item_dates(pagination.items),
                 show_county=current_user.role not in access.COUNTY_ROLES,
                 Status=lifecycle.Status, can_export=access.can(current_user, Permission.LEDGER_EXPORT),
-                waiting=service.WAITING)
+                waiting=service.WAITING, package_county=service.package_county(current_user, filters))
 
 
 @bp.get("/")
@@ -354,9 +357,10 @@ def document(item_id, att_id):
     if att.kind != AttachmentKind.DOCUMENT:
         abort(404)
     body = service.read_file(att.file_key)
-    security.download("download.evidence", obj=att, label=att.filename or f"佐证材料{att.id}", county_id=item.county_id)
+    name = service.evidence_download_name(item, att)
+    security.download("download.evidence", obj=att, label=name.display, county_id=item.county_id)
     return Response(body, mimetype=att.mime, headers={
-        "Content-Disposition": content_disposition(att.filename or f"佐证材料{att.id}"),
+        "Content-Disposition": content_disposition(name),
         "Cache-Control": "private, no-store"})
 
 
@@ -370,9 +374,52 @@ def ledger():
     now = utcnow()
     title = service.ledger_title(current_user, filters)
     data = build_ledger(service.ledger_rows(current_user, filters, now), title=title, generated_at=now)
-    filename = f"{title}_{date_rules.today(now).isoformat()}.xlsx"
-    security.download("export.ledger", object_type="Ledger", label=filename)
-    return Response(data, mimetype=XLSX, headers={"Content-Disposition": content_disposition(filename)})
+    name = service.ledger_download_name(current_user, filters, date_rules.today(now))
+    security.download("export.ledger", object_type="Ledger", label=name.display)
+    return Response(data, mimetype=XLSX, headers={"Content-Disposition": content_disposition(name)})
+
+
+# ---------------------------------------------------------------- evidence packages (整改材料归档)
+
+def _zip_response(package_items, title: str, name, now, **audit):
+    """Spool the package to a temporary file (memory stays flat however large the files) and send it."""
+    spool = tempfile.TemporaryFile()
+    try:
+        stats = service.write_package(spool, package_items, title, now)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    security.download("export.evidence_package", object_type="EvidencePackage", label=name.display,
+                      summary=f"下载整改材料包（{stats['items']}个问题，{stats['files']}个文件）", **audit)
+    response = send_file(spool, mimetype="application/zip", max_age=0)
+    response.headers["Content-Disposition"] = content_disposition(name)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/evidence/county/<int:county_id>.zip")
+@access.rule(Permission.LEDGER_EXPORT)
+def county_evidence_package(county_id):
+    """A ZIP of the county's evidence files and photos, a folder per 问题编号, with an index workbook;
+    narrowed by the list filters (e.g. ?campaign=). 404 for a county outside the user's scope."""
+    filters = service.Filters.from_args(request.args)
+    region, package_items = service.county_package_items(current_user, county_id, filters)
+    now = utcnow()
+    name = service.county_package_name(region, filters, date_rules.today(now))
+    return _zip_response(package_items, f"{region.name}整改材料", name, now,
+                         object_id=region.code, county_id=region.id)
+
+
+@bp.get("/<int:item_id>/evidence.zip")
+@access.rule(Permission.ITEM_VIEW)
+def item_evidence_package(item_id):
+    """A ZIP of one item's evidence files and photos with an index workbook."""
+    item = service.load_item(item_id, current_user)
+    now = utcnow()
+    name = service.item_package_name(item, date_rules.today(now))
+    return _zip_response(service.evidence_package_items(current_user, [item]), f"{item.number}整改材料", name, now,
+                         object_id=item.number, county_id=item.county_id)
 
 
 # ---------------------------------------------------------------- notifications

@@ -20,6 +20,10 @@ from inspect_app import access
 from inspect_app.audit.service import record
 from inspect_app.auth.models import User
 from inspect_app.campaigns.models import Campaign
+from inspect_app.documents.download_names import DownloadName, download_name
+from inspect_app.documents.dates import to_china
+from inspect_app.documents.evidence_package import PackageFile, PackageItem, write_evidence_package
+from inspect_app.documents.workbook import evidence_count_label
 from inspect_app.extensions import db, utcnow
 from inspect_app.idempotency import Duplicate, create_once, new_uuid
 from inspect_app.media import processing
@@ -246,7 +250,7 @@ def check_uploads(uploads: list[Upload]) -> list[_Checked]:
     checked = []
     for upload in uploads:
         try:
-            kind = processing.sniff_kind(upload.data)
+            kind = processing.evidence_kind(upload.data)
             if kind == "image":
                 checked.append(_Checked(upload, image=processing.process_image(upload.data)))
             else:
@@ -604,6 +608,17 @@ def attachment_of_item(item: RectificationItem, attachment_id: int, user) -> Att
     return att
 
 
+def evidence_download_name(item: RectificationItem, att: Attachment) -> DownloadName:
+    """411329-2022-001_整改方案_2022-08-01.pdf (问题编号, the uploaded name, the Beijing upload date),
+    fallback evidence-411329-2022-001-a57-2022-08-01.pdf."""
+    stem, dot, ext = (att.filename or "").rpartition(".")
+    if not dot:
+        stem, ext = att.filename or "", ""
+    return download_name(stem or "佐证材料", "evidence", to_china(att.uploaded_at).date(),
+                         ext or att.mime.rsplit("/", 1)[-1], scope=item.number, scope_code=item.number,
+                         detail_ascii=f"a{att.id}")
+
+
 def read_file(key: str) -> bytes:
     """A stored file's bytes (evidence documents are served through the item's access check)."""
     return media_service.storage().get(key)
@@ -617,10 +632,7 @@ def ledger_rows(user, filters: Filters, now=None) -> list[dict]:
     today = date_rules.today(now)
     items = list(db.session.execute(items_query(user, filters, now)
                                     .order_by(RectificationItem.county_id, RectificationItem.number)).unique().scalars())
-    counts = dict(db.session.execute(
-        sa.select(ProgressPost.item_id, sa.func.count(Attachment.id)).join(Attachment, Attachment.progress_id == ProgressPost.id)
-        .where(ProgressPost.item_id.in_([i.id for i in items]) if items else sa.false())
-        .group_by(ProgressPost.item_id)).all())
+    counts = evidence_counts([i.id for i in items])
     rows = []
     for n, item in enumerate(items, 1):
         dates = date_rules.item_dates(item, today)
@@ -632,21 +644,134 @@ def ledger_rows(user, filters: Filters, now=None) -> list[dict]:
             "完成时限": dates.deadline, "整改进展(最新)": item.latest_progress,
             "整改状态": item.status.label, "是否超期": "是" if dates.overdue else "否",
             "验收意见": item.acceptance_opinion, "退回次数": item.return_count,
-            "销号日期": item.closed_at, "佐证材料数": counts.get(item.id, 0),
+            "销号日期": item.closed_at, "佐证材料数": evidence_count_label(*counts.get(item.id, (0, 0, 0))),
         })
     return rows
 
 
-def ledger_title(user, filters: Filters) -> str:
-    """What the ledger covers: one county, one city, or the province; with the campaign when chosen."""
+def evidence_counts(item_ids: list[int]) -> dict[int, tuple[int, int, int]]:
+    """Per item id: (evidence files, of which photos, photos carrying a capture time or GPS).
+    Items without evidence are absent.  Read by the ledger's 佐证材料数 column."""
+    if not item_ids:
+        return {}
+    located = sa.or_(Attachment.taken_at.is_not(None), Attachment.gps_lat.is_not(None))
+    is_photo = Attachment.kind == AttachmentKind.PHOTO
+    rows = db.session.execute(
+        sa.select(ProgressPost.item_id, sa.func.count(Attachment.id),
+                  sa.func.sum(sa.case((is_photo, 1), else_=0)),
+                  sa.func.sum(sa.case((sa.and_(is_photo, located), 1), else_=0)))
+        .join(Attachment, Attachment.progress_id == ProgressPost.id)
+        .where(ProgressPost.item_id.in_(item_ids)).group_by(ProgressPost.item_id)).all()
+    return {item_id: (int(n), int(photos or 0), int(located_n or 0)) for item_id, n, photos, located_n in rows}
+
+
+def ledger_scope(user, filters: Filters) -> tuple[str, str]:
+    """(name, ASCII code) of what the ledger covers: the filtered county, else the user's county or
+    city (their GB/T 2260 code), the team's counties ("team") or the province ("province")."""
     if filters.county and access.can_see_county(user, filters.county):
-        scope = db.session.get(Region, filters.county).name
+        region = db.session.get(Region, filters.county)
+        return region.name, region.code
+    name = access.scope_name(user)
+    if user.role in access.COUNTY_ROLES or user.role == Role.CITY_VIEWER:
+        return name, user.region.code if user.region is not None else "region"
+    return name, "team" if user.role in access.TEAM_ROLES else "province"
+
+
+def ledger_title(user, filters: Filters) -> str:
+    """What the ledger covers, for its print header and summary: 新野县整改台账, with the campaign in
+    brackets when one is chosen (新野县整改台账（2022年核查）)."""
+    scope, _code = ledger_scope(user, filters)
+    campaign = db.session.get(Campaign, filters.campaign) if filters.campaign else None
+    return f"{scope}整改台账（{campaign.name}）" if campaign else f"{scope}整改台账"
+
+
+def ledger_download_name(user, filters: Filters, today: dt.date) -> DownloadName:
+    """新野县_2022年核查_整改台账_2022-07-25.xlsx, fallback ledger-411329-2022-07-25.xlsx."""
+    scope, code = ledger_scope(user, filters)
+    campaign = db.session.get(Campaign, filters.campaign) if filters.campaign else None
+    return download_name("整改台账", "ledger", today, "xlsx", scope=scope, scope_code=code,
+                         campaign=campaign.name if campaign else "")
+
+
+# ---------------------------------------------------------------- evidence packages (整改材料归档)
+
+def _package_file(att: Attachment, kind: str, uploaders: dict[int, str]) -> PackageFile:
+    store = media_service.storage()
+    if att.kind == AttachmentKind.PHOTO:
+        # The display JPEG: the original keeps the camera's EXIF and is never handed out; the index
+        # carries the time taken and the position instead.
+        key, ext = att.display_key, "jpg"
     else:
-        scope = access.scope_name(user)
-    if filters.campaign:
-        campaign = db.session.get(Campaign, filters.campaign)
-        if campaign:
-            scope = f"{campaign.name}{scope}"
-    return f"{scope}整改台账"
+        key, ext = att.file_key, (att.file_key.rsplit(".", 1)[-1] if "." in att.file_key else "bin")
+    _taken, place = att.capture_labels
+    return PackageFile(filename=att.filename or "", ext=ext, kind=kind, uploader=uploaders.get(att.uploaded_by_id, ""),
+                       uploaded_at=att.uploaded_at, open=lambda key=key: store.open(key), taken_at=att.taken_at,
+                       gps=place.removeprefix("位置 ") if att.gps_lat is not None and att.gps_lon is not None else "")
 
 
+def evidence_package_items(user, items: list[RectificationItem]) -> list[PackageItem]:
+    """What an evidence package holds for these items (already in the user's scope): per item its
+    finding's photos (整改前照片) and the photos (整改后照片) and documents (佐证文件) of its progress
+    posts, each file only when the user may see it (access.can_see_attachment)."""
+    if not items:
+        return []
+    by_finding = {i.finding_id: i for i in items}
+    posts = dict(db.session.execute(sa.select(ProgressPost.id, ProgressPost.item_id)
+                                    .where(ProgressPost.item_id.in_([i.id for i in items]))).all())
+    conditions = [sa.and_(Attachment.finding_id.in_(list(by_finding)), Attachment.kind == AttachmentKind.PHOTO)]
+    if posts:
+        conditions.append(Attachment.progress_id.in_(list(posts)))
+    attachments = [a for a in db.session.execute(sa.select(Attachment).where(sa.or_(*conditions))
+                                                 .order_by(Attachment.uploaded_at, Attachment.id)).scalars()
+                   if access.can_see_attachment(user, a)]
+    uploaders = dict(db.session.execute(sa.select(User.id, User.display_name).where(
+        User.id.in_({a.uploaded_by_id for a in attachments}))).all()) if attachments else {}
+    files: dict[int, list[PackageFile]] = {i.id: [] for i in items}
+    for att in attachments:
+        if att.progress_id is not None:
+            kind = "整改后照片" if att.kind == AttachmentKind.PHOTO else "佐证文件"
+            files[posts[att.progress_id]].append(_package_file(att, kind, uploaders))
+        else:
+            files[by_finding[att.finding_id].id].append(_package_file(att, "整改前照片", uploaders))
+    for item_files in files.values():  # before photos first, then the evidence in upload order
+        item_files.sort(key=lambda f: f.kind != "整改前照片")
+    return [PackageItem(number=i.number, description=i.description, unit=i.unit.name if i.unit else "",
+                        status=i.status.label, files=files[i.id]) for i in items]
+
+
+def county_package_items(user, county_id: int, filters: Filters) -> tuple[Region, list[PackageItem]]:
+    """The county's items in the user's scope (and the list filters, e.g. the campaign) with their
+    evidence; 404 for a county outside the user's scope (a county user sees only their own, a team
+    its counties, the province all)."""
+    region = db.session.get(Region, county_id)
+    if region is None or not access.can_see_county(user, county_id):
+        abort(404)
+    filters.county = county_id
+    items = list(db.session.execute(items_query(user, filters).order_by(RectificationItem.number)).unique().scalars())
+    return region, evidence_package_items(user, items)
+
+
+def package_county(user, filters: Filters) -> int | None:
+    """The county whose evidence package the items page offers: the filtered county, else a county
+    user's own; None when the page spans several counties (pick one first)."""
+    if filters.county and access.can_see_county(user, filters.county):
+        return filters.county
+    return user.region_id if user.role in access.COUNTY_ROLES else None
+
+
+def county_package_name(region: Region, filters: Filters, today: dt.date) -> DownloadName:
+    """新野县_2022年核查_整改材料_2022-07-25.zip, fallback evidence-411329-2022-07-25.zip."""
+    campaign = db.session.get(Campaign, filters.campaign) if filters.campaign else None
+    return download_name("整改材料", "evidence", today, "zip", scope=region.name, scope_code=region.code,
+                         campaign=campaign.name if campaign else "")
+
+
+def item_package_name(item: RectificationItem, today: dt.date) -> DownloadName:
+    """411329-2022-001_整改材料_2022-07-25.zip, fallback evidence-411329-2022-001-2022-07-25.zip."""
+    return download_name("整改材料", "evidence", today, "zip", scope=item.number, scope_code=item.number)
+
+
+def write_package(out, package_items: list[PackageItem], title: str, now: dt.datetime) -> dict[str, int]:
+    """Write the ZIP of `package_items` to the binary file object `out` (see
+    documents.evidence_package.write_evidence_package); usable from a request or a background job."""
+    return write_evidence_package(out, package_items, title=title, generated_at=now)

@@ -217,7 +217,8 @@ def test_export_download(client, login_as):
     login_as("inspector8")
     resp = client.get(f"/checklists/versions/{version.id}/export.xlsx")
     assert resp.status_code == 200
-    assert "紧密型县域医共体建设核查表_2022版.xlsx" in unquote(resp.headers["Content-Disposition"])
+    assert "紧密型县域医共体建设核查表_2022版_20" in unquote(resp.headers["Content-Disposition"])
+    assert f'filename="checklist-v{version.id}-20' in resp.headers["Content-Disposition"]
     wb = openpyxl.load_workbook(io.BytesIO(resp.data))
     assert wb["核查表"].max_row == 66
 

@@ -1,6 +1,7 @@
 """Checklist service: versions from dicts, XLSX round trip, frozen published versions, copies,
 items per site kind, the default template."""
 import io
+from datetime import date
 
 import openpyxl
 import pytest
@@ -208,4 +209,6 @@ def test_ensure_default_checklist_is_idempotent(world):
 
 def test_export_filename_drops_the_example_suffix(world):
     version = service.ensure_default_checklist()
-    assert service.export_filename(version) == "紧密型县域医共体建设核查表_2022版.xlsx"
+    name = service.export_filename(version, date(2022, 7, 25))
+    assert name.display == "紧密型县域医共体建设核查表_2022版_2022-07-25.xlsx"
+    assert name.ascii == f"checklist-v{version.id}-2022-07-25.xlsx"

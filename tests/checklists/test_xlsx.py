@@ -386,3 +386,52 @@ def test_template_issues_detects_problems():
     assert template_issues({"sections": [{"code": "A", "title": "一", "items": [item]}]}) == []
     assert template_issues({"sections": [{"code": "A", "title": "一", "items": [item]}]},
                            site_kind_codes=["clinic"]) == ["条目 A01：未知的点位类型 office"]
+
+
+# --------------------------------------------------------------------------
+# merged cells (issue 14, seen 4)
+# --------------------------------------------------------------------------
+
+def test_section_cells_merged_down_each_section_import():
+    """章节编号 / 章节名称 merged down each section, as people lay a checklist out by hand: Excel keeps
+    the value in the top cell only; every row of the merge gets it."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(list(HEADER))
+    sections = [("A", "责任共同体", 3), ("B", "管理共同体", 4)]
+    r = 2
+    for section_code, title, count in sections:
+        for n in range(1, count + 1):
+            line = row(code=f"{section_code}{n:02d}", section_code=section_code, section_title=title,
+                       content=f"{title}第{n}项")
+            if n > 1:
+                line[0] = line[1] = None     # what Excel stores under a merge
+            ws.append(line)
+        ws.merge_cells(start_row=r, end_row=r + count - 1, start_column=1, end_column=1)
+        ws.merge_cells(start_row=r, end_row=r + count - 1, start_column=2, end_column=2)
+        r += count
+    out = io.BytesIO()
+    wb.save(out)
+    data = out.getvalue()
+    with zipfile.ZipFile(io.BytesIO(data)) as package:   # a real merged-cell file
+        assert package.read("xl/worksheets/sheet1.xml").count(b"<mergeCell ") == 4
+    result = import_version(data)
+    assert result.errors == []
+    assert [(s["code"], s["title"], [i["code"] for i in s["items"]]) for s in result.template["sections"]] == [
+        ("A", "责任共同体", ["A01", "A02", "A03"]), ("B", "管理共同体", ["B01", "B02", "B03", "B04"])]
+
+
+def test_merge_reaching_into_blank_rows_leaves_them_blank():
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(list(HEADER))
+    ws.append(row(code="A01"))
+    ws.append([None] * len(HEADER))
+    ws.append([None, None] + row(code="A02")[2:])
+    ws.merge_cells("A2:A4")
+    ws.merge_cells("B2:B4")
+    out = io.BytesIO()
+    wb.save(out)
+    result = import_version(out.getvalue())
+    assert result.errors == []
+    assert [i["code"] for i in result.template["sections"][0]["items"]] == ["A01", "A02"]

@@ -8,6 +8,7 @@ import pytest
 
 from inspect_app.documents.workbook import (
     LEDGER_COLUMNS,
+    LEDGER_WIDTHS,
     PROBLEM_LIST_COLUMNS,
     build_ledger,
     build_simple_table,
@@ -117,16 +118,26 @@ def test_custom_highlight():
     assert tinted == [2 + STATUSES.index("待整改")]
 
 
-def test_widths_fit_chinese_and_long_text_wraps(ledger):
+def test_ledger_widths_are_fixed_for_a3_and_long_text_wraps(ledger):
     _, wb = ledger
     ws = wb["整改台账"]
     width = {c.value: ws.column_dimensions[c.column_letter].width for c in ws[1]}
-    assert width["问题描述"] == 50  # capped
+    assert width == LEDGER_WIDTHS
+    assert sum(width.values()) <= 210  # the whole row fits an A3 page width at ≥ 70 %
     assert ws.cell(row=2, column=5).alignment.wrap_text
+    assert ws.page_setup.paperSize == 8 and ws.page_setup.orientation == "landscape"
+    assert ws.print_title_rows == "$1:$1"
+
+
+def test_simple_table_widths_fit_chinese_and_long_text_wraps():
+    rows = [{"核查点位": "新野县人民医院远程心电诊断中心", "问题描述": "很长的问题描述" * 20, "完成时限": date(2022, 7, 25)}]
+    ws = openpyxl.load_workbook(io.BytesIO(build_simple_table("清单", ["序号", "核查点位", "问题描述", "完成时限"], rows))).active
+    width = {c.value: ws.column_dimensions[c.column_letter].width for c in ws[1]}
+    assert width["问题描述"] == 50  # capped
+    assert ws.cell(row=2, column=3).alignment.wrap_text
     assert width["核查点位"] >= 2 * len("新野县人民医院远程心电诊断中心")  # CJK counts double
     assert width["完成时限"] >= len("2022-07-25")
     assert 6 <= width["序号"] <= 10
-    assert all(6 <= w <= 50 for w in width.values())
 
 
 def test_summary_figures(ledger):
@@ -234,7 +245,7 @@ def test_safe_filename_caps_length_keeping_extension():
 def test_content_disposition_has_ascii_fallback_and_utf8_name():
     header = content_disposition("新野县整改台账_2022-07-25.xlsx")
     assert header.startswith("attachment; ")
-    assert 'filename="2022-07-25.xlsx"' in header
+    assert 'filename="download-2022-07-25.xlsx"' in header     # never a bare date (issue 14)
     header.encode("latin-1")  # a valid HTTP header value
     assert header.isascii()
     star = header.split("filename*=")[1]
@@ -244,7 +255,7 @@ def test_content_disposition_has_ascii_fallback_and_utf8_name():
 
 def test_content_disposition_sanitises_and_handles_all_chinese():
     header = content_disposition('反馈问题清单"; x=1.docx')
-    assert 'filename="download.docx"' in header or 'filename="x_1.docx"' in header
+    assert 'filename="x-1.docx"' in header
     assert '"; x=' not in header
     star = header.split("filename*=UTF-8''")[1]
     assert ";" not in star and " " not in star

@@ -24,7 +24,7 @@ from inspect_app.media.processing import (
 from . import images
 from .images import BLUE, GREEN, RED, WHITE
 
-FORMAT_MSG = "只能上传 JPEG、PNG、WebP 或 HEIC 格式的照片"
+FORMAT_MSG = "只能上传 JPEG、PNG、WebP、HEIC、AVIF、GIF 或 TIFF 格式的照片"
 CORRUPT_MSG = "照片文件已损坏或不完整，请重新拍摄或选择"
 TOO_LARGE_MSG = "文件超过 20 MB 上限"
 DOC_FORMAT_MSG = "只能上传 PDF、Word（.docx）或 Excel（.xlsx）文件"
@@ -267,15 +267,12 @@ def test_heic_exif_orientation_is_not_applied_twice():
 @pytest.mark.parametrize(
     "data",
     [
-        pytest.param(images.encoded("GIF", mode="P"), id="gif"),
         pytest.param(images.encoded("BMP"), id="bmp"),
-        pytest.param(images.encoded("TIFF"), id="tiff"),
         pytest.param(images.encoded("ICO"), id="ico"),
         pytest.param(b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>', id="svg"),
         pytest.param(b"this is a text file someone named photo.jpg\n", id="text-named-jpg"),
         pytest.param(images.pdf(), id="pdf"),
         pytest.param(images.plain_zip(), id="zip"),
-        pytest.param(b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf" + b"\x00" * 64, id="avif"),
     ],
 )
 def test_unsupported_formats_are_refused(data):
@@ -425,7 +422,9 @@ def test_sniff_kind():
     assert sniff_kind(images.pdf()) == "document"
     assert sniff_kind(images.docx()) == "document"
     assert sniff_kind(images.legacy_doc()) == "document"
-    assert sniff_kind(images.encoded("GIF", mode="P")) is None
+    assert sniff_kind(images.encoded("GIF", mode="P")) == "image"
+    assert sniff_kind(images.encoded("AVIF")) == "image" and sniff_kind(images.encoded("TIFF")) == "image"
+    assert sniff_kind(images.encoded("BMP")) is None
     assert sniff_kind(b"hello") is None
     assert sniff_kind(b"") is None
 
@@ -434,3 +433,55 @@ def test_limits_are_as_documented():
     assert MAX_UPLOAD_BYTES == 20 * 1024 * 1024
     assert (DISPLAY_MAX, THUMB_MAX) == (1600, 320)
     assert 48_000_000 < MAX_PIXELS < 100_000_000
+
+
+# --- AVIF, GIF and TIFF (issue 14, seen 6: the formats the visit screen accepts) --------------------
+
+
+@pytest.mark.parametrize(("fmt", "mode", "mime"), [
+    ("AVIF", "RGB", "image/avif"),
+    ("GIF", "P", "image/gif"),
+    ("TIFF", "RGB", "image/tiff"),
+    ("TIFF", "I;16", "image/tiff"),
+    ("TIFF", "CMYK", "image/tiff"),
+])
+def test_avif_gif_and_tiff_are_accepted(fmt, mode, mime):
+    result = process_image(images.encoded(fmt, mode=mode, size=(64, 48)))
+    assert result.mime == mime and (result.width, result.height) == (64, 48)
+    display = Image.open(io.BytesIO(result.display))
+    assert display.format == "JPEG" and display.size == (64, 48)
+
+
+def test_animated_gif_keeps_its_first_frame():
+    frames = [Image.new("RGB", (40, 30), colour) for colour in ((200, 0, 0), (0, 0, 200))]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    display = Image.open(io.BytesIO(process_image(buffer.getvalue()).display))
+    red, _green, blue = display.convert("RGB").getpixel((20, 15))
+    assert red > 150 and blue < 80
+
+
+def test_tiff_keeps_time_taken_and_gps():
+    exif = images.make_exif(taken="2024:05:07 09:33:04", offset="+08:00",
+                            gps={1: "N", 2: (30.0, 37.0, 39.54), 3: "E", 4: (119.0, 44.0, 19.572)})
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 120, 30)).save(buffer, format="TIFF", exif=exif.tobytes())
+    result = process_image(buffer.getvalue())
+    assert result.taken_at is not None and result.taken_at.isoformat().startswith("2024-05-07T01:33:04")
+    assert abs(result.gps_lat - 30.62765) < 1e-4 and abs(result.gps_lon - 119.73877) < 1e-4
+
+
+def test_avif_that_is_not_an_image_is_corrupt():
+    fake = b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf" + b"\x00" * 64
+    assert rejected(fake).message == CORRUPT_MSG
+
+
+def test_evidence_kind_names_every_accepted_format():
+    from inspect_app.media.processing import MSG_EVIDENCE_FORMAT, evidence_kind
+
+    assert evidence_kind(images.encoded("AVIF")) == "image" and evidence_kind(images.pdf()) == "document"
+    with pytest.raises(RejectedUpload) as refused:
+        evidence_kind(images.encoded("BMP"))
+    assert refused.value.message == MSG_EVIDENCE_FORMAT
+    assert all(name in MSG_EVIDENCE_FORMAT for name in ("JPEG", "PNG", "WebP", "HEIC", "AVIF", "GIF", "TIFF", "PDF",
+                                                        "Word", "Excel"))

@@ -211,10 +211,13 @@ def test_issued_exports_open_and_read_right(client, login_as, xinye_list):
     assert response.status_code == 200 and "2022-07-25.xlsx" in response.headers["Content-Disposition"]
     ws = openpyxl.load_workbook(io.BytesIO(response.data)).active
     rows = list(ws.iter_rows(values_only=True))
-    assert rows[0][:3] == ("序号", "问题编号", "问题类别")
-    assert [r[1] for r in rows[1:]] == [f"411329-2022-00{n}" for n in (1, 2, 3, 4)]
-    assert rows[2][7].date() == date(2022, 8, 31)      # a real date cell
-    assert ws.freeze_panes == "A2"
+    assert rows[0][0] == "新野县反馈问题清单" and "下发日期：2022-07-25" in rows[1][0]
+    assert rows[2][:3] == ("序号", "问题编号", "问题类别")
+    assert [r[1] for r in rows[3:]] == [f"411329-2022-00{n}" for n in (1, 2, 3, 4)]
+    assert rows[4][7].date() == date(2022, 8, 31)      # a real date cell
+    assert ws.freeze_panes == "A4" and ws.print_title_rows == "$3:$3"
+    assert ws.oddHeader.left.text == "新野县" and ws.oddHeader.right.text == "2022-07-25"
+    assert ws.oddFooter.center.text == "第 &P 页 共 &N 页"
 
 
 def test_draft_exports_are_marked(client, login_as, xinye_list):
@@ -229,7 +232,7 @@ def test_draft_exports_are_marked(client, login_as, xinye_list):
     assert "%EF%BC%88%E8%AE%A8%E8%AE%BA%E7%A8%BF%EF%BC%89" in response.headers["Content-Disposition"]
     response = client.get(list_url(camp, suffix="/list.xlsx"))
     wb = openpyxl.load_workbook(io.BytesIO(response.data))
-    assert wb.active.title == "反馈问题清单（讨论稿）" and wb.active.max_row == 5
+    assert wb.active.title == "反馈问题清单（讨论稿）" and wb.active.max_row == 2 + 1 + 4
 
 
 def test_no_export_without_findings(client, login_as, world):

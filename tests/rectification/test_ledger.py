@@ -28,7 +28,8 @@ def test_county_ledger_has_columns_rows_dates_and_summary(client, world, login_a
     make_item(world, world.tongbai, description="桐柏县的问题")
     login_as("xinye")
     res = client.get("/items/ledger.xlsx")
-    assert filename(res) == f"新野县整改台账_{today.isoformat()}.xlsx"
+    assert filename(res) == f"新野县_整改台账_{today.isoformat()}.xlsx"
+    assert f'filename="ledger-411329-{today.isoformat()}.xlsx"' in res.headers["Content-Disposition"]
     wb = workbook(res)
     ws = wb["整改台账"]
     assert [c.value for c in ws[1]] == list(LEDGER_COLUMNS)
@@ -52,15 +53,15 @@ def test_ledger_honours_filters_and_city_scope(client, world, login_as):
     c = make_item(world, world.dancheng)
     login_as("nanyang")
     res = client.get("/items/ledger.xlsx")
-    assert filename(res).startswith("南阳市整改台账_")
+    assert filename(res).startswith("南阳市_整改台账_")
     numbers = {r[1] for r in workbook(res)["整改台账"].iter_rows(min_row=2, values_only=True)}
     assert numbers == {a.number, b.number}
     res = client.get(f"/items/ledger.xlsx?county={world.tongbai.id}")
-    assert filename(res).startswith("桐柏县整改台账_")
+    assert filename(res).startswith("桐柏县_整改台账_")
     assert {r[1] for r in workbook(res)["整改台账"].iter_rows(min_row=2, values_only=True)} == {b.number}
     login_as("province")
     res = client.get("/items/ledger.xlsx?bucket=open")
-    assert filename(res).startswith("全省整改台账_")
+    assert filename(res).startswith("全省_整改台账_")
     assert {r[1] for r in workbook(res)["整改台账"].iter_rows(min_row=2, values_only=True)} == {a.number, b.number, c.number}
 
 
@@ -74,3 +75,37 @@ def test_ledger_of_another_county_is_empty_not_leaked(client, world, login_as):
 def test_ledger_forbidden_for_system_admin(client, world, login_as):
     login_as("admin")
     assert client.get("/items/ledger.xlsx").status_code == 403
+
+
+def test_evidence_count_says_how_many_photos_carry_time_or_place(client, world, login_as):
+    """佐证材料数 (issue 14, seen 9): the files, and how many photos carry a capture time or GPS."""
+    from tests.conftest import HX
+    from tests.media import images
+    from tests.rectification.test_evidence_package import located_photo
+
+    item = make_item(world, status=Status.IN_PROGRESS, unit=wjw(world))
+    bare = make_item(world, status=Status.IN_PROGRESS, unit=wjw(world))
+    login_as("xinye-wjw")
+    files = [(io.BytesIO(located_photo()), "定位.jpg"), (io.BytesIO(images.noisy_jpeg()), "无信息.jpg"),
+             (io.BytesIO(images.pdf()), "方案.pdf")]
+    response = client.post(f"/items/{item.id}/actions/post_progress", headers=HX, content_type="multipart/form-data",
+                           data={"version": "1", "text": "已整改", "files": files})
+    assert response.status_code == 200
+    login_as("xinye")
+    rows = {r[1]: dict(zip(LEDGER_COLUMNS, r)) for r in
+            workbook(client.get("/items/ledger.xlsx"))["整改台账"].iter_rows(min_row=2, values_only=True)}
+    assert rows[item.number]["佐证材料数"] == "3（照片2张，1张含拍摄时间/位置）"
+    assert rows[bare.number]["佐证材料数"] == 0
+
+
+def test_ledger_title_names_the_campaign_apart_from_the_county(client, world, login_as):
+    from inspect_app.campaigns.models import Campaign
+    from inspect_app.extensions import db
+
+    item = make_item(world)
+    name = db.session.get(Campaign, item.campaign_id).name
+    login_as("xinye")
+    wb = workbook(client.get(f"/items/ledger.xlsx?campaign={item.campaign_id}"))
+    assert wb["汇总"]["A1"].value == f"新野县整改台账（{name}）"
+    assert wb["整改台账"].oddHeader.center.text == f"新野县整改台账（{name}）"
+    assert wb["整改台账"].oddFooter.center.text == "第 &P 页 共 &N 页"
