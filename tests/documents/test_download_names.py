@@ -55,7 +55,7 @@ def names(response):
 
 
 def today():
-    from inspect_app.documents.dates import today_china
+    from inspect_app.rectification.date_rules import today as today_china
     return today_china().isoformat()
 
 
