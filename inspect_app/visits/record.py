@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from inspect_app.campaigns.models import Team
 from inspect_app.documents.dates import iso_date, to_china
+from inspect_app.documents.download_names import DownloadName, download_name
 from inspect_app.rectification import date_rules
 from inspect_app.documents.visit_record_docx import (RecordAnswer, RecordFinding, VisitRecord,
                                                      visit_record_document)
@@ -48,9 +49,12 @@ def record_docx(visit: SiteVisit) -> bytes:
         made_on=date_rules.today()))
 
 
-def record_filename(visit: SiteVisit) -> str:
-    """``新野县_新野县人民医院_现场核查记录表_2022-07-10.docx``: county, site, what, visit day."""
-    return f"{visit.site.county.name}_{visit.site.name}_现场核查记录表_{iso_date(visit.started_at)}.docx"
+def record_filename(visit: SiteVisit) -> DownloadName:
+    """``新野县_现场核查记录表_新野县人民医院_2022-07-10.docx`` (county, what, site, visit day), ASCII
+    fallback ``visit-record-411329-site<id>-2022-07-10.docx`` (issue 14: names say what and when)."""
+    return download_name("现场核查记录表", "visit-record", date_rules.beijing_date(visit.started_at), "docx",
+                         scope=visit.site.county.name, scope_code=visit.site.county.code,
+                         detail=visit.site.name, detail_ascii=f"site{visit.site_id}")
 
 
 def _team(visit: SiteVisit) -> Team | None:

@@ -8,7 +8,7 @@ from flask_login import current_user
 from inspect_app import access, locking
 from inspect_app.access import Permission
 from inspect_app.audit import security
-from inspect_app.documents.workbook import content_disposition
+from inspect_app.documents.download_names import content_disposition
 from inspect_app.documents.dates import to_china
 from inspect_app.extensions import db
 from inspect_app.org.models import Site
@@ -147,11 +147,11 @@ def record_docx(visit_id):
     their team's campaign); audited like every export."""
     visit = service.load_visit(visit_id)
     content = record.record_docx(visit)
-    filename = record.record_filename(visit)
+    name = record.record_filename(visit)
     response = Response(content, mimetype=DOCX_MIMETYPE)
-    response.headers["Content-Disposition"] = content_disposition(filename)
+    response.headers["Content-Disposition"] = content_disposition(name)
     security.download("export.visit_record", object_type="SiteVisit", object_id=visit.id,
-                      county_id=visit.county_id, label=filename)
+                      county_id=visit.county_id, label=name.display)
     return response
 
 

@@ -1,5 +1,6 @@
 """现场核查记录表 of a visit (issue 14): who may download it, what it holds, the audit row."""
 import io
+from datetime import timedelta, timezone
 import uuid
 
 import pytest
@@ -45,7 +46,11 @@ def test_team_city_and_province_download_the_record(client, login_as, recorded, 
     response = client.get(f"/visits/{visit.id}/record.docx")
     assert response.status_code == 200
     assert response.mimetype.endswith("wordprocessingml.document")
-    assert "%E7%8E%B0%E5%9C%BA%E6%A0%B8%E6%9F%A5%E8%AE%B0%E5%BD%95%E8%A1%A8" in response.headers["Content-Disposition"]
+    disposition = response.headers["Content-Disposition"]
+    assert "%E7%8E%B0%E5%9C%BA%E6%A0%B8%E6%9F%A5%E8%AE%B0%E5%BD%95%E8%A1%A8" in disposition   # 现场核查记录表
+    day = visit.started_at.astimezone(timezone(timedelta(hours=8))).date().isoformat()
+    # The ASCII fallback says what, where and when too (issue 14, seen 5).
+    assert f'filename="visit-record-411329-site{visit.site_id}-{day}.docx"' in disposition
     text = _text(response.data)
     site = visit.site.name
     assert f"{site}现场核查记录表" in text.replace("\n", "")
