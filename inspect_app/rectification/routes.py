@@ -6,11 +6,14 @@ from flask_login import current_user
 from inspect_app import access, locking
 from inspect_app.access import SIGNED_IN, Permission
 from inspect_app.audit import security
-from inspect_app.documents.workbook import build_ledger, content_disposition
+from inspect_app.documents.workbook import content_disposition
 from inspect_app.extensions import utcnow
 from inspect_app.idempotency import new_uuid
+from inspect_app.jobs import service as jobs_service
+from inspect_app.jobs.routes import progress as job_progress
 from inspect_app.media.models import AttachmentKind
 from inspect_app.rectification import bp, channels, lifecycle, notifications, service
+from inspect_app.rectification import ledger as ledger_export
 from inspect_app.rectification.forms import (FORMS, BulkAcceptForm, BulkAssignForm, BulkExtensionForm, BulkReturnForm,
                                              MilestoneForm, NoticeEmailForm)
 from inspect_app.rectification.lifecycle import Action
@@ -61,6 +64,7 @@ def _index_context(filters, bulk_form=None, ticked=frozenset()):
                 can_assign=can_assign, bulk_form=bulk_form, ticked=ticked, now=utcnow(), lifecycle=lifecycle,
                 show_county=current_user.role not in access.COUNTY_ROLES,
                 Status=lifecycle.Status, can_export=access.can(current_user, Permission.LEDGER_EXPORT),
+                inline_max=ledger_export.INLINE_MAX,
                 waiting=service.WAITING)
 
 
@@ -362,14 +366,31 @@ def document(item_id, att_id):
 @bp.get("/ledger.xlsx")
 @access.rule(Permission.LEDGER_EXPORT)
 def ledger():
-    """整改台账 XLSX of what the user may see and has filtered, with a summary sheet."""
+    """整改台账 XLSX of what the user may see and has filtered, with a summary sheet. Up to
+    ledger.INLINE_MAX rows it is written now; a larger one gets a page offering the background job
+    (a GET changes nothing)."""
     filters = service.Filters.from_args(request.args)
     now = utcnow()
-    title = service.ledger_title(current_user, filters)
-    data = build_ledger(service.ledger_rows(current_user, filters, now), title=title, generated_at=now)
-    filename = f"{title}_{lifecycle.beijing_today(now).isoformat()}.xlsx"
+    rows = ledger_export.count_rows(current_user, filters, now)
+    if rows > ledger_export.INLINE_MAX:
+        return render("rectification/ledger_large.html", rows=rows, filters=filters,
+                      title=service.ledger_title(current_user, filters))
+    filename = ledger_export.filename(service.ledger_title(current_user, filters), now)
+    data = ledger_export.build_bytes(current_user, filters, now)
     security.download("export.ledger", object_type="Ledger", label=filename)
     return Response(data, mimetype=XLSX, headers={"Content-Disposition": content_disposition(filename)})
+
+
+@bp.post("/ledger-jobs")
+@access.rule(Permission.LEDGER_EXPORT)
+def ledger_job():
+    """Start the 整改台账 export as a background job over the posted filters; answers its progress
+    fragment (htmx) or its page."""
+    filters = service.Filters.from_args(request.form)
+    job = jobs_service.create(current_user, "ledger", filters.args(), service.ledger_title(current_user, filters))
+    if not wants_fragment():
+        return redirect(url_for("jobs.detail", job_id=job.id))
+    return job_progress(job, status=201)
 
 
 # ---------------------------------------------------------------- notifications
