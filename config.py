@@ -120,6 +120,8 @@ class Config:
     JOB_BROKER_URL = os.environ.get("JOB_BROKER_URL", "")
     JOBS_IN_PROCESS = {"1": True, "0": False}.get(os.environ.get("JOBS_IN_PROCESS", ""))
     JOB_RESULTS_FOLDER = os.environ.get("JOB_RESULTS_FOLDER", os.path.join(INSTANCE_DIR, "exports"))
+    # 整改台账 exports of more rows than this become a background job (smaller ones answer at once).
+    LEDGER_INLINE_MAX = int(os.environ.get("LEDGER_INLINE_MAX", 2000))
     # A job 进行中 without a heartbeat for this long is taken as interrupted (its process died).
     JOB_STALE_SECONDS = int(os.environ.get("JOB_STALE_SECONDS", 120))
 

@@ -7,7 +7,7 @@ in one IN list and PostgreSQL refused beyond 65,535 (issue 12, seen 1). The rows
 streaming writer (documents/ledger_stream.py), so memory is bounded by one batch.
 
 One code path serves both ways of exporting: a small ledger is written inside the request
-(`INLINE_MAX` rows or fewer), a larger one by a background job (jobs/), with progress per batch.
+(`inline_max()` rows or fewer), a larger one by a background job (jobs/), with progress per batch.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 
 import sqlalchemy as sa
+from flask import current_app
 from werkzeug.datastructures import MultiDict
 
 from inspect_app.access import Permission
@@ -29,8 +30,12 @@ from inspect_app.rectification import lifecycle, service
 from inspect_app.rectification.models import ProgressPost, RectificationItem
 
 BATCH_SIZE = 1000
-#: Ledgers of at most this many rows are written while the user waits; larger ones become a job.
-INLINE_MAX = 2000
+
+
+def inline_max() -> int:
+    """Ledgers of at most this many rows are written while the user waits (LEDGER_INLINE_MAX, 2,000:
+    about a second); larger ones become a background job."""
+    return current_app.config["LEDGER_INLINE_MAX"]
 
 _ORDER = (RectificationItem.county_id, RectificationItem.number, RectificationItem.id)
 
@@ -106,7 +111,7 @@ def write(path: str, user, filters: service.Filters, now: dt.datetime,
 
 
 def build_bytes(user, filters: service.Filters, now: dt.datetime) -> bytes:
-    """The ledger as bytes, for the small exports answered inside the request (≤ INLINE_MAX rows)."""
+    """The ledger as bytes, for the small exports answered inside the request (≤ inline_max() rows)."""
     fd, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(fd)
     try:

@@ -64,7 +64,7 @@ def _index_context(filters, bulk_form=None, ticked=frozenset()):
                 can_assign=can_assign, bulk_form=bulk_form, ticked=ticked, now=utcnow(), lifecycle=lifecycle,
                 show_county=current_user.role not in access.COUNTY_ROLES,
                 Status=lifecycle.Status, can_export=access.can(current_user, Permission.LEDGER_EXPORT),
-                inline_max=ledger_export.INLINE_MAX,
+                inline_max=ledger_export.inline_max(),
                 waiting=service.WAITING)
 
 
@@ -367,12 +367,12 @@ def document(item_id, att_id):
 @access.rule(Permission.LEDGER_EXPORT)
 def ledger():
     """整改台账 XLSX of what the user may see and has filtered, with a summary sheet. Up to
-    ledger.INLINE_MAX rows it is written now; a larger one gets a page offering the background job
+    ledger.inline_max() rows it is written now; a larger one gets a page offering the background job
     (a GET changes nothing)."""
     filters = service.Filters.from_args(request.args)
     now = utcnow()
     rows = ledger_export.count_rows(current_user, filters, now)
-    if rows > ledger_export.INLINE_MAX:
+    if rows > ledger_export.inline_max():
         return render("rectification/ledger_large.html", rows=rows, filters=filters,
                       title=service.ledger_title(current_user, filters))
     filename = ledger_export.filename(service.ledger_title(current_user, filters), now)

@@ -22,9 +22,9 @@ HX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def big(monkeypatch):
+def big(app, monkeypatch):
     """Every ledger counts as large: the export goes through the job."""
-    monkeypatch.setattr(ledger, "INLINE_MAX", 1)
+    monkeypatch.setitem(app.config, "LEDGER_INLINE_MAX", 1)
 
 
 def job_row(job_id) -> Job:
