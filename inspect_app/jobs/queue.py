@@ -70,7 +70,9 @@ def init_app(app: Flask) -> None:
     if app.config.get("JOBS_IN_PROCESS") is None:
         app.config["JOBS_IN_PROCESS"] = queue.embedded and not app.testing
     if app.config["JOBS_IN_PROCESS"]:
-        app.before_request(lambda: start_worker_thread(app))
+        @app.before_request
+        def start_jobs_worker() -> None:   # returns None: the request goes on
+            start_worker_thread(app)
 
 
 def get() -> JobQueue:

@@ -196,3 +196,25 @@ def test_ledger_rows_come_in_keyset_batches_in_ledger_order(app, world):
     assert sorted(r["问题编号"] for r in rows) == sorted(numbers)
     keys = [(r["县(市)"] == "桐柏县", r["问题编号"]) for r in rows]
     assert keys == sorted(keys)                 # county by county (新野 411329 before 桐柏 411330)
+
+
+def test_an_app_with_the_in_process_worker_serves_requests_and_runs_jobs(app, world):
+    class InProcess(Config):
+        JOBS_IN_PROCESS = True
+    served = create_app(InProcess)
+    try:
+        with served.app_context():
+            assert served.test_client().get("/healthz").status_code == 200     # the first request starts it
+            user = db.session.get(type(world.users["xinye"]), world.users["xinye"].id)
+            make_item(world)
+            job_id = service.create(user, "ledger", {}, "新野县整改台账").id
+            finished = threading.Event()
+            for _ in range(300):
+                db.session.expire_all()
+                if db.session.get(Job, job_id).state.finished:
+                    finished.set()
+                    break
+                finished.wait(0.1)
+            assert finished.is_set() and db.session.get(Job, job_id).state == JobState.DONE
+    finally:
+        queue.stop_worker_thread(served)
