@@ -158,7 +158,8 @@ def _measure_floor(app) -> dict:
         started = time.perf_counter()
         path = "/tmp/bench_jobs_floor.xlsx"
         book = xlsxwriter.Workbook(path, {"constant_memory": True, "strings_to_formulas": False,
-                                          "strings_to_numbers": False, "strings_to_urls": False})
+                                          "strings_to_numbers": False, "strings_to_urls": False,
+                                          "remove_timezone": True})
         sheet = book.add_worksheet("整改台账")
         rows = 0
         result = db.session.connection().execution_options(stream_results=True, yield_per=1000).execute(stmt)

@@ -204,12 +204,6 @@ def load_for(user, job_id: int) -> Job:
     return job
 
 
-def recent_for(user, limit: int = 10) -> list[Job]:
-    """The user's latest jobs, newest first."""
-    return list(db.session.execute(sa.select(Job).where(Job.owner_id == user.id, Job.region_id == user.region_id)
-                                   .order_by(Job.id.desc()).limit(limit)).scalars())
-
-
 def open_result(job: Job):
     """The finished job's file, opened for reading (404 when not done or the file is gone)."""
     if job.state != JobState.DONE or not job.result_key:

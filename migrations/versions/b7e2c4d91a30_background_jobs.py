@@ -1,4 +1,5 @@
-"""Background jobs: the `jobs` table (kind, owner, scope, params, state, progress, result, error)
+"""Background jobs: the `jobs` table (kind, owner, scope, params, state, progress, result, error);
+the ledger's keyset order as an index on rectification_items (county_id, number, id)
 
 Revision ID: b7e2c4d91a30
 Revises: 5e1f0a7c2b91
@@ -43,9 +44,13 @@ def upgrade():
     with op.batch_alter_table('jobs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_jobs_owner_id'), ['owner_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_jobs_state'), ['state'], unique=False)
+    with op.batch_alter_table('rectification_items', schema=None) as batch_op:
+        batch_op.create_index('ix_rectification_items_ledger_order', ['county_id', 'number', 'id'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('rectification_items', schema=None) as batch_op:
+        batch_op.drop_index('ix_rectification_items_ledger_order')
     with op.batch_alter_table('jobs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_jobs_state'))
         batch_op.drop_index(batch_op.f('ix_jobs_owner_id'))
