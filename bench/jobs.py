@@ -14,7 +14,8 @@ and prints side by side:
   and peak MB; the ratio job ÷ floor (target ≤ 2×, peak ≤ 300 MB);
 - `send-reminders`: seconds and statements of a run, and of a second run with nothing left to send
   (target ≤ 10 s, statements per batch, not per item);
-- issuing a 300-finding list: seconds and statements (target ≤ 300 ms, constant statements).
+- issuing a 300-finding list (after a 3-finding one warms the process): seconds and statements
+  (target ≤ 300 ms, constant statements).
 
 Each ledger measurement runs in its own process, so peak memory is its own (VmHWM − VmRSS before).
 """
@@ -93,6 +94,8 @@ def prepare(url: str, scale: str):
 
     with app.app_context():
         db.create_all()
+        for index in RectificationItem.__table__.indexes:    # added since the dataset was built
+            index.create(db.engine, checkfirst=True)
         if not db.session.scalar(sa.select(sa.func.count()).select_from(RectificationItem)):
             started = time.perf_counter()
             print(f"  generating {scale} data … ", end="", flush=True)
@@ -202,6 +205,15 @@ def _measure_reminders(app) -> dict:
 
 
 def _measure_issue(app) -> dict:
+    """Issue a 3-finding list first (statements compiled, caches warm, as in a running server), then
+    time a 300-finding one."""
+    seen = _counting(app)
+    with app.app_context():
+        _issue_list(3, seen)
+        return _issue_list(ISSUE_FINDINGS, seen)
+
+
+def _issue_list(findings: int, seen: list) -> dict:
     import uuid
 
     from inspect_app.auth.models import User
@@ -211,30 +223,28 @@ def _measure_issue(app) -> dict:
     from inspect_app.problem_lists import service
     from inspect_app.visits.models import Finding, FindingStatus, RectificationType, Severity
 
-    seen = _counting(app)
-    with app.app_context():
-        leader = db.session.execute(sa.select(User).where(User.username == "bench-leader")).scalar_one()
-        site = db.session.execute(sa.select(Site).order_by(Site.id).limit(1)).scalar_one()
-        stamp = uuid.uuid4().hex[:6]
-        camp = Campaign(name=f"压测下发{stamp}", year=2031, start_date=date(2031, 7, 1), end_date=date(2031, 7, 5))
-        db.session.add(camp)
-        db.session.flush()
-        team = Team(campaign_id=camp.id, name=f"压测组{stamp}", leader_id=leader.id)
-        team.members = [leader]
-        team.counties = [site.county]
-        db.session.add(team)
-        db.session.flush()
-        db.session.add_all([Finding(uuid=str(uuid.uuid4()), campaign_id=camp.id, county_id=site.county_id,
-                                    site_id=site.id, category="管理共同体", description=f"压测问题 {k}",
-                                    severity=Severity.GENERAL, rectification_type=RectificationType.DEADLINE,
-                                    status=FindingStatus.DRAFT, created_by_id=leader.id)
-                            for k in range(ISSUE_FINDINGS)])
-        db.session.commit()
-        sheet = service.visible_list(leader, camp, site.county)
-        seen.clear()
-        started = time.perf_counter()
-        service.issue(sheet, leader, date(2031, 7, 6))
-        return {"seconds": time.perf_counter() - started, "statements": len(seen)}
+    leader = db.session.execute(sa.select(User).where(User.username == "bench-leader")).scalar_one()
+    site = db.session.execute(sa.select(Site).order_by(Site.id).limit(1)).scalar_one()
+    stamp = uuid.uuid4().hex[:6]
+    camp = Campaign(name=f"压测下发{stamp}", year=2031, start_date=date(2031, 7, 1), end_date=date(2031, 7, 5))
+    db.session.add(camp)
+    db.session.flush()
+    team = Team(campaign_id=camp.id, name=f"压测组{stamp}", leader_id=leader.id)
+    team.members = [leader]
+    team.counties = [site.county]
+    db.session.add(team)
+    db.session.flush()
+    db.session.add_all([Finding(uuid=str(uuid.uuid4()), campaign_id=camp.id, county_id=site.county_id,
+                                site_id=site.id, category="管理共同体", description=f"压测问题 {k}",
+                                severity=Severity.GENERAL, rectification_type=RectificationType.DEADLINE,
+                                status=FindingStatus.DRAFT, created_by_id=leader.id)
+                        for k in range(findings)])
+    db.session.commit()
+    sheet = service.visible_list(leader, camp, site.county)
+    seen.clear()
+    started = time.perf_counter()
+    service.issue(sheet, leader, date(2031, 7, 6))
+    return {"seconds": time.perf_counter() - started, "statements": len(seen)}
 
 
 MEASURES = {"job": _measure_job, "floor": _measure_floor, "reminders": _measure_reminders, "issue": _measure_issue}
