@@ -36,6 +36,7 @@ if str(REPO_ROOT) not in sys.path:
 
 import sqlalchemy as sa  # noqa: E402
 
+from bench.dashboard import _ensure_database  # noqa: E402
 from config import Config  # noqa: E402
 
 PG_BASE = os.environ.get("BENCH_PG_BASE", "postgresql://postgres@127.0.0.1:5432")
@@ -69,18 +70,6 @@ def generate_data(scale: str) -> int:
     except ImportError:
         from inspect_app.dashboard.gen_data import generate
     return generate(scale, echo=lambda *_: None)["items"]
-
-
-def _ensure_database(url: str) -> None:
-    if not url.startswith("postgresql"):
-        return
-    base, name = url.rsplit("/", 1)
-    engine = sa.create_engine(base.replace("postgresql://", "postgresql+psycopg://") + "/postgres",
-                              isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        if conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
 
 
 def prepare(url: str, scale: str):

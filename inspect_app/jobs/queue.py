@@ -15,15 +15,12 @@ JOBS_IN_PROCESS (start the worker thread; on by default with the SQLite queue).
 """
 from __future__ import annotations
 
-import logging
 import os
 import threading
 
 from flask import Flask, current_app
 from huey import RedisHuey, SqliteHuey, crontab
 from huey.consumer import Worker
-
-log = logging.getLogger(__name__)
 
 _started: dict[int, tuple[int, threading.Event]] = {}   # id(app) → (pid running its worker thread, stop flag)
 _lock = threading.Lock()

@@ -616,30 +616,6 @@ def read_file(key: str) -> bytes:
 
 # ---------------------------------------------------------------- the ledger
 
-def ledger_rows(user, filters: Filters, now=None) -> list[dict]:
-    """One row per item in scope and filter, keyed by the ledger's column names (domain.md §6)."""
-    now = now or utcnow()
-    items = list(db.session.execute(items_query(user, filters, now)
-                                    .order_by(RectificationItem.county_id, RectificationItem.number)).unique().scalars())
-    counts = dict(db.session.execute(
-        sa.select(ProgressPost.item_id, sa.func.count(Attachment.id)).join(Attachment, Attachment.progress_id == ProgressPost.id)
-        .where(ProgressPost.item_id.in_([i.id for i in items]) if items else sa.false())
-        .group_by(ProgressPost.item_id)).all())
-    rows = []
-    for n, item in enumerate(items, 1):
-        rows.append({
-            "序号": n, "问题编号": item.number, "县(市)": item.county.name, "核查点位": item.site.name if item.site else "",
-            "问题描述": item.description, "问题类别": item.category, "严重程度": item.severity.label,
-            "整改类型": item.rectification_type.label, "整改措施": item.measures,
-            "责任单位": item.unit.name if item.unit else "", "责任人": item.responsible_person,
-            "完成时限": lifecycle.effective_deadline(item), "整改进展(最新)": item.latest_progress,
-            "整改状态": item.status.label, "是否超期": "是" if lifecycle.is_overdue(item, now) else "否",
-            "验收意见": item.acceptance_opinion, "退回次数": item.return_count,
-            "销号日期": item.closed_at, "佐证材料数": counts.get(item.id, 0),
-        })
-    return rows
-
-
 def ledger_title(user, filters: Filters) -> str:
     """What the ledger covers: one county, one city, or the province; with the campaign when chosen."""
     if filters.county and access.can_see_county(user, filters.county):
