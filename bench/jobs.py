@@ -243,7 +243,7 @@ def _in_child(url: str, what: str) -> dict:
     out = subprocess.run([sys.executable, __file__, "--one", what, "--url", url], capture_output=True, text=True,
                          cwd=REPO_ROOT)
     if out.returncode != 0:
-        return {"error": out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "failed"}
+        return {"failed": out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "failed"}
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -267,7 +267,7 @@ def main() -> None:
         if args.prepare_only:
             continue
         job, floor = _in_child(url, "job"), _in_child(url, "floor")
-        if "error" in job or "error" in floor:
+        if "failed" in job or "failed" in floor:
             print(f"  ledger: job {job} floor {floor}")
         else:
             ratio = job["seconds"] / floor["seconds"] if floor["seconds"] else float("nan")
@@ -277,15 +277,15 @@ def main() -> None:
                   f"{floor['bytes'] / 1e6:5.1f} MB file")
             print(f"  job ÷ floor   {ratio:.2f}×   (target ≤ 2×, peak ≤ 300 MB)")
         reminders = _in_child(url, "reminders")
-        if "error" in reminders:
-            print(f"  send-reminders: {reminders['error']}")
+        if "failed" in reminders:
+            print(f"  send-reminders: {reminders['failed']}")
         else:
             for name, r in reminders.items():
                 print(f"  send-reminders ({'first run' if name == 'first' else 'nothing left'}): {r['seconds']:6.2f} s  "
                       f"{r['statements']} statements  {r['made']} notices   (target ≤ 10 s)")
         issue = _in_child(url, "issue")
-        if "error" in issue:
-            print(f"  issue {ISSUE_FINDINGS}: {issue['error']}")
+        if "failed" in issue:
+            print(f"  issue {ISSUE_FINDINGS}: {issue['failed']}")
         else:
             print(f"  issue {ISSUE_FINDINGS} findings: {issue['seconds'] * 1000:6.0f} ms  {issue['statements']} statements"
                   "   (target ≤ 300 ms, constant statements)")
