@@ -70,6 +70,7 @@ bench: setup
 	$(BIN)/python bench/audit_chain.py
 	$(BIN)/python bench/offline_soak.py
 	$(BIN)/python bench/file_safety.py
+	$(BIN)/python bench/jobs.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor

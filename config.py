@@ -114,6 +114,17 @@ class Config:
     AUDIT_RETENTION_DAYS = 180
     API_TOKEN_DEFAULT_DAYS = 365
 
+    # Background jobs (jobs/queue.py). "" keeps the queue in instance/jobs-queue.sqlite3, run by a
+    # worker thread inside each app process; redis://host:6379/0 shares it between machines, run by
+    # `flask jobs worker`. JOBS_IN_PROCESS=1/0 forces the thread on or off (default: on with SQLite).
+    JOB_BROKER_URL = os.environ.get("JOB_BROKER_URL", "")
+    JOBS_IN_PROCESS = {"1": True, "0": False}.get(os.environ.get("JOBS_IN_PROCESS", ""))
+    JOB_RESULTS_FOLDER = os.environ.get("JOB_RESULTS_FOLDER", os.path.join(INSTANCE_DIR, "exports"))
+    # 整改台账 exports of more rows than this become a background job (smaller ones answer at once).
+    LEDGER_INLINE_MAX = int(os.environ.get("LEDGER_INLINE_MAX", 2000))
+    # A job 进行中 without a heartbeat for this long is taken as interrupted (its process died).
+    JOB_STALE_SECONDS = int(os.environ.get("JOB_STALE_SECONDS", 120))
+
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime bounds the token already
     PAGE_SIZE = 20
 
@@ -138,6 +149,7 @@ class TestConfig(Config):
     SERVER_NAME = None
     NOTIFY_SMTP_HOST = NOTIFY_WEBHOOK_URL = ""   # tests turn a channel on where they test it
     UPLOAD_MIN_FREE_MB = 1
+    JOBS_IN_PROCESS = False     # tests run the queue themselves (jobs.queue.run_pending) or start the thread
     # Racing-upload tests start five decodes at once on a loaded 2-core machine: they wait for a slot
     # instead of getting 503 (tests/security/test_uploads.py shortens the wait to test the 503).
     IMAGE_DECODE_WAIT_SECONDS = 120.0

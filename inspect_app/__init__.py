@@ -61,6 +61,8 @@ def create_app(config=None) -> Flask:
     request_guard.init_app(app)
     _register_template_helpers(app)
     _register_cli(app)
+    from inspect_app.jobs import queue
+    queue.init_app(app)
     from inspect_app.media.processing import configure_decoding
     configure_decoding(app.config["IMAGE_DECODE_CONCURRENCY"], app.config["IMAGE_DECODE_WAIT_SECONDS"])
     if not app.testing:
@@ -80,6 +82,7 @@ def _register_models():
     from inspect_app.campaigns import models as _campaigns  # noqa: F401
     from inspect_app.checklists import models as _checklists  # noqa: F401
     from inspect_app.dashboard import models as _dashboard  # noqa: F401
+    from inspect_app.jobs import models as _jobs  # noqa: F401
     from inspect_app.dashboard import rollups
     from inspect_app.media import models as _media  # noqa: F401
     from inspect_app.org import models as _org  # noqa: F401
@@ -91,7 +94,7 @@ def _register_models():
 
 
 BLUEPRINT_PACKAGES = ("main", "auth", "org", "users", "security", "audit", "checklists", "campaigns", "visits", "media",
-                      "problem_lists", "rectification", "dashboard", "api")
+                      "problem_lists", "rectification", "dashboard", "api", "jobs")
 
 
 def _register_blueprints(app):
@@ -381,10 +384,11 @@ def _register_cli(app):
     from inspect_app.backup.cli import backup_command, restore_command
     from inspect_app.dashboard.cli import rollups_command
     from inspect_app.demo.cli import seed_demo_command
+    from inspect_app.jobs.cli import jobs_cli
     from inspect_app.media.cli import media_command
     from inspect_app.org.cli import import_divisions_command
     from inspect_app.rectification.cli import send_reminders_command
 
     for command in (import_divisions_command, seed_demo_command, send_reminders_command,
-                    rollups_command, media_command, audit_cli, backup_command, restore_command):
+                    rollups_command, media_command, audit_cli, backup_command, restore_command, jobs_cli):
         app.cli.add_command(command)

@@ -27,6 +27,8 @@ class Config(TestConfig):
     SQLALCHEMY_DATABASE_URI = TestConfig.SQLALCHEMY_DATABASE_URI if os.environ.get("TEST_DATABASE_URL") \
         else "sqlite:///" + os.path.join(_TMP, "test.sqlite")
     UPLOAD_FOLDER = os.path.join(_TMP, "uploads")
+    JOB_BROKER_URL = "sqlite:///" + os.path.join(_TMP, "jobs-queue.sqlite3")
+    JOB_RESULTS_FOLDER = os.path.join(_TMP, "exports")
 
 
 def pytest_report_header(config):

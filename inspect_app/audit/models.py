@@ -77,6 +77,8 @@ ACTION_LABELS = {
     "api_token.revoke": "吊销 API 令牌",
     "export.ledger": "导出整改台账",
     "export.evidence_package": "下载整改材料包",
+    "job.create": "提交后台任务",
+    "job.retry": "重试后台任务",
     "export.report": "下载统计报表",
     "export.feedback": "导出反馈问题清单",
     "export.checklist": "导出核查表",

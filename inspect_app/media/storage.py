@@ -11,6 +11,7 @@ import errno
 import hashlib
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -59,6 +60,10 @@ class Storage(Protocol):
 
     def put(self, key: str, data: bytes) -> None:
         """Store ``data`` under ``key`` atomically; do nothing if the key exists."""
+        ...
+
+    def put_file(self, key: str, source: str) -> None:
+        """Store the file at path ``source`` under ``key`` (streamed, not read whole into memory)."""
         ...
 
     def get(self, key: str) -> bytes:
@@ -131,6 +136,30 @@ class FileStorage:
                 os.unlink(temp_name)
             except FileNotFoundError:
                 pass
+            raise
+        _fsync_directory(target.parent)
+
+    def put_file(self, key: str, source: str | os.PathLike[str]) -> None:
+        """Store the file at ``source`` under ``key`` without reading it into memory (a large
+        export); same atomic write and full-disk answer as :meth:`put`. ``source`` is left alone."""
+        target = self.path(key)
+        if target.is_file():
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as handle, open(source, "rb") as src:
+                shutil.copyfileobj(src, handle, 1024 * 1024)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp_name, target)
+        except BaseException as error:
+            try:
+                os.unlink(temp_name)
+            except FileNotFoundError:
+                pass
+            if isinstance(error, OSError) and error.errno in _FULL_ERRNOS:
+                raise RejectedUpload(MSG_DISK_FULL, status=507) from error
             raise
         _fsync_directory(target.parent)
 

@@ -77,7 +77,9 @@ class RectificationItem(db.Model):
     __tablename__ = "rectification_items"
     __table_args__ = (sa.UniqueConstraint("problem_list_id", "seq"),
                       sa.Index("ix_rectification_items_county_status", "county_id", "status"),
-                      sa.Index("ix_rectification_items_campaign_close_seconds", "campaign_id", "close_seconds"))
+                      sa.Index("ix_rectification_items_campaign_close_seconds", "campaign_id", "close_seconds"),
+                      # The ledger's order, read in keyset batches (rectification/ledger.py).
+                      sa.Index("ix_rectification_items_ledger_order", "county_id", "number", "id"))
     id: Mapped[int] = mapped_column(primary_key=True)
     problem_list_id: Mapped[int] = mapped_column(sa.ForeignKey("problem_lists.id"), index=True)
     finding_id: Mapped[int] = mapped_column(sa.ForeignKey("findings.id"), unique=True)

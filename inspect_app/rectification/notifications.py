@@ -269,56 +269,91 @@ def _deadline_reminders(now: dt.datetime) -> int:
     """Near-deadline (≤ 7 days) and overdue notices to the unit's responders, the named account and the
     county coordinators, once per item, deadline and kind.
 
-    The key includes the deadline in force, so an approved extension re-arms the reminders. Items are
-    read in batches of BATCH_SIZE by id; each batch costs a fixed number of statements.
+    The key includes the deadline in force, so an approved extension re-arms the reminders. The
+    database finds what is still to send, set-based: the (item, recipient) pairs of the open items
+    within the horizon whose dedupe key is not yet taken (an anti-join on the unique key), read in
+    keyset batches of BATCH_SIZE pairs. Each batch costs one SELECT and one INSERT; a run with
+    nothing to send costs one SELECT, whatever the number of items (issue 12, seen 4).
     """
     today = date_rules.today(now)
-    horizon = today + dt.timedelta(days=date_rules.BLUE_ALERT_DAYS)
-    created, last_id = 0, 0
+    pending = _pending_reminders(today)
+    created, after = 0, (0, 0)
     while True:
-        items = list(db.session.execute(sa.select(RectificationItem).where(
-            date_rules.is_open_sql(RectificationItem.status), RectificationItem.unit_id.is_not(None),
-            date_rules.effective_deadline_sql(RectificationItem) <= horizon, RectificationItem.id > last_id)
-            .order_by(RectificationItem.id).limit(BATCH_SIZE)).scalars())
-        if not items:
+        rows = db.session.execute(
+            sa.select(pending).where(sa.tuple_(pending.c.item_id, pending.c.user_id) > sa.tuple_(*after))
+            .order_by(pending.c.item_id, pending.c.user_id).limit(BATCH_SIZE)).all()
+        if not rows:
             break
-        last_id = items[-1].id
-        responders = responders_of_units(i.unit_id for i in items)
-        coordinators_ = coordinators_of_counties(i.county_id for i in items)
-        assignees = set(_active_ids(sa.select(User.id).where(
-            User.id.in_({i.assignee_id for i in items if i.assignee_id}))))
+        after = (rows[-1].item_id, rows[-1].user_id)
+        by_item: dict[tuple, list[tuple[int, str]]] = defaultdict(list)
+        for row in rows:
+            by_item[(row.item_id, row.version, row.number, row.deadline, row.kind)].append((row.user_id, row.key))
         planned = []
-        for item in items:
-            deadline = date_rules.effective_deadline(item)
-            left = date_rules.days_left(deadline, today)
-            if left < 0:
-                kind, message = "overdue", f"整改事项 {item.number} 已超过完成时限（{lifecycle.format_date(deadline)}），请尽快整改"
+        for (item_id, version, number, deadline, kind), pairs in by_item.items():
+            deadline = deadline if isinstance(deadline, dt.date) else dt.date.fromisoformat(str(deadline)[:10])
+            if kind == "overdue":
+                message = f"整改事项 {number} 已超过完成时限（{lifecycle.format_date(deadline)}），请尽快整改"
             else:
-                kind, message = "near_deadline", f"整改事项 {item.number} 距完成时限（{lifecycle.format_date(deadline)}）还剩 {left} 天"
-            users = set(responders.get(item.unit_id, [])) | set(coordinators_.get(item.county_id, []))
-            users |= {item.assignee_id} & assignees
-            key = f"deadline:{item.id}:{deadline.isoformat()}:{kind}"
-            planned.append(_Planned(item, None, kind, message, [(u, f"{key}:u{u}") for u in sorted(users)]))
-        created += _add_new(planned)
+                message = (f"整改事项 {number} 距完成时限（{lifecycle.format_date(deadline)}）还剩 "
+                           f"{(deadline - today).days} 天")
+            planned.append(_Planned(_ItemRef(item_id, version), None, kind, message, pairs))
+        created += _add_new(planned, checked=True)
         db.session.commit()
+        if len(rows) < BATCH_SIZE:
+            break
     return created
+
+
+@dataclass(frozen=True)
+class _ItemRef:
+    """What a reminder needs of its item: the id and the version it was made at."""
+
+    id: int
+    version: int
+
+
+def _pending_reminders(today: dt.date):
+    """The reminders still to send, as a subquery of (item_id, user_id, key, kind, deadline, number,
+    version): open, assigned items whose deadline in force is at most BLUE_ALERT_DAYS away, times
+    their active recipients (the unit's responders, the county's coordinators, the named account),
+    minus the pairs whose dedupe key a notice already carries."""
+    Item = RectificationItem
+    eff = date_rules.effective_deadline_sql(Item)
+    horizon = today + dt.timedelta(days=date_rules.BLUE_ALERT_DAYS)
+    kind = sa.case((eff < today, sa.literal("overdue")), else_=sa.literal("near_deadline"))
+    candidate = sa.and_(date_rules.is_open_sql(Item.status), Item.unit_id.is_not(None), eff <= horizon)
+    audiences = [
+        sa.and_(User.role == Role.UNIT_RESPONDER, User.unit_id == Item.unit_id),
+        sa.and_(User.role == Role.COUNTY_COORDINATOR, User.region_id == Item.county_id),
+        User.id == Item.assignee_id,
+    ]
+    pairs = sa.union(*[
+        sa.select(Item.id.label("item_id"), User.id.label("user_id"), Item.version.label("version"),
+                  Item.number.label("number"), eff.label("deadline"), kind.label("kind"))
+        .join(User, sa.and_(audience, User.active.is_(True))).where(candidate)
+        for audience in audiences]).subquery()
+    key = (sa.literal("deadline:") + sa.cast(pairs.c.item_id, sa.String) + ":" + sa.cast(pairs.c.deadline, sa.String)
+           + ":" + pairs.c.kind + ":u" + sa.cast(pairs.c.user_id, sa.String))
+    taken = sa.select(Notification.id).where(Notification.dedupe_key == key).exists()
+    return sa.select(pairs, key.label("key")).where(~taken).subquery()
 
 
 @dataclass
 class _Planned:
     """A reminder to make: about an item (or, for a digest, `data` to link by), to (user, dedupe key) pairs."""
 
-    item: RectificationItem | None
+    item: RectificationItem | _ItemRef | None
     data: dict | None
     kind: str
     message: str
     pairs: list[tuple[int, str]]
 
 
-def _add_new(planned: list[_Planned]) -> int:
+def _add_new(planned: list[_Planned], checked: bool = False) -> int:
     """Write the planned notices whose key is not taken yet (one statement per BATCH_SIZE keys to find
-    the taken ones) and queue one channel event per planned notice."""
-    keys = [key for p in planned for _u, key in p.pairs]
+    the taken ones, none when the caller's query has `checked` already) and queue one channel event
+    per planned notice."""
+    keys = [] if checked else [key for p in planned for _u, key in p.pairs]
     taken = set()
     for start in range(0, len(keys), BATCH_SIZE):   # bounded IN lists
         taken |= set(db.session.execute(sa.select(Notification.dedupe_key).where(

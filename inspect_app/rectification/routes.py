@@ -9,11 +9,13 @@ from inspect_app import access, locking
 from inspect_app.access import SIGNED_IN, Permission
 from inspect_app.audit import security
 from inspect_app.documents.download_names import content_disposition
-from inspect_app.documents.workbook import build_ledger
 from inspect_app.extensions import utcnow
 from inspect_app.idempotency import new_uuid
+from inspect_app.jobs import service as jobs_service
+from inspect_app.jobs.routes import progress as job_progress
 from inspect_app.media.models import AttachmentKind
 from inspect_app.rectification import bp, channels, date_rules, lifecycle, notifications, service
+from inspect_app.rectification import ledger as ledger_export
 from inspect_app.rectification.forms import (FORMS, BulkAcceptForm, BulkAssignForm, BulkExtensionForm, BulkReturnForm,
                                              MilestoneForm, NoticeEmailForm)
 from inspect_app.rectification.lifecycle import Action
@@ -65,6 +67,7 @@ def _index_context(filters, bulk_form=None, ticked=frozenset()):
                 dates=service.item_dates(pagination.items),
                 show_county=current_user.role not in access.COUNTY_ROLES,
                 Status=lifecycle.Status, can_export=access.can(current_user, Permission.LEDGER_EXPORT),
+                inline_max=ledger_export.inline_max(),
                 waiting=service.WAITING, package_county=service.package_county(current_user, filters))
 
 
@@ -369,12 +372,17 @@ def document(item_id, att_id):
 @bp.get("/ledger.xlsx")
 @access.rule(Permission.LEDGER_EXPORT)
 def ledger():
-    """整改台账 XLSX of what the user may see and has filtered, with a summary sheet."""
+    """整改台账 XLSX of what the user may see and has filtered, with a summary sheet. Up to
+    ledger.inline_max() rows it is written now; a larger one gets a page offering the background job
+    (a GET changes nothing)."""
     filters = service.Filters.from_args(request.args)
     now = utcnow()
-    title = service.ledger_title(current_user, filters)
-    data = build_ledger(service.ledger_rows(current_user, filters, now), title=title, generated_at=now)
+    rows = ledger_export.count_rows(current_user, filters, now)
+    if rows > ledger_export.inline_max():
+        return render("rectification/ledger_large.html", rows=rows, filters=filters,
+                      title=service.ledger_title(current_user, filters))
     name = service.ledger_download_name(current_user, filters, date_rules.today(now))
+    data = ledger_export.build_bytes(current_user, filters, now)
     security.download("export.ledger", object_type="Ledger", label=name.display)
     return Response(data, mimetype=XLSX, headers={"Content-Disposition": content_disposition(name)})
 
@@ -420,6 +428,18 @@ def item_evidence_package(item_id):
     name = service.item_package_name(item, date_rules.today(now))
     return _zip_response(service.evidence_package_items(current_user, [item]), f"{item.number}整改材料", name, now,
                          object_id=item.number, county_id=item.county_id)
+
+
+@bp.post("/ledger-jobs")
+@access.rule(Permission.LEDGER_EXPORT)
+def ledger_job():
+    """Start the 整改台账 export as a background job over the posted filters; answers its progress
+    fragment (htmx) or its page."""
+    filters = service.Filters.from_args(request.form)
+    job = jobs_service.create(current_user, "ledger", filters.args(), service.ledger_title(current_user, filters))
+    if not wants_fragment():
+        return redirect(url_for("jobs.detail", job_id=job.id))
+    return job_progress(job, status=201)
 
 
 # ---------------------------------------------------------------- notifications

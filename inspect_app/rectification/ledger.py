@@ -1,0 +1,143 @@
+"""The 整改台账 export's data path: the items in the user's scope and filters, read in batches.
+
+Rows are read by keyset over (county, number, id) — the ledger's order — BATCH_SIZE at a time, and
+each batch's evidence counts are asked for with that batch's ids only. No statement carries more
+parameters than one batch, whatever the number of items: the old single read sent every item id
+in one IN list and PostgreSQL refused beyond 65,535 (issue 12, seen 1). The rows go to the
+streaming writer (documents/ledger_stream.py), so memory is bounded by one batch.
+
+One code path serves both ways of exporting: a small ledger is written inside the request
+(`inline_max()` rows or fewer), a larger one by a background job (jobs/), with progress per batch.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+
+import sqlalchemy as sa
+from flask import current_app
+from werkzeug.datastructures import MultiDict
+
+from inspect_app.access import Permission
+from inspect_app.auth.models import User
+from inspect_app.documents.ledger_stream import write_ledger
+from inspect_app.documents.workbook import evidence_count_label
+from inspect_app.extensions import db, utcnow
+from inspect_app.jobs import service as jobs_service
+from inspect_app.rectification import date_rules, service
+from inspect_app.rectification.models import RectificationItem
+
+BATCH_SIZE = 1000
+
+
+def inline_max() -> int:
+    """Ledgers of at most this many rows are written while the user waits (LEDGER_INLINE_MAX, 2,000:
+    about a second); larger ones become a background job."""
+    return current_app.config["LEDGER_INLINE_MAX"]
+
+_ORDER = (RectificationItem.county_id, RectificationItem.number, RectificationItem.id)
+
+
+def filters_from_params(params: dict) -> service.Filters:
+    """The list filters stored with a job (its `params`), parsed as the query string would be."""
+    return service.Filters.from_args(MultiDict({k: str(v) for k, v in (params or {}).items()}))
+
+
+def count_rows(user, filters: service.Filters, now: dt.datetime | None = None) -> int:
+    """How many rows the ledger of `user` with `filters` has (one COUNT)."""
+    stmt = service.items_query(user, filters, now).with_only_columns(sa.func.count(RectificationItem.id))
+    return db.session.execute(stmt.order_by(None)).scalar_one()
+
+
+def _row(n: int, item: RectificationItem, evidence: str, today: dt.date) -> dict:
+    dates = date_rules.item_dates(item, today)
+    return {
+        "序号": n, "问题编号": item.number, "县(市)": item.county.name, "核查点位": item.site.name if item.site else "",
+        "问题描述": item.description, "问题类别": item.category, "严重程度": item.severity.label,
+        "整改类型": item.rectification_type.label, "整改措施": item.measures,
+        "责任单位": item.unit.name if item.unit else "", "责任人": item.responsible_person,
+        "完成时限": dates.deadline, "整改进展(最新)": item.latest_progress,
+        "整改状态": item.status.label, "是否超期": "是" if dates.overdue else "否",
+        "验收意见": item.acceptance_opinion, "退回次数": item.return_count,
+        "销号日期": item.closed_at, "佐证材料数": evidence,
+    }
+
+
+def row_batches(user, filters: service.Filters, now: dt.datetime | None = None,
+                batch_size: int = BATCH_SIZE) -> Iterator[list[dict]]:
+    """The ledger's rows (dicts keyed by documents.workbook.LEDGER_COLUMNS) in batches of
+    `batch_size`, in county then number order: two statements per batch, each bounded by the batch.
+
+    Each batch's items leave the session once their rows are made, so they do not pile up in the
+    identity map (the counties, units and sites they share stay: a few thousand at most).
+    """
+    now = now or utcnow()
+    today = date_rules.today(now)
+    base = service.items_query(user, filters, now).order_by(*_ORDER)
+    after, n = None, 0
+    while True:
+        stmt = base if after is None else base.where(sa.tuple_(*_ORDER) > sa.tuple_(*after))
+        items = list(db.session.execute(stmt.limit(batch_size)).unique().scalars())
+        if not items:
+            return
+        counts = service.evidence_counts([i.id for i in items])
+        rows = []
+        for item in items:
+            n += 1
+            rows.append(_row(n, item, evidence_count_label(*counts.get(item.id, (0, 0, 0))), today))
+        last = items[-1]
+        after = (last.county_id, last.number, last.id)
+        for item in items:
+            db.session.expunge(item)
+        yield rows
+        if len(items) < batch_size:
+            return
+
+
+def filename(title: str, now: dt.datetime) -> str:
+    """The ledger's download name: <title>_<Beijing date>.xlsx."""
+    return f"{title}_{date_rules.today(now).isoformat()}.xlsx"
+
+
+def write(path: str, user, filters: service.Filters, now: dt.datetime,
+          progress: Callable[[int], None] | None = None) -> int:
+    """Write the ledger of `user` and `filters` to the file `path`; returns the row count.
+    `progress(rows_done)` is called after each batch."""
+    title = service.ledger_title(user, filters)
+    return write_ledger(path, row_batches(user, filters, now), title=title, generated_at=now, progress=progress)
+
+
+def build_bytes(user, filters: service.Filters, now: dt.datetime) -> bytes:
+    """The ledger as bytes, for the small exports answered inside the request (≤ inline_max() rows)."""
+    fd, path = tempfile.mkstemp(suffix=".xlsx")
+    os.close(fd)
+    try:
+        write(path, user, filters, now)
+        with open(path, "rb") as handle:
+            return handle.read()
+    finally:
+        os.unlink(path)
+
+
+def run_job(job, report: Callable[[int, int], None]) -> tuple[str, str]:
+    """The ledger job's runner (jobs.service.KINDS['ledger']): count, then write batch by batch,
+    reporting rows done of the total after each. Returns (temporary file, download name)."""
+    owner = db.session.get(User, job.owner_id)
+    filters = filters_from_params(job.params)
+    now = utcnow()
+    title = service.ledger_title(owner, filters)
+    total = count_rows(owner, filters, now)
+    report(0, total)
+    path = jobs_service.temp_path(".xlsx")
+    try:
+        write_ledger(path, row_batches(owner, filters, now), title=title, generated_at=now,
+                     progress=lambda done: report(done, max(total, done)))
+    except BaseException:
+        os.unlink(path)
+        raise
+    return path, filename(title, now)
+
+
+jobs_service.register("ledger", jobs_service.Kind("整改台账导出", Permission.LEDGER_EXPORT, run_job))
