@@ -76,6 +76,7 @@ def _register_models():
     """Import every models module so metadata (and Alembic autogenerate) sees all tables."""
     from inspect_app.api import models as _api  # noqa: F401
     from inspect_app.audit import chain
+    from inspect_app.rectification import search as _search  # noqa: F401 (its indexes and FTS table)
     from inspect_app.audit import models as _audit  # noqa: F401
     from inspect_app.auth import models as _auth  # noqa: F401
     from inspect_app.campaigns import models as _campaigns  # noqa: F401

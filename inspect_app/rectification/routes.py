@@ -10,6 +10,7 @@ from inspect_app.documents.workbook import build_ledger, content_disposition
 from inspect_app.extensions import utcnow
 from inspect_app.idempotency import new_uuid
 from inspect_app.media.models import AttachmentKind
+from inspect_app.org import service as org_service
 from inspect_app.rectification import bp, channels, lifecycle, notifications, service
 from inspect_app.rectification.forms import (FORMS, BulkAcceptForm, BulkAssignForm, BulkExtensionForm, BulkReturnForm,
                                              MilestoneForm, NoticeEmailForm)
@@ -51,13 +52,14 @@ def _prepare_assign(form, county_id, unit_id=None, assignee_id=None):
 def _index_context(filters, bulk_form=None, ticked=frozenset()):
     """Everything the items page and its panels draw from; `ticked` are the item ids whose boxes
     stay ticked (a refused bulk action keeps the user's choice)."""
-    pagination = service.search_items(current_user, filters, _page())
+    pagination = service.search_items(current_user, filters, _page(), after=request.args.get("after"),
+                                      before=request.args.get("before"))
     can_assign = access.can(current_user, Permission.ITEM_ASSIGN)
     if can_assign and bulk_form is None:
         bulk_form = BulkAssignForm()
     if bulk_form is not None:
         _prepare_assign(bulk_form, current_user.region_id)
-    return dict(pagination=pagination, filters=filters, choices=service.filter_choices(current_user),
+    return dict(pagination=pagination, filters=filters, choices=service.filter_choices(current_user, filters.county),
                 can_assign=can_assign, bulk_form=bulk_form, ticked=ticked, now=utcnow(), lifecycle=lifecycle,
                 show_county=current_user.role not in access.COUNTY_ROLES,
                 Status=lifecycle.Status, can_export=access.can(current_user, Permission.LEDGER_EXPORT),
@@ -71,6 +73,22 @@ def index():
     filters = service.Filters.from_args(request.args)
     fragment = "rectification/_rows.html" if request.htmx.target == "item-rows" else "rectification/_items_panel.html"
     return render("rectification/index.html", fragment, **_index_context(filters))
+
+
+COUNTY_PICKERS = ("items-county", "review-county")
+
+
+@bp.get("/county-options")
+@access.rule(Permission.ITEM_VIEW)
+def county_options():
+    """The county filter's active search: at most 20 counties in the user's scope whose name contains
+    (or code starts with) ?county_q=, as the picker's radios (#<picker>-options)."""
+    picker = request.args.get("picker", "")
+    if picker not in COUNTY_PICKERS:
+        abort(404)
+    opts = org_service.county_options(current_user, request.args.get("county_q", ""),
+                                      request.args.get("county", 0, type=int))
+    return render("rectification/_county_options.html", picker=picker, opts=opts)
 
 
 def _bulk(form, action: Action, verb: str, none_ticked: str, required, missing: str, data) -> tuple[bool, frozenset]:
@@ -137,7 +155,7 @@ def _review(filters, status=200, ticked=frozenset(), **forms):
     return render("rectification/review.html", "rectification/_review_panel.html", status=status,
                   pagination=pagination, extensions=service.extension_queue(current_user, filters, 1),
                   filters=filters, now=utcnow(), lifecycle=lifecycle, ticked=ticked,
-                  choices=service.filter_choices(current_user), **forms)
+                  choices=service.filter_choices(current_user, filters.county), **forms)
 
 
 def _bulk_review(action: Action, form, form_name: str, verb: str, none_ticked: str, required, missing: str, data):
