@@ -1,5 +1,6 @@
-"""Items list at scale: expression indexes on the effective deadline for every sort and filter, and a
-substring search index (pg_trgm GIN on PostgreSQL, an FTS5 trigram table kept by triggers on SQLite)
+"""Items list at scale: expression indexes on the effective deadline for every sort and filter, a
+substring search index (pg_trgm GIN on PostgreSQL, an FTS5 trigram table kept by triggers on SQLite),
+and findings by (campaign, county) for the 问题清单 index
 
 Revision ID: 9c4e2d7a1b60
 Revises: 5e1f0a7c2b91
@@ -35,6 +36,7 @@ SEARCH_TEXT = ("coalesce(number, '') || ' ' || coalesce(description, '') || ' ' 
 
 def upgrade():
     dialect = op.get_bind().dialect.name
+    op.create_index("ix_findings_campaign_county", "findings", ["campaign_id", "county_id"])
     for name, columns in SORT_INDEXES.items():
         op.create_index(name, "rectification_items", [sa.text(c) if "(" in c else c for c in columns])
     if dialect == "postgresql":
@@ -64,3 +66,4 @@ def downgrade():
         op.execute(f"DROP TABLE IF EXISTS {FTS}")
     for name in SORT_INDEXES:
         op.drop_index(name, table_name="rectification_items")
+    op.drop_index("ix_findings_campaign_county", table_name="findings")
