@@ -444,14 +444,16 @@ def update_finding(sheet: Sheet, finding: Finding, values: dict, version: int | 
     return category_changed
 
 
-def move(sheet: Sheet, finding: Finding, direction: str) -> None:
-    """Move a draft finding up or down within its category (positions renumbered 1..n)."""
+def move(sheet: Sheet, finding: Finding, direction: str) -> Finding | None:
+    """Move a draft finding up or down within its category (positions renumbered 1..n). Returns the
+    neighbour it changed places with, or None when it stayed (first or last of its category)."""
     ensure_editable(sheet, finding)
     ordered = ordered_drafts(sheet.campaign.id, sheet.county.id)
     for i, f in enumerate(ordered, start=1):
         f.position = i
     index = next(i for i, f in enumerate(ordered) if f.id == finding.id)
     other = index - 1 if direction == "up" else index + 1
+    neighbour = None
     if 0 <= other < len(ordered) and ordered[other].category == finding.category:
         neighbour = ordered[other]
         finding.position, neighbour.position = neighbour.position, finding.position
@@ -459,6 +461,7 @@ def move(sheet: Sheet, finding: Finding, direction: str) -> None:
                before={"position": neighbour.position}, after={"position": finding.position},
                summary="调整问题清单顺序：" + ("上移" if direction == "up" else "下移"))
     db.session.commit()
+    return neighbour
 
 
 def drafts_by_ids(sheet: Sheet, ids: list[int]) -> list[Finding]:
