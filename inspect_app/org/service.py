@@ -137,7 +137,8 @@ class CountyOptions:
 def county_options(user, q: str = "", chosen_id: int = 0) -> CountyOptions:
     """The county picker's options: counties the user may see (access.visible_counties) whose name
     contains `q` or whose code starts with it, by code, at most COUNTY_OPTIONS_LIMIT of them — so a
-    province of 3,000 counties sends 20 options, not 3,000. `chosen_id` outside the scope is ignored."""
+    province of 3,000 counties sends 20 options, not 3,000. With nothing typed, a scope of more than
+    the limit lists none (the picker asks for a name). `chosen_id` outside the scope is ignored."""
     q = (q or "").strip()[:20]
     stmt = access.visible_counties(user).options(joinedload(Region.parent))
     if q:
@@ -146,7 +147,10 @@ def county_options(user, q: str = "", chosen_id: int = 0) -> CountyOptions:
     chosen = None
     if chosen_id:
         chosen = db.session.execute(access.visible_counties(user).where(Region.id == chosen_id)).scalar_one_or_none()
-    return CountyOptions(rows[:COUNTY_OPTIONS_LIMIT], chosen, len(rows) > COUNTY_OPTIONS_LIMIT, q)
+    more = len(rows) > COUNTY_OPTIONS_LIMIT
+    if more and not q:      # a province: nothing typed yet, so no arbitrary first 20 — ask for a name
+        rows = []
+    return CountyOptions(rows[:COUNTY_OPTIONS_LIMIT], chosen, more, q)
 
 
 def county_counts(county_ids: list[int]) -> dict[int, dict[str, int]]:
