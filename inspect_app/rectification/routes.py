@@ -49,17 +49,19 @@ def _prepare_assign(form, county_id, unit_id=None, assignee_id=None):
 
 # ---------------------------------------------------------------- lists
 
-def _index_context(filters, bulk_form=None, ticked=frozenset()):
+def _index_context(filters, bulk_form=None, ticked=frozenset(), rows_only=False):
     """Everything the items page and its panels draw from; `ticked` are the item ids whose boxes
-    stay ticked (a refused bulk action keeps the user's choice)."""
+    stay ticked (a refused bulk action keeps the user's choice). `rows_only`: just #item-rows (a
+    search keystroke, a page turn), which draws no filter choices, so none are read."""
     pagination = service.search_items(current_user, filters, _page(), after=request.args.get("after"),
                                       before=request.args.get("before"))
     can_assign = access.can(current_user, Permission.ITEM_ASSIGN)
     if can_assign and bulk_form is None:
         bulk_form = BulkAssignForm()
-    if bulk_form is not None:
+    if bulk_form is not None and not rows_only:
         _prepare_assign(bulk_form, current_user.region_id)
-    return dict(pagination=pagination, filters=filters, choices=service.filter_choices(current_user, filters.county),
+    choices = {} if rows_only else service.filter_choices(current_user, filters.county)
+    return dict(pagination=pagination, filters=filters, choices=choices,
                 can_assign=can_assign, bulk_form=bulk_form, ticked=ticked, now=utcnow(), lifecycle=lifecycle,
                 show_county=current_user.role not in access.COUNTY_ROLES,
                 Status=lifecycle.Status, can_export=access.can(current_user, Permission.LEDGER_EXPORT),
@@ -71,8 +73,9 @@ def _index_context(filters, bulk_form=None, ticked=frozenset()):
 def index():
     """整改事项: the items in the user's scope, filtered, searchable and paged."""
     filters = service.Filters.from_args(request.args)
-    fragment = "rectification/_rows.html" if request.htmx.target == "item-rows" else "rectification/_items_panel.html"
-    return render("rectification/index.html", fragment, **_index_context(filters))
+    rows_only = request.htmx.target == "item-rows" and wants_fragment()
+    fragment = "rectification/_rows.html" if rows_only else "rectification/_items_panel.html"
+    return render("rectification/index.html", fragment, **_index_context(filters, rows_only=rows_only))
 
 
 COUNTY_PICKERS = ("items-county", "review-county")

@@ -211,8 +211,10 @@ def filter_choices(user, county_id: int = 0) -> dict:
     none for county roles. Units are for the county coordinator: a unit responder sees only its own
     unit's items anyway."""
     counties = None if user.role in access.COUNTY_ROLES else org_service.county_options(user, chosen_id=county_id)
-    campaign_ids = sa.select(RectificationItem.campaign_id).where(access.item_clause(user, RectificationItem))
-    campaigns = list(db.session.execute(sa.select(Campaign).where(Campaign.id.in_(campaign_ids))
+    # One EXISTS probe per campaign (on the campaign's index), not every item's campaign id in scope.
+    has_items = sa.exists().where(RectificationItem.campaign_id == Campaign.id,
+                                  access.item_clause(user, RectificationItem)).correlate(Campaign)
+    campaigns = list(db.session.execute(sa.select(Campaign).where(has_items)
                                         .order_by(Campaign.year.desc(), Campaign.id)).scalars())
     return {"campaigns": campaigns, "counties": counties,
             "units": units_for(user) if user.role == Role.COUNTY_COORDINATOR else []}

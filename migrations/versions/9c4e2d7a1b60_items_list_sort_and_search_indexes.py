@@ -26,6 +26,7 @@ SORT_INDEXES = {
     "ix_rectification_items_unit_effective_deadline": ["unit_id", KEY, "number"],
     "ix_rectification_items_status_updated": ["status", "updated_at", "number"],
 }
+OPEN_INDEX = "ix_rectification_items_open_effective_deadline"
 FTS = "rectification_item_search"
 COLUMNS = "number, description, category, responsible_person"
 NEW = "new.number, new.description, new.category, new.responsible_person"
@@ -39,6 +40,9 @@ def upgrade():
     op.create_index("ix_findings_campaign_county", "findings", ["campaign_id", "county_id"])
     for name, columns in SORT_INDEXES.items():
         op.create_index(name, "rectification_items", [sa.text(c) if "(" in c else c for c in columns])
+    open_only = sa.text("status <> 'CLOSED'")
+    op.create_index(OPEN_INDEX, "rectification_items", [sa.text(KEY), "number"],
+                    postgresql_where=open_only, sqlite_where=open_only)
     if dialect == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         op.execute(f"CREATE INDEX ix_rectification_items_search_trgm ON rectification_items "
@@ -64,6 +68,6 @@ def downgrade():
         for kind in ("insert", "delete", "update"):
             op.execute(f"DROP TRIGGER IF EXISTS {FTS}_{kind}")
         op.execute(f"DROP TABLE IF EXISTS {FTS}")
-    for name in SORT_INDEXES:
+    for name in [*SORT_INDEXES, OPEN_INDEX]:
         op.drop_index(name, table_name="rectification_items")
     op.drop_index("ix_findings_campaign_county", table_name="findings")
