@@ -69,6 +69,7 @@ bench: setup
 	$(BIN)/python bench/audit_chain.py
 	$(BIN)/python bench/offline_soak.py
 	$(BIN)/python bench/file_safety.py
+	$(BIN)/python bench/lists.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor

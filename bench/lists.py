@@ -150,7 +150,7 @@ def prepare(url: str):
          "  the same deep page by keyset (下一页)"),
         ("scoped", "city", "/items/", "city list (one city's counties)"),
         ("scoped", "county", "/items/", "county list (the busiest county)"),
-        ("problem_lists", "admin", "/problem-lists/", "问题清单 index, province"),
+        ("problem_lists", "admin", "/problem-lists", "问题清单 index, province"),
         ("audit", "auditor", "/admin/audit", f"audit page, newest ({audit:,} rows)"),
         ("audit", "auditor", f"/admin/audit?before={mid_seq}", "audit page, middle of the trail"),
     ]
