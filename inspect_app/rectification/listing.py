@@ -7,7 +7,8 @@ appears on exactly one page even when many share a deadline. A `page` number wit
 bookmark, a typed URL) is read with OFFSET, the same order.
 
 The count runs once per request and stops at COUNT_LIMIT + 1 rows: up to the limit it is exact ("共
-1,234 项"); beyond it PostgreSQL's planner estimate is shown ("约 12 万项"), SQLite says "超过 1 万项".
+1,234 项"); beyond it PostgreSQL's planner estimate is shown ("约 12 万项"), SQLite says "超过 10,000
+项". A search of one or two characters, which no index serves, stops counting at 1,000.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from inspect_app.rectification.models import RectificationItem as Item
 from inspect_app.rectification.search import effective_deadline_key
 
 COUNT_LIMIT = 10_000
+SHORT_SEARCH_COUNT_LIMIT = 1_000   # a 1–2 character search has no index to count on: stop sooner
 CURSOR_SEPARATOR = "~"
 
 
@@ -51,6 +53,7 @@ class Total:
     value: int
     exact: bool
     estimated: bool = False
+    limit: int = COUNT_LIMIT
 
     @property
     def label(self) -> str:
@@ -62,7 +65,7 @@ class Total:
             if wan >= 10:
                 return f"约 {wan:.0f} 万"
             return f"约 {wan:.1f} 万" if wan >= 1 else f"约 {self.value:,}"
-        return f"超过 {COUNT_LIMIT:,}"
+        return f"超过 {self.limit:,}"
 
 
 @dataclass
@@ -98,14 +101,15 @@ class ItemPage:
         return {"after": cursor_of(self.items[-1]), "page": self.page + 1}
 
 
-def count(stmt: sa.Select) -> Total:
-    """The number of rows `stmt` selects, counting at most COUNT_LIMIT + 1 of them."""
-    probe = sa.select(Item.id).where(stmt.whereclause).limit(COUNT_LIMIT + 1).subquery()
+def count(stmt: sa.Select, limit: int | None = None) -> Total:
+    """The number of rows `stmt` selects, counting at most `limit` (default COUNT_LIMIT) + 1 of them."""
+    limit = limit or COUNT_LIMIT
+    probe = sa.select(Item.id).where(stmt.whereclause).limit(limit + 1).subquery()
     value = db.session.scalar(sa.select(sa.func.count()).select_from(probe))
-    if value <= COUNT_LIMIT:
+    if value <= limit:
         return Total(value, True)
     estimate = _estimate(stmt)
-    return Total(max(estimate, value), False, estimated=estimate > 0)
+    return Total(max(estimate, value), False, estimated=estimate > 0, limit=limit)
 
 
 def _estimate(stmt: sa.Select) -> int:
@@ -123,10 +127,11 @@ def _estimate(stmt: sa.Select) -> int:
 
 
 def page_of(stmt: sa.Select, page: int, per_page: int, after: str | None = None,
-            before: str | None = None) -> ItemPage:
-    """One page of `stmt` (already filtered) in list order: after a cursor, before one, or by number."""
+            before: str | None = None, count_limit: int | None = None) -> ItemPage:
+    """One page of `stmt` (already filtered) in list order: after a cursor, before one, or by number;
+    the count stops at `count_limit` (default COUNT_LIMIT)."""
     key = effective_deadline_key()
-    total = count(stmt)
+    total = count(stmt, count_limit)
     after_key, before_key = parse_cursor(after), parse_cursor(before)
     if before_key is not None:
         rows = list(db.session.execute(

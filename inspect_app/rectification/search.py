@@ -77,6 +77,8 @@ SORT_INDEXES = [
     sa.Index("ix_rectification_items_status_effective_deadline", Item.status, _KEY, Item.number),
     sa.Index("ix_rectification_items_unit_effective_deadline", Item.unit_id, _KEY, Item.number),
     sa.Index("ix_rectification_items_status_updated", Item.status, Item.updated_at, Item.number),
+    # The campaign filter's choices: does this county have items in that campaign (one probe).
+    sa.Index("ix_rectification_items_county_campaign", Item.county_id, Item.campaign_id),
     # Open items only (未销号, overdue, the urgency colours): most items of a province are closed.
     sa.Index("ix_rectification_items_open_effective_deadline", _KEY, Item.number,
              postgresql_where=Item.status != Status.CLOSED, sqlite_where=Item.status != Status.CLOSED),

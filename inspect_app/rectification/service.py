@@ -180,8 +180,10 @@ def search_items(user, filters: Filters, page: int, per_page: int | None = None,
                  before: str | None = None) -> listing.ItemPage:
     """One page of the items list, effective deadline then 问题编号: after or before a keyset cursor
     (the pager's links), else by page number; the count is bounded (listing.py)."""
+    short = 0 < len(filters.q) < search.FTS_MIN_CHARS
     return listing.page_of(items_query(user, filters), page, per_page or current_app.config["PAGE_SIZE"],
-                           after=after, before=before)
+                           after=after, before=before,
+                           count_limit=listing.SHORT_SEARCH_COUNT_LIMIT if short else None)
 
 
 def review_queue(user, filters: Filters, page: int):

@@ -25,6 +25,7 @@ SORT_INDEXES = {
     "ix_rectification_items_status_effective_deadline": ["status", KEY, "number"],
     "ix_rectification_items_unit_effective_deadline": ["unit_id", KEY, "number"],
     "ix_rectification_items_status_updated": ["status", "updated_at", "number"],
+    "ix_rectification_items_county_campaign": ["county_id", "campaign_id"],
 }
 OPEN_INDEX = "ix_rectification_items_open_effective_deadline"
 FTS = "rectification_item_search"

@@ -138,3 +138,15 @@ def test_total_labels():
     assert listing.Total(123_456, False, estimated=True).label == "约 12 万"
     assert listing.Total(15_000, False, estimated=True).label == "约 1.5 万"
     assert listing.Total(10_001, False).label == "超过 10,000"
+
+
+def test_a_short_search_stops_counting_sooner(client, login_as, world, monkeypatch):
+    for n in range(4):
+        make_item(world, description=f"心电图机未校准（{n}）", commit=False)
+    db.session.commit()
+    login_as("xinye")
+    monkeypatch.setattr(listing, "SHORT_SEARCH_COUNT_LIMIT", 2)
+    short = client.get("/items/?q=心电", headers=ROWS).get_data(as_text=True)
+    assert re.search(r'id="items-total">共 (超过 2|约 [0-9,]+) 项', short)
+    assert len(numbers_in(short)) == 4                        # the page itself is complete
+    assert 'id="items-total">共 4 项' in client.get("/items/?q=心电图机", headers=ROWS).get_data(as_text=True)
