@@ -150,3 +150,33 @@ def test_a_short_search_stops_counting_sooner(client, login_as, world, monkeypat
     assert re.search(r'id="items-total">共 (超过 2|约 [0-9,]+) 项', short)
     assert len(numbers_in(short)) == 4                        # the page itself is complete
     assert 'id="items-total">共 4 项' in client.get("/items/?q=心电图机", headers=ROWS).get_data(as_text=True)
+
+
+def _plan(stmt) -> str:
+    """The database's plan of `stmt` as text (PostgreSQL with sequential scans priced out, so a
+    tiny table still shows whether an index *can* answer)."""
+    compiled = stmt.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sa.text("SET LOCAL enable_seqscan = off"))
+        rows = db.session.execute(sa.text(f"EXPLAIN {compiled}")).scalars().all()
+    else:
+        rows = [row[-1] for row in db.session.execute(sa.text(f"EXPLAIN QUERY PLAN {compiled}")).all()]
+    db.session.rollback()
+    return "\n".join(rows)
+
+
+def test_search_and_sort_are_answered_by_their_indexes(world, described):
+    from inspect_app.rectification import service
+    user = world.users["xinye"]
+    key = listing.effective_deadline_key()
+    province = world.users["province"]           # no county condition competing with the search index
+    searched = service.items_query(province, service.Filters(q="心电诊断")).order_by(key, RectificationItem.number) \
+        .limit(21)
+    plan = _plan(searched)
+    expected = "ix_rectification_items_search_trgm" if db.engine.dialect.name == "postgresql" else search.FTS_TABLE
+    assert expected in plan, plan
+    listed = service.items_query(user, service.Filters()).order_by(key, RectificationItem.number).limit(21)
+    assert "ix_rectification_items_county_effective_deadline" in _plan(listed)
+    overdue = service.items_query(province, service.Filters(bucket="overdue")) \
+        .order_by(key, RectificationItem.number).limit(21)
+    assert "effective_deadline" in _plan(overdue)
