@@ -121,7 +121,13 @@ def _estimate(stmt: sa.Select) -> int:
             dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
     except sa.exc.CompileError:      # a value with no literal form: say "more than the limit"
         return 0
-    plan = db.session.execute(sa.text(f"EXPLAIN (FORMAT JSON) {compiled}")).scalar()
+    try:
+        # Driver SQL, not text(): a searched ":word" must not be read as a bind parameter. In a
+        # savepoint, so a refused EXPLAIN leaves the request's transaction usable.
+        with db.session.begin_nested():
+            plan = db.session.connection().exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}").scalar()
+    except sa.exc.DBAPIError:
+        return 0
     plan = json.loads(plan) if isinstance(plan, str) else plan
     return int(plan[0]["Plan"]["Plan Rows"])
 

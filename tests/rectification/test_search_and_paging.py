@@ -133,6 +133,16 @@ def test_the_count_runs_once_per_request_and_is_bounded(client, login_as, world,
     assert re.search(rf'id="items-total">共 {expected} 项', beyond), beyond[:200]
 
 
+def test_an_estimated_count_survives_any_search_text(client, login_as, world, monkeypatch):
+    odd = make_item(world, description="时限:8月底前 '完成' 100% \\ 整改")
+    login_as("xinye")
+    monkeypatch.setattr(listing, "COUNT_LIMIT", 0)            # every count goes past the limit
+    for q in ("时限:8月底前", "'完成'", "100% \\", "时限"):
+        response = client.get("/items/", query_string={"q": q}, headers=ROWS)
+        assert response.status_code == 200, q
+        assert numbers_in(response.get_data(as_text=True)) == [odd.number], q
+
+
 def test_total_labels():
     assert listing.Total(1234, True).label == "1,234"
     assert listing.Total(123_456, False, estimated=True).label == "约 12 万"
