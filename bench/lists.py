@@ -32,6 +32,7 @@ if str(REPO_ROOT) not in sys.path:
 
 import sqlalchemy as sa  # noqa: E402
 
+from bench.dashboard import _percentile, _time_sql  # noqa: E402  (one raw-cursor timer for both benches)
 from config import Config, TestConfig  # noqa: E402
 
 DEFAULT_URL = os.environ.get("BENCH_LISTS_URL", "postgresql://postgres@127.0.0.1:5432/bench_scale12")
@@ -51,11 +52,6 @@ def _app(url: str, base=Config, **extra):
     for key, value in extra.items():
         setattr(BenchConfig, key, value)
     return create_app(BenchConfig)
-
-
-def _percentile(values, q):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def _client(app, user_token: str):
@@ -157,26 +153,6 @@ def prepare(url: str):
     return app, users, count, cases, keystrokes
 
 
-def _time_sql(engine, statements, runs: int) -> list[float]:
-    """Milliseconds of running `statements` once each on a raw cursor, `runs` times."""
-    times = []
-    raw = engine.raw_connection()
-    try:
-        for _ in range(runs):
-            started = time.perf_counter()
-            cursor = raw.cursor()
-            for statement, parameters in statements:
-                cursor.execute(statement, parameters)
-                if cursor.description is not None:
-                    cursor.fetchall()
-            cursor.close()
-            times.append((time.perf_counter() - started) * 1000)
-        raw.rollback()
-    finally:
-        raw.close()
-    return times
-
-
 def measure(app, client, urls: list[str], runs: int, headers=None) -> dict:
     """Median/p95 ms over `runs` rounds of `urls` (each URL a request), the statements of one round,
     and the floor: those statements alone on a raw cursor (median of a round)."""
@@ -201,7 +177,8 @@ def measure(app, client, urls: list[str], runs: int, headers=None) -> dict:
                 sa.event.remove(engine, "before_cursor_execute", capture)
                 per_round.append(len(statements))
             assert response.status_code == 200, (url, response.status_code)
-    session_reads = [(s, p) for s, p in statements if not s.lstrip().upper().startswith(("UPDATE", "INSERT"))]
+    session_reads = [(s, p) for s, p in statements
+                     if not s.lstrip().upper().startswith(("UPDATE", "INSERT", "SAVEPOINT", "RELEASE"))]
     floor = _time_sql(engine, session_reads, max(3, runs // 3))
     return {"median": statistics.median(times), "p95": _percentile(times, 0.95),
             "statements": per_round[0], "floor": statistics.median(floor)}
