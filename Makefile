@@ -71,6 +71,7 @@ bench: setup
 	$(BIN)/python bench/offline_soak.py
 	$(BIN)/python bench/file_safety.py
 	$(BIN)/python bench/jobs.py
+	$(BIN)/python bench/lists.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor

@@ -8,7 +8,7 @@ from flask import Flask, flash, get_flashed_messages, make_response, redirect, r
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 
-from inspect_app import request_guard
+from inspect_app import request_guard, static_assets
 from inspect_app.extensions import csrf, db, htmx, login_manager, migrate
 
 ROOT_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir))
@@ -52,6 +52,7 @@ def create_app(config=None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
+    static_assets.init_app(app)     # first: its compression runs after every other response rule
 
     _register_models()
     _register_blueprints(app)
@@ -77,6 +78,7 @@ def _register_models():
     """Import every models module so metadata (and Alembic autogenerate) sees all tables."""
     from inspect_app.api import models as _api  # noqa: F401
     from inspect_app.audit import chain
+    from inspect_app.rectification import search as _search  # noqa: F401 (its indexes and FTS table)
     from inspect_app.audit import models as _audit  # noqa: F401
     from inspect_app.auth import models as _auth  # noqa: F401
     from inspect_app.campaigns import models as _campaigns  # noqa: F401

@@ -9,6 +9,7 @@ from flask_migrate import downgrade, upgrade
 
 from inspect_app import create_app
 from inspect_app.extensions import db
+from inspect_app.rectification import search
 from tests.conftest import Config
 
 
@@ -36,12 +37,21 @@ def _app_for(url: str):
     return create_app(MigrationConfig)
 
 
+def _compared(name, type_, _parent_names) -> bool:
+    """The FTS5 search table and its shadow tables live outside metadata (rectification/search.py)."""
+    return not (type_ == "table" and name.startswith(search.FTS_TABLE))
+
+
+# SQLite's reflection cannot read expression indexes (the effective-deadline sort): it warns and skips
+# them on both sides, so they are compared on PostgreSQL only.
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
 def test_upgrade_matches_models_and_downgrade_empties(empty_database_url):
     app = _app_for(empty_database_url)
     with app.app_context():
         upgrade()
         with db.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+            context = MigrationContext.configure(conn, opts={"compare_type": True, "include_name": _compared})
+            diff = compare_metadata(context, db.metadata)
         assert diff == [], f"models and migrations differ: {diff}"
         downgrade(revision="base")
         with db.engine.connect() as conn:

@@ -21,10 +21,12 @@ def _filters() -> dict:
 @bp.get("")
 @access.rule(Permission.AUDIT_VIEW)
 def index():
-    """Audit events, newest first, filtered by user, action, object type and Beijing date range;
-    shown with Chinese names, changed fields only and names for ids (audit/display.py)."""
+    """Audit events, newest first, filtered by user, action, object type and Beijing date range; paged
+    by chain position (?before=/?after= a seq), never counted; shown with Chinese names, changed fields
+    only and names for ids (audit/display.py)."""
     args = _filters()
-    pagination = service.search_events(args, page=max(request.args.get("page", 1, type=int), 1))
+    pagination = service.search_events(args, before=request.args.get("before", type=int),
+                                       after=request.args.get("after", type=int))
     # Only the full page draws the object-type filter; the table fragment skips that whole-table scan.
     object_types = [] if wants_fragment() else service.object_types()
     return render("audit/index.html", "audit/_table.html", pagination=pagination, args=args,

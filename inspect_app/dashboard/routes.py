@@ -15,6 +15,7 @@ from inspect_app.rendering import render
 from inspect_app.roles import Role
 
 RANKING_LIMIT = 60      # above this many counties the page shows the most behind (and a "show all" link)
+RANKING_PAGE = 100      # "show all" pages the ranking: 3,000 counties in one page were 1.9 MB
 
 
 bp.add_app_template_filter(charts.percent, "pct")     # 0.8567 → 85.7%, in the figures tables
@@ -40,11 +41,16 @@ def _dashboard(level: str, region=None):
     counties = groups.get("county", [])
     show_all = request.args.get("all") == "1" or len(counties) <= RANKING_LIMIT
     ranked = list(enumerate(counties, start=1))
+    rank_pages = max(1, -(-len(ranked) // RANKING_PAGE)) if len(counties) > RANKING_LIMIT else 1
+    rank_page = min(max(request.args.get("rank_page", 1, type=int), 1), rank_pages)
+    if show_all and rank_pages > 1:
+        ranked = ranked[(rank_page - 1) * RANKING_PAGE:rank_page * RANKING_PAGE]
     return render("dashboard/index.html", "dashboard/_dashboard.html", level=level, region=region,
                   city=region.parent if level == "county" else region if level == "city" else None,
                   form=form, args=form.args(), filters=filters, figures=data.headline,
                   burnup=data.burnup, groups=groups, labels=service.GROUPS,
                   ranked=ranked if show_all else ranked[-30:], ranking_total=len(counties), show_all=show_all,
+                  rank_page=rank_page, rank_pages=rank_pages,
                   worst_first=list(reversed(counties)), aging_labels=service.aging_labels(), charts=charts, drill_link=_drill_link,
                   rag_labels=service.RAG_LABELS, scores=list(enumerate(service.score_ranking(current_user, filters), start=1)))
 

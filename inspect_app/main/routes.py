@@ -4,11 +4,11 @@ import shutil
 import tempfile
 
 import sqlalchemy as sa
-from flask import current_app, jsonify, send_from_directory
+from flask import Response, current_app, jsonify
 from flask_wtf.csrf import generate_csrf
 from flask_login import current_user
 
-from inspect_app import access
+from inspect_app import access, static_assets
 from inspect_app.extensions import db
 from inspect_app.main import bp, tasks
 from inspect_app.org import service as org_service
@@ -65,9 +65,9 @@ def index():
 @access.rule(access.PUBLIC)
 def service_worker():
     """The service worker (static/js/sw.js) from the site's root, so that its scope covers every
-    page; revalidated on each check so a new version reaches tablets (it holds no user data)."""
-    response = send_from_directory(current_app.static_folder, "js/sw.js", mimetype="text/javascript",
-                                   max_age=0)
+    page; revalidated on each check so a new version reaches tablets (it holds no user data). Its
+    precache list names the fingerprinted URLs the pages load (static_assets.service_worker_source)."""
+    response = Response(static_assets.service_worker_source(), mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"
     return response

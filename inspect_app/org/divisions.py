@@ -26,6 +26,20 @@ def is_development_zone(county_code: str) -> bool:
     return county_code[4] == "7"
 
 
+#: The last two digits given to the county-level twin of a city that has no counties (see
+#: `county_code`); no county-level code in the 2023 list ends in 99.
+TWIN_COUNTY_SUFFIX = "99"
+
+
+def county_code(area_code: str, city_code6: str) -> str:
+    """The code under which a county-level row is stored. 东莞 (441900), 中山 (442000) and 儋州
+    (460400) are cities with no counties: the statistical list repeats the city's own code as its
+    single county-level row. Region codes are unique, so that twin is stored as the city's code with
+    the county digits 99 (441999), a child of the city — the city keeps its official code, and its
+    townships hang under the twin like any county's."""
+    return area_code[:4] + TWIN_COUNTY_SUFFIX if area_code == city_code6 else area_code
+
+
 def _read(path: str) -> list[dict]:
     with open(path, encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
@@ -67,14 +81,18 @@ def import_divisions(data_dir: str, province: str | None = None,
     for row in cities:
         upsert(row["code"].ljust(6, "0"), row["name"], RegionLevel.CITY,
                existing[row["provinceCode"].ljust(6, "0")])
+    twins = {}
     for row in areas:
-        upsert(row["code"], row["name"], RegionLevel.COUNTY, existing[row["cityCode"].ljust(6, "0")])
+        city_code6 = row["cityCode"].ljust(6, "0")
+        code6 = county_code(row["code"], city_code6)
+        twins[row["code"]] = code6
+        upsert(code6, row["name"], RegionLevel.COUNTY, existing[city_code6])
     db.session.flush()
 
     known = {t.code: t for t in db.session.execute(sa.select(Township)).scalars()}
     new_rows = []
     for row in streets:
-        county = existing[row["areaCode"]]
+        county = existing[twins[row["areaCode"]]]
         township = known.get(row["code"])
         if township is None:
             new_rows.append({"code": row["code"], "name": row["name"], "county_id": county.id})

@@ -120,6 +120,39 @@ def search_counties(user, q: str = "", city_code: str = "", page: int = 1, per_p
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
+COUNTY_OPTIONS_LIMIT = 20
+
+
+@dataclass
+class CountyOptions:
+    """What a county picker shows: at most COUNTY_OPTIONS_LIMIT matches in scope, the chosen county
+    (kept visible even when it does not match) and whether more matched."""
+
+    matches: list
+    chosen: Region | None
+    more: bool
+    county_q: str = ""
+
+
+def county_options(user, q: str = "", chosen_id: int = 0) -> CountyOptions:
+    """The county picker's options: counties the user may see (access.visible_counties) whose name
+    contains `q` or whose code starts with it, by code, at most COUNTY_OPTIONS_LIMIT of them — so a
+    province of 3,000 counties sends 20 options, not 3,000. With nothing typed, a scope of more than
+    the limit lists none (the picker asks for a name). `chosen_id` outside the scope is ignored."""
+    q = (q or "").strip()[:20]
+    stmt = access.visible_counties(user).options(joinedload(Region.parent))
+    if q:
+        stmt = stmt.where(sa.or_(Region.name.contains(q, autoescape=True), Region.code.startswith(q, autoescape=True)))
+    rows = list(db.session.execute(stmt.limit(COUNTY_OPTIONS_LIMIT + 1)).scalars())
+    chosen = None
+    if chosen_id:
+        chosen = db.session.execute(access.visible_counties(user).where(Region.id == chosen_id)).scalar_one_or_none()
+    more = len(rows) > COUNTY_OPTIONS_LIMIT
+    if more and not q:      # a province: nothing typed yet, so no arbitrary first 20 — ask for a name
+        rows = []
+    return CountyOptions(rows[:COUNTY_OPTIONS_LIMIT], chosen, more, q)
+
+
 def county_counts(county_ids: list[int]) -> dict[int, dict[str, int]]:
     """Number of 医共体, sites and units per county, in three grouped queries."""
     result = {cid: {"communities": 0, "sites": 0, "units": 0} for cid in county_ids}

@@ -14,6 +14,7 @@ from inspect_app.idempotency import new_uuid
 from inspect_app.jobs import service as jobs_service
 from inspect_app.jobs.routes import progress as job_progress
 from inspect_app.media.models import AttachmentKind
+from inspect_app.org import service as org_service
 from inspect_app.rectification import bp, channels, date_rules, lifecycle, notifications, service
 from inspect_app.rectification import ledger as ledger_export
 from inspect_app.rectification.forms import (FORMS, BulkAcceptForm, BulkAssignForm, BulkExtensionForm, BulkReturnForm,
@@ -53,16 +54,19 @@ def _prepare_assign(form, county_id, unit_id=None, assignee_id=None):
 
 # ---------------------------------------------------------------- lists
 
-def _index_context(filters, bulk_form=None, ticked=frozenset()):
+def _index_context(filters, bulk_form=None, ticked=frozenset(), rows_only=False):
     """Everything the items page and its panels draw from; `ticked` are the item ids whose boxes
-    stay ticked (a refused bulk action keeps the user's choice)."""
-    pagination = service.search_items(current_user, filters, _page())
+    stay ticked (a refused bulk action keeps the user's choice). `rows_only`: just #item-rows (a
+    search keystroke, a page turn), which draws no filter choices, so none are read."""
+    pagination = service.search_items(current_user, filters, _page(), after=request.args.get("after"),
+                                      before=request.args.get("before"))
     can_assign = access.can(current_user, Permission.ITEM_ASSIGN)
     if can_assign and bulk_form is None:
         bulk_form = BulkAssignForm()
-    if bulk_form is not None:
+    if bulk_form is not None and not rows_only:
         _prepare_assign(bulk_form, current_user.region_id)
-    return dict(pagination=pagination, filters=filters, choices=service.filter_choices(current_user),
+    choices = {} if rows_only else service.filter_choices(current_user, filters.county)
+    return dict(pagination=pagination, filters=filters, choices=choices,
                 can_assign=can_assign, bulk_form=bulk_form, ticked=ticked, lifecycle=lifecycle,
                 dates=service.item_dates(pagination.items),
                 show_county=current_user.role not in access.COUNTY_ROLES,
@@ -76,8 +80,25 @@ def _index_context(filters, bulk_form=None, ticked=frozenset()):
 def index():
     """整改事项: the items in the user's scope, filtered, searchable and paged."""
     filters = service.Filters.from_args(request.args)
-    fragment = "rectification/_rows.html" if request.htmx.target == "item-rows" else "rectification/_items_panel.html"
-    return render("rectification/index.html", fragment, **_index_context(filters))
+    rows_only = request.htmx.target == "item-rows" and wants_fragment()
+    fragment = "rectification/_rows.html" if rows_only else "rectification/_items_panel.html"
+    return render("rectification/index.html", fragment, **_index_context(filters, rows_only=rows_only))
+
+
+COUNTY_PICKERS = ("items-county", "review-county")
+
+
+@bp.get("/county-options")
+@access.rule(Permission.ITEM_VIEW)
+def county_options():
+    """The county filter's active search: at most 20 counties in the user's scope whose name contains
+    (or code starts with) ?county_q=, as the picker's radios (#<picker>-options)."""
+    picker = request.args.get("picker", "")
+    if picker not in COUNTY_PICKERS:
+        abort(404)
+    opts = org_service.county_options(current_user, request.args.get("county_q", ""),
+                                      request.args.get("county", 0, type=int))
+    return render("rectification/_county_options.html", picker=picker, opts=opts)
 
 
 def _bulk(form, action: Action, verb: str, none_ticked: str, required, missing: str, data) -> tuple[bool, frozenset]:
@@ -145,7 +166,7 @@ def _review(filters, status=200, ticked=frozenset(), **forms):
     return render("rectification/review.html", "rectification/_review_panel.html", status=status,
                   pagination=pagination, extensions=extensions, lifecycle=lifecycle, ticked=ticked, filters=filters,
                   dates=service.item_dates([*pagination.items, *extensions.items]),
-                  choices=service.filter_choices(current_user), **forms)
+                  choices=service.filter_choices(current_user, filters.county), **forms)
 
 
 def _bulk_review(action: Action, form, form_name: str, verb: str, none_ticked: str, required, missing: str, data):

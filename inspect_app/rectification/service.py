@@ -29,8 +29,9 @@ from inspect_app.idempotency import Duplicate, create_once, new_uuid
 from inspect_app.media import processing
 from inspect_app.media import service as media_service
 from inspect_app.media.models import Attachment, AttachmentKind, PhotoStage
+from inspect_app.org import service as org_service
 from inspect_app.org.models import Region, ResponsibleUnit
-from inspect_app.rectification import channels, date_rules, lifecycle, notifications
+from inspect_app.rectification import channels, date_rules, lifecycle, listing, notifications, search
 from inspect_app.rectification.lifecycle import Action, Actor, Status, TransitionError
 from inspect_app.rectification.models import (ItemHistory, Milestone, ProgressPost,
                                               RectificationItem)
@@ -169,17 +170,19 @@ def items_query(user, filters: Filters, now=None) -> sa.Select:
     if filters.waiting:
         stmt = stmt.where(WAITING[filters.waiting][1])
     if filters.q:
-        like = f"%{filters.q}%"
-        stmt = stmt.where(sa.or_(RectificationItem.number.ilike(like), RectificationItem.description.ilike(like),
-                                 RectificationItem.category.ilike(like), RectificationItem.responsible_person.ilike(like)))
+        stmt = stmt.where(search.matches(filters.q, db.engine.dialect.name))
     return stmt.options(joinedload(RectificationItem.unit), joinedload(RectificationItem.county),
                         joinedload(RectificationItem.site))
 
 
-def search_items(user, filters: Filters, page: int, per_page: int | None = None):
-    """One page of the items list."""
-    stmt = items_query(user, filters).order_by(EFFECTIVE_DEADLINE, RectificationItem.number)
-    return db.paginate(stmt, page=page, per_page=per_page or current_app.config["PAGE_SIZE"], error_out=False)
+def search_items(user, filters: Filters, page: int, per_page: int | None = None, after: str | None = None,
+                 before: str | None = None) -> listing.ItemPage:
+    """One page of the items list, effective deadline then 问题编号: after or before a keyset cursor
+    (the pager's links), else by page number; the count is bounded (listing.py)."""
+    short = 0 < len(filters.q) < search.FTS_MIN_CHARS
+    return listing.page_of(items_query(user, filters), page, per_page or current_app.config["PAGE_SIZE"],
+                           after=after, before=before,
+                           count_limit=listing.SHORT_SEARCH_COUNT_LIMIT if short else None)
 
 
 def review_queue(user, filters: Filters, page: int):
@@ -203,14 +206,18 @@ def extension_queue(user, filters: Filters, page: int):
     return db.paginate(stmt, page=page, per_page=50, error_out=False)
 
 
-def filter_choices(user) -> dict:
-    """Campaigns, counties and units the user may filter by (only what lies in scope). Units are
-    for the county coordinator: a unit responder sees only its own unit's items anyway."""
-    counties = list(db.session.execute(access.visible_counties(user)).scalars())
-    campaign_ids = sa.select(RectificationItem.campaign_id).where(access.item_clause(user, RectificationItem))
-    campaigns = list(db.session.execute(sa.select(Campaign).where(Campaign.id.in_(campaign_ids))
+def filter_choices(user, county_id: int = 0) -> dict:
+    """Campaigns, counties and units the user may filter by (only what lies in scope). Counties are
+    a searching picker's first options (org.service.county_options: ≤ 20, never the whole province);
+    none for county roles. Units are for the county coordinator: a unit responder sees only its own
+    unit's items anyway."""
+    counties = None if user.role in access.COUNTY_ROLES else org_service.county_options(user, chosen_id=county_id)
+    # One EXISTS probe per campaign (on the campaign's index), not every item's campaign id in scope.
+    has_items = sa.exists().where(RectificationItem.campaign_id == Campaign.id,
+                                  access.item_clause(user, RectificationItem)).correlate(Campaign)
+    campaigns = list(db.session.execute(sa.select(Campaign).where(has_items)
                                         .order_by(Campaign.year.desc(), Campaign.id)).scalars())
-    return {"campaigns": campaigns, "counties": counties if user.role not in access.COUNTY_ROLES else [],
+    return {"campaigns": campaigns, "counties": counties,
             "units": units_for(user) if user.role == Role.COUNTY_COORDINATOR else []}
 
 

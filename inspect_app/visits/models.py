@@ -124,6 +124,8 @@ class Finding(Versioned, db.Model):
     """A problem (问题) found at a site, from a checklist answer or free-standing."""
 
     __tablename__ = "findings"
+    # The 问题清单 index asks, per campaign and county, whether any finding exists (one index probe).
+    __table_args__ = (sa.Index("ix_findings_campaign_county", "campaign_id", "county_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     uuid: Mapped[str] = mapped_column(sa.String(36), unique=True)
     campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id"), index=True)

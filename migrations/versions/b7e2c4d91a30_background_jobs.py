@@ -2,7 +2,7 @@
 the ledger's keyset order as an index on rectification_items (county_id, number, id)
 
 Revision ID: b7e2c4d91a30
-Revises: 5e1f0a7c2b91
+Revises: d13a7e5c0f42
 Create Date: 2026-11-30 06:30:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'b7e2c4d91a30'
-down_revision = '5e1f0a7c2b91'
+down_revision = 'd13a7e5c0f42'
 branch_labels = None
 depends_on = None
 

@@ -70,5 +70,11 @@
     return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
   }
 
+  /* A picker's search box (data-search-only, e.g. the county filter) only looks things up: its
+     "change" on blur must not reach the filter form around it, which reloads on change. */
+  document.addEventListener("change", function (event) {
+    if (event.target.hasAttribute && event.target.hasAttribute("data-search-only")) { event.stopPropagation(); }
+  }, true);
+
   window.inspectApp = { toast: toast, uuid4: uuid4 };
 })();

@@ -20,7 +20,8 @@ def test_service_worker_is_served_from_the_root_without_sign_in(client):
 def test_shell_files_the_worker_keeps_exist(client):
     body = client.get("/sw.js").get_data(as_text=True)
     shell = json.loads(body.split("var SHELL_URLS = ")[1].split(";")[0])
-    assert "/static/js/offline.js" in shell and "/static/vendor/idb.umd.js" in shell
+    paths = [url.split("?v=")[0] for url in shell]        # fingerprinted (static_assets)
+    assert "/static/js/offline.js" in paths and "/static/vendor/idb.umd.js" in paths
     for url in shell:
         response = client.get(url)
         assert response.status_code == 200, url

@@ -1,6 +1,7 @@
 """XLSX import of regions, 医共体 and sites (all-or-nothing, idempotent) and the division codes."""
 import io
 
+import pytest
 import sqlalchemy as sa
 from openpyxl import Workbook, load_workbook
 
@@ -128,3 +129,20 @@ def test_division_codes_from_the_npm_package(app):
 
 def test_development_zone_rule():
     assert is_development_zone("411371") and not is_development_zone("411329") and not is_development_zone("411381")
+
+
+@pytest.mark.parametrize("province, city, name", [("44", "441900", "东莞市"), ("44", "442000", "中山市"),
+                                                   ("46", "460400", "儋州市")])
+def test_a_city_without_counties_gets_a_county_twin_under_it(app, province, city, name):
+    """The statistical list repeats 东莞/中山/儋州's city code as their one county-level row: before, the
+    row became its own parent (CircularDependencyError on flush). Now the county hangs under the city."""
+    counts = import_divisions(app.config["DIVISIONS_DIR"], province)
+    parent = db.session.execute(sa.select(Region).where(Region.code == city)).scalar_one()
+    assert parent.level == RegionLevel.CITY and parent.name == name
+    twin = db.session.execute(sa.select(Region).where(Region.parent_id == parent.id)).scalar_one()
+    assert twin.level == RegionLevel.COUNTY and twin.name == name and twin.code == city[:4] + "99"
+    assert twin.parent_id != twin.id
+    streets = db.session.scalar(sa.select(sa.func.count()).select_from(Township).where(Township.county_id == twin.id))
+    assert streets > 10
+    again = import_divisions(app.config["DIVISIONS_DIR"], province)
+    assert again.inserted == 0 and again.updated == 0 and again.unchanged == counts.inserted

@@ -183,9 +183,18 @@ def test_csrf_is_required(client, login_as, xinye_list):
 def test_move_down_and_up_renumbers_within_category(client, login_as, xinye_list):
     camp, (b01, b02, free, c01) = xinye_list
     login_as("leader8")
-    response = client.post(f"/problem-lists/findings/{b01.id}/move/down", headers={**HX, "HX-Target": "problem-list"})
+    response = client.post(f"/problem-lists/findings/{b01.id}/move/down", headers={**HX, "HX-Target": f"finding-{b01.id}"})
     html = response.get_data(as_text=True)
     assert response.status_code == 200
+    # Only the two findings that changed places come back, replacing the moved card; the
+    # neighbour's old card goes out of band — not the whole list.
+    assert response.headers["HX-Retarget"] == f"#finding-{b01.id}" and response.headers["HX-Reswap"] == "outerHTML"
+    assert html.index(f'<article id="finding-{b02.id}"') < html.index(f'<article id="finding-{b01.id}"')
+    assert f'<div id="finding-{b02.id}" hx-swap-oob="delete">' in html
+    assert f"finding-{free.id}\"" not in html and 'id="problem-list"' not in html
+    assert '<span class="pl-num">1</span>' in html and '<span class="pl-num">2</span>' in html
+    assert html.index(f"finding-{b02.id}\"") < html.index(f"finding-{b01.id}\"")
+    html = order_of(client, camp)
     assert html.index(f"finding-{b02.id}\"") < html.index(f"finding-{b01.id}\"") < html.index(f"finding-{free.id}\"")
     db.session.expire_all()
     assert [db.session.get(Finding, f.id).position for f in (b02, b01, free)] == [1, 2, 3]
