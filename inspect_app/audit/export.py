@@ -22,4 +22,4 @@ def audit_workbook(views: list[EventView]) -> bytes:
     rows = [(to_china(v.event.at).strftime("%Y-%m-%d %H:%M:%S"), v.user, v.action, v.event.action, v.object_type,
              v.object, v.context, v.summary + (f"（同一分钟内另有 {v.repeats} 次）" if v.repeats else ""),
              v.changes_text, v.event.ip) for v in views]
-    return build_simple_table("审计日志", COLUMNS, rows, wrap_columns=("对象", "核查任务与清单", "说明", "变更"))
+    return build_simple_table("审计日志", COLUMNS, rows)   # every cell wraps, row heights stored
