@@ -12,6 +12,7 @@ that another tool left.
 """
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -145,7 +146,7 @@ class S3Storage:
 
     def check_writable(self) -> bool:
         """Whether a small object can be written and removed again (for /healthz)."""
-        probe = self.prefix + ".tmp-healthz"
+        probe = f"{self.prefix}.tmp-healthz-{uuid.uuid4().hex}"  # one per probe: instances probe at once
         try:
             self.client.put_object(Bucket=self.bucket, Key=probe, Body=b"ok")
             self.client.delete_object(Bucket=self.bucket, Key=probe)
