@@ -64,6 +64,20 @@ class Config:
     SQLALCHEMY_DATABASE_URI = _database_url("sqlite:///" + os.path.join(INSTANCE_DIR, "inspect.sqlite"))
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", os.path.join(INSTANCE_DIR, "uploads"))
+    # Where photos and evidence live: "file" (UPLOAD_FOLDER on this machine) or "s3" (one bucket
+    # shared by every instance; media/s3.py). S3: S3_BUCKET, S3_ENDPOINT_URL (MinIO, Aliyun OSS,
+    # Tencent COS, Huawei OBS …), S3_REGION, S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY (else boto3's
+    # AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), S3_PREFIX, S3_ADDRESSING_STYLE (path|virtual|auto).
+    STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "file")
+    S3_BUCKET = os.environ.get("S3_BUCKET", "")
+    S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL", "")
+    S3_REGION = os.environ.get("S3_REGION", "")
+    S3_ACCESS_KEY_ID = os.environ.get("S3_ACCESS_KEY_ID", "")
+    S3_SECRET_ACCESS_KEY = os.environ.get("S3_SECRET_ACCESS_KEY", "")
+    S3_PREFIX = os.environ.get("S3_PREFIX", "")
+    S3_ADDRESSING_STYLE = os.environ.get("S3_ADDRESSING_STYLE", "auto")
+    # Sent as X-Instance on every response when set (which app instance answered, behind a balancer).
+    INSTANCE_NAME = os.environ.get("INSTANCE_NAME", "")
     # A whole request: a progress post may carry several files. Each file is held to 20 MB by
     # media.processing, so this only bounds the total.
     MAX_CONTENT_LENGTH = 105 * 1024 * 1024

@@ -241,6 +241,8 @@ def _register_response_rules(app):
         if app.config.get("HSTS_SECONDS"):
             response.headers.setdefault("Strict-Transport-Security",
                                         f"max-age={int(app.config['HSTS_SECONDS'])}; includeSubDomains")
+        if app.config.get("INSTANCE_NAME"):
+            response.headers["X-Instance"] = app.config["INSTANCE_NAME"]  # which instance answered
         if response.status_code == 503:
             # Busy (image decodes) or unhealthy: tell clients and load balancers when to try again.
             response.headers.setdefault("Retry-After", str(max(1, round(app.config["IMAGE_DECODE_WAIT_SECONDS"]))))

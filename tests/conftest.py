@@ -19,6 +19,7 @@ from inspect_app.audit import security
 from inspect_app.extensions import db
 from tests.browser.support import browser, landscape, live_server, portrait  # noqa: F401 (fixtures)
 from tests.factories import PASSWORD, make_world
+from tests.s3server import s3_app, s3_bucket, s3_server  # noqa: F401 (fixtures)
 
 _TMP = tempfile.mkdtemp(prefix="inspect-tests-")
 

@@ -35,7 +35,11 @@ def healthz():
 
 
 def _upload_store_state() -> tuple[str, int | None]:
-    """("ok" | "not_writable" | "low_space", free MB or None) of UPLOAD_FOLDER."""
+    """("ok" | "not_writable" | "low_space", free MB or None) of UPLOAD_FOLDER, or of the bucket
+    with STORAGE_BACKEND=s3 (a probe write; free space is the provider's to watch: None)."""
+    if current_app.config.get("STORAGE_BACKEND") == "s3":
+        from inspect_app.media.service import storage
+        return ("ok" if storage().check_writable() else "not_writable"), None
     folder = current_app.config["UPLOAD_FOLDER"]
     try:
         os.makedirs(folder, exist_ok=True)

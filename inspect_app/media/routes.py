@@ -112,16 +112,16 @@ def _serve(attachment_id: int, variant: str):
     key = photo.thumb_key if variant == "thumb" else photo.display_key
     if not key:
         abort(404)
+    # Streamed through this process after the access check, whichever the backend (never a redirect
+    # to the bucket: clients may not reach it, and a signed URL would outlive the access decision).
     try:
-        path = service.storage().path(key)
-    except ValueError:
-        abort(404)
-    if not path.is_file():
+        stream = service.storage().open(key)
+    except (ValueError, FileNotFoundError):
         abort(404)
     security.photo_viewed(photo)
     # A tablet may be shared: the browser keeps the photo but asks every time whether this user may
     # still see it (a 304 when the ETag matches costs no body).
-    response = send_file(path, mimetype="image/jpeg", etag=photo.sha256, conditional=True,
+    response = send_file(stream, mimetype="image/jpeg", etag=photo.sha256, conditional=True,
                          last_modified=None)
     response.headers["Cache-Control"] = "private, no-cache"
     response.headers["X-Content-Type-Options"] = "nosniff"

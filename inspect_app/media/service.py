@@ -14,14 +14,23 @@ from inspect_app.extensions import db
 from inspect_app.idempotency import create_once
 from inspect_app.media.models import Attachment, AttachmentKind, PhotoStage
 from inspect_app.media.processing import RejectedUpload, clean_filename, process_image
-from inspect_app.media.storage import FileStorage, document_key, image_keys, sha256_of_key, store_processed
+from inspect_app.media.storage import FileStorage, Storage, document_key, image_keys, sha256_of_key, store_processed
 
 MSG_UUID_TAKEN = "该照片编号已被其他记录使用，请刷新页面后重试"
 
 
-def storage() -> FileStorage:
-    """The app's photo storage, rooted at UPLOAD_FOLDER."""
-    return FileStorage(current_app.config["UPLOAD_FOLDER"])
+def storage() -> Storage:
+    """The app's photo and document storage: FileStorage at UPLOAD_FOLDER, or with
+    STORAGE_BACKEND=s3 the shared bucket (one boto3 client per app, kept in app.extensions)."""
+    config = current_app.config
+    if config.get("STORAGE_BACKEND", "file") == "s3":
+        from inspect_app.media.s3 import S3Storage
+
+        cached = current_app.extensions.get("s3_storage")
+        if cached is None:
+            cached = current_app.extensions["s3_storage"] = S3Storage.from_config(config)
+        return cached
+    return FileStorage(config["UPLOAD_FOLDER"])
 
 
 def existing_photo(client_uuid: str, owner) -> Attachment | None:
