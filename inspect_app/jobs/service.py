@@ -32,6 +32,7 @@ from inspect_app.auth.models import User
 from inspect_app.extensions import db, utcnow
 from inspect_app.jobs import queue
 from inspect_app.jobs.models import Job, JobState
+from inspect_app.media import service as media_service
 from inspect_app.media.storage import FileStorage
 
 log = logging.getLogger(__name__)
@@ -64,9 +65,14 @@ def register(name: str, kind: Kind) -> None:
     KINDS[name] = kind
 
 
-def results() -> FileStorage:
-    """Where job results are kept: a FileStorage rooted at JOB_RESULTS_FOLDER (apart from the photo
-    store, whose orphan sweep must never see them)."""
+def results():
+    """Where job results are kept, apart from the photo store (whose orphan sweep must never see
+    them): a FileStorage rooted at JOB_RESULTS_FOLDER, or with STORAGE_BACKEND=s3 the shared bucket's
+    job-results/ folder, so any app instance can serve a file another instance's worker wrote."""
+    if current_app.config.get("STORAGE_BACKEND", "file") == "s3":
+        from inspect_app.media.s3 import JOB_RESULTS_FOLDER
+
+        return media_service.storage().within(JOB_RESULTS_FOLDER)
     return FileStorage(current_app.config["JOB_RESULTS_FOLDER"])
 
 

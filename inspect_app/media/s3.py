@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 import boto3
+from boto3.exceptions import S3UploadFailedError
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 
@@ -26,6 +27,11 @@ from .storage import InvalidKey, StoredFile, _KEY_PATTERN, is_stored_name
 # Error codes S3-compatible servers give for a full store or an exhausted quota: the user is told
 # plainly (507), as with a full local disk (issue 11, seen 11). MinIO: XMinioStorageFull; Aliyun OSS
 # and others: QuotaExceeded / InsufficientStorage; HTTP 507 whatever the code.
+# Folders of the bucket that hold other stores (background jobs' result files, inspect_app/jobs): not
+# photos or evidence, so the photo sweep never lists them.
+JOB_RESULTS_FOLDER = "job-results/"
+RESERVED_FOLDERS = (JOB_RESULTS_FOLDER,)
+
 _FULL_CODES = frozenset({"XMinioStorageFull", "StorageFull", "QuotaExceeded", "InsufficientStorage",
                          "XMinioAdminBucketQuotaExceeded"})
 _MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
@@ -93,6 +99,26 @@ class S3Storage:
                 raise RejectedUpload(MSG_DISK_FULL, status=507) from error
             raise
 
+    def put_file(self, key: str, source) -> None:
+        """Store the file at path ``source`` under ``key`` without reading it into memory (boto3's
+        managed, multipart upload for a large export); do nothing if the key exists. A full store
+        or exhausted quota raises :class:`RejectedUpload` with status 507."""
+        name = self._name(key)
+        if self.exists(key):
+            return
+        try:
+            self.client.upload_file(str(source), self.bucket, name)
+        except (ClientError, S3UploadFailedError) as error:
+            cause = error.__cause__ if isinstance(error, S3UploadFailedError) else error
+            if isinstance(cause, ClientError) and (_code(cause) in _FULL_CODES or _status(cause) == 507):
+                raise RejectedUpload(MSG_DISK_FULL, status=507) from error
+            raise
+
+    def within(self, folder: str) -> "S3Storage":
+        """The same bucket and client under ``folder`` (e.g. "job-results/"), a store of its own: the
+        photo sweep (this store's :meth:`walk`) never lists what lies there."""
+        return S3Storage(self.client, self.bucket, self.prefix + folder)
+
     def get(self, key: str) -> bytes:
         """Return the bytes stored under ``key``; ``FileNotFoundError`` if missing."""
         with self.open(key) as body:
@@ -131,7 +157,7 @@ class S3Storage:
         for page in pages:
             for item in page.get("Contents", ()):
                 key = item["Key"][len(self.prefix):]
-                if key.endswith("/"):
+                if key.endswith("/") or key.startswith(RESERVED_FOLDERS):
                     continue  # a "folder" placeholder some consoles create
                 name = key.rsplit("/", 1)[-1]
                 kind = "stored" if is_stored_name(key) else "temporary" if name.startswith(".tmp-") else "unknown"

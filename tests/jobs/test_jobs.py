@@ -218,3 +218,24 @@ def test_an_app_with_the_in_process_worker_serves_requests_and_runs_jobs(app, wo
             assert finished.is_set() and db.session.get(Job, job_id).state == JobState.DONE
     finally:
         queue.stop_worker_thread(served)
+
+
+def test_on_object_storage_a_jobs_file_lies_in_the_shared_bucket(s3_app, client, world, login_as, big):
+    """With STORAGE_BACKEND=s3 the result goes to the bucket's job-results/ folder, so an instance other
+    than the worker's serves it (issue 12: several instances), and the photo sweep never lists it."""
+    from inspect_app.media import sweep
+    from tests.s3server import s3_client
+
+    mine = {make_item(world).number for _ in range(2)}
+    login_as("xinye")
+    job_id = start(client)
+    assert queue.run_pending(client.application) == 1
+    job = job_row(job_id)
+    assert job.state == JobState.DONE
+    listed = s3_client(s3_app.config["S3_ENDPOINT_URL"]).list_objects_v2(Bucket=s3_app.config["S3_BUCKET"])
+    assert [item["Key"] for item in listed.get("Contents", ())] == [f"job-results/{job.result_key}"]
+    res = client.get(f"/jobs/{job_id}/download")
+    assert res.status_code == 200
+    sheet = load_workbook(io.BytesIO(res.data))["整改台账"]
+    assert {r[1] for r in sheet.iter_rows(min_row=2, values_only=True)} >= mine
+    assert sweep.sweep().orphans == []

@@ -71,6 +71,16 @@ def test_put_of_an_existing_key_is_a_no_op(store):
     assert keys_of(store) == ["ab/cd/x.jpg"]
 
 
+
+def test_put_file_streams_a_file_in_once(store, tmp_path):
+    """A large export (a background job's result) goes in from a path, not from memory."""
+    source = tmp_path / "ledger.xlsx"
+    source.write_bytes(b"x" * (3 * 1024 * 1024 + 7))
+    store.put_file("ab/cd/ledger.xlsx", source)
+    assert store.get("ab/cd/ledger.xlsx") == source.read_bytes()
+    store.put_file("ab/cd/ledger.xlsx", tmp_path / "missing")      # an existing key: nothing is read
+    assert source.exists()
+
 @pytest.mark.parametrize("key", ["../escape.jpg", "ab/../cd.jpg", "/etc/passwd", "./ab.jpg", "ab//cd.jpg",
                                  "ab/cd/", "", "ab\\cd.jpg", ".tmp-abc", "ab/.hidden", "ab/cd.jpg\x00",
                                  "ab/名字.jpg", None])
