@@ -481,7 +481,7 @@ def evidence_job():
         region, _items = service.county_package_items(current_user, int(request.form["county_id"]), filters)
         params, title = evidence_jobs.county_params(region.id, filters), f"{region.name}整改材料"
     else:
-        abort(400)
+        abort(404)   # no package named: nothing to make, as for an item or county out of scope
     job = jobs_service.create(current_user, "evidence", params, title)
     if not wants_fragment():
         return redirect(url_for("jobs.detail", job_id=job.id))
