@@ -136,6 +136,9 @@ class Config:
     JOB_RESULTS_FOLDER = os.environ.get("JOB_RESULTS_FOLDER", os.path.join(INSTANCE_DIR, "exports"))
     # 整改台账 exports of more rows than this become a background job (smaller ones answer at once).
     LEDGER_INLINE_MAX = int(os.environ.get("LEDGER_INLINE_MAX", 2000))
+    # 整改材料包 ZIPs of more files or more stored bytes than these become a background job.
+    EVIDENCE_INLINE_MAX_FILES = int(os.environ.get("EVIDENCE_INLINE_MAX_FILES", 200))
+    EVIDENCE_INLINE_MAX_BYTES = int(os.environ.get("EVIDENCE_INLINE_MAX_BYTES", 100 * 1024 * 1024))
     # A job 进行中 without a heartbeat for this long is taken as interrupted (its process died).
     JOB_STALE_SECONDS = int(os.environ.get("JOB_STALE_SECONDS", 120))
 

@@ -49,6 +49,7 @@ class PackageFile:
     open: Callable[[], BinaryIO]
     taken_at: datetime | None = None
     gps: str = ""
+    size: int = 0   # stored bytes, for deciding whether the package is built in the background
 
 
 @dataclass(frozen=True)

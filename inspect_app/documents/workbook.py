@@ -458,143 +458,42 @@ def compute_summary(rows: Iterable[Mapping[str, Any]]) -> dict[str, float | int]
     return out
 
 
-def _merge_summary(rows: Sequence[Mapping[str, Any]], given: Mapping[str, Any] | None) -> dict[str, Any]:
-    figures: dict[str, Any] = compute_summary(rows)
-    if given:
-        figures.update({k: v for k, v in given.items() if v is not None})
-        if "销号率" not in given or given.get("销号率") is None:
-            total = figures.get("问题总数") or 0
-            figures["销号率"] = (figures.get("已销号", 0) / total) if total else 0.0
-    rate = figures.get("销号率")
-    if isinstance(rate, (int, float, Decimal)) and rate > 1:
-        figures["销号率"] = float(rate) / 100  # given as a percentage (37.5)
-    return figures
-
-
-def _write_summary(
-    ws: Worksheet,
-    *,
-    title: str,
-    generated_at: datetime,
-    figures: Mapping[str, Any],
-    rows: Sequence[Mapping[str, Any]],
-) -> None:
-    ws["A1"] = title
-    ws["A1"].font = _FONT_TITLE
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=8)
-    ws["A2"] = "生成时间（北京时间）"
-    ws["A2"].font = _FONT
-    _set(ws["B2"], _beijing_naive(generated_at))
-    ws["B2"].font = _FONT
-    ws["B2"].alignment = Alignment(horizontal="left")
-
-    r = 4
-    for j, text in enumerate(("指标", "数值"), start=1):
-        c = ws.cell(row=r, column=j, value=text)
-        c.font, c.fill, c.border = _FONT_BOLD, _HEADER_FILL, _BORDER
-        c.alignment = Alignment(horizontal="center")
-    labels = list(SUMMARY_LABELS) + [k for k in figures if k not in SUMMARY_LABELS]
-    for label in labels:
-        r += 1
-        a = ws.cell(row=r, column=1, value=label)
-        b = ws.cell(row=r, column=2)
-        _set(b, _coerce(figures.get(label, 0)))
-        if label == "销号率":
-            b.number_format = PERCENT_FORMAT
-        a.font = b.font = _FONT
-        a.border = b.border = _BORDER
-        b.alignment = Alignment(horizontal="right")
-
-    # Per-county breakdown (分县统计) when the rows name counties.
-    counties: dict[str, list[Mapping[str, Any]]] = {}
-    for row in rows:
-        name = str(row.get("县(市)") or "").strip()
-        if name:
-            counties.setdefault(name, []).append(row)
-    if counties:
-        r += 2
-        ws.cell(row=r, column=1, value="分县(市)统计").font = _FONT_BOLD
-        r += 1
-        head = ("县(市)", "问题总数", "已销号", "销号率", "待整改", "整改中", "待验收", "已超期")
-        for j, text in enumerate(head, start=1):
-            c = ws.cell(row=r, column=j, value=text)
-            c.font, c.fill, c.border = _FONT_BOLD, _HEADER_FILL, _BORDER
-            c.alignment = Alignment(horizontal="center")
-        for name, crows in counties.items():
-            r += 1
-            f = compute_summary(crows)
-            values = (name, f["问题总数"], f["已销号"], f["销号率"], f["待整改"], f["整改中"], f["待验收"], f["已超期"])
-            for j, v in enumerate(values, start=1):
-                c = ws.cell(row=r, column=j)
-                _set(c, _coerce(v))
-                c.font, c.border = _FONT, _BORDER
-                if j == 4:
-                    c.number_format = PERCENT_FORMAT
-
-    ws.column_dimensions["A"].width = max(22, min(MAX_WIDTH, max(
-        [display_width(n) + 2 for n in counties] or [0]
-    )))
-    for col in "BCDEFGH":
-        ws.column_dimensions[col].width = 18 if col == "B" else 12
-
-
 # ---------------------------------------------------------------------------
 # Public builders
 # ---------------------------------------------------------------------------
 
 
-def _default_highlight(row: Mapping[str, Any]) -> bool:
-    return _is_overdue_flag(row.get("是否超期"))
-
-
 def build_ledger(
-    rows: Sequence[Mapping[str, Any]],
+    rows: Iterable[Mapping[str, Any]],
     *,
     title: str,
     generated_at: datetime,
     summary: Mapping[str, Any] | None = None,
     highlight: Callable[[Mapping[str, Any]], bool] | None = None,
 ) -> bytes:
-    """The 整改台账 workbook: sheet 整改台账 (one row per item, columns
-    ``LEDGER_COLUMNS``) and sheet 汇总 (figures, generation time, title).
+    """The 整改台账 workbook as bytes: sheet 整改台账 (one row per item, columns ``LEDGER_COLUMNS``,
+    printed on A3) and sheet 汇总 (figures, per-county table, generation time, title).
 
-    ``summary`` overrides computed figures (keys from ``SUMMARY_LABELS``; 销号率 as
-    a fraction).  ``highlight(row)`` picks the rows tinted light red (default:
-    ``row['是否超期'] == '是'``).  ``generated_at`` is UTC (naive = UTC).
+    A thin wrapper over the app's one ledger writer, :func:`.ledger_stream.write_ledger` (the route
+    and the background job use that directly), so there is one ledger layout.  ``summary``
+    overrides computed figures (keys from ``SUMMARY_LABELS``; 销号率 as a fraction).
+    ``highlight(row)`` picks the rows tinted light red (default: ``row['是否超期'] == '是'``).
+    ``generated_at`` is UTC (naive = UTC).
     """
-    rows = list(rows)
-    wb = _new_workbook()
-    ws = wb.active
-    ws.title = LEDGER_SHEET_TITLE
-    _write_table(
-        ws,
-        LEDGER_COLUMNS,
-        rows,
-        date_columns=LEDGER_DATE_COLUMNS,
-        int_columns=LEDGER_INT_COLUMNS,
-        highlight=highlight or _default_highlight,
-        fixed_widths=LEDGER_WIDTHS,
-    )
-    # 19 columns are legible on A3 landscape only (on A4 they would print at about 55 %).
-    ws.page_setup.paperSize = ws.PAPERSIZE_A3
-    _print_header(ws, center=title)
+    import os
+    import tempfile
 
-    summary_ws = wb.create_sheet(SUMMARY_SHEET_TITLE)
-    _write_summary(
-        summary_ws,
-        title=title,
-        generated_at=generated_at,
-        figures=_merge_summary(rows, summary),
-        rows=rows,
-    )
-    summary_ws.page_setup.orientation = "landscape"
-    summary_ws.page_setup.paperSize = summary_ws.PAPERSIZE_A4
-    summary_ws.page_setup.fitToWidth = 1
-    summary_ws.page_setup.fitToHeight = 0
-    summary_ws.sheet_properties.pageSetUpPr.fitToPage = True
-    _print_header(summary_ws, center=title)
-    _set_properties(wb, title, generated_at)
-    return _save(wb)
+    from .ledger_stream import write_ledger
+
+    fd, path = tempfile.mkstemp(suffix=".xlsx")
+    os.close(fd)
+    try:
+        write_ledger(path, [list(rows)], title=title, generated_at=generated_at, summary=summary,
+                     highlight=highlight)
+        with open(path, "rb") as handle:
+            return handle.read()
+    finally:
+        os.unlink(path)
 
 
 def build_simple_table(

@@ -11,7 +11,8 @@ from inspect_app.jobs import bp, service
 from inspect_app.jobs.models import JobState
 from inspect_app.rendering import render, wants_fragment
 
-MIMETYPES = {".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+MIMETYPES = {".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+             ".zip": "application/zip"}
 
 
 def progress(job, status: int = 200):

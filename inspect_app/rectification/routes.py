@@ -16,6 +16,7 @@ from inspect_app.jobs.routes import progress as job_progress
 from inspect_app.media.models import AttachmentKind
 from inspect_app.org import service as org_service
 from inspect_app.rectification import bp, channels, date_rules, lifecycle, notifications, service
+from inspect_app.rectification import evidence_jobs
 from inspect_app.rectification import ledger as ledger_export
 from inspect_app.rectification.forms import (FORMS, BulkAcceptForm, BulkAssignForm, BulkExtensionForm, BulkReturnForm,
                                              MilestoneForm, NoticeEmailForm)
@@ -434,6 +435,9 @@ def county_evidence_package(county_id):
     narrowed by the list filters (e.g. ?campaign=). 404 for a county outside the user's scope."""
     filters = service.Filters.from_args(request.args)
     region, package_items = service.county_package_items(current_user, county_id, filters)
+    if evidence_jobs.is_large(package_items):
+        return _evidence_large(package_items, f"{region.name}整改材料",
+                               evidence_jobs.county_params(county_id, filters))
     now = utcnow()
     name = service.county_package_name(region, filters, date_rules.today(now))
     return _zip_response(package_items, f"{region.name}整改材料", name, now,
@@ -445,10 +449,43 @@ def county_evidence_package(county_id):
 def item_evidence_package(item_id):
     """A ZIP of one item's evidence files and photos with an index workbook."""
     item = service.load_item(item_id, current_user)
+    package_items = service.evidence_package_items(current_user, [item])
+    if evidence_jobs.is_large(package_items):
+        return _evidence_large(package_items, f"{item.number}整改材料", evidence_jobs.item_params(item.id))
     now = utcnow()
     name = service.item_package_name(item, date_rules.today(now))
-    return _zip_response(service.evidence_package_items(current_user, [item]), f"{item.number}整改材料", name, now,
+    return _zip_response(package_items, f"{item.number}整改材料", name, now,
                          object_id=item.number, county_id=item.county_id)
+
+
+def _evidence_large(package_items, title: str, params: dict):
+    """The page offering a large package as a background job (a GET changes nothing)."""
+    files, size = evidence_jobs.size(package_items)
+    return render("rectification/evidence_large.html", title=title, files=files,
+                  megabytes=round(size / 1024 / 1024, 1), params=params)
+
+
+@bp.post("/evidence-jobs")
+@access.rule(Permission.ITEM_VIEW)
+def evidence_job():
+    """Start a 整改材料包 as a background job: of one item (item_id, in the user's scope) or of a county
+    (county_id and the list filters; needs the ledger-export permission and the county in scope).
+    Answers the job's progress fragment (htmx) or its page."""
+    if request.form.get("item_id", "").isdigit():
+        item = service.load_item(int(request.form["item_id"]), current_user)
+        params, title = evidence_jobs.item_params(item.id), f"{item.number}整改材料"
+    elif request.form.get("county_id", "").isdigit():
+        if not access.has(current_user, Permission.LEDGER_EXPORT):
+            abort(403)
+        filters = service.Filters.from_args(request.form)
+        region, _items = service.county_package_items(current_user, int(request.form["county_id"]), filters)
+        params, title = evidence_jobs.county_params(region.id, filters), f"{region.name}整改材料"
+    else:
+        abort(404)   # no package named: nothing to make, as for an item or county out of scope
+    job = jobs_service.create(current_user, "evidence", params, title)
+    if not wants_fragment():
+        return redirect(url_for("jobs.detail", job_id=job.id))
+    return job_progress(job, status=201)
 
 
 @bp.post("/ledger-jobs")

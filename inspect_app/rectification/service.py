@@ -713,7 +713,8 @@ def _package_file(att: Attachment, kind: str, uploaders: dict[int, str]) -> Pack
     _taken, place = att.capture_labels
     return PackageFile(filename=att.filename or "", ext=ext, kind=kind, uploader=uploaders.get(att.uploaded_by_id, ""),
                        uploaded_at=att.uploaded_at, open=lambda key=key: store.open(key), taken_at=att.taken_at,
-                       gps=place.removeprefix("位置 ") if att.gps_lat is not None and att.gps_lon is not None else "")
+                       gps=place.removeprefix("位置 ") if att.gps_lat is not None and att.gps_lon is not None else "",
+                       size=att.size_bytes or 0)
 
 
 def evidence_package_items(user, items: list[RectificationItem]) -> list[PackageItem]:
