@@ -44,6 +44,8 @@ class Job(db.Model):
     total: Mapped[int] = mapped_column(default=0)
     result_key: Mapped[str | None] = mapped_column(sa.String(255))
     result_name: Mapped[str] = mapped_column(sa.String(255), default="")
+    # The download name's plain-ASCII fallback (documents.download_names), "" when the runner gave none.
+    result_ascii: Mapped[str] = mapped_column(sa.String(255), default="", server_default="")
     error: Mapped[str] = mapped_column(sa.String(500), default="")
     attempts: Mapped[int] = mapped_column(default=0)
     worker: Mapped[str] = mapped_column(sa.String(100), default="")

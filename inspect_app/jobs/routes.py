@@ -6,7 +6,7 @@ from flask_login import current_user
 from inspect_app import access
 from inspect_app.access import SIGNED_IN
 from inspect_app.audit import security
-from inspect_app.documents.workbook import content_disposition
+from inspect_app.documents.download_names import DownloadName, content_disposition
 from inspect_app.jobs import bp, service
 from inspect_app.jobs.models import JobState
 from inspect_app.rendering import render, wants_fragment
@@ -43,8 +43,9 @@ def download(job_id):
                 yield block
 
     ext = job.result_name[job.result_name.rfind("."):] if "." in job.result_name else ""
+    name = DownloadName(job.result_name, job.result_ascii) if job.result_ascii else job.result_name
     return Response(stream_with_context(chunks()), mimetype=MIMETYPES.get(ext, "application/octet-stream"),
-                    headers={"Content-Disposition": content_disposition(job.result_name),
+                    headers={"Content-Disposition": content_disposition(name),
                              "Cache-Control": "private, no-store"})
 
 

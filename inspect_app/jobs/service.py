@@ -134,7 +134,7 @@ def run(job_id: int) -> bool:
                 or not access.has(owner, KINDS[job.kind].permission):
             raise JobError(MSG_NO_ACCESS)
         path, name = KINDS[job.kind].runner(job, report)
-        key = f"jobs/{job_id}-{uuid.uuid4().hex}{os.path.splitext(name)[1]}"
+        key = f"jobs/{job_id}-{uuid.uuid4().hex}{os.path.splitext(str(name))[1]}"
         try:
             results().put_file(key, path)
         finally:
@@ -145,7 +145,8 @@ def run(job_id: int) -> bool:
         log.exception("job %s failed", job_id)
         _finish(job_id, JobState.FAILED, error=MSG_UNEXPECTED)
     else:
-        _finish(job_id, JobState.DONE, result_key=key, result_name=name)
+        _finish(job_id, JobState.DONE, result_key=key, result_name=str(name)[:255],
+                result_ascii=getattr(name, "ascii", "")[:255])
     return True
 
 

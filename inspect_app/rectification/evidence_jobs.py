@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from inspect_app.access import Permission
 from inspect_app.auth.models import User
+from inspect_app.documents.download_names import DownloadName
 from inspect_app.documents.evidence_package import PackageItem
 from inspect_app.extensions import db, utcnow
 from inspect_app.jobs import service as jobs_service
@@ -76,7 +77,7 @@ def _counted(package_items: list[PackageItem], on_file: Callable[[], None]) -> l
             for item in package_items]
 
 
-def run_job(job, report: Callable[[int, int], None]) -> tuple[str, str]:
+def run_job(job, report: Callable[[int, int], None]) -> tuple[str, DownloadName]:
     """The evidence job's runner (jobs.service.KINDS['evidence']): the ZIP written to a temporary
     file, reporting files done of the total as each is added. Returns (temporary file, download name)."""
     owner = db.session.get(User, job.owner_id)
@@ -99,7 +100,7 @@ def run_job(job, report: Callable[[int, int], None]) -> tuple[str, str]:
         os.unlink(path)
         raise
     report(total, total)
-    return path, name.display
+    return path, name
 
 
 jobs_service.register("evidence", jobs_service.Kind("整改材料包", Permission.ITEM_VIEW, run_job))

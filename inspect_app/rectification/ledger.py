@@ -22,6 +22,7 @@ from werkzeug.datastructures import MultiDict
 
 from inspect_app.access import Permission
 from inspect_app.auth.models import User
+from inspect_app.documents.download_names import DownloadName
 from inspect_app.documents.ledger_stream import write_ledger
 from inspect_app.documents.workbook import evidence_count_label
 from inspect_app.extensions import db, utcnow
@@ -96,10 +97,6 @@ def row_batches(user, filters: service.Filters, now: dt.datetime | None = None,
             return
 
 
-def filename(title: str, now: dt.datetime) -> str:
-    """The ledger's download name: <title>_<Beijing date>.xlsx."""
-    return f"{title}_{date_rules.today(now).isoformat()}.xlsx"
-
 
 def write(path: str, user, filters: service.Filters, now: dt.datetime,
           progress: Callable[[int], None] | None = None) -> int:
@@ -121,7 +118,7 @@ def build_bytes(user, filters: service.Filters, now: dt.datetime) -> bytes:
         os.unlink(path)
 
 
-def run_job(job, report: Callable[[int, int], None]) -> tuple[str, str]:
+def run_job(job, report: Callable[[int, int], None]) -> tuple[str, DownloadName]:
     """The ledger job's runner (jobs.service.KINDS['ledger']): count, then write batch by batch,
     reporting rows done of the total after each. Returns (temporary file, download name)."""
     owner = db.session.get(User, job.owner_id)
@@ -137,7 +134,7 @@ def run_job(job, report: Callable[[int, int], None]) -> tuple[str, str]:
     except BaseException:
         os.unlink(path)
         raise
-    return path, filename(title, now)
+    return path, service.ledger_download_name(owner, filters, date_rules.today(now))
 
 
 jobs_service.register("ledger", jobs_service.Kind("整改台账导出", Permission.LEDGER_EXPORT, run_job))

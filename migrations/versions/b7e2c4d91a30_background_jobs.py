@@ -30,6 +30,7 @@ def upgrade():
         sa.Column('total', sa.Integer(), nullable=False),
         sa.Column('result_key', sa.String(length=255), nullable=True),
         sa.Column('result_name', sa.String(length=255), nullable=False),
+        sa.Column('result_ascii', sa.String(length=255), nullable=False, server_default=''),
         sa.Column('error', sa.String(length=500), nullable=False),
         sa.Column('attempts', sa.Integer(), nullable=False),
         sa.Column('worker', sa.String(length=100), nullable=False),

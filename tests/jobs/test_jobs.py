@@ -73,7 +73,9 @@ def test_ledger_job_goes_queued_running_done_and_the_fragment_stops_polling(clie
 
     res = client.get(f"/jobs/{job_id}/download")
     assert res.status_code == 200
-    assert unquote(res.headers["Content-Disposition"].split("filename*=UTF-8''")[1]).startswith("新野县整改台账_")
+    disposition = res.headers["Content-Disposition"]       # the one download-name helper's name (issue 14)
+    assert unquote(disposition.split("filename*=UTF-8''")[1]).startswith("新野县_整改台账_")
+    assert 'filename="ledger-411329-' in disposition
     sheet = load_workbook(io.BytesIO(res.data))["整改台账"]
     assert {r[1] for r in sheet.iter_rows(min_row=2, values_only=True)} == mine
     assert audit_count("export.ledger") == 1
