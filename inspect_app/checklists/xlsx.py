@@ -43,6 +43,7 @@ from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from inspect_app.documents.text import printable
+from inspect_app.documents.workbook import row_height
 from inspect_app.documents.xlsx_guard import RejectedWorkbook, check_xlsx
 
 from .default_template import METHOD_LABELS, SITE_KIND_NAMES
@@ -281,6 +282,13 @@ def export_version(template_dict: dict, site_kind_names: dict[str, str] | None =
         for (cell,) in ws.iter_rows(min_row=2, max_row=last_row, min_col=index, max_col=index):
             cell.alignment = alignment
             cell.border = border
+    # Stored row heights: LibreOffice and WPS print a wrapped cell at the row's stored height, so
+    # without one the wrapped lines of 核查内容 / 核查方法说明 print over the next row (issue 14).
+    wrapped = [c for c in COLUMNS if c in _WRAPPED]
+    widths = [_COLUMN_WIDTHS[c] for c in wrapped]
+    for row in ws.iter_rows(min_row=2, max_row=last_row):
+        texts = [str(row[COLUMNS.index(c)].value or "") for c in wrapped]
+        ws.row_dimensions[row[0].row].height = row_height(texts, widths)
 
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{last_row}"

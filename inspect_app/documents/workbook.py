@@ -555,12 +555,15 @@ def build_tables(
     """Several sheets with the ledger conventions, one ``(sheet title, columns,
     rows)`` each, in order (e.g. a report's 总体情况 and one sheet per
     breakdown).  ``generated_at`` fixes the workbook's created/modified
-    properties, so the same figures give the same file whenever it is built."""
+    properties, so the same figures give the same file whenever it is built.  Every sheet prints
+    ``title`` at the top of each page and 第 N 页 共 M 页 in the footer, so a printed page says
+    which report it belongs to (issue 14)."""
     wb = Workbook()
     wb.remove(wb.active)
     for sheet_title, columns, rows in sheets:
         ws = wb.create_sheet(_sheet_title(sheet_title))
         _write_table(ws, list(columns), list(rows), number_column=None)
+        _print_header(ws, center=title)
     _set_properties(wb, title, generated_at)
     return _save(wb)
 
