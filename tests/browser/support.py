@@ -72,7 +72,9 @@ def allow_console_errors(page, *fragments: str) -> None:
     """Let console errors containing any of `fragments` pass the end-of-test check.
 
     For the errors a journey provokes on purpose: Chromium logs every 4xx answer ("status of 422")
-    and every request made offline as an error. Anything else in the console fails the test."""
+    and every request made offline as an error — "ERR_INTERNET_DISCONNECTED", or "net::ERR_FAILED"
+    when the service worker answers it with a network error (e.g. a thumbnail whose runtime caching
+    had not finished when the tablet went offline). Anything else in the console fails the test."""
     page.allowed_errors.extend(fragments)
 
 

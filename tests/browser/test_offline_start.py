@@ -27,7 +27,7 @@ pytestmark = pytest.mark.browser
 TAKEN_UTC = datetime(2023, 4, 27, 11, 44, 18, tzinfo=timezone.utc)
 LAT = 47 + 13 / 60 + 38.240039 / 3600
 RESULTS = ["nonconforming", "conforms", "basically", "not_applicable"]
-OFFLINE_NOISE = ("htmx:afterRequest", "htmx:sendError", "ERR_INTERNET_DISCONNECTED")
+OFFLINE_NOISE = ("htmx:afterRequest", "htmx:sendError", "ERR_INTERNET_DISCONNECTED", "net::ERR_FAILED")
 
 
 def phone_photos(tmp_path, n):
@@ -62,7 +62,7 @@ def test_unstarted_site_is_started_and_answered_offline(live_server, browser, po
     dropped_id = dropped.id
     photos = phone_photos(tmp_path, 3)
     page = portrait
-    allow_console_errors(page, "ERR_INTERNET_DISCONNECTED", "htmx:afterRequest", "htmx:sendError")   # requests made offline (htmx logs the bell's failed poll)
+    allow_console_errors(page, "ERR_INTERNET_DISCONNECTED", "net::ERR_FAILED", "htmx:afterRequest", "htmx:sendError")   # requests made offline (htmx logs the bell's failed poll)
     sign_in(page, live_server, "inspector8", password)
     prepare(page, live_server)
 
@@ -178,7 +178,7 @@ def test_offline_edit_over_a_newer_save_shows_the_conflict(live_server, portrait
     visit = f.make_visit(f.office_site(world.xinye), world.users["inspector8"])
     finding = f.make_finding(visit)
     page = portrait
-    allow_console_errors(page, "ERR_INTERNET_DISCONNECTED", "htmx:afterRequest", "htmx:sendError", "status of 409 (CONFLICT)")   # requests made offline and the stale edit the test is about
+    allow_console_errors(page, "ERR_INTERNET_DISCONNECTED", "net::ERR_FAILED", "htmx:afterRequest", "htmx:sendError", "status of 409 (CONFLICT)")   # requests made offline and the stale edit the test is about
     sign_in(page, live_server, "inspector8", password)
     prepare(page, live_server)
     page.goto(f"{live_server}/visits/{visit.id}")

@@ -86,7 +86,7 @@ def test_inspector_visit_journey(live_server, portrait, world, password, tmp_pat
     page.click("text=确认提交")
     expect(page.locator("#submitted-banner")).to_contain_text("内容只读")
     # The offline moment logs the failed request, the refused submit its 422; nothing else may go wrong.
-    offline = ("htmx:afterRequest", "htmx:sendError", "ERR_INTERNET_DISCONNECTED", "422 (UNPROCESSABLE ENTITY)")
+    offline = ("htmx:afterRequest", "htmx:sendError", "ERR_INTERNET_DISCONNECTED", "net::ERR_FAILED", "422 (UNPROCESSABLE ENTITY)")
     allow_console_errors(page, *offline)
     assert unexpected_console_errors(page) == []
     sign_out(page)
