@@ -40,10 +40,14 @@ def test_province_drills_down_and_back_and_downloads_the_monthly_report(live_ser
 
     page.go_back()
     expect(page).to_have_url(re.compile(r"/dashboard/county/411329/items"))
-    page.go_back()
+    # htmx keeps no history cache (historyCacheSize 0: pages hold private data), so going back
+    # restores each step with a request: wait for it, not for the clock (seen late under load).
+    with page.expect_response(lambda r: re.search(r"/dashboard/county/411329(\?|$)", r.url) is not None):
+        page.go_back()
     expect(page).to_have_url(re.compile(r"/dashboard/county/411329$|/dashboard/county/411329\?"))
     expect(page.locator("#dashboard h1")).to_contain_text("新野县")
-    page.go_back()
+    with page.expect_response(lambda r: "/dashboard/city/411300" in r.url):
+        page.go_back()
     expect(page).to_have_url(re.compile(r"/dashboard/city/411300"))
     expect(page.locator("#dashboard h1")).to_contain_text("南阳市")
     page.reload()                                   # a bookmarked step renders as a full page
