@@ -313,6 +313,26 @@ def _register_errors(app):
         security.denied(code)     # the access layer's refusals are security events
         return page(code)
 
+    def domain_error(error):
+        """A DomainError no route caught: the page, an htmx toast or the API's JSON, with its status.
+        Nothing of the refused action is kept (the session is rolled back)."""
+        from inspect_app.errors import DomainError
+        assert isinstance(error, DomainError)
+        db.session.rollback()
+        if error.status in (403, 404):
+            return denied(error.status)
+        if request.path.startswith("/api/"):
+            return app.response_class(json.dumps({"error": error.message, "field": error.field},
+                                                 ensure_ascii=False),
+                                      status=error.status, mimetype="application/json")
+        if request.htmx:
+            body = json.dumps({"toast": [{"level": "error", "message": error.message}]})
+            return app.response_class(status=error.status, headers={"HX-Trigger": body})
+        return render_template("errors/error.html", code=error.status, title="无法完成操作",
+                               message=error.message), error.status
+
+    from inspect_app.errors import DomainError
+    app.register_error_handler(DomainError, domain_error)
     for code in (405, 413, 500):
         app.register_error_handler(code, lambda _e, code=code: page(code))
     for code in (403, 404):
