@@ -6,7 +6,8 @@ returned `HistoryRecord` and the audit entry in one transaction. Templates draw 
 `allowed_actions`, so the server alone decides what is possible.
 
 Statuses (domain.md §5): 待整改 → 整改中 → 待验收 → 已销号; 待验收 → 退回 → 整改中;
-已销号 → 重新打开 → 整改中.
+已销号 → 重新打开 → 整改中 (by a leader, or by the inspector whose sampled re-check — 回头看 / 抽查复核,
+rechecks/ — found the fix not in place: RECHECK, drawn on the re-check screen, not on the item page).
 
 Each row of the transition table also names its side effect, the notice it sends (`Notice`: kind,
 audience, text); notifications.py resolves the audience to accounts, so who is told about what is
@@ -56,6 +57,7 @@ class Action(str, Enum):
     REFUSE_EXTENSION = "refuse_extension"
     ACCEPT_MILESTONE = "accept_milestone"
     COMMENT = "comment"
+    RECHECK = "recheck"
 
     @property
     def label(self) -> str:
@@ -77,6 +79,7 @@ ACTION_LABELS: Mapping[Action, str] = MappingProxyType(
         Action.REFUSE_EXTENSION: "不同意延期",
         Action.ACCEPT_MILESTONE: "阶段验收",
         Action.COMMENT: "评论",
+        Action.RECHECK: "复核未通过重新打开",
     }
 )
 
@@ -261,6 +264,15 @@ COORDINATORS = "coordinators"   # the county coordinators of the item's county
 REVIEWERS = "reviewers"         # the leaders of the teams covering the county, and the province admins
 COUNTY_AUDIENCE = frozenset({UNIT, ASSIGNEE, COORDINATORS})
 
+# The re-checkers (回头看 / 抽查复核): the inspectors and leader of the team a re-check round is assigned
+# to, and the province admin. Which team's round it is decides the scope (`Actor.in_scope`).
+RECHECKERS = frozenset({Role.INSPECTOR, Role.TEAM_LEADER, Role.PROVINCE_ADMIN})
+
+# Where an action's button is drawn: "item" the item page (allowed_actions' default), "recheck" the
+# re-check screen of a sampled item (rechecks/), where the result decides the action.
+ITEM_SCREEN = "item"
+RECHECK_SCREEN = "recheck"
+
 
 @dataclass(frozen=True)
 class Notice:
@@ -293,6 +305,7 @@ class Transition:
     guards: tuple[str, ...] = ()
     changes_item: bool = True  # False: recorded in history only; the version is neither checked nor bumped
     notice: Notice | None = None  # the side effect: who is told, and what
+    screen: str = ITEM_SCREEN  # where its button is drawn (allowed_actions' `screen`)
 
 
 TRANSITIONS: Mapping[Action, Transition] = MappingProxyType(
@@ -334,6 +347,12 @@ TRANSITIONS: Mapping[Action, Transition] = MappingProxyType(
                        ACCEPTORS, requires=("opinion", "milestone"), guards=("long_term",)),
             Transition(Action.COMMENT, ALL_STATUSES, None, COMMENTERS,
                        requires=("text",), changes_item=False),
+            # A sampled re-check found the closed item not fixed (部分到位 / 书面整改 / 虚假整改):
+            # `result` is that finding's label, `reason` the re-checker's note (both kept in history).
+            Transition(Action.RECHECK, frozenset({Status.CLOSED}), Status.IN_PROGRESS, RECHECKERS,
+                       requires=("result", "reason"), screen=RECHECK_SCREEN,
+                       notice=Notice("reopened", COUNTY_AUDIENCE,
+                                     "整改事项 {label} 抽查复核结果为“{result}”，已重新打开，请继续整改")),
         )
     }
 )
@@ -406,14 +425,17 @@ def _utcnow() -> dt.datetime:
 
 
 def allowed_actions(item: RectificationItemLike, actor: Actor,
-                    now: dt.datetime | None = None) -> list[Action]:
-    """The actions this actor may start on this item now, in table order; templates draw buttons from it.
+                    now: dt.datetime | None = None, screen: str = ITEM_SCREEN) -> list[Action]:
+    """The actions this actor may start on this item now, in table order, among those drawn on
+    `screen` (ITEM_SCREEN: the item page; RECHECK_SCREEN: the re-check screen); templates draw
+    buttons from it.
 
     Checks scope, role, unit, status and the preconditions that need no user input. An action listed
     here succeeds in `apply` when given valid input.
     """
     now = now or _utcnow()
-    return [action for action, t in TRANSITIONS.items() if _refusal(item, actor, t, now, None) is None]
+    return [action for action, t in TRANSITIONS.items()
+            if t.screen == screen and _refusal(item, actor, t, now, None) is None]
 
 
 def _text(value: Any, field_name: str, message: str) -> str:
@@ -496,6 +518,12 @@ def _effect(item: RectificationItemLike, action: Action, actor: Actor, now: dt.d
             changes["extended_deadline"] = new
             data["new_deadline"] = new.isoformat()
         return _Effect(changes, reason, data)
+    if action is Action.RECHECK:
+        result = _text(inputs["result"], "result", "请选择复核结果")
+        note = _text(inputs["reason"], "reason", "请填写复核情况说明")
+        return _Effect({"reopen_count": item.reopen_count + 1, "closed_at": None}, f"抽查复核：{result}。{note}",
+                       {"result": result, "reopen_count": item.reopen_count + 1,
+                        "previous_closed_at": item.closed_at.isoformat() if item.closed_at else None})
     if action is Action.REQUEST_EXTENSION:
         reason = _text(inputs["reason"], "reason", "请填写延期原因")
         days = inputs.get("working_days")
@@ -535,7 +563,8 @@ def apply(item: RectificationItemLike, action: Action | str, actor: Actor, *, no
           expected_version: int | None = None, reason: str | None = None, opinion: str | None = None,
           text: str | None = None, new_date: dt.date | None = None, unit_id: int | None = None,
           person: str | None = None, assignee_id: int | None = None,
-          milestone: str | None = None, working_days: int | None = None) -> HistoryRecord:
+          milestone: str | None = None, working_days: int | None = None,
+          result: str | None = None) -> HistoryRecord:
     """Apply one action to the item and return the history record to persist with it.
 
     Enforces, in order: scope (404), role and unit (403), stale `expected_version` and status and
@@ -547,7 +576,8 @@ def apply(item: RectificationItemLike, action: Action | str, actor: Actor, *, no
     completion date; POST_PROGRESS text; SUBMIT optional text; ACCEPT opinion; RETURN reason; REOPEN
     reason (+ new_date: a new deadline); REQUEST_EXTENSION reason, and new_date or working_days (that
     many working days after the deadline in force, counted like the deadlines at issue); APPROVE_EXTENSION optional
-    opinion; REFUSE_EXTENSION reason; ACCEPT_MILESTONE opinion, milestone; COMMENT text.
+    opinion; REFUSE_EXTENSION reason; ACCEPT_MILESTONE opinion, milestone; COMMENT text; RECHECK
+    result (the re-check result's label, e.g. 书面整改) and reason (the re-checker's note).
     """
     action = Action(action)
     if now.tzinfo is None or now.utcoffset() is None:   # every instant in the app is aware UTC
@@ -558,7 +588,7 @@ def apply(item: RectificationItemLike, action: Action | str, actor: Actor, *, no
         raise refusal
     inputs = {"reason": reason, "opinion": opinion, "text": text, "new_date": new_date,
               "unit_id": unit_id, "person": person, "assignee_id": assignee_id, "milestone": milestone,
-              "working_days": working_days}
+              "working_days": working_days, "result": result}
     effect = _effect(item, action, actor, now, inputs)
 
     from_status = item.status

@@ -263,11 +263,15 @@ def _detail(item, status=200, action=None, form=None, error=None, milestone_form
 
 
 def _action(name) -> Action:
-    """The lifecycle action named in the URL, or 404."""
+    """The lifecycle action named in the URL, or 404 (also for an action taken on another screen,
+    e.g. the re-check result, which only rechecks/ applies)."""
     try:
-        return Action(name)
+        action = Action(name)
     except ValueError:
         abort(404)
+    if lifecycle.TRANSITIONS[action].screen != lifecycle.ITEM_SCREEN:
+        abort(404)
+    return action
 
 
 @bp.get("/<int:item_id>")

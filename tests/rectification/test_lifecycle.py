@@ -127,6 +127,7 @@ APPROVE_EXTENSION       ✓      ✓      ✓      ·
 REFUSE_EXTENSION        ✓      ✓      ✓      ·
 ACCEPT_MILESTONE        ·      ✓      ✓      ·
 COMMENT                 ✓      ✓      ✓      ✓
+RECHECK                 ·      ·      ·      ✓
 """
 
 # SYS 系统管理员, AUD 审计管理员, PA 省级管理员, PV 省级查看, CV 市级查看, TL 核查组组长, INS 核查员,
@@ -145,7 +146,12 @@ APPROVE_EXTENSION    ·    ·    ·    ✓    ·    ·    ✓    ·    ·    ·
 REFUSE_EXTENSION     ·    ·    ·    ✓    ·    ·    ✓    ·    ·    ·
 ACCEPT_MILESTONE     ·    ·    ·    ✓    ·    ·    ✓    ·    ·    ·
 COMMENT              ·    ·    ·    ✓    ·    ·    ✓    ✓    ✓    ✓
+RECHECK              ·    ·    ·    ✓    ·    ·    ✓    ✓    ·    ·
 """
+
+# Actions whose button is drawn on the re-check screen (rechecks/), not on the item page: listed by
+# allowed_actions(screen="recheck") only.
+RECHECK_SCREEN_ACTIONS = {Action.RECHECK}
 
 ROLE_COLUMNS = {
     "SYS": Role.SYSTEM_ADMIN, "SEC": Role.SECURITY_ADMIN, "AUD": Role.AUDIT_ADMIN, "PA": Role.PROVINCE_ADMIN,
@@ -168,6 +174,7 @@ RESULT = {
     Action.REFUSE_EXTENSION: None,
     Action.ACCEPT_MILESTONE: None,
     Action.COMMENT: None,
+    Action.RECHECK: Status.IN_PROGRESS,
 }
 
 
@@ -246,6 +253,7 @@ def valid_inputs(action: Action, item: Item) -> dict[str, Any]:
         Action.REFUSE_EXTENSION: {"reason": "延期理由不充分"},
         Action.ACCEPT_MILESTONE: {"opinion": "阶段目标已完成", "milestone": "第一阶段：完成资产清查"},
         Action.COMMENT: {"text": "请尽快上传佐证材料"},
+        Action.RECHECK: {"result": "书面整改", "reason": "现场未见远程心电设备，仅有文件"},
     }[action]
 
 
@@ -277,7 +285,9 @@ def test_permission_matrix(status, action, who):
     expected = expected_outcome(status, action, who, item.unit_id)
 
     listed = action in allowed_actions(item, who, NOW)
-    assert listed == (expected == "ok")
+    assert listed == (expected == "ok" and action not in RECHECK_SCREEN_ACTIONS)
+    on_recheck_screen = action in allowed_actions(item, who, NOW, screen="recheck")
+    assert on_recheck_screen == (expected == "ok" and action in RECHECK_SCREEN_ACTIONS)
 
     if expected == "ok":
         record = apply(item, action, who, now=NOW, **valid_inputs(action, item))
@@ -337,7 +347,8 @@ def test_allowed_actions_iff_apply_succeeds(action):
             for now in (NOW, OVERDUE_NOW):
                 for item in item_variations(status):
                     snapshot = copy.deepcopy(item)
-                    listed = action in allowed_actions(item, who, now)
+                    screen = "recheck" if action in RECHECK_SCREEN_ACTIONS else "item"
+                    listed = action in allowed_actions(item, who, now, screen=screen)
                     assert item == snapshot, "allowed_actions must not change the item"
                     try:
                         apply(item, action, who, now=now, **valid_inputs(action, item))
@@ -448,6 +459,7 @@ def test_who_is_told_about_each_transition():
         Action.ACCEPT: ("accepted", county),
         Action.RETURN: ("returned", county),
         Action.REOPEN: ("reopened", county),
+        Action.RECHECK: ("reopened", county),
         Action.REQUEST_EXTENSION: ("extension", {REVIEWERS}),
         Action.APPROVE_EXTENSION: ("extension_decided", county),
         Action.REFUSE_EXTENSION: ("extension_decided", county),
@@ -535,6 +547,16 @@ def test_reopen_clears_closure_and_counts():
     assert (item.status, item.closed_at, item.reopen_count, item.version) == (Status.IN_PROGRESS, None, 1, 2)
     assert item.extended_deadline is None
     assert record.data == {"reopen_count": 1, "previous_closed_at": CLOSED_AT.isoformat()}
+
+
+def test_recheck_reopens_with_the_result_and_note_in_history():
+    item = Item(status=Status.CLOSED, unit_id=UNIT, closed_at=CLOSED_AT, reopen_count=1)
+    record = apply(item, Action.RECHECK, INSPECTOR, now=NOW, result="书面整改", reason="只有文件，现场未落实")
+    assert (item.status, item.closed_at, item.reopen_count, item.version) == (Status.IN_PROGRESS, None, 2, 2)
+    assert record.note == "抽查复核：书面整改。只有文件，现场未落实"
+    assert record.data == {"result": "书面整改", "reopen_count": 2, "previous_closed_at": CLOSED_AT.isoformat()}
+    assert TRANSITIONS[Action.RECHECK].notice.message("411329-2022-001（远程心电）", record.data) \
+        == "整改事项 411329-2022-001（远程心电） 抽查复核结果为“书面整改”，已重新打开，请继续整改"
 
 
 def test_reopen_after_the_deadline_can_set_a_new_one():
@@ -913,7 +935,7 @@ def test_action_labels():
         "ASSIGN": "指派责任单位", "WRITE_MEASURES": "填写整改措施", "POST_PROGRESS": "报送整改进展",
         "SUBMIT": "申请销号", "ACCEPT": "验收通过", "RETURN": "退回", "REOPEN": "重新打开",
         "REQUEST_EXTENSION": "申请延期", "APPROVE_EXTENSION": "同意延期", "REFUSE_EXTENSION": "不同意延期",
-        "ACCEPT_MILESTONE": "阶段验收", "COMMENT": "评论",
+        "ACCEPT_MILESTONE": "阶段验收", "COMMENT": "评论", "RECHECK": "复核未通过重新打开",
     }
     assert Action("submit") is Action.SUBMIT
 
