@@ -89,6 +89,7 @@ def _register_models():
     from inspect_app.media import models as _media  # noqa: F401
     from inspect_app.org import models as _org  # noqa: F401
     from inspect_app.rectification import models as _rectification  # noqa: F401
+    from inspect_app.rechecks import models as _rechecks  # noqa: F401
     from inspect_app.visits import models as _visits  # noqa: F401
 
     rollups.install()       # the dashboard's summary rows change in the same flush as the items
@@ -96,7 +97,7 @@ def _register_models():
 
 
 BLUEPRINT_PACKAGES = ("main", "auth", "org", "users", "security", "audit", "checklists", "campaigns", "visits", "media",
-                      "problem_lists", "rectification", "dashboard", "api", "jobs")
+                      "problem_lists", "rectification", "rechecks", "dashboard", "api", "jobs")
 
 
 def _register_blueprints(app):
@@ -368,6 +369,7 @@ def _register_template_helpers(app):
                   ("问题清单", "problem_lists.index", P.PROBLEM_LIST_VIEW),
                   ("整改事项", "rectification.index", P.ITEM_VIEW),
                   ("待验收", "rectification.review_queue", P.ITEM_REVIEW),
+                  ("抽查复核", "rechecks.index", P.RECHECK_VIEW),
                   ("统计分析", "dashboard.index", P.DASHBOARD_VIEW),
                   ("核查任务", "campaigns.index", P.CAMPAIGN_VIEW), ("核查表", "checklists.index", P.CHECKLIST_VIEW),
                   ("组织架构", "org.counties", P.ORG_VIEW), ("用户管理", "users.index", P.USER_MANAGE),

@@ -52,6 +52,9 @@ class Permission(str, enum.Enum):
     DASHBOARD_VIEW = "dashboard.view"          # closure rates and reports for one's scope
     API_TOKEN_MANAGE = "api_token.manage"
     SECURITY_MANAGE = "security.manage"        # sign-in locks and the admin-class accounts' passwords
+    RECHECK_VIEW = "recheck.view"              # re-check rounds and results (回头看 / 抽查复核) in scope
+    RECHECK_DRAW = "recheck.draw"              # draw a round (province admin; a leader for their campaign)
+    RECHECK_RECORD = "recheck.record"          # record results (the round's team)
 
 
 # 三权分立 (等保2.0 三级): the system, security and audit administrators. Each manages what the
@@ -87,6 +90,10 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
                                           Role.TEAM_LEADER, Role.COUNTY_COORDINATOR}),
     Permission.API_TOKEN_MANAGE: frozenset({Role.SYSTEM_ADMIN, Role.PROVINCE_ADMIN}),
     Permission.SECURITY_MANAGE: frozenset({Role.SECURITY_ADMIN}),
+    Permission.RECHECK_VIEW: frozenset({Role.PROVINCE_ADMIN, Role.PROVINCE_VIEWER, Role.CITY_VIEWER,
+                                        Role.TEAM_LEADER, Role.INSPECTOR, Role.COUNTY_COORDINATOR}),
+    Permission.RECHECK_DRAW: frozenset({Role.PROVINCE_ADMIN, Role.TEAM_LEADER}),
+    Permission.RECHECK_RECORD: frozenset({Role.TEAM_LEADER, Role.INSPECTOR}),
 }
 
 # Roles that see every county of the province.
@@ -220,6 +227,10 @@ def can_see_attachment(user, attachment) -> bool:
 
     if not _signed_in(user) or not can_see_county(user, attachment.county_id):
         return False
+    if attachment.recheck_sample_id is not None:
+        from inspect_app.rechecks.models import RecheckSample
+        sample = db.session.get(RecheckSample, attachment.recheck_sample_id)
+        return sample is not None and can_see_recheck_sample(user, sample)
     if attachment.progress_id is not None:
         post = db.session.get(ProgressPost, attachment.progress_id)
         item = db.session.get(RectificationItem, post.item_id) if post else None
@@ -335,6 +346,78 @@ def get_city_or_404(code: str) -> Region:
             .limit(1)).first() is None:
         abort(404)
     return city
+
+
+# ---------------------------------------------------------------- re-checks (回头看 / 抽查复核)
+
+def led_campaigns(user) -> sa.Select:
+    """Campaigns in which the user leads a team."""
+    return sa.select(Team.campaign_id).where(Team.leader_id == user.id)
+
+
+def recheck_round_clause(user, round_model, sample_model) -> sa.ColumnElement[bool]:
+    """Re-check rounds this user may see: every one (province roles); the rounds of their teams, and
+    for a leader every round of a campaign they lead a team in (team roles); the rounds with a
+    sample in their city's or county's counties (city viewers, county coordinators)."""
+    if not _signed_in(user) or user.role not in ROLE_PERMISSIONS[Permission.RECHECK_VIEW]:
+        return sa.false()
+    if user.role in PROVINCE_WIDE:
+        return sa.true()
+    if user.role in TEAM_ROLES:
+        mine = round_model.team_id.in_(team_ids(user))
+        return sa.or_(mine, round_model.campaign_id.in_(led_campaigns(user))) \
+            if user.role == Role.TEAM_LEADER else mine
+    return sa.exists(sa.select(sa.literal(1)).select_from(sample_model).where(
+        sample_model.round_id == round_model.id, county_clause(user, sample_model.county_id)))
+
+
+def recheck_sample_clause(user, round_model, sample_model) -> sa.ColumnElement[bool]:
+    """Sampled items (and their results) this user may see, on a query joining samples to rounds:
+    all of a visible round's samples for province and team roles; only their own scope's counties
+    for city viewers and county coordinators (another county's results never show)."""
+    rounds = recheck_round_clause(user, round_model, sample_model)
+    if _signed_in(user) and (user.role in PROVINCE_WIDE or user.role in TEAM_ROLES):
+        return rounds
+    return sa.and_(rounds, county_clause(user, sample_model.county_id))
+
+
+def can_see_recheck_round(user, round_obj) -> bool:
+    """One round (see recheck_round_clause)."""
+    from inspect_app.rechecks.models import RecheckRound, RecheckSample
+    return db.session.execute(sa.select(sa.literal(1)).select_from(RecheckRound).where(
+        RecheckRound.id == round_obj.id, recheck_round_clause(user, RecheckRound, RecheckSample))).first() is not None
+
+
+def can_see_recheck_sample(user, sample) -> bool:
+    """One sampled item and its result, photos included (see recheck_sample_clause)."""
+    from inspect_app.rechecks.models import RecheckRound, RecheckSample
+    return db.session.execute(sa.select(sa.literal(1)).select_from(RecheckSample).join(
+        RecheckRound, RecheckRound.id == RecheckSample.round_id).where(
+        RecheckSample.id == sample.id, recheck_sample_clause(user, RecheckRound, RecheckSample))).first() is not None
+
+
+def can_record_recheck(user, round_obj) -> bool:
+    """Whether the user records results in this round: a member or the leader of its team."""
+    return has(user, Permission.RECHECK_RECORD) and db.session.execute(
+        sa.select(sa.literal(1)).where(sa.literal(round_obj.team_id).in_(team_ids(user)))).first() is not None
+
+
+def can_draw_recheck(user, campaign_id: int | None) -> bool:
+    """Whether the user may draw a round of this campaign: the province admin, or a leader of one of
+    the campaign's teams ("a campaign's team leader for their campaign")."""
+    if campaign_id is None or not has(user, Permission.RECHECK_DRAW):
+        return False
+    if user.role == Role.PROVINCE_ADMIN:
+        return True
+    return db.session.execute(sa.select(sa.literal(1)).where(
+        sa.literal(campaign_id).in_(led_campaigns(user)))).first() is not None
+
+
+def recheck_campaigns_clause(user, column) -> sa.ColumnElement[bool]:
+    """Campaigns the user may draw a round of (see can_draw_recheck)."""
+    if not has(user, Permission.RECHECK_DRAW):
+        return sa.false()
+    return sa.true() if user.role == Role.PROVINCE_ADMIN else column.in_(led_campaigns(user))
 
 
 # ---------------------------------------------------------------- what actions

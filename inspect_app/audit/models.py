@@ -17,6 +17,7 @@ OBJECT_TYPE_LABELS = {
     "Answer": "核查结果", "Finding": "问题", "Attachment": "附件", "ProblemList": "问题清单",
     "RectificationItem": "整改事项", "ApiToken": "API 令牌", "Photo": "照片", "Report": "统计报表",
     "Route": "页面", "Ledger": "整改台账", "AuditLog": "审计日志", "LoginThrottle": "登录锁定",
+    "RecheckRound": "抽查复核轮次", "RecheckSample": "抽查复核事项",
 }
 
 # Every action code the app records (grep `record(` and `security.download(`), as the audit screen and
@@ -64,6 +65,8 @@ ACTION_LABELS = {
     "problem_list.issue": "下发问题清单",
     "item.issue": "下发整改事项",
     "item.milestone_add": "新增阶段目标",
+    "recheck.draw": "抽取复核样本",
+    "recheck.result": "记录复核结果",
     **{f"item.{action.value}": label for action, label in LIFECYCLE_ACTION_LABELS.items()},
     "export.audit": "导出审计日志",
     "access.denied": "拒绝访问（无权限）",
