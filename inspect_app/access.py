@@ -17,6 +17,7 @@ import enum
 from functools import wraps
 
 import sqlalchemy as sa
+import sqlalchemy.orm
 from flask import abort, current_app
 from flask_login import current_user
 
@@ -367,8 +368,10 @@ def recheck_round_clause(user, round_model, sample_model) -> sa.ColumnElement[bo
         mine = round_model.team_id.in_(team_ids(user))
         return sa.or_(mine, round_model.campaign_id.in_(led_campaigns(user))) \
             if user.role == Role.TEAM_LEADER else mine
-    return sa.exists(sa.select(sa.literal(1)).select_from(sample_model).where(
-        sample_model.round_id == round_model.id, county_clause(user, sample_model.county_id)))
+    # An alias of its own: the outer query may already select from the samples table.
+    inner = sa.orm.aliased(sample_model)
+    return sa.exists(sa.select(sa.literal(1)).select_from(inner).where(
+        inner.round_id == round_model.id, county_clause(user, inner.county_id)).correlate(round_model))
 
 
 def recheck_sample_clause(user, round_model, sample_model) -> sa.ColumnElement[bool]:
