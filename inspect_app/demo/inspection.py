@@ -12,6 +12,7 @@ shows its colours.
 import io
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import current_app
@@ -282,4 +283,22 @@ def seed_inspection() -> bool:
         return False
     _first_campaign(campaign)
     _recheck_campaign(campaign)
+    _recheck_round(campaign)
     return True
+
+
+def _recheck_round(campaign: Campaign) -> None:
+    """A sampled re-check round (抽查复核) of the 2022 campaign's closed items for 第八核查组, drawn by the
+    province with a fixed seed; one item already re-checked 整改到位, the rest waiting for the tablet."""
+    from inspect_app.idempotency import new_uuid
+    from inspect_app.rechecks import service as rechecks
+    from inspect_app.rechecks.models import RecheckResult
+
+    team = db.session.execute(sa.select(Team).where(Team.campaign_id == campaign.id)).scalars().first()
+    if not rechecks.frame_of(campaign.id, team.id):
+        return
+    rnd = rechecks.draw_round(_user("province"), campaign.id, team.id, "2022年核查问题整改回头看（第一轮）",
+                              rate=Decimal("0.5"), seed=20220713)
+    first = rnd.samples[0]
+    rechecks.record_result(first.id, _user("inspector8"), result=RecheckResult.FIXED.value, note="现场核实，整改到位",
+                           version=first.version, item_version=first.item.version, client_uuid=new_uuid())
