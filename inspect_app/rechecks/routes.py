@@ -82,6 +82,19 @@ def field(round_id):
     return render("rechecks/field.html", None, rnd=rnd, samples=samples, cards=_cards(samples))
 
 
+@bp.get("/<int:round_id>/offline")
+@access.rule(Permission.RECHECK_RECORD)
+def offline(round_id):
+    """离线准备 of a round's re-check screen, in the shape offline.js keeps for a county's visits:
+    the pages the service worker is to keep (the screen and the round's page)."""
+    rnd = service.load_round(round_id, current_user)
+    if not access.can_record_recheck(current_user, rnd):
+        raise DomainError("您不是该复核轮次的核查组成员", 403)
+    return jsonify(county={"code": f"recheck-{rnd.id}", "name": rnd.name},
+                   campaign={"id": rnd.campaign_id, "name": rnd.campaign.name}, sites=[],
+                   pages=[url_for("rechecks.field", round_id=rnd.id), url_for("rechecks.show", round_id=rnd.id)])
+
+
 def _cards(samples, forms=None):
     """Per sample: the item's closing evidence (整改后 photos), the re-check photos and a form."""
     photos = service.photos_of([s.id for s in samples])
@@ -105,9 +118,10 @@ def record(sample_id):
     state; the offline queue (Accept: application/json): JSON; a plain post: back to the screen.
     Invalid input re-renders the card with the typed text (422); a stale version answers 409."""
     form = ResultForm(request.form)
-    photos = [service.Photo(f.filename or "photo.jpg", f.read()) for f in request.files.getlist("photos")
-              if f and f.filename]
-    wants_json = request.accept_mimetypes.best == "application/json"
+    # "photos" from the form; "photo" (one) from the offline queue, which sends one file per record.
+    photos = [service.Photo(f.filename or "photo.jpg", f.read())
+              for f in request.files.getlist("photos") + request.files.getlist("photo") if f and f.filename]
+    wants_json = "application/json" in request.headers.get("Accept", "")
     try:
         if not form.validate():
             raise DomainError(next(e for errs in form.errors.values() for e in errs), 422, None)

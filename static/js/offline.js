@@ -219,6 +219,24 @@
     }).catch(function () { /* the loop scales it before sending */ });
   }
 
+  /* A re-check result (rechecks/, 抽查复核) made offline: its fields and at most the first photo chosen
+     (a queue record carries one file), sent with the form's UUID and versions, so a resend records it
+     once and a stale one comes back 409 with the server's reason. */
+  function addRecheck(form, url, formData) {
+    var files = formData.getAll("photos").filter(function (f) { return f && f.size; });
+    var rec = { kind: "recheck", url: url, fields: entries(formData), uuid: formData.get("uuid") };
+    if (files.length) { rec.blob = files[0]; rec.blobName = files[0].name || "photo.jpg"; }
+    stamp(rec);
+    var card = form.closest(".recheck-card");
+    var note = document.createElement("p");
+    note.className = "alert alert-info";
+    note.setAttribute("data-recheck-queued", "");
+    note.textContent = "复核结果已保存在本机，排队中，联网后自动提交" + (files.length > 1 ? "（离线时仅随附第一张照片）" : "");
+    form.replaceWith(note);
+    if (card) { card.setAttribute("data-queued", rec.uuid); }
+    return store([rec]);
+  }
+
   function addStart(form, url, formData, siteId) {
     var row = form.closest(".site-row");
     var name = row ? row.querySelector(".site-name") : null;
@@ -402,6 +420,9 @@
                d.elt.matches("form[data-finding-form]") && CARD.test(d.pathInfo.requestPath)) {
       handOff(d.elt, function () { return addEdit(d.elt, d.pathInfo.requestPath, d.requestConfig.formData); });
     } else if (d.requestConfig && d.requestConfig.verb === "post" && window.idb && d.elt.matches &&
+               d.elt.matches("form[data-recheck-form]")) {
+      addRecheck(d.elt, d.pathInfo.requestPath, d.requestConfig.formData);
+    } else if (d.requestConfig && d.requestConfig.verb === "post" && window.idb && d.elt.matches &&
                d.elt.matches("[data-finding-delete]")) {
       addDelete(d.elt, d.pathInfo.requestPath, d.requestConfig.formData);
     } else if (d.requestConfig && d.requestConfig.verb === "post" && window.idb && d.elt.matches &&
@@ -469,6 +490,9 @@
       // once it is saved (htmx:beforeSwap below). Offline, or when the post cannot go, it is queued.
       event.preventDefault();
       handOff(elt, function () { return addFinding(elt, d.path, d.formData); });
+    } else if (elt.matches && elt.matches("form[data-recheck-form]") && offline) {
+      event.preventDefault();
+      addRecheck(elt, d.path, d.formData);
     } else if (elt.matches && elt.matches("form[data-start-visit]") && offline) {
       event.preventDefault();
       startOffline(elt, d.path, d.formData);
@@ -736,6 +760,13 @@
   function onThisVisit(rec) { return rec.visit && rec.visit === visitId(); }
 
   function applySuccess(rec, response, text) {
+    if (rec.kind === "recheck") {
+      var queued = document.querySelector('[data-queued="' + rec.uuid + '"] [data-recheck-queued]');
+      var data = {};
+      try { data = JSON.parse(text); } catch (e) { /* a page */ }
+      if (queued) { queued.textContent = "复核结果已提交：" + (data.label || "") + "（事项" + (data.item_status || "") + "）"; }
+      return;
+    }
     if (!window.htmx) { return; }
     if (rec.kind === "answer" && onThisVisit(rec)) {
       var status = document.getElementById("status-" + rec.item);

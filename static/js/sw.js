@@ -42,6 +42,8 @@ var SHELL_URLS = [
 // The pages a visit needs offline: 我的核查, a county's sites, a visit screen, and the blank visit
 // screen of a site not started yet (kept by 离线准备, to start the site offline).
 var VISIT_PAGE = /^\/visits\/(?:counties\/[0-9]{6}|[0-9]+|sites\/[0-9]+\/new)?$/;
+// A re-check round's tablet screen and its page (抽查复核; kept by its own 离线准备 button).
+var RECHECK_PAGE = /^\/rechecks\/[0-9]+(?:\/field)?$/;
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(SHELL).then(function (cache) { return cache.addAll(SHELL_URLS); })
@@ -87,7 +89,8 @@ var pageKey = {
 };
 
 function isPage(request, url) {
-  if (request.method !== "GET" || url.origin !== self.location.origin || !VISIT_PAGE.test(url.pathname)) { return false; }
+  if (request.method !== "GET" || url.origin !== self.location.origin
+      || !(VISIT_PAGE.test(url.pathname) || RECHECK_PAGE.test(url.pathname))) { return false; }
   if (request.mode === "navigate") { return true; }
   // htmx's boosted navigations and history restores ask for the whole page, fragments do not.
   return request.headers.get("HX-Boosted") === "true" || request.headers.get("HX-History-Restore-Request") === "true";

@@ -1,6 +1,7 @@
 """Issue 15's re-check journey in Chromium at 768×1024: the province draws a round → the inspector
 records one item as 书面整改 with a photo on the tablet's re-check screen → the item is reopened →
-the unit's user finds the notice → the county's false-closure rate is on its dashboard."""
+the unit's user finds the notice → the county's false-closure rate is on its dashboard. And the same
+screen kept by 离线准备: a result recorded offline goes through the offline queue once back online."""
 import os
 
 import pytest
@@ -12,8 +13,10 @@ from inspect_app.rechecks.models import RecheckRound
 from inspect_app.rectification.lifecycle import Status
 from inspect_app.rectification.models import RectificationItem
 from inspect_app.visits.models import Severity
-from tests.browser.support import sign_in, sign_out
-from tests.rechecks.factories import closed_items
+from inspect_app.media.models import Attachment
+from inspect_app.rechecks import service
+from tests.browser.support import SW_CONTROLS, allow_console_errors, sign_in, sign_out
+from tests.rechecks.factories import campaign, closed_items, team8
 
 pytestmark = pytest.mark.browser
 PHOTO = os.path.join(os.path.dirname(__file__), "..", "data", "xmp_test.jpg")
@@ -73,3 +76,43 @@ def test_recheck_round_reopens_an_item_and_shows_on_the_dashboard(live_server, p
     row = page.locator("#recheck-by-county tr", has_text="新野县")
     expect(row).to_contain_text("100.0%")         # 1 of 1 re-checked was not fixed
     expect(row).to_contain_text("20.7% – 100.0%")  # its Wilson 95% interval
+
+
+def test_recheck_screen_prepared_offline_queues_the_result_and_sends_it(live_server, portrait, world, password):
+    """离线准备 keeps the re-check screen; offline, reloaded from the kept copy, a result with a photo is
+    queued on the tablet; back online the queue sends it (once) and the item is reopened."""
+
+    page = portrait
+    # requests made offline (htmx logs the bell's failed poll)
+    allow_console_errors(page, "ERR_INTERNET_DISCONNECTED", "net::ERR_FAILED", "htmx:afterRequest", "htmx:sendError")
+    closed_items(world, {(world.xinye, Severity.SERIOUS): 2})
+    rnd = service.draw_round(world.users["province"], campaign().id, team8().id, "离线复核", count=1, seed=5)
+    sample_id = rnd.samples[0].id
+    item_id = rnd.samples[0].item_id
+
+    sign_in(page, live_server, "inspector8", password)
+    page.goto(f"{live_server}/rechecks/{rnd.id}/field")
+    page.evaluate(SW_CONTROLS)
+    with page.expect_response(lambda r: r.url.endswith(f"/rechecks/{rnd.id}/offline")):
+        page.click("#recheck-offline-prepare")
+    expect(page.locator("[data-offline-prepared]")).to_contain_text("已离线准备")
+
+    page.context.set_offline(True)
+    page.reload()                                       # the kept copy of the screen
+    card = page.locator(f"#sample-{sample_id}")
+    card.locator("input[name=result][value=false]").check()
+    card.locator("textarea[name=note]").fill("现场无任何整改痕迹")
+    card.locator("input[name=photos]").set_input_files(PHOTO)
+    card.locator(f"#sample-{sample_id}-submit").click()
+    expect(card.locator("[data-recheck-queued]")).to_contain_text("排队中")
+    assert db.session.get(RectificationItem, item_id).status is Status.CLOSED
+
+    with page.expect_response(lambda r: f"/rechecks/samples/{sample_id}/result" in r.url and r.status == 200):
+        page.context.set_offline(False)
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(card.locator("[data-recheck-queued]")).to_contain_text("复核结果已提交：虚假整改")
+    db.session.expire_all()
+    assert db.session.get(RectificationItem, item_id).status is Status.IN_PROGRESS
+    assert db.session.execute(sa.select(sa.func.count()).select_from(Attachment).where(
+        Attachment.recheck_sample_id == sample_id)).scalar() == 1
+
