@@ -11,7 +11,7 @@ from inspect_app.extensions import db
 from inspect_app.idempotency import new_uuid
 from inspect_app.media.models import Attachment
 from inspect_app.rechecks import figures, service
-from inspect_app.rechecks.models import RecheckResult, RecheckSample, RoundStatus
+from inspect_app.rechecks.models import RecheckResult, RoundStatus
 from inspect_app.rectification.lifecycle import Status
 from inspect_app.rectification.models import ItemHistory, Notification
 from inspect_app.visits.models import Severity
