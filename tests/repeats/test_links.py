@@ -120,4 +120,4 @@ def test_several_earlier_campaigns_are_named_in_order(world, rounds):
     third = record(rounds, world, rounds.other, OFFICE, "B01", "专项督查又发现")
     mark = service.marks([third.id])[third.id]
     assert mark.years == [2022, 2023] and mark.sentence == "本问题在2022年、2023年核查中已指出。"
-    assert mark.ledger_text == "是（2022年、2023年）"
+    assert mark.ledger_text == "2022年、2023年"
