@@ -90,14 +90,17 @@ def _register_models():
     from inspect_app.org import models as _org  # noqa: F401
     from inspect_app.rectification import models as _rectification  # noqa: F401
     from inspect_app.rechecks import models as _rechecks  # noqa: F401
+    from inspect_app.repeats import models as _repeats  # noqa: F401
+    from inspect_app.repeats import service as repeats
     from inspect_app.visits import models as _visits  # noqa: F401
 
     rollups.install()       # the dashboard's summary rows change in the same flush as the items
     chain.install()         # audit rows are hash-chained in the flush that writes them
+    repeats.install()       # a finding's 屡查屡犯 links follow its checklist item and site
 
 
 BLUEPRINT_PACKAGES = ("main", "auth", "org", "users", "security", "audit", "checklists", "campaigns", "visits", "media",
-                      "problem_lists", "rectification", "rechecks", "dashboard", "api", "jobs")
+                      "problem_lists", "rectification", "rechecks", "dashboard", "api", "jobs", "repeats")
 
 
 def _register_blueprints(app):

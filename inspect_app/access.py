@@ -259,6 +259,28 @@ def _inspection_campaign_visible(user, attachment) -> bool:
     return can_see_campaign_county(user, campaign_id, attachment.county_id)
 
 
+def can_decide_repeats_in(user, campaign_id: int, county_id: int) -> bool:
+    """屡查屡犯 links (repeats/): confirming, unlinking and linking by hand belong to whoever manages
+    the problem list of that campaign and county — the team leader of that campaign (team scope: a
+    leader of another campaign is answered 404) and the province administrator."""
+    return has(user, Permission.PROBLEM_LIST_MANAGE) and can_see_campaign_county(user, campaign_id, county_id)
+
+
+def can_decide_repeat(user, finding) -> bool:
+    """Whether `user` may decide on the repeat links of `finding` (can_decide_repeats_in)."""
+    return finding is not None and can_decide_repeats_in(user, finding.campaign_id, finding.county_id)
+
+
+def earlier_findings_clause(user, finding, finding_model) -> sa.ColumnElement[bool]:
+    """The findings a repeat decider may see and pick as the earlier one for `finding`: those of the
+    same county (never another county's), in any campaign — including campaigns the leader's team
+    did not carry out, which is the point of a repeat. Nothing for anyone who may not decide on
+    `finding` (can_decide_repeat)."""
+    if not can_decide_repeat(user, finding):
+        return sa.false()
+    return finding_model.county_id == finding.county_id
+
+
 def scope_name(user) -> str:
     """How documents name what this user's figures cover: a county, a city, the user's inspection
     teams' counties, or the whole province."""

@@ -1018,6 +1018,9 @@ def _problem_section(problem: Mapping[str, Any]) -> Section:
     suggested = (problem.get("measures_suggested") or "").strip()
     if suggested:
         paragraphs.append("整改建议：" + _with_full_stop(suggested))
+    repeat_note = (problem.get("repeat_note") or "").strip()
+    if repeat_note:     # 屡查屡犯: e.g. 本问题在2022年核查中已指出。 (issue 15)
+        paragraphs.append(_with_full_stop(repeat_note))
     return Section(heading=heading, paragraphs=paragraphs)
 
 
@@ -1051,7 +1054,8 @@ def problem_list_document(
 
     ``problems_by_category`` is ``[(category, [problem, …]), …]`` where a problem
     is a mapping with ``number, description, site, severity,
-    rectification_type, deadline (date | None), measures_suggested``.  Each
+    rectification_type, deadline (date | None), measures_suggested`` and optionally
+    ``repeat_note`` (a repeat finding's 本问题在2022年核查中已指出, printed after the item).  Each
     category becomes a level-1 section (一、…), each problem a level-2 one (（一）…).
     Optional: the visit dates, the 主送 line (default ``'<县>医改办：'``), the
     issuer (default ``team_name``) and a date by which the 整改方案 is due.

@@ -19,6 +19,7 @@ from inspect_app.problem_lists import bp, service
 from inspect_app.problem_lists.forms import FindingForm, IssueForm, MergeForm
 from inspect_app.rectification import date_rules, lifecycle, notifications
 from inspect_app.rendering import render, wants_fragment
+from inspect_app.repeats import service as repeats
 from inspect_app.visits.models import Finding
 
 LIST = "/<int:campaign_id>/<code>"
@@ -65,6 +66,8 @@ def _context(sheet, **extra) -> dict:
     ctx = dict(sheet=sheet, groups=groups, seqs=seqs, edges=edges, number=number,
                issued=[(plist, service.group_items(list_items), len(list_items)) for plist, list_items in issued],
                children=children, photos=service.photos_by_finding(ids), count=len(drafts),
+               repeat_marks=repeats.marks(ids),
+               can_link_repeats=access.can_decide_repeats_in(current_user, sheet.campaign.id, sheet.county.id),
                can_manage=bool(drafts) and service.can_manage(current_user, sheet.county.id),
                merge=None, merge_form=None, message=None, ticked=frozenset())
     ctx.update(extra)

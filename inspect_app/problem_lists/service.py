@@ -42,6 +42,7 @@ from inspect_app.media.models import Attachment, AttachmentKind
 from inspect_app.org.models import Region, RegionLevel
 from inspect_app.rectification import date_rules, lifecycle, notifications
 from inspect_app.rectification.lifecycle import Status
+from inspect_app.repeats import service as repeats
 from inspect_app.rectification.models import (ItemHistory, ProblemList, ProblemListStatus, RectificationItem,
                                               list_kind_label)
 from inspect_app.visits.models import Finding, FindingStatus, SiteVisit, VisitStatus
@@ -792,14 +793,18 @@ def export_filename(sheet: Sheet, data: Export, ext: str) -> DownloadName:
 
 def feedback_docx(sheet: Sheet, data: Export) -> bytes:
     """The 反馈问题清单 Word document (GB/T 9704 layout), or a 补充反馈问题清单; a draft's title carries
-    「（讨论稿）」. It ends with 附件：问题照片, the inspectors' photos of each item (issue 14)."""
+    「（讨论稿）」. It ends with 附件：问题照片, the inspectors' photos of each item (issue 14). An item
+    that repeats an earlier campaign's finding ends with 本问题在2022年核查中已指出 (repeats.marks)."""
     groups: list[tuple[str, list[dict]]] = []
+    marks = repeats.marks(r.finding_id for r in data.rows)
     for row in data.rows:
         if not groups or groups[-1][0] != row.category:
             groups.append((row.category, []))
+        mark = marks.get(row.finding_id)
         groups[-1][1].append({"number": row.number, "description": row.description, "site": row.site,
                               "severity": row.severity, "rectification_type": row.rectification_type,
-                              "deadline": row.deadline, "measures_suggested": row.measures})
+                              "deadline": row.deadline, "measures_suggested": row.measures,
+                              "repeat_note": mark.sentence if mark else ""})
     team_name = sheet.team.name if sheet.team else "核查组"
     return official_docx.problem_list_document(
         sheet.county.name, team_name, sheet.campaign.name, data.issued_on, groups,

@@ -29,6 +29,7 @@ from inspect_app.extensions import db, utcnow
 from inspect_app.jobs import service as jobs_service
 from inspect_app.rectification import date_rules, service
 from inspect_app.rectification.models import RectificationItem
+from inspect_app.repeats import service as repeats
 
 BATCH_SIZE = 1000
 
@@ -52,7 +53,7 @@ def count_rows(user, filters: service.Filters, now: dt.datetime | None = None) -
     return db.session.execute(stmt.order_by(None)).scalar_one()
 
 
-def _row(n: int, item: RectificationItem, evidence: str, today: dt.date) -> dict:
+def _row(n: int, item: RectificationItem, evidence: str, today: dt.date, repeat: str = "") -> dict:
     dates = date_rules.item_dates(item, today)
     return {
         "序号": n, "问题编号": item.number, "县(市)": item.county.name, "核查点位": item.site.name if item.site else "",
@@ -62,14 +63,15 @@ def _row(n: int, item: RectificationItem, evidence: str, today: dt.date) -> dict
         "完成时限": dates.deadline, "整改进展(最新)": item.latest_progress,
         "整改状态": item.status.label, "是否超期": "是" if dates.overdue else "否",
         "验收意见": item.acceptance_opinion, "退回次数": item.return_count,
-        "销号日期": item.closed_at, "佐证材料数": evidence,
+        "销号日期": item.closed_at, "佐证材料数": evidence, "屡查屡犯": repeat,
     }
 
 
 def row_batches(user, filters: service.Filters, now: dt.datetime | None = None,
                 batch_size: int = BATCH_SIZE) -> Iterator[list[dict]]:
     """The ledger's rows (dicts keyed by documents.workbook.LEDGER_COLUMNS) in batches of
-    `batch_size`, in county then number order: two statements per batch, each bounded by the batch.
+    `batch_size`, in county then number order: three statements per batch (items, evidence counts,
+    屡查屡犯 marks), each bounded by the batch.
 
     Each batch's items leave the session once their rows are made, so they do not pile up in the
     identity map (the counties, units and sites they share stay: a few thousand at most).
@@ -84,10 +86,13 @@ def row_batches(user, filters: service.Filters, now: dt.datetime | None = None,
         if not items:
             return
         counts = service.evidence_counts([i.id for i in items])
+        marks = repeats.marks(i.finding_id for i in items)
         rows = []
         for item in items:
             n += 1
-            rows.append(_row(n, item, evidence_count_label(*counts.get(item.id, (0, 0, 0))), today))
+            mark = marks.get(item.finding_id)
+            rows.append(_row(n, item, evidence_count_label(*counts.get(item.id, (0, 0, 0))), today,
+                             mark.ledger_text if mark else ""))
         last = items[-1]
         after = (last.county_id, last.number, last.id)
         for item in items:

@@ -26,6 +26,7 @@ from inspect_app.idempotency import clean_uuid, create_once, new_uuid  # noqa: F
 from inspect_app.media import service as media_service
 from inspect_app.media.models import Attachment
 from inspect_app.org.models import Region, Site, SiteKind
+from inspect_app.repeats import service as repeats
 from inspect_app.text import NUL_MESSAGE, clean_text, has_nul
 from inspect_app.visits import scoring
 from inspect_app.visits.models import (AnswerResult, Answer, Finding, FindingStatus, RectificationType,
@@ -658,6 +659,7 @@ def create_finding(visit: SiteVisit, values: dict, client_uuid: str, user, item:
         db.session.flush()
         record("finding.create", user=user, obj=finding, label=finding.description[:60],
                after={k: getattr(finding, k) for k in FINDING_FIELDS})
+        repeats.link_automatically(finding, user)    # 屡查屡犯: an earlier campaign's same problem
         db.session.commit()
         return finding
 

@@ -1,5 +1,5 @@
 """Spreadsheets that print (issue 14, seen 3): opened in LibreOffice (as WPS users see them) and
-printed to PDF, wrapped text never prints over the next row and no row is cut short; the 19-column
+printed to PDF, wrapped text never prints over the next row and no row is cut short; the 20-column
 ledger is legible (A3 landscape, ≥ 70 % scale) with its header on every page; the problem list has
 title rows, a print header (county, campaign, date) and 第 N 页 共 M 页 in the footer."""
 import io
@@ -28,6 +28,7 @@ def marked_ledger_rows():
         row["问题描述"] += f"（第{n}条完）"
         row["整改措施"] = MIXED if n % 3 == 0 else row["整改措施"]
         row["佐证材料数"] = "3（照片2张，2张含拍摄时间/位置）" if n % 2 else 0
+        row["屡查屡犯"] = "2023年" if n % 4 == 0 else ""
     return rows
 
 
@@ -50,6 +51,7 @@ def test_ledger_rows_print_whole_without_overprinting(ledger_pdf):
     text = "".join(page_texts(pdf))
     assert [n for n in range(1, 17) if f"（第{n}条完）" not in text] == []
     assert "三、定期考核" in text and "2张含拍摄时间" in text
+    assert text.count("2023年") == 4                          # the 屡查屡犯 column, last, on every marked row
 
 
 def test_ledger_prints_legibly_on_a3_with_header_and_page_numbers(ledger_pdf):
@@ -64,6 +66,7 @@ def test_ledger_prints_legibly_on_a3_with_header_and_page_numbers(ledger_pdf):
     for number, page in enumerate(ledger_pages, 1):
         assert "新野县整改台账（2022年核查）" in page
         assert "序号问题编号" in page                                 # the header row repeats
+        assert "屡查屡犯" in page                                     # … with its last column
         assert re.search(rf"第{number}页共\d+页", page)
 
 
