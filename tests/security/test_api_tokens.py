@@ -5,7 +5,6 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from inspect_app.api import service
 from inspect_app.api.models import ApiToken
 from inspect_app.campaigns.models import Team
 from inspect_app.documents.dates import cn_date
