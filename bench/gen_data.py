@@ -47,7 +47,6 @@ from inspect_app.auth.models import User  # noqa: E402
 from inspect_app.campaigns.models import Campaign, team_counties  # noqa: E402
 from inspect_app.checklists.default_template import DEFAULT_TEMPLATE  # noqa: E402
 from inspect_app.dashboard import rollups  # noqa: E402
-from inspect_app.documents.dates import CHINA_TZ  # noqa: E402
 from inspect_app.rectification import date_rules  # noqa: E402
 from inspect_app.extensions import db  # noqa: E402
 from inspect_app.org import service as org_service  # noqa: E402
@@ -65,7 +64,7 @@ SCALES = {"province": {"provinces": ("41",), "items": 100_000, "teams": 18},
 
 
 def _utc(day: date, hour: int = 10) -> datetime:
-    return datetime.combine(day, dtime(hour), tzinfo=CHINA_TZ).astimezone(timezone.utc)
+    return date_rules.beijing_wall_clock(datetime.combine(day, dtime(hour)))
 
 
 def _next_id(table) -> int:

@@ -40,6 +40,7 @@ TARGET_SECONDS = 2.0
 def bare_statements(period) -> list:
     """The report's figures straight from the history, the plain way (see the module docstring)."""
     from inspect_app.dashboard import periods
+    from inspect_app.rectification import date_rules
     from inspect_app.rectification.lifecycle import Status
     from inspect_app.rectification.models import ItemHistory as H, RectificationItem as Item
 
@@ -53,7 +54,7 @@ def bare_statements(period) -> list:
             partition_by=H.item_id, order_by=(H.at.desc(), H.id.desc())).label("rn")) \
             .where(H.action.in_(periods.DEADLINE_ACTIONS), new_deadline.is_not(None), H.at < instant).subquery()
         deadline = sa.func.coalesce(moved.c.d, sa.cast(Item.deadline, sa.String))
-        day = periods.overdue_day(instant).isoformat()
+        day = date_rules.beijing_date(instant).isoformat()
         count = lambda condition: sa.func.sum(sa.case((condition, 1), else_=0))   # noqa: E731
         out.append(sa.select(Item.county_id, Item.unit_id, sa.func.count(),
                              *(count(ranked.c.to_status == s) for s in Status),
@@ -73,6 +74,7 @@ def measure(app, user_token: str, runs: int, fmt: str) -> dict:
     from datetime import datetime, timezone
 
     from inspect_app.dashboard import periods
+    from inspect_app.rectification import date_rules
     from inspect_app.extensions import db
     from inspect_app.rectification.models import ItemHistory
 
@@ -81,7 +83,7 @@ def measure(app, user_token: str, runs: int, fmt: str) -> dict:
             raise RuntimeError("this dataset has no issue rows in its history (built before bench/gen_data.py "
                                "recorded the lifecycle): drop the database and run again")
         latest = db.session.scalar(sa.select(sa.func.max(ItemHistory.at)))
-    day = periods.to_china(latest).date().replace(day=1) - timedelta(days=1)   # the last full month
+    day = date_rules.beijing_date(latest).replace(day=1) - timedelta(days=1)   # the last full month
     path = "/dashboard/reports" if fmt == "page" else "/dashboard/reports/download.xlsx"
     url = f"{path}?kind=month&day={day.isoformat()}&campaign=all"
     client = app.test_client()

@@ -17,6 +17,7 @@ from inspect_app.api import bp, service
 from inspect_app.api.forms import TokenForm
 from inspect_app.audit import security
 from inspect_app.dashboard import service as figures
+from inspect_app.errors import DomainError
 from inspect_app.extensions import utcnow
 from inspect_app.rendering import render
 from inspect_app.roles import Role
@@ -44,8 +45,8 @@ def authenticate_bearer():
     if header[:7].lower() == "bearer ":
         try:
             g._login_user = service.authenticate(header[7:].strip())
-        except service.TokenRefused as refused:
-            return _json_error(401, refused.message)
+        except DomainError as refused:    # a 401 in the API's own shape, with its challenge
+            return _json_error(refused.status, refused.message)
         return None
     if not current_user.is_authenticated:
         return _json_error(401, "请先登录或提供 API 令牌")
@@ -145,7 +146,7 @@ def issue_token():
     if form.validate():
         try:
             _token, secret = service.issue(form.user_id.data, form.name.data, current_user, form.valid_days.data)
-        except service.TokenError as error:
+        except DomainError as error:
             getattr(form, error.field or "name").errors.append(error.message)
         else:
             flash("已签发令牌，请立即复制保存", "success")

@@ -12,6 +12,7 @@ from inspect_app.audit import security
 from inspect_app.audit.service import record
 from inspect_app.auth.models import User
 from inspect_app.documents.dates import cn_date
+from inspect_app.errors import DomainError
 from inspect_app.extensions import db, utcnow
 from inspect_app.roles import Role
 
@@ -19,22 +20,6 @@ log = logging.getLogger(__name__)
 DEFAULT_VALID_DAYS = 365
 MAX_VALID_DAYS = 365
 TEAM_SCOPED_ROLES = (Role.TEAM_LEADER, Role.INSPECTOR)
-
-
-class TokenRefused(Exception):
-    """A bearer token that may not be used; `message` is the Chinese reason for the 401."""
-
-    def __init__(self, message: str, token: ApiToken | None = None):
-        super().__init__(message)
-        self.message = message
-        self.token = token
-
-
-class TokenError(Exception):
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 def hash_token(secret: str) -> str:
@@ -65,12 +50,12 @@ def issue(user_id: int, name: str, issued_by, valid_days: int = DEFAULT_VALID_DA
     current role and scope; returns the row and the secret (shown once). Audited."""
     user = db.session.get(User, user_id)
     if user is None or not user.active or not has(user, Permission.DASHBOARD_VIEW):
-        raise TokenError("该账户不能使用统计接口", "user_id")
+        raise DomainError("该账户不能使用统计接口", field="user_id")
     name = (name or "").strip()
     if not name:
-        raise TokenError("请填写令牌用途", "name")
+        raise DomainError("请填写令牌用途", field="name")
     if not 1 <= (valid_days or 0) <= MAX_VALID_DAYS:
-        raise TokenError("有效期应为 1 至 365 天", "valid_days")
+        raise DomainError("有效期应为 1 至 365 天", field="valid_days")
     secret = secrets.token_urlsafe(32)
     role, region_id, unit_id, teams = scope_of(user)
     token = ApiToken(user_id=user.id, name=name[:128], token_hash=hash_token(secret), prefix=secret[:6],
@@ -116,7 +101,7 @@ def revoke_all_of(user, revoked_by) -> int:
 def authenticate(secret: str) -> User:
     """The user behind a usable token; notes its use and audits it (one row per call).
 
-    Raises TokenRefused (→ 401 with its message, also audited) when the token is unknown, revoked,
+    Raises DomainError (status 401, its message; also audited) when the token is unknown, revoked,
     expired, its owner is disabled, or the owner's role or scope differs from the one at issue. A
     disabled owner's token is revoked on the spot, so a later re-enabling does not revive it.
     """
@@ -125,17 +110,17 @@ def authenticate(secret: str) -> User:
     now = utcnow()
     try:
         if token is None:
-            raise TokenRefused("令牌无效")
+            raise DomainError("令牌无效", status=401)
         if token.revoked_at is not None:
-            raise TokenRefused("令牌已吊销", token)
+            raise DomainError("令牌已吊销", status=401)
         if token.expired(now):
-            raise TokenRefused("令牌已过期，请联系管理员重新签发", token)
+            raise DomainError("令牌已过期，请联系管理员重新签发", status=401)
         if token.user is None or not token.user.active:
             _revoke(token, None, f"令牌所属账户已停用，吊销 API 令牌：{token.name}")
-            raise TokenRefused("令牌所属账户已停用，令牌已吊销", token)
+            raise DomainError("令牌所属账户已停用，令牌已吊销", status=401)
         if not token.scope_matches(scope_of(token.user)):
-            raise TokenRefused("令牌所属账户的角色或管辖范围已变更，令牌已失效，请重新签发", token)
-    except TokenRefused as refused:
+            raise DomainError("令牌所属账户的角色或管辖范围已变更，令牌已失效，请重新签发", status=401)
+    except DomainError as refused:
         # Guessed tokens name no token: thinned like denials so guessing cannot fill the table.
         if token is not None or security.admit_repeat_free("api_token.refused"):
             _audit_use("api_token.refused", token, refused.message)

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from inspect_app.errors import DomainError
 from inspect_app.extensions import db, utcnow
 
 GENESIS = "0" * 64
@@ -184,29 +185,26 @@ def install() -> None:
 
 # ---------------------------------------------------------------- verifying and archiving
 
-class Broken(Exception):
-    """The first broken link: `row_id` (None for the head), `seq` and a Chinese `reason`."""
-
-    def __init__(self, seq, row_id, reason: str):
-        super().__init__(f"第 {seq} 环（id={row_id}）：{reason}")
-        self.seq, self.row_id, self.reason = seq, row_id, reason
+def _broken(seq, row_id, reason: str) -> DomainError:
+    """The refusal naming the first broken link: its `seq`, `row_id` (None for the head), a Chinese `reason`."""
+    return DomainError(f"第 {seq} 环（id={row_id}）：{reason}", status=409)
 
 
 def verify_rows(rows, anchor_seq: int, anchor_hash: str) -> tuple[int, str, int]:
     """Walk `rows` (dicts in `seq` order) from the anchor; return (last seq, last hash, count).
 
-    Raises Broken at the first row whose seq skips (a row removed before it), whose prev_hash is not
+    Raises DomainError (409) at the first row whose seq skips (a row removed before it), whose prev_hash is not
     its predecessor's hash (a row removed or re-chained) or whose own hash does not match its
     contents (a field changed).
     """
     seq, prev, count = anchor_seq, anchor_hash, 0
     for row in rows:
         if row["seq"] != seq + 1:
-            raise Broken(row["seq"], row.get("id"), f"应为第 {seq + 1} 环，之前的记录缺失")
+            raise _broken(row["seq"], row.get("id"), f"应为第 {seq + 1} 环，之前的记录缺失")
         if row["prev_hash"] != prev:
-            raise Broken(row["seq"], row.get("id"), "前一环的哈希不符（前一条记录被删除或改动）")
+            raise _broken(row["seq"], row.get("id"), "前一环的哈希不符（前一条记录被删除或改动）")
         if row["hash"] != row_hash(row):
-            raise Broken(row["seq"], row.get("id"), "记录内容与哈希不符（记录被改动）")
+            raise _broken(row["seq"], row.get("id"), "记录内容与哈希不符（记录被改动）")
         seq, prev, count = row["seq"], row["hash"], count + 1
     return seq, prev, count
 
@@ -224,17 +222,17 @@ def stored_rows(session, up_to_seq: int | None = None):
 
 
 def verify_database(session) -> int:
-    """Verify the stored chain from its anchor to the head; the number of rows checked. Raises Broken."""
+    """Verify the stored chain from its anchor to the head; the number of rows checked. Raises DomainError (409)."""
     from inspect_app.audit.models import AuditEvent
 
     head = session.get(AuditChainHead, HEAD_ID)
     anchor_seq, anchor_hash = (head.anchor_seq, head.anchor_hash) if head else (0, GENESIS)
     unchained = session.execute(sa.select(AuditEvent.id).where(AuditEvent.seq.is_(None)).limit(1)).scalar()
     if unchained is not None:
-        raise Broken(None, unchained, "记录没有链上位置（绕过应用写入）")
+        raise _broken(None, unchained, "记录没有链上位置（绕过应用写入）")
     seq, last, count = verify_rows(stored_rows(session), anchor_seq, anchor_hash)
     if head is not None and (head.seq, head.hash) != (seq, last):
-        raise Broken(head.seq, None, f"链头记录第 {head.seq} 环，但最后一条记录是第 {seq} 环（末尾的记录被删除）")
+        raise _broken(head.seq, None, f"链头记录第 {head.seq} 环，但最后一条记录是第 {seq} 环（末尾的记录被删除）")
     return count
 
 
@@ -283,7 +281,7 @@ def archive(session, before, path) -> int:
 
 
 def verify_file(path) -> tuple[int, str, int]:
-    """Verify an archive file; (last seq, last hash, rows). Raises Broken (row_id from the file)."""
+    """Verify an archive file; (last seq, last hash, rows). Raises DomainError (409) (row_id from the file)."""
     with open(path, encoding="utf-8") as lines:
         header = json.loads(next(lines))
         rows = (json.loads(line) for line in lines if line.strip())

@@ -1,13 +1,13 @@
 """`flask audit verify` and `flask audit archive`: checking and archiving the chained audit trail."""
 import sys
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
 from inspect_app.audit import chain
-from inspect_app.documents.dates import CHINA_TZ
+from inspect_app.errors import DomainError
 from inspect_app.extensions import db
 from inspect_app.rectification import date_rules
 
@@ -26,8 +26,8 @@ def verify_command(archive_file):
         else:
             count = chain.verify_database(db.session)
             click.echo(f"审计日志哈希链完整：已校验 {count} 条记录")
-    except chain.Broken as broken:
-        click.echo(f"审计日志哈希链断裂：{broken}", err=True)
+    except DomainError as broken:
+        click.echo(f"审计日志哈希链断裂：{broken.message}", err=True)
         sys.exit(1)
 
 
@@ -50,6 +50,6 @@ def archive_command(before, out):
         folder = os.path.join(current_app.instance_path, "audit-archive")
         os.makedirs(folder, exist_ok=True)
         out = os.path.join(folder, f"audit-before-{day.isoformat()}.jsonl")
-    cut = datetime.combine(day, datetime.min.time(), tzinfo=CHINA_TZ)
+    cut = date_rules.start_of_day_utc(day)
     count = chain.archive(db.session, cut, out)
     click.echo(f"已归档 {count} 条记录到 {out}" if count else "没有需要归档的记录")

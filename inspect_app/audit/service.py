@@ -8,8 +8,8 @@ from flask import has_request_context, request
 from flask_login import current_user
 
 from inspect_app.audit.models import ACTION_LABELS, OBJECT_TYPE_LABELS, AuditEvent
-from inspect_app.documents.dates import CHINA_TZ
 from inspect_app.extensions import db
+from inspect_app.rectification import date_rules
 
 
 def _snapshot(value):
@@ -70,8 +70,9 @@ def changes(obj, fields: list[str], new_values: dict) -> tuple[dict, dict]:
 
 
 def _day(text: str):
+    """The instant the Beijing day written `YYYY-MM-DD` begins, or None for anything else."""
     try:
-        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=CHINA_TZ)
+        return date_rules.start_of_day_utc(datetime.strptime(text, "%Y-%m-%d").date())
     except (TypeError, ValueError):
         return None
 

@@ -8,9 +8,9 @@ from inspect_app import access
 from inspect_app.audit.service import record
 from inspect_app.auth import bp
 from inspect_app.auth.forms import ChangePasswordForm, LoginForm
-from inspect_app.auth.service import (SignInRefused, change_own_password, password_change_due,
-                                     previous_sign_in_notice, sign_in)
+from inspect_app.auth.service import change_own_password, password_change_due, previous_sign_in_notice, sign_in
 from inspect_app.auth.sessions import safe_next_path, session_state
+from inspect_app.errors import DomainError
 from inspect_app.extensions import db
 
 
@@ -31,7 +31,7 @@ def login():
         try:
             user = sign_in(form.username.data, form.password.data, config=current_app.config,
                            address=request.remote_addr or "")
-        except SignInRefused as refused:
+        except DomainError as refused:
             error = refused.message
         else:
             session.clear()

@@ -10,6 +10,7 @@ from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from inspect_app.audit.service import record
 from inspect_app.auth.models import LoginThrottle, ThrottleKind, User
+from inspect_app.errors import DomainError
 from inspect_app.extensions import db, utcnow
 from inspect_app.roles import Role
 
@@ -25,14 +26,6 @@ _COMMON_PASSWORDS = frozenset(FREQUENCY_LISTS["passwords"])
 MIN_ZXCVBN_SCORE = 2
 LOCK_CAP = timedelta(hours=24)          # the longest any back-off lock lasts
 QUIET_RESET = timedelta(hours=24)       # after a quiet day the back-off starts again from one lock
-
-
-class SignInRefused(Exception):
-    """Sign-in failed; `message` is safe to show (it never reveals whether the account exists)."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 def password_problems(password: str, min_length: int, username: str = "", is_demo: bool = False) -> list[str]:
@@ -104,7 +97,7 @@ def sign_in(username: str, password: str, *, config: dict, address: str = "") ->
     (LOGIN_ACCOUNT_MAX_FAILURES, against a distributed attack). Meeting a threshold locks that key
     for `lock_length`; a stranger's failures thus lock his own address, not the real user. Each lock
     is audited and told to the security administrators, who can lift it (`unlock`).
-    Raises SignInRefused with a message that never reveals whether the account exists.
+    Raises DomainError (401) with a message that never reveals whether the account exists.
     """
     key = normalise_username(username)[:64]
     address = (address or "")[:45]
@@ -115,7 +108,7 @@ def sign_in(username: str, password: str, *, config: dict, address: str = "") ->
     if locked:
         record("login.blocked", object_type="User", label=key, username=key, summary="登录受限期间尝试登录")
         db.session.commit()
-        raise SignInRefused(LOCKED_MESSAGE.format(minutes=_minutes_left(max(locked), now)))
+        raise DomainError(LOCKED_MESSAGE.format(minutes=_minutes_left(max(locked), now)), status=401)
 
     user = find_user(key)
     ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
@@ -153,8 +146,8 @@ def sign_in(username: str, password: str, *, config: dict, address: str = "") ->
            username=key, summary=f"登录失败（该地址第 {pair_failures} 次）：{reason}")
     db.session.commit()
     if longest is not None:
-        raise SignInRefused(LOCKED_MESSAGE.format(minutes=_minutes_left(longest, now)))
-    raise SignInRefused(FAILED_MESSAGE)
+        raise DomainError(LOCKED_MESSAGE.format(minutes=_minutes_left(longest, now)), status=401)
+    raise DomainError(FAILED_MESSAGE, status=401)
 
 
 THROTTLE_LABELS = {ThrottleKind.PAIR: "该地址登录该账户", ThrottleKind.ADDRESS: "该地址登录所有账户",

@@ -2,7 +2,8 @@
 import click
 from flask.cli import with_appcontext
 
-from inspect_app.backup.service import BackupError, create_backup, restore_backup, verify_backup
+from inspect_app.backup.service import create_backup, restore_backup, verify_backup
+from inspect_app.errors import DomainError
 
 
 class _BackupGroup(click.Group):
@@ -28,7 +29,7 @@ def create_command(directory):
     """Write a consistent snapshot (database + upload store + manifest of SHA-256s) to DIRECTORY."""
     try:
         manifest = create_backup(directory)
-    except BackupError as error:
+    except DomainError as error:
         raise click.ClickException(error.message) from None
     size = sum(entry["size"] for entry in manifest["files"].values())
     click.echo(f"已备份到 {directory}：数据库 {manifest['database']['kind']}（{len(manifest['database']['tables'])} 张表，"
@@ -43,7 +44,7 @@ def verify_command(directory):
     original matches its recorded SHA-256; exit status 1 on any difference."""
     try:
         result = verify_backup(directory)
-    except BackupError as error:
+    except DomainError as error:
         raise click.ClickException(error.message) from None
     for problem in result.problems:
         click.echo(f"不一致：{problem}", err=True)
@@ -64,7 +65,7 @@ def restore_command(directory, force):
     try:
         restore_backup(directory, force=force)
         result = verify_backup(directory)
-    except BackupError as error:
+    except DomainError as error:
         raise click.ClickException(error.message) from None
     if result.problems:
         raise click.ClickException("恢复后核对不一致：" + "；".join(result.problems[:5]))

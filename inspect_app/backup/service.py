@@ -12,7 +12,7 @@ A backup directory holds:
 
 Restoring refuses a database that already holds tables unless ``force``; verifying compares the live
 database and upload store with the manifest and re-checks every photo original against its row's
-SHA-256. Errors carry Chinese messages (:class:`BackupError`) for the CLI to print.
+SHA-256. Errors carry Chinese messages (:class:`inspect_app.errors.DomainError`) for the CLI to print.
 """
 from __future__ import annotations
 
@@ -30,21 +30,13 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import current_app
 
+from inspect_app.errors import DomainError
 from inspect_app.extensions import db
 from inspect_app.media.storage import FileStorage
 
 MANIFEST = "manifest.json"
 FORMAT = 1
 _CHUNK = 1024 * 1024
-
-
-class BackupError(Exception):
-    """A backup, restore or verification that cannot go on; ``message`` is Chinese."""
-
-    def __init__(self, message: str) -> None:
-        """Carry the user-facing ``message``."""
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass
@@ -74,7 +66,7 @@ def _kind() -> str:
 def _sqlite_path() -> Path:
     path = db.engine.url.database
     if not path or path == ":memory:":
-        raise BackupError("内存中的 SQLite 数据库无法备份")
+        raise DomainError("内存中的 SQLite 数据库无法备份")
     return Path(path)
 
 
@@ -113,25 +105,25 @@ def _major(text: str) -> int | None:
 
 def pg_tool(name: str, server_version_num: int) -> str:
     """The path of ``pg_dump`` / ``pg_restore``, checked to be at least the server's major version
-    (an older pg_dump refuses a newer server; a newer one reads older servers). BackupError otherwise."""
+    (an older pg_dump refuses a newer server; a newer one reads older servers). DomainError otherwise."""
     path = shutil.which(name)
     server_major = server_version_num // 10000
     if path is None:
-        raise BackupError(f"未找到 {name}：请安装 PostgreSQL {server_major} 的客户端工具（postgresql-client-{server_major}）")
+        raise DomainError(f"未找到 {name}：请安装 PostgreSQL {server_major} 的客户端工具（postgresql-client-{server_major}）")
     output = subprocess.run([path, "--version"], capture_output=True, text=True, check=False).stdout
     major = _major(output.rsplit(")", 1)[-1]) or _major(output)
     if major is None or major < server_major:
-        raise BackupError(f"{name} 版本（{output.strip()}）低于数据库服务器的主版本 {server_major}，"
+        raise DomainError(f"{name} 版本（{output.strip()}）低于数据库服务器的主版本 {server_major}，"
                           f"请安装 postgresql-client-{server_major}")
     return path
 
 
 def create_backup(target: str | os.PathLike) -> dict:
     """Write a snapshot of the database and the upload store into the empty directory ``target``;
-    returns the manifest. BackupError when ``target`` is not empty or a tool is missing."""
+    returns the manifest. DomainError when ``target`` is not empty or a tool is missing."""
     target = Path(target)
     if target.exists() and any(target.iterdir()):
-        raise BackupError(f"备份目录 {target} 不是空目录，请指定一个新目录")
+        raise DomainError(f"备份目录 {target} 不是空目录，请指定一个新目录")
     target.mkdir(parents=True, exist_ok=True)
     manifest = {"format": FORMAT, "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "database": {"kind": _kind()}}
@@ -162,7 +154,7 @@ def create_backup(target: str | os.PathLike) -> dict:
                                        f"--file={dump}", f"--dbname={_pg_dsn()}"],
                                       capture_output=True, text=True, check=False)
         if done.returncode != 0:
-            raise BackupError(f"pg_dump 失败：{done.stderr.strip()}")
+            raise DomainError(f"pg_dump 失败：{done.stderr.strip()}")
     manifest["database"] |= {"file": dump.name, "sha256": sha256_file(dump), "size": dump.stat().st_size}
     manifest["files"] = _copy_store(FileStorage(current_app.config["UPLOAD_FOLDER"]).root, target / "uploads")
     (target / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True))
@@ -191,14 +183,14 @@ def read_manifest(source: str | os.PathLike) -> dict:
     try:
         manifest = json.loads((source / MANIFEST).read_text())
     except (OSError, ValueError) as error:
-        raise BackupError(f"{source} 不是有效的备份目录（无法读取 {MANIFEST}）") from error
+        raise DomainError(f"{source} 不是有效的备份目录（无法读取 {MANIFEST}）") from error
     dump = source / manifest["database"]["file"]
     if not dump.is_file() or sha256_file(dump) != manifest["database"]["sha256"]:
-        raise BackupError(f"备份中的数据库文件 {dump.name} 缺失或已损坏（SHA-256 不符）")
+        raise DomainError(f"备份中的数据库文件 {dump.name} 缺失或已损坏（SHA-256 不符）")
     for key, expected in manifest["files"].items():
         copy = source / "uploads" / key
         if not copy.is_file() or sha256_file(copy) != expected["sha256"]:
-            raise BackupError(f"备份中的文件 {key} 缺失或已损坏（SHA-256 不符）")
+            raise DomainError(f"备份中的文件 {key} 缺失或已损坏（SHA-256 不符）")
     return manifest
 
 
@@ -209,7 +201,7 @@ def _database_has_tables() -> bool:
 def restore_backup(source: str | os.PathLike, *, force: bool = False) -> dict:
     """Bring the database and the upload store back from ``source``; returns its manifest.
 
-    Refuses (BackupError) when the backup is damaged, is of another database kind, or the database
+    Refuses (DomainError) when the backup is damaged, is of another database kind, or the database
     already holds tables and ``force`` is not given (with ``force`` they are replaced). Files are
     copied into the upload store; files already there with the same key are content-addressed and
     left alone only when byte-identical, otherwise replaced."""
@@ -217,9 +209,9 @@ def restore_backup(source: str | os.PathLike, *, force: bool = False) -> dict:
     manifest = read_manifest(source)
     kind = manifest["database"]["kind"]
     if kind != _kind():
-        raise BackupError(f"备份来自 {kind} 数据库，当前数据库是 {_kind()}，不能直接恢复")
+        raise DomainError(f"备份来自 {kind} 数据库，当前数据库是 {_kind()}，不能直接恢复")
     if _database_has_tables() and not force:
-        raise BackupError("目标数据库不是空的；确认要覆盖时加 --force")
+        raise DomainError("目标数据库不是空的；确认要覆盖时加 --force")
     dump = source / manifest["database"]["file"]
     db.session.remove()
     db.engine.dispose()
@@ -241,7 +233,7 @@ def restore_backup(source: str | os.PathLike, *, force: bool = False) -> dict:
         done = subprocess.run([tool, "--no-owner", "--exit-on-error", "--single-transaction",
                                f"--dbname={_pg_dsn()}", str(dump)], capture_output=True, text=True, check=False)
         if done.returncode != 0:
-            raise BackupError(f"pg_restore 失败：{done.stderr.strip()}")
+            raise DomainError(f"pg_restore 失败：{done.stderr.strip()}")
     db.engine.dispose()
     store = FileStorage(current_app.config["UPLOAD_FOLDER"]).root
     for key, expected in manifest["files"].items():

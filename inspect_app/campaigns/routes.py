@@ -9,6 +9,7 @@ from inspect_app.campaigns import bp, service
 from inspect_app.campaigns.forms import CampaignForm, TeamForm
 from inspect_app.campaigns.models import Campaign, Team
 from inspect_app.checklists.service import published_versions
+from inspect_app.errors import DomainError
 from inspect_app.extensions import db
 from inspect_app.rendering import render, wants_fragment
 
@@ -25,7 +26,7 @@ def _submit(form, save, saved_form=None, obj=None):
         return None
     try:
         return save()
-    except service.CampaignError as error:
+    except DomainError as error:
         db.session.rollback()
         field = getattr(form, error.field or "", None) or form.name
         field.errors.append(error.message)
@@ -151,9 +152,9 @@ def county_add(team_id):
     team = _team_or_404(team_id)
     try:
         county = service.add_county(team, request.form.get("county_id", 0, type=int), current_user)
-    except service.CampaignError as error:
+    except DomainError as error:
         db.session.rollback()
-        return _counties_response(team, 422, error.message)
+        return _counties_response(team, error.status, error.message)
     flash(f"已为{team.name}添加 {county.name}", "success")
     return _counties_response(team)
 
@@ -165,8 +166,8 @@ def county_remove(team_id, county_id):
     team = _team_or_404(team_id)
     try:
         service.remove_county(team, county_id, current_user)
-    except service.CampaignError as error:
+    except DomainError as error:
         db.session.rollback()
-        return _counties_response(team, 422, error.message)
+        return _counties_response(team, error.status, error.message)
     flash(f"已从{team.name}移除该县", "success")
     return _counties_response(team)

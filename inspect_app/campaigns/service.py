@@ -12,6 +12,7 @@ from inspect_app.audit.service import changes, record
 from inspect_app.auth.models import User
 from inspect_app.campaigns.models import Campaign, Team, team_counties
 from inspect_app.checklists.models import ChecklistVersion, VersionStatus
+from inspect_app.errors import DomainError
 from inspect_app.extensions import db
 from inspect_app.org.models import Region, RegionLevel
 from inspect_app.roles import Role
@@ -20,15 +21,6 @@ from inspect_app.roles import Role
 PERIOD_FIELDS = ["immediate_working_days", "deadline_working_days", "long_term_days"]
 CAMPAIGN_FIELDS = ["name", "year", "start_date", "end_date", "checklist_version_id", *PERIOD_FIELDS]
 MEMBER_ROLES = (Role.TEAM_LEADER, Role.INSPECTOR)
-
-
-class CampaignError(Exception):
-    """A refused change, with the Chinese message and the form field it concerns."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 def visible_campaigns(user) -> list[Campaign]:
@@ -78,17 +70,17 @@ def search_counties(q: str, exclude_ids=(), limit: int = 12) -> list[Region]:
 def _check_campaign(values: dict, current: Campaign | None = None) -> dict:
     name = (values.get("name") or "").strip()
     if not name:
-        raise CampaignError("请填写任务名称", "name")
+        raise DomainError("请填写任务名称", field="name")
     clash = db.session.execute(sa.select(Campaign.id).where(
         Campaign.name == name, Campaign.id != (current.id if current is not None else -1))).first()
     if clash:
-        raise CampaignError(f"已有同名的核查任务“{name}”", "name")
+        raise DomainError(f"已有同名的核查任务“{name}”", field="name")
     start, end = values.get("start_date"), values.get("end_date")
     if start and end and end < start:
-        raise CampaignError("结束日期不能早于开始日期", "end_date")
+        raise DomainError("结束日期不能早于开始日期", field="end_date")
     version = db.session.get(ChecklistVersion, values.get("checklist_version_id") or 0)
     if version is None or version.status != VersionStatus.PUBLISHED:
-        raise CampaignError("请选择一个已发布的核查表版本", "checklist_version_id")
+        raise DomainError("请选择一个已发布的核查表版本", field="checklist_version_id")
     periods = {key: values[key] for key in PERIOD_FIELDS if values.get(key)}
     return {"name": name, "year": values["year"], "start_date": start, "end_date": end,
             "checklist_version_id": version.id, **periods}
@@ -134,24 +126,24 @@ def _users(ids, roles) -> list[User]:
     users = list(db.session.execute(sa.select(User).where(User.id.in_(ids), User.role.in_(roles))
                                     .order_by(User.id)).scalars())
     if len(users) != len(set(ids)):
-        raise CampaignError("所选人员中有不能加入核查组的账户", "member_ids")
+        raise DomainError("所选人员中有不能加入核查组的账户", field="member_ids")
     return users
 
 
 def _check_team(campaign: Campaign, values: dict, current: Team | None = None) -> dict:
     name = (values.get("name") or "").strip()
     if not name:
-        raise CampaignError("请填写核查组名称", "name")
+        raise DomainError("请填写核查组名称", field="name")
     clash = db.session.execute(sa.select(Team.id).where(
         Team.campaign_id == campaign.id, Team.name == name,
         Team.id != (current.id if current is not None else -1))).first()
     if clash:
-        raise CampaignError(f"本任务已有“{name}”", "name")
+        raise DomainError(f"本任务已有“{name}”", field="name")
     leader = None
     if values.get("leader_id"):
         leader = db.session.get(User, values["leader_id"])
         if leader is None or leader.role != Role.TEAM_LEADER:
-            raise CampaignError("组长必须是“核查组组长”角色的账户", "leader_id")
+            raise DomainError("组长必须是“核查组组长”角色的账户", field="leader_id")
     members = _users(values.get("member_ids"), MEMBER_ROLES)
     if leader is not None and leader not in members:
         members.insert(0, leader)  # the leader is always a member of the team
@@ -198,13 +190,13 @@ def add_county(team: Team, county_id: int, user) -> Region:
     """Assign a county to a team: its leader and members can now see that county."""
     county = db.session.get(Region, county_id)
     if county is None or county.level != RegionLevel.COUNTY:
-        raise CampaignError("请选择一个县（市、区）", "county")
+        raise DomainError("请选择一个县（市、区）", field="county")
     if county in team.counties:
-        raise CampaignError(f"{county.name}已在本组负责的县中", "county")
+        raise DomainError(f"{county.name}已在本组负责的县中", field="county")
     other = db.session.execute(sa.select(Team).join(team_counties, team_counties.c.team_id == Team.id).where(
         Team.campaign_id == team.campaign_id, Team.id != team.id, team_counties.c.county_id == county.id)).scalar()
     if other is not None:       # one county, one team per campaign: its problem list and figures belong to it
-        raise CampaignError(f"{county.name}已由本次核查的{other.name}负责，请先从该组移除", "county")
+        raise DomainError(f"{county.name}已由本次核查的{other.name}负责，请先从该组移除", field="county")
     team.counties.append(county)
     record("team.county_add", obj=team, label=f"{team.name} {county.name}", county_id=county.id,
            after={"county": county.code}, summary=f"{team.name}新增负责县 {county.name}（{county.code}）", user=user)
@@ -216,7 +208,7 @@ def remove_county(team: Team, county_id: int, user) -> None:
     """Take a county away from a team: its members no longer see it (unless another team has it)."""
     county = next((c for c in team.counties if c.id == county_id), None)
     if county is None:
-        raise CampaignError("该县不在本组负责的县中", "county")
+        raise DomainError("该县不在本组负责的县中", field="county")
     team.counties.remove(county)
     record("team.county_remove", obj=team, label=f"{team.name} {county.name}", county_id=county.id,
            before={"county": county.code}, summary=f"{team.name}移除负责县 {county.name}（{county.code}）", user=user)

@@ -10,6 +10,7 @@ from inspect_app.checklists import bp, service
 from inspect_app.checklists.forms import ImportForm, ItemForm, LabelForm
 from inspect_app.checklists.models import ChecklistItem, ChecklistTemplate, ChecklistVersion
 from inspect_app.documents.download_names import content_disposition
+from inspect_app.errors import DomainError
 from inspect_app.extensions import db
 from inspect_app.org.service import site_kinds
 from inspect_app.rendering import render, wants_fragment
@@ -123,16 +124,16 @@ def item_update(item_id):
     if form.validate():
         try:
             service.update_item(item, form.values(), current_user, form.version.data)
-        except service.FrozenVersionError as error:
-            flash(error.message, "error")
-            return _row(version, "checklists/_item_row.html", status=409, item=item)
-        except service.ChecklistError as error:
-            db.session.rollback()
-            getattr(form, error.field or "code").errors.append(error.message)
         except locking.EditConflict as error:
             db.session.rollback()
             status = error.status
             locking.rebase(form, ItemForm.for_item(item, version.sections, site_kinds()), item, error)
+        except DomainError as error:
+            if error.status == 409:     # published meanwhile: the row as it stands
+                flash(error.message, "error")
+                return _row(version, "checklists/_item_row.html", status=409, item=item)
+            db.session.rollback()
+            getattr(form, error.field or "code").errors.append(error.message)
         else:
             flash(f"已保存条目 {item.code}", "success")
             return _row(version, "checklists/_item_row.html", item=item)
@@ -150,7 +151,7 @@ def item_delete(item_id):
     code = item.code
     try:
         service.delete_item(item, current_user, request.form.get("version", type=int))
-    except (service.ChecklistError, locking.EditConflict) as error:
+    except (DomainError, locking.EditConflict) as error:
         db.session.rollback()
         flash(error.message, "error")
         return _row(version, "checklists/_item_row.html", status=error.status, item=item)
@@ -170,10 +171,10 @@ def item_create(version_id):
     if form.validate():
         try:
             item = service.add_item(version, form.values(), current_user)
-        except service.FrozenVersionError as error:
-            flash(error.message, "error")
-            return _version_page(version, fragment, status=409)
-        except service.ChecklistError as error:
+        except DomainError as error:
+            if error.status == 409:     # published meanwhile: the version as it stands
+                flash(error.message, "error")
+                return _version_page(version, fragment, status=409)
             db.session.rollback()
             getattr(form, error.field or "code").errors.append(error.message)
         else:
@@ -191,7 +192,7 @@ def publish(version_id):
     version = _version_or_404(version_id)
     try:
         service.publish(version, current_user, request.form.get("version", type=int))
-    except (service.ChecklistError, locking.EditConflict) as error:
+    except (DomainError, locking.EditConflict) as error:
         db.session.rollback()
         flash(error.message, "error")
         return _version_page(version, status=error.status)
@@ -208,7 +209,7 @@ def copy(version_id):
     if form.validate():
         try:
             draft = service.copy_as_draft(version, form.label.data, current_user)
-        except service.ChecklistError as error:
+        except DomainError as error:
             form.label.errors.append(error.message)
         else:
             flash(f"已复制为新草稿“{draft.label}”", "success")

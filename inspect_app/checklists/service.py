@@ -17,6 +17,7 @@ from inspect_app.checklists.default_template import DEFAULT_TEMPLATE
 from inspect_app.checklists.models import (CheckMethod, ChecklistItem, ChecklistSection, ChecklistTemplate,
                                            ChecklistVersion, VersionStatus, checklist_item_site_kinds)
 from inspect_app.rectification.date_rules import today as today_china
+from inspect_app.errors import DomainError
 from inspect_app.documents.download_names import DownloadName, download_name
 from inspect_app.extensions import db, utcnow
 from inspect_app.org.models import SiteKind
@@ -24,23 +25,6 @@ from inspect_app.org.service import site_kinds
 
 SYSTEM_USERNAME = "系统"
 ITEM_FIELDS = ["section_id", "code", "content", "method", "guidance", "photo_required", "weight", "veto"]
-
-
-class ChecklistError(Exception):
-    """A refused change, with the Chinese message to show and the form field it concerns."""
-
-    status = 422
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-
-class FrozenVersionError(ChecklistError):
-    """A published version was asked to change (answered 409 Conflict)."""
-
-    status = 409
 
 
 def _who(user) -> dict:
@@ -55,7 +39,7 @@ def _method(value) -> CheckMethod:
     for method in CheckMethod:
         if value in (method.value, method.label):
             return method
-    raise ChecklistError(f"核查方法“{value}”无效，应为 查资料、看现场 或 访谈", "method")
+    raise DomainError(f"核查方法“{value}”无效，应为 查资料、看现场 或 访谈", field="method")
 
 
 def site_kind_names() -> dict[str, str]:
@@ -99,11 +83,11 @@ def _label_taken(template: ChecklistTemplate | None, label: str) -> bool:
 def _check_label(template: ChecklistTemplate | None, label: str) -> str:
     label = (label or "").strip()
     if not label:
-        raise ChecklistError("请填写版本名称，如 2023版", "label")
+        raise DomainError("请填写版本名称，如 2023版", field="label")
     if len(label) > 64:
-        raise ChecklistError("版本名称不超过 64 字", "label")
+        raise DomainError("版本名称不超过 64 字", field="label")
     if _label_taken(template, label):
-        raise ChecklistError(f"该核查表已有版本“{label}”，请换一个版本名称", "label")
+        raise DomainError(f"该核查表已有版本“{label}”，请换一个版本名称", field="label")
     return label
 
 
@@ -116,15 +100,15 @@ def _build_version(template_name: str, label: str, data: dict) -> ChecklistVersi
     """Add a draft version built from a template dict to the session (not committed, not audited)."""
     name = (template_name or "").strip()
     if not name:
-        raise ChecklistError("请填写核查表名称", "name")
+        raise DomainError("请填写核查表名称", field="name")
     if len(name) > 128:
-        raise ChecklistError("核查表名称不超过 128 字", "name")
+        raise DomainError("核查表名称不超过 128 字", field="name")
     template = _template_named(name)
     label = _check_label(template, label)
     kinds = {k.code: k for k in site_kinds()}
     issues = xlsx.template_issues(data, kinds.keys())
     if issues:
-        raise ChecklistError("；".join(issues))
+        raise DomainError("；".join(issues))
     if template is None:
         template = ChecklistTemplate(name=name, description="")
         db.session.add(template)
@@ -149,7 +133,7 @@ def _build_version(template_name: str, label: str, data: dict) -> ChecklistVersi
 
 def create_version_from_dict(template_name: str, label: str, data: dict, user) -> ChecklistVersion:
     """Create a draft version of `template_name` (created when new) from a dict shaped like
-    DEFAULT_TEMPLATE; site kinds are given by code. Raises ChecklistError, writing nothing."""
+    DEFAULT_TEMPLATE; site kinds are given by code. Raises DomainError, writing nothing."""
     try:
         version = _build_version(template_name, label, data)
     except Exception:
@@ -254,7 +238,7 @@ def import_xlsx(data: bytes, template, label: str, user):
         return None, ["请填写核查表名称（文件中也没有记录核查表名称）"]
     try:
         version = create_version_from_dict(name, label, result.template, user)
-    except ChecklistError as error:
+    except DomainError as error:
         return None, [error.message]
     return version, []
 
@@ -277,41 +261,42 @@ def copy_as_draft(version: ChecklistVersion, label: str, user) -> ChecklistVersi
 
 def _require_draft(version: ChecklistVersion) -> None:
     if version.frozen:
-        raise FrozenVersionError(f"“{version.label}”已发布，不能再修改。如需调整，请“复制为新草稿”后修改并发布新版本。")
+        raise DomainError(f"“{version.label}”已发布，不能再修改。如需调整，请“复制为新草稿”后修改并发布新版本。",
+                          status=409)
 
 
 def _check_item(version: ChecklistVersion, values: dict, current: ChecklistItem | None = None) -> dict:
     """Validated item values (method as CheckMethod, site kinds as SiteKind rows)."""
     code = (values.get("code") or "").strip()
     if not code:
-        raise ChecklistError("请填写条目编号", "code")
+        raise DomainError("请填写条目编号", field="code")
     clash = db.session.execute(sa.select(ChecklistItem.id).where(
         ChecklistItem.version_id == version.id, ChecklistItem.code == code,
         ChecklistItem.id != (current.id if current is not None else -1))).first()
     if clash:
-        raise ChecklistError(f"本版本已有条目编号“{code}”", "code")
+        raise DomainError(f"本版本已有条目编号“{code}”", field="code")
     content = (values.get("content") or "").strip()
     if not content:
-        raise ChecklistError("请填写核查内容", "content")
+        raise DomainError("请填写核查内容", field="content")
     section = db.session.get(ChecklistSection, values.get("section_id") or
                              (current.section_id if current is not None else 0))
     if section is None or section.version_id != version.id:
-        raise ChecklistError("请选择本版本的章节", "section_id")
+        raise DomainError("请选择本版本的章节", field="section_id")
     kind_ids = list(values.get("site_kind_ids") or [])
     kinds = list(db.session.execute(sa.select(SiteKind).where(SiteKind.id.in_(kind_ids))
                                     .order_by(SiteKind.sort_order)).scalars()) if kind_ids else []
     if not kinds or len(kinds) != len(set(kind_ids)):
-        raise ChecklistError("请至少选择一种适用点位类型", "site_kind_ids")
+        raise DomainError("请至少选择一种适用点位类型", field="site_kind_ids")
     weight = values.get("weight")
     if weight is not None and weight < 0:
-        raise ChecklistError("分值不能为负数", "weight")
+        raise DomainError("分值不能为负数", field="weight")
     return {"section_id": section.id, "code": code, "content": content, "method": _method(values.get("method")),
             "guidance": (values.get("guidance") or "").strip(), "photo_required": bool(values.get("photo_required")),
             "weight": weight, "veto": bool(values.get("veto")), "site_kinds": kinds}
 
 
 def update_item(item: ChecklistItem, values: dict, user, seen: int | None) -> ChecklistItem:
-    """Edit one item of a draft version; a published version refuses (FrozenVersionError).
+    """Edit one item of a draft version; a published version refuses (DomainError, 409).
 
     `seen` is the item's version the form was drawn from: a save over a newer one raises
     locking.EditConflict (409; 422 without it) and writes nothing. A saved edit also moves the draft's
@@ -382,7 +367,7 @@ def publish(version: ChecklistVersion, user, seen: int | None) -> ChecklistVersi
     """
     _require_draft(version)
     if not _count(version):
-        raise ChecklistError("没有任何条目的版本不能发布")
+        raise DomainError("没有任何条目的版本不能发布")
     try:
         locking.claim(version, seen)
     except locking.EditConflict as error:

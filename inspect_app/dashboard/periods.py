@@ -20,7 +20,8 @@ Two queries per report, whatever the data size:
   rows; counted per (county, unit) as overdue at the end, at the start, and newly overdue within
   each period.
 
-Rules (domain.md §5, §8; the date rules live in `period_of`, `day_start_utc`, `as_of`, `overdue_day`):
+Rules (domain.md §5, §8; the date rules are rectification/date_rules.py's: `Period`, `period_of`,
+`period_as_of`, `beijing_date`, `past_deadline`):
 - Periods are Beijing days: a week is ISO Monday–Sunday, a month the calendar month; the period's
   end is the next Beijing midnight. A running period ends now.
 - Overdue at an instant T: issued and not 已销号 at T, and the effective deadline (the last approved
@@ -31,14 +32,14 @@ Rules (domain.md §5, §8; the date rules live in `period_of`, `day_start_utc`, 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 
 from inspect_app import access
-from inspect_app.documents.dates import CHINA_TZ, UTC, to_china
 from inspect_app.extensions import db
 from inspect_app.org.models import Region, ResponsibleUnit
+from inspect_app.rectification import date_rules
 from inspect_app.rectification.lifecycle import Action, Status
 from inspect_app.rectification.models import ItemHistory as History, RectificationItem as Item
 
@@ -47,52 +48,11 @@ DEADLINE_ACTIONS = (Action.APPROVE_EXTENSION.value, Action.REOPEN.value)   # row
 
 
 # ---------------------------------------------------------------- the date rules of a period
+# They live with every other date rule in rectification/date_rules.py; the report's names for them:
 
-def day_start_utc(day: date) -> datetime:
-    """The UTC instant of 00:00 Beijing on `day` (aware)."""
-    return datetime.combine(day, time(0), tzinfo=CHINA_TZ).astimezone(UTC)
-
-
-@dataclass(frozen=True)
-class Period:
-    """A report period: Beijing days `start` to `end` inclusive."""
-
-    kind: str          # "week" | "month"
-    start: date
-    end: date
-
-    @property
-    def start_utc(self) -> datetime:
-        return day_start_utc(self.start)
-
-    @property
-    def end_utc(self) -> datetime:
-        """The instant the period ends: 00:00 Beijing on the day after `end`."""
-        return day_start_utc(self.end + timedelta(days=1))
-
-    def previous(self) -> "Period":
-        """The period before this one, of the same kind (for 环比)."""
-        return period_of(self.kind, self.start - timedelta(days=1))
-
-
-def period_of(kind: str, day: date) -> Period:
-    """The ISO week (Monday–Sunday) or calendar month containing the Beijing day `day`."""
-    if kind == "month":
-        start = day.replace(day=1)
-        end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-        return Period(kind, start, end)
-    start = day - timedelta(days=day.weekday())
-    return Period("week", start, start + timedelta(days=6))
-
-
-def as_of(period: Period, now: datetime) -> datetime:
-    """The instant the report's end figures describe: the period's end, or `now` while it runs."""
-    return min(period.end_utc, now.astimezone(UTC) if now.tzinfo else now.replace(tzinfo=UTC))
-
-
-def overdue_day(instant: datetime) -> date:
-    """The Beijing date against which deadlines are compared at `instant` (deadline < this day)."""
-    return to_china(instant).date()
+Period = date_rules.Period
+period_of = date_rules.period_of
+as_of = date_rules.period_as_of
 
 
 # ---------------------------------------------------------------- figures
@@ -287,11 +247,13 @@ def _overdue(where, instants: tuple[datetime, datetime, datetime],
     closed_for_good = sa.and_(Item.status == Status.CLOSED, Item.closed_at < first)
     per_item = sa.select(*_places(by_unit), sa.cast(Item.deadline, sa.String).label("deadline"), *columns) \
         .select_from(History).join(Item, Item.id == History.item_id) \
-        .where(where, Item.deadline < overdue_day(end), sa.not_(closed_for_good), History.at < end) \
+        .where(where, date_rules.past_deadline_sql(Item.deadline, date_rules.beijing_date(end)),
+               sa.not_(closed_for_good), History.at < end) \
         .group_by(Item.id, Item.county_id, Item.unit_id, Item.deadline).subquery("per_item")
     c = per_item.c
     flags = [sa.and_(c[f"i{i}"] > 0, c[f"c{i}"] <= 0,
-                     sa.func.coalesce(c[f"d{i}"], c.deadline) < overdue_day(t).isoformat())
+                     date_rules.past_deadline_sql(sa.func.coalesce(c[f"d{i}"], c.deadline),
+                                                  date_rules.beijing_date(t), as_text=True))
              for i, t in enumerate(instants)]
     stmt = sa.select(c.county_id, c.unit_id, _sum(flags[1]), _sum(flags[2]),
                      _sum(sa.and_(flags[1], sa.not_(flags[0]))), _sum(sa.and_(flags[2], sa.not_(flags[1])))) \

@@ -11,7 +11,7 @@ shows its colours.
 """
 import io
 from contextlib import contextmanager
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -21,7 +21,6 @@ from PIL import Image, ImageDraw
 
 from inspect_app.auth.models import User
 from inspect_app.campaigns.models import Campaign, Team
-from inspect_app.documents.dates import CHINA_TZ
 from inspect_app.extensions import db
 from inspect_app.media.models import PhotoStage
 from inspect_app.media.service import ingest_photo
@@ -144,7 +143,7 @@ def _inspect(county: Region, plan, inspector: User, campaign: Campaign, visit_da
 
 def _at(day: date, hour: int = 10, minute: int = 0) -> datetime:
     """A Beijing wall-clock time on `day`, as the UTC instant the services record."""
-    return datetime.combine(day, time(hour, minute), tzinfo=CHINA_TZ).astimezone(timezone.utc)
+    return date_rules.beijing_wall_clock(datetime.combine(day, time(hour, minute)))
 
 
 def _act(item_id: int, user: User, action: Action, when: datetime, **data) -> None:

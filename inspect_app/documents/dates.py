@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from inspect_app.rectification.date_rules import CHINA_TZ, UTC, beijing_date
+from inspect_app.rectification.date_rules import CHINA_TZ, UTC, as_utc, beijing_date
 
 __all__ = [
     "CHINA_TZ",
@@ -25,16 +25,9 @@ __all__ = [
     "cn_datetime",
 ]
 
-def _as_utc(dt: datetime) -> datetime:
-    """Aware UTC datetime; a naive value is taken to be UTC already."""
-    if dt.tzinfo is None or dt.tzinfo.utcoffset(dt) is None:
-        return dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC)
-
-
 def to_china(dt_utc: datetime) -> datetime:
     """The same instant as an aware datetime in Beijing time (naive input = UTC)."""
-    return _as_utc(dt_utc).astimezone(CHINA_TZ)
+    return as_utc(dt_utc).astimezone(CHINA_TZ)
 
 
 def _china_date(d: date | datetime) -> date:

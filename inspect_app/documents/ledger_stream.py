@@ -23,6 +23,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import xlsxwriter
 
+from inspect_app.rectification.date_rules import as_utc
+
 from .dates import UTC, to_china
 from .text import printable
 from .workbook import (DATE_FORMAT, DATETIME_FORMAT, LEDGER_COLUMNS, LEDGER_DATE_COLUMNS, LEDGER_INT_COLUMNS,
@@ -158,7 +160,7 @@ def write_ledger(path: str, batches: Iterable[Sequence[Row]], *, title: str, gen
                        figures=_merge_given(_Summary.figures(counts.total), summary), counts=counts)
         _print_setup(summary_sheet, title, paper=9)
         book.set_properties({"title": printable(title, multiline=False), "author": "医共体核查整改",
-                             "created": to_china(generated_at).astimezone(UTC).replace(tzinfo=None)})
+                             "created": as_utc(generated_at).replace(tzinfo=None)})
     finally:
         book.close()
     return written

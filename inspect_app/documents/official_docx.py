@@ -30,7 +30,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any, Mapping, Sequence
 
 from docx import Document
@@ -42,7 +42,9 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, Twips
 
-from .dates import CHINA_TZ, UTC, cn_date, cn_date_range
+from inspect_app.rectification.date_rules import start_of_day_utc
+
+from .dates import cn_date, cn_date_range
 from .images import DocumentImage
 from .text import printable
 from .words import balanced_lines
@@ -925,7 +927,7 @@ def save_document(document: Any, *, title: str, author: str, dated: date) -> byt
     props.author = props.last_modified_by = printable(author, multiline=False)
     props.language = "zh-CN"
     props.revision = 1
-    stamp = datetime.combine(dated, time(0), tzinfo=CHINA_TZ).astimezone(UTC)
+    stamp = start_of_day_utc(dated)
     props.created = stamp.replace(tzinfo=None)
     props.modified = stamp.replace(tzinfo=None)
     props.comments = ""

@@ -29,7 +29,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from inspect_app.rectification.date_rules import beijing_date
+from inspect_app.rectification.date_rules import as_utc, beijing_date
 
 from .dates import UTC, to_china
 from .text import printable
@@ -420,7 +420,7 @@ def _set_properties(wb: Workbook, title: str, generated_at: datetime | None) -> 
     wb.properties.creator = "医共体核查整改"
     wb.properties.language = "zh-CN"
     if generated_at is not None:
-        utc_naive = to_china(generated_at).astimezone(UTC).replace(tzinfo=None)
+        utc_naive = as_utc(generated_at).replace(tzinfo=None)
         wb.properties.created = utc_naive
         wb.properties.modified = utc_naive
 

@@ -8,8 +8,8 @@ died, or whose heartbeat is older than JOB_STALE_SECONDS, is marked failed with 
 retried (issue 12: jobs survive an app restart).
 
 What a job does is its kind's runner (KINDS): a function (job, report) → (file path, download name),
-where report(done, total) records progress. A runner raises JobError with a message in Chinese for
-a failure the user can understand; anything else is logged and shown as a general failure.
+where report(done, total) records progress. A runner raises DomainError with a message in Chinese for
+a failure the user can understand (the job is marked 失败 with it); anything else is logged and shown as a general failure.
 """
 from __future__ import annotations
 
@@ -23,12 +23,13 @@ from dataclasses import dataclass
 from typing import Callable
 
 import sqlalchemy as sa
-from flask import abort, current_app
+from flask import current_app
 
 from inspect_app import access
 from inspect_app.access import Permission
 from inspect_app.audit.service import record
 from inspect_app.auth.models import User
+from inspect_app.errors import DomainError
 from inspect_app.extensions import db, utcnow
 from inspect_app.jobs import queue
 from inspect_app.jobs.models import Job, JobState
@@ -39,12 +40,9 @@ log = logging.getLogger(__name__)
 
 MSG_INTERRUPTED = "任务运行中被中断（服务重启或进程退出），请点击“重试”重新生成"
 MSG_UNEXPECTED = "任务执行出错，已记录。请点击“重试”；若仍失败，请联系系统管理员"
+MSG_NOT_FOUND = "该任务不存在或其文件已不在"
 MSG_NO_ACCESS = "账号已停用或权限已变更，无法生成"
 ERROR_MAX = 500
-
-
-class JobError(Exception):
-    """A failure to tell the job's owner, in Chinese (the job is marked 失败 with this message)."""
 
 
 @dataclass(frozen=True)
@@ -132,15 +130,15 @@ def run(job_id: int) -> bool:
         owner = db.session.get(User, job.owner_id)
         if owner is None or not owner.active or owner.region_id != job.region_id \
                 or not access.has(owner, KINDS[job.kind].permission):
-            raise JobError(MSG_NO_ACCESS)
+            raise DomainError(MSG_NO_ACCESS, status=403)
         path, name = KINDS[job.kind].runner(job, report)
         key = f"jobs/{job_id}-{uuid.uuid4().hex}{os.path.splitext(str(name))[1]}"
         try:
             results().put_file(key, path)
         finally:
             os.unlink(path)
-    except JobError as error:
-        _finish(job_id, JobState.FAILED, error=str(error))
+    except DomainError as error:
+        _finish(job_id, JobState.FAILED, error=error.message)
     except Exception:  # noqa: BLE001 - a job never takes its worker down; the owner is told, the log has it
         log.exception("job %s failed", job_id)
         _finish(job_id, JobState.FAILED, error=MSG_UNEXPECTED)
@@ -205,7 +203,7 @@ def load_for(user, job_id: int) -> Job:
     job = db.session.get(Job, job_id)
     if job is None or job.owner_id != user.id or job.region_id != user.region_id \
             or job.kind not in KINDS or not access.has(user, KINDS[job.kind].permission):
-        abort(404)
+        raise DomainError(MSG_NOT_FOUND, status=404)
     if job.state == JobState.RUNNING and fail_interrupted():
         db.session.refresh(job)
     return job
@@ -214,8 +212,8 @@ def load_for(user, job_id: int) -> Job:
 def open_result(job: Job):
     """The finished job's file, opened for reading (404 when not done or the file is gone)."""
     if job.state != JobState.DONE or not job.result_key:
-        abort(404)
+        raise DomainError(MSG_NOT_FOUND, status=404)
     try:
         return results().open(job.result_key)
     except FileNotFoundError:
-        abort(404)
+        raise DomainError(MSG_NOT_FOUND, status=404) from None

@@ -25,8 +25,8 @@ from pypdf import PasswordType, PdfReader
 from pypdf.errors import DependencyError
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
-from inspect_app.documents.dates import CHINA_TZ
 from inspect_app.documents.workbook import safe_filename
+from inspect_app.rectification.date_rules import beijing_wall_clock
 
 pillow_heif.register_heif_opener()
 
@@ -438,8 +438,7 @@ def _taken_at(exif: Image.Exif) -> datetime | None:
         local = datetime.strptime(raw.strip("\x00 ")[:19], "%Y:%m:%d %H:%M:%S")
         offset = sub.get(_TAG_OFFSET_TIME_ORIGINAL)
         tzinfo = _parse_offset(offset) if isinstance(offset, str) else None
-        aware = local.replace(tzinfo=tzinfo or CHINA_TZ)
-        return aware.astimezone(timezone.utc)
+        return local.replace(tzinfo=tzinfo).astimezone(timezone.utc) if tzinfo else beijing_wall_clock(local)
     except Exception:
         # Metadata is a bonus; a malformed date must not cost the user the photo.
         return None

@@ -7,6 +7,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from inspect_app import access
 from inspect_app.access import SIGNED_IN, Permission
 from inspect_app.audit import security
+from inspect_app.errors import DomainError
 from inspect_app.extensions import db
 from inspect_app.media import bp, service
 from inspect_app.media.models import Attachment, PhotoStage
@@ -62,7 +63,7 @@ def _ingest(owner, client_uuid, upload, stage: PhotoStage, gallery_id: str, chec
                                                filename=upload.filename or "")
     except RejectedUpload as rejected:
         return _refuse(rejected.message, rejected.status, rejected.retry_after)
-    except visits.VisitError as error:
+    except DomainError as error:
         db.session.rollback()
         return _refuse(error.message, error.status)
     html = render_template("media/_thumb.html", photo=photo)
@@ -98,7 +99,7 @@ def upload_item_photo(visit_id, item_id):
         return _refuse(MSG_NO_UUID, 400)
     try:
         answer = visits.ensure_answer(visit, item, answer_uuid, current_user)
-    except visits.VisitError as error:
+    except DomainError as error:
         db.session.rollback()
         return _refuse(error.message, error.status)
     return _ingest(answer, client_uuid, upload, PhotoStage.OTHER, f"gallery-item-{item.id}",

@@ -4,6 +4,7 @@ from flask_login import current_user
 
 from inspect_app import access, locking
 from inspect_app.access import Permission
+from inspect_app.errors import DomainError
 from inspect_app.extensions import db
 from inspect_app.org import bp, service
 from inspect_app.org.forms import FORMS, ImportForm, SiteKindForm
@@ -78,7 +79,7 @@ def create(code, entity):
     if form.validate():
         try:
             obj = service.create_entity(spec, county, form.values())
-        except service.OrgError as error:
+        except DomainError as error:
             getattr(form, error.field or "name").errors.append(error.message)
         else:
             flash(f"已新增{spec.label}“{obj.name}”", "success")
@@ -131,7 +132,7 @@ def update(entity, ident):
     if form.validate():
         try:
             service.update_entity(spec, obj, form.values(), form.version.data)
-        except service.OrgError as error:
+        except DomainError as error:
             db.session.rollback()
             getattr(form, error.field or "name").errors.append(error.message)
         except locking.EditConflict as error:
@@ -156,7 +157,7 @@ def site_kinds():
         if form.validate():
             try:
                 kind = service.create_site_kind(form.code.data, form.name.data, SiteKindGroup(form.group.data))
-            except service.OrgError as error:
+            except DomainError as error:
                 getattr(form, error.field).errors.append(error.message)
             else:
                 flash(f"已新增点位类型“{kind.name}”", "success")

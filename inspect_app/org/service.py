@@ -7,6 +7,7 @@ from sqlalchemy.orm import joinedload
 
 from inspect_app import access, locking
 from inspect_app.audit.service import changes, record
+from inspect_app.errors import DomainError
 from inspect_app.extensions import db
 from inspect_app.org.models import (MedicalCommunity, Region, RegionLevel, ResponsibleUnit, Site,
                                     SiteKind, SiteKindGroup, UnitCategory)
@@ -50,14 +51,6 @@ DEFAULT_UNITS = [
 ]
 
 
-class OrgError(Exception):
-    """A rule of the tree was broken; `field` names the form field, `message` is Chinese."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message, self.field = message, field
-
-
 def ensure_site_kinds() -> dict[str, SiteKind]:
     """Create the default site kinds that are missing (idempotent); return all kinds by code."""
     kinds = {k.code: k for k in db.session.execute(sa.select(SiteKind)).scalars()}
@@ -91,7 +84,7 @@ def site_kinds() -> list[SiteKind]:
 def create_site_kind(code: str, name: str, group: SiteKindGroup) -> SiteKind:
     """Add a site kind (codes are unique), with its audit event, in one transaction."""
     if db.session.execute(sa.select(SiteKind.id).where(SiteKind.code == code)).first():
-        raise OrgError("该代码已存在", "code")
+        raise DomainError("该代码已存在", field="code")
     kind = SiteKind(code=code, name=name, group=group, sort_order=100)
     db.session.add(kind)
     db.session.flush()
@@ -214,15 +207,15 @@ def _check(spec: EntitySpec, county: Region, values: dict, current=None) -> None
         spec.model.county_id == county.id, spec.model.name == values["name"],
         spec.model.id != (current.id if current is not None else -1))).first()
     if clash:
-        raise OrgError(f"{county.name}已有同名的{spec.label}“{values['name']}”", "name")
+        raise DomainError(f"{county.name}已有同名的{spec.label}“{values['name']}”", field="name")
     if spec.model is Site:
         if db.session.get(SiteKind, values["kind_id"]) is None:
-            raise OrgError("请选择点位类型", "kind_id")
+            raise DomainError("请选择点位类型", field="kind_id")
         community_id = values.get("community_id")
         if community_id:
             community = db.session.get(MedicalCommunity, community_id)
             if community is None or community.county_id != county.id:
-                raise OrgError("所选医共体不属于本县", "community_id")
+                raise DomainError("所选医共体不属于本县", field="community_id")
 
 
 def create_entity(spec: EntitySpec, county: Region, values: dict):

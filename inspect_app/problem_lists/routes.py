@@ -6,7 +6,7 @@ county already in scope, that role check is the whole of `access.can(MANAGE, cou
 """
 from datetime import date
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import Response, flash, redirect, request, url_for
 from flask_login import current_user
 
 from inspect_app import access, locking
@@ -14,6 +14,7 @@ from inspect_app.access import Permission
 from inspect_app.audit import security
 from inspect_app.campaigns.models import Campaign
 from inspect_app.documents.download_names import content_disposition
+from inspect_app.errors import DomainError
 from inspect_app.extensions import db
 from inspect_app.problem_lists import bp, service
 from inspect_app.problem_lists.forms import FindingForm, IssueForm, MergeForm
@@ -28,19 +29,13 @@ LIST = "/<int:campaign_id>/<code>"
 def _sheet(campaign_id, code) -> service.Sheet:
     """The (campaign, county) list the current user may see, or 404."""
     county = access.get_county_or_404(code)
-    try:
-        return service.visible_list(current_user, db.session.get(Campaign, campaign_id), county)
-    except service.NotVisible:
-        abort(404)
+    return service.visible_list(current_user, db.session.get(Campaign, campaign_id), county)
 
 
 def _finding(ident) -> tuple[Finding, service.Sheet]:
     """A finding in the current user's scope with the list it belongs to, or 404."""
     finding = access.get_or_404(Finding, ident)
-    try:
-        return finding, service.finding_sheet(current_user, finding)
-    except service.NotVisible:
-        abort(404)
+    return finding, service.finding_sheet(current_user, finding)
 
 
 def _prefix(finding) -> str:
@@ -95,9 +90,12 @@ def _finding_form(sheet, finding, form, status=200):
                   **_context(sheet, f=finding, form=form, editing=finding.id))
 
 
-def _refused(sheet, error: service.ProblemListError, ticked=frozenset()):
+def _refused(sheet, error: DomainError, ticked=frozenset()):
     """A rule said no: the message as a toast and in the re-drawn list, with 409/422; the findings
-    in `ticked` keep their ticks (a refused merge keeps the user's choice)."""
+    in `ticked` keep their ticks (a refused merge keeps the user's choice). An access refusal
+    (403/404) is not a rule's answer: it goes on to the app's handler."""
+    if error.status in (403, 404):
+        raise error
     flash(error.message, "error")
     return _list_response(sheet, status=error.status, message=error.message, ticked=ticked)
 
@@ -138,7 +136,7 @@ def edit(ident):
     finding, sheet = _finding(ident)
     try:
         service.ensure_editable(sheet, finding)
-    except service.ProblemListError as error:
+    except DomainError as error:
         return _refused(sheet, error)
     return _finding_form(sheet, finding, _saved_form(finding))
 
@@ -158,7 +156,7 @@ def update(ident):
     if form.validate():
         try:
             moved = service.update_finding(sheet, finding, form.values(), form.version.data)
-        except service.ProblemListError as error:
+        except DomainError as error:
             return _refused(sheet, error)
         except locking.EditConflict as error:
             db.session.rollback()
@@ -169,7 +167,7 @@ def update(ident):
             return _list_response(sheet)
         return _finding_card(sheet, finding)
     if sheet.issued:
-        return _refused(sheet, service.Frozen(service.FROZEN_MESSAGE))
+        return _refused(sheet, DomainError(service.FROZEN_MESSAGE, status=409))
     return _finding_form(sheet, finding, form, status=422)
 
 
@@ -182,7 +180,7 @@ def move(ident, direction):
     finding, sheet = _finding(ident)
     try:
         neighbour = service.move(sheet, finding, direction)
-    except service.ProblemListError as error:
+    except DomainError as error:
         return _refused(sheet, error)
     if not wants_fragment():
         return _list_response(sheet)
@@ -204,10 +202,8 @@ def merge(campaign_id, code):
     try:
         findings = service.drafts_by_ids(sheet, list(ticked))
         if len(findings) < 2:
-            raise service.ProblemListError("请至少选择两个问题进行合并")
-    except service.NotVisible:
-        abort(404)
-    except service.ProblemListError as error:
+            raise DomainError("请至少选择两个问题进行合并")
+    except DomainError as error:
         return _refused(sheet, error, ticked)
     form = MergeForm(request.form if request.method == "POST" else None).set_choices(findings)
     if request.method == "GET":
@@ -221,7 +217,7 @@ def merge(campaign_id, code):
         versions = {f.id: request.form.get(f"version-{f.id}", type=int) for f in findings}  # as the step showed them
         try:
             service.merge(sheet, findings, keep, form.description.data, versions)
-        except service.ProblemListError as error:
+        except DomainError as error:
             return _refused(sheet, error, ticked)
         except locking.EditConflict as error:
             # The step comes back with every finding's current wording and version; the typed
@@ -244,7 +240,7 @@ def unmerge(ident):
     finding, sheet = _finding(ident)
     try:
         service.unmerge(sheet, finding)
-    except service.ProblemListError as error:
+    except DomainError as error:
         return _refused(sheet, error)
     flash("已取消合并", "success")
     return _list_response(sheet)
@@ -304,7 +300,7 @@ def _issue(sheet, form, issued_on, deadlines, errors) -> tuple[int | None, str |
     try:
         plist = service.issue(sheet, current_user, issued_on, deadlines, sequence=form.sequence.data,
                               open_visits_confirmed=form.confirm_open_visits.data)
-    except service.ProblemListError as error:
+    except DomainError as error:
         return error.status, error.message
     flash(f"已下发{plist.title}", "success")
     return None, None
@@ -314,10 +310,7 @@ def _export(campaign_id, code, ext, build, mimetype):
     """Download the list built by `build` (?list=<sequence> for one issued list; default the open
     list's drafts, else the latest issued list), or back to the list when it has nothing to print."""
     sheet = _sheet(campaign_id, code)
-    try:
-        data = service.export_rows(sheet, request.args.get("list", type=int))
-    except service.NotVisible:
-        abort(404)
+    data = service.export_rows(sheet, request.args.get("list", type=int))
     if not data.rows:
         flash("清单中还没有问题，暂不能导出", "error")
         return redirect(url_for("problem_lists.show", campaign_id=campaign_id, code=code))

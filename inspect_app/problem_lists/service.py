@@ -36,6 +36,7 @@ from inspect_app.checklists.models import ChecklistItem, ChecklistSection
 from inspect_app.documents import official_docx, workbook
 from inspect_app.documents.dates import cn_date, iso_date, to_china
 from inspect_app.documents.download_names import DownloadName, download_name
+from inspect_app.errors import DomainError
 from inspect_app.extensions import db, utcnow
 from inspect_app.media import service as media_service
 from inspect_app.media.models import Attachment, AttachmentKind
@@ -53,33 +54,10 @@ DEADLINE_BEFORE_ISSUE = "完成时限不能早于下发日期（{day}）"
 ISSUE_DATE_IN_FUTURE = "下发日期不能晚于今天（{today}）"
 ISSUE_DATE_BEFORE_VISITS = "下发日期不能早于清单所列问题的现场核查日期（{day}）"
 OPEN_VISITS_UNCONFIRMED = "该县还有核查中的点位，请确认后再下发，或等核查提交后再下发"
+NOT_VISIBLE_MESSAGE = "该问题清单不存在或不在查看范围内"
 MERGE_STALE_MESSAGE = "所选问题中有问题已被他人修改（上方为最新表述），尚未合并"
 DRAFT_MARK = "（讨论稿）"
 EDITABLE_FIELDS = ["description", "category", "severity", "rectification_type", "deadline", "suggested_measures"]
-
-
-class ProblemListError(Exception):
-    """A rule refused the action; `status` is the HTTP status the view answers with."""
-
-    status = 422
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-class Frozen(ProblemListError):
-    """The list is issued (or the finding no longer a draft): nothing may change any more."""
-
-    status = 409
-
-
-class AlreadyIssued(Frozen):
-    """A second 下发 of the same list (double click, retry)."""
-
-
-class NotVisible(LookupError):
-    """The list does not exist for this user (another county, or a draft seen from the county)."""
 
 
 # ---------------------------------------------------------------- who sees what
@@ -176,7 +154,7 @@ def draft_count(campaign_id: int, county_id: int) -> int:
 
 
 def visible_list(user, campaign: Campaign | None, county: Region) -> Sheet:
-    """The (campaign, county) lists if `user` may see them, else NotVisible.
+    """The (campaign, county) lists if `user` may see them, else DomainError (404).
 
     The county and the campaign must be in the user's scope (access.can_see_campaign_county: a team
     sees only its own campaigns' counties); a county-side user sees them only once one is issued,
@@ -184,22 +162,22 @@ def visible_list(user, campaign: Campaign | None, county: Region) -> Sheet:
     """
     if campaign is None or not access.can(user, Permission.PROBLEM_LIST_VIEW, county.id) \
             or not access.can_see_campaign_county(user, campaign.id, county.id):
-        raise NotVisible()
+        raise DomainError(NOT_VISIBLE_MESSAGE, status=404)
     issued = [p for p in lists_of(campaign.id, county.id) if is_issued(p)]
     plist = issued[-1] if issued else None
     team = issued[0].team if issued and issued[0].team else team_for(campaign.id, county.id)
     sheet = Sheet(campaign, county, plist, team, issued_lists=issued,
                   drafts=draft_count(campaign.id, county.id) if can_see_drafts(user) else 0)
     if plist is None and not can_see_drafts(user):
-        raise NotVisible()
+        raise DomainError(NOT_VISIBLE_MESSAGE, status=404)
     return sheet
 
 
 def finding_sheet(user, finding: Finding) -> Sheet:
     """The list a finding belongs to (for the finding's own fragments). A finding that is not
-    issued is inspection material: NotVisible to the county side, whatever the URL or fragment."""
+    issued is inspection material: a 404 DomainError to the county side, whatever the URL or fragment."""
     if finding.status != FindingStatus.ISSUED and not can_see_drafts(user):
-        raise NotVisible()
+        raise DomainError(NOT_VISIBLE_MESSAGE, status=404)
     return visible_list(user, db.session.get(Campaign, finding.campaign_id), db.session.get(Region, finding.county_id))
 
 
@@ -442,13 +420,13 @@ def photos_by_finding(finding_ids: list[int]) -> dict[int, list[Attachment]]:
 # ---------------------------------------------------------------- changing drafts
 
 def ensure_editable(sheet: Sheet, finding: Finding | None = None) -> None:
-    """Frozen when the list is issued or the finding is no longer a draft (merged or issued)."""
+    """DomainError (409) when the list is issued or the finding is no longer a draft (merged or issued)."""
     if sheet.issued:
-        raise Frozen(FROZEN_MESSAGE)
+        raise DomainError(FROZEN_MESSAGE, status=409)
     if finding is not None and finding.status == FindingStatus.ISSUED:
-        raise Frozen(FROZEN_MESSAGE)
+        raise DomainError(FROZEN_MESSAGE, status=409)
     if finding is not None and finding.status == FindingStatus.MERGED:
-        raise Frozen("该问题已合并到其他问题，请先取消合并再修改")
+        raise DomainError("该问题已合并到其他问题，请先取消合并再修改", status=409)
 
 
 def update_finding(sheet: Sheet, finding: Finding, values: dict, version: int | None) -> bool:
@@ -501,7 +479,7 @@ def drafts_by_ids(sheet: Sheet, ids: list[int]) -> list[Finding]:
         Finding.id.in_(ids))).scalars().all() if ids else []
     if len(findings) != len(ids) or any(f.campaign_id != sheet.campaign.id or f.county_id != sheet.county.id
                                         for f in findings):
-        raise NotVisible()
+        raise DomainError(NOT_VISIBLE_MESSAGE, status=404)
     for f in findings:
         ensure_editable(sheet, f)
     order = {f.id: i for i, f in enumerate(ordered_drafts(sheet.campaign.id, sheet.county.id))}
@@ -521,9 +499,9 @@ def merge(sheet: Sheet, findings: list[Finding], keep: Finding, description: str
     """
     ensure_editable(sheet, keep)
     if len(findings) < 2:
-        raise ProblemListError("请至少选择两个问题进行合并")
+        raise DomainError("请至少选择两个问题进行合并")
     if keep not in findings:
-        raise ProblemListError("请选择保留的问题")
+        raise DomainError("请选择保留的问题")
     for finding in findings:
         try:
             locking.claim(finding, versions.get(finding.id))
@@ -555,12 +533,12 @@ def merge(sheet: Sheet, findings: list[Finding], keep: Finding, description: str
 
 def unmerge(sheet: Sheet, finding: Finding) -> None:
     """Undo a merge before issuing: the finding is a draft again and its own photos come back.
-    Frozen once the finding it was merged into has been issued."""
+    Refused (409) once the finding it was merged into has been issued."""
     if finding.status != FindingStatus.MERGED:
-        raise ProblemListError("该问题未被合并")
+        raise DomainError("该问题未被合并")
     keeper_row = db.session.get(Finding, finding.merged_into_id) if finding.merged_into_id else None
     if keeper_row is not None and keeper_row.status != FindingStatus.DRAFT:
-        raise Frozen(FROZEN_MESSAGE)
+        raise DomainError(FROZEN_MESSAGE, status=409)
     list_findings = sa.select(Finding.id).where(Finding.campaign_id == sheet.campaign.id,
                                                 Finding.county_id == sheet.county.id)
     own = db.session.execute(sa.select(Attachment).where(
@@ -586,29 +564,30 @@ def issue(sheet: Sheet, user, issued_on: date, deadlines: dict[int, date] | None
     freeze the findings, write each item's history and the audit events.
 
     `deadlines` maps a finding id to the leader's deadline; a finding without one gets
-    `default_deadline`. A deadline before `issued_on` is refused (ProblemListError, 422). Visits of
+    `default_deadline`. A deadline before `issued_on` is refused (DomainError, 422). Visits of
     the county still 核查中 are refused unless `open_visits_confirmed` (422). `sequence` is the list the
-    leader confirmed: issuing it again (double click, retry) answers AlreadyIssued, as does a
+    leader confirmed: issuing it again (double click, retry) answers DomainError (409), as does a
     concurrent issue (the unique (campaign, county, sequence) row); any failure rolls everything back.
     """
     campaign, county = sheet.campaign, sheet.county
     existing = lists_of(campaign.id, county.id)
     if sequence is not None and any(p.sequence == sequence and is_issued(p) for p in existing):
-        raise AlreadyIssued(already_issued_message(next(p for p in existing if p.sequence == sequence)))
+        raise DomainError(already_issued_message(next(p for p in existing if p.sequence == sequence)),
+                          status=409)
     findings = ordered_drafts(campaign.id, county.id)
     if not findings:
         if existing:
-            raise AlreadyIssued(already_issued_message(existing[-1]))
-        raise ProblemListError(f"{county.name}在本次核查中没有待下发的问题，不能下发问题清单")
+            raise DomainError(already_issued_message(existing[-1]), status=409)
+        raise DomainError(f"{county.name}在本次核查中没有待下发的问题，不能下发问题清单")
     deadlines = {f.id: (deadlines or {}).get(f.id) or default_deadline(campaign, f, issued_on) for f in findings}
     errors = check_deadlines(deadlines, issued_on)
     if errors:
-        raise ProblemListError(next(iter(errors.values())))
+        raise DomainError(next(iter(errors.values())))
     date_error = check_issue_date(findings, issued_on)
     if date_error:
-        raise ProblemListError(date_error)
+        raise DomainError(date_error)
     if not open_visits_confirmed and open_visits(campaign.id, county.id):
-        raise ProblemListError(OPEN_VISITS_UNCONFIRMED)
+        raise DomainError(OPEN_VISITS_UNCONFIRMED)
     next_sequence = existing[-1].sequence + 1 if existing else 1
     now = utcnow()
     issued_at = issue_instant(issued_on, now)
@@ -651,9 +630,10 @@ def issue(sheet: Sheet, user, issued_on: date, deadlines: dict[int, date] | None
         db.session.rollback()
         latest = problem_list_of(campaign.id, county.id)
         if latest is not None and latest.sequence >= next_sequence:
-            raise AlreadyIssued(already_issued_message(latest)) from None
+            raise DomainError(already_issued_message(latest), status=409) from None
         # Not a double issue: a 问题编号 of this county and year is taken (another campaign the same year).
-        raise Frozen("下发失败：问题编号与已有整改事项重复（同一年度另一核查任务已下发该县清单），请联系管理员") from None
+        raise DomainError("下发失败：问题编号与已有整改事项重复（同一年度另一核查任务已下发该县清单），请联系管理员",
+                          status=409) from None
     except Exception:
         db.session.rollback()
         raise
@@ -757,14 +737,14 @@ class Export:
 def export_rows(sheet: Sheet, sequence: int | None = None) -> Export:
     """What the documents print: the issued list of that `sequence`, or by default the open list's
     drafts as a 讨论稿 dated today when there are any, else the latest issued list.
-    NotVisible for a sequence that is not issued."""
+    DomainError (404) for a sequence that is not issued."""
     first = sheet.issued_lists[0].issued_on if sheet.issued_lists else None
     if sequence is not None or not sheet.drafts:
         plist = next((p for p in sheet.issued_lists if p.sequence == sequence), None) \
             if sequence is not None else sheet.problem_list
         if plist is None:
             if sequence is not None:
-                raise NotVisible()
+                raise DomainError(NOT_VISIBLE_MESSAGE, status=404)
             return Export(date_rules.today(), True)
         rows = [ExportRow(i.seq, i.number, i.category, i.site.name, i.description, i.severity.label,
                           i.rectification_type.label, date_rules.effective_deadline(i), i.suggested_measures,

@@ -39,7 +39,7 @@ from inspect_app.media import service as media_service
 from inspect_app.media.models import Attachment, PhotoStage
 from inspect_app.rechecks.models import RecheckResult, RecheckRound, RecheckSample, RoundStatus
 from inspect_app.rectification import channels, lifecycle, notifications
-from inspect_app.rectification.lifecycle import Action, Actor, Status, TransitionError
+from inspect_app.rectification.lifecycle import Action, Actor, Status
 from inspect_app.rectification.models import ItemHistory, RectificationItem
 
 NOT_FOUND = "复核轮次不存在或您无权查看"
@@ -328,11 +328,8 @@ def _reopen(item: RectificationItem, sample: RecheckSample, user, outcome: Reche
     """The lifecycle's RECHECK transition, with history, audit and notices (the caller commits)."""
     before = {"status": item.status, "version": item.version, "reopen_count": item.reopen_count}
     actor = Actor(user_id=user.id, role=user.role, unit_id=user.unit_id, in_scope=True)
-    try:
-        step = lifecycle.apply(item, Action.RECHECK, actor, now=now, expected_version=item_version,
-                               result=outcome.label, reason=note)
-    except TransitionError as error:
-        raise DomainError(error.message, 422 if error.http_status == 400 else error.http_status) from None
+    step = lifecycle.apply(item, Action.RECHECK, actor, now=now, expected_version=item_version,
+                           result=outcome.label, reason=note)   # refusals are DomainErrors already
     item.acceptance_opinion = ""
     db.session.add(ItemHistory(item_id=item.id, action=step.action.value, from_status=step.from_status,
                                to_status=step.to_status, actor_id=user.id, actor_role=user.role, at=step.at,

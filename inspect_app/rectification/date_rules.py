@@ -18,6 +18,9 @@ The rules (domain.md §5, §8):
 - Aging bucket of an open item: overdue, ≤ 10 days left, 11–20, > 20 (AGING_BUCKETS); "closed" else.
 - Urgency (三色督办) of an open item: red overdue; yellow when the unit's own planned date has passed
   while the item is still with the county (待整改/整改中); blue with ≤ BLUE_ALERT_DAYS days left.
+- Report periods (周报, 月报): a week is ISO Monday–Sunday, a month the calendar month, both in Beijing
+  days; a period ends at the next Beijing midnight, a running one now (`period_of`, `period_as_of`).
+  Overdue at a past instant T is the deadline in force at T against the Beijing date of T.
 - Working days (工作日): Monday–Friday unless an official holiday, plus the weekend days moved into
   working days (调休), from the State Council's notices as carried by the `chinese-calendar` package;
   beyond the years it covers, Monday–Friday (an estimate, ESTIMATE_NOTE).
@@ -95,9 +98,7 @@ def _day(value: date | Any) -> Any:
 
 def beijing_date(instant: datetime) -> date:
     """The Beijing calendar date at `instant` (naive = UTC): 2026-11-29 16:00 UTC is 2026-11-30."""
-    if instant.tzinfo is None or instant.tzinfo.utcoffset(instant) is None:
-        instant = instant.replace(tzinfo=UTC)
-    return instant.astimezone(CHINA_TZ).date()
+    return as_utc(instant).astimezone(CHINA_TZ).date()
 
 
 def beijing_date_sql(column) -> sa.ColumnElement[date]:
@@ -134,6 +135,65 @@ def end_of_day_utc(day: date | datetime) -> datetime:
 def start_of_day_utc(day: date) -> datetime:
     """The aware UTC instant at which the Beijing day `day` begins."""
     return end_of_day_utc(day - timedelta(days=1))
+
+
+def as_utc(instant: datetime) -> datetime:
+    """`instant` as an aware UTC datetime (naive = UTC, as the database hands it back)."""
+    if instant.tzinfo is None or instant.tzinfo.utcoffset(instant) is None:
+        return instant.replace(tzinfo=UTC)
+    return instant.astimezone(UTC)
+
+
+def beijing_wall_clock(local: datetime) -> datetime:
+    """A naive Beijing wall-clock time (a camera's EXIF time, a demo's 10:00 on a visit day) as the
+    aware UTC instant: 2022-07-25 08:00 in Beijing is 2022-07-25 00:00 UTC."""
+    return local.replace(tzinfo=CHINA_TZ).astimezone(UTC)
+
+
+# ================================================================ report periods (周报, 月报)
+#
+# A period is a run of Beijing days; its instants are the Beijing midnights that bound it. History
+# rows fall in it when start_utc <= at < end_utc, which is the same as their Beijing date lying in
+# start..end (the parity test checks it on stored instants, around both midnights).
+
+@dataclass(frozen=True)
+class Period:
+    """A report period: Beijing days `start` to `end` inclusive; `kind` "week" (ISO Monday–Sunday)
+    or "month" (the calendar month)."""
+
+    kind: str
+    start: date
+    end: date
+
+    @property
+    def start_utc(self) -> datetime:
+        """The instant the period begins: 00:00 Beijing on `start` (aware UTC)."""
+        return start_of_day_utc(self.start)
+
+    @property
+    def end_utc(self) -> datetime:
+        """The instant the period ends: 00:00 Beijing on the day after `end` (aware UTC)."""
+        return end_of_day_utc(self.end)
+
+    def previous(self) -> "Period":
+        """The period before this one, of the same kind (for 环比)."""
+        return period_of(self.kind, self.start - timedelta(days=1))
+
+
+def period_of(kind: str, day: date) -> Period:
+    """The ISO week (Monday–Sunday) or calendar month ("week" | "month") containing the Beijing day `day`."""
+    if kind == "month":
+        start = day.replace(day=1)
+        end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        return Period(kind, start, end)
+    start = day - timedelta(days=day.weekday())
+    return Period("week", start, start + timedelta(days=6))
+
+
+def period_as_of(period: Period, now: datetime) -> datetime:
+    """The instant a report's end figures describe (aware UTC): the period's end, or `now` while it
+    runs (naive `now` = UTC)."""
+    return min(period.end_utc, as_utc(now))
 
 
 # ================================================================ the deadline in force
@@ -181,14 +241,26 @@ def days_left_sql(deadline, today) -> sa.ColumnElement[int]:
     return _DaysBetween(_day(today), deadline)
 
 
+def past_deadline(deadline: date, today: date) -> bool:
+    """The deadline day has ended in Beijing by `today` (a deadline date means the end of that day)."""
+    return deadline < today
+
+
+def past_deadline_sql(deadline, today: date, as_text: bool = False) -> sa.ColumnElement[bool]:
+    """SQL twin of past_deadline (a plain comparison, so an index on the deadline can serve it).
+    `as_text`: `deadline` is ISO 'YYYY-MM-DD' text (a date read from a history row's JSON), which
+    compares as the date it names."""
+    return deadline < (sa.literal(today.isoformat(), sa.String) if as_text else _day(today))
+
+
 def is_overdue(status: Status, deadline: date, today: date) -> bool:
     """Not 已销号 and the deadline day has ended in Beijing."""
-    return is_open(status) and deadline < today
+    return is_open(status) and past_deadline(deadline, today)
 
 
 def is_overdue_sql(status, deadline, today) -> sa.ColumnElement[bool]:
     """SQL twin of is_overdue (a plain date comparison, so an index on the deadline can serve it)."""
-    return sa.and_(is_open_sql(status), deadline < _day(today))
+    return sa.and_(is_open_sql(status), past_deadline_sql(deadline, today))
 
 
 def aging_bucket(status: Status, deadline: date, today: date) -> str:

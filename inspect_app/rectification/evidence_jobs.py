@@ -20,6 +20,7 @@ from inspect_app.access import Permission
 from inspect_app.auth.models import User
 from inspect_app.documents.download_names import DownloadName
 from inspect_app.documents.evidence_package import PackageItem
+from inspect_app.errors import DomainError
 from inspect_app.extensions import db, utcnow
 from inspect_app.jobs import service as jobs_service
 from inspect_app.rectification import date_rules, service
@@ -52,7 +53,7 @@ def item_params(item_id: int) -> dict:
 
 def _package(owner, params: dict):
     """(package items, title, download name, now) for the job's owner, read again in their scope;
-    JobError when the county or item is no longer theirs to see."""
+    DomainError when the county or item is no longer theirs to see."""
     now = utcnow()
     try:
         if "item_id" in params:
@@ -62,8 +63,8 @@ def _package(owner, params: dict):
         filters = filters_from_params({k: v for k, v in params.items() if k != "county_id"})
         region, items = service.county_package_items(owner, int(params["county_id"]), filters)
         return items, f"{region.name}整改材料", service.county_package_name(region, filters, date_rules.today(now)), now
-    except HTTPException as exc:
-        raise jobs_service.JobError("无权查看该县(市)或问题，或其已不存在") from exc
+    except (HTTPException, DomainError) as exc:     # the access layer's 404 or the service's refusal
+        raise DomainError("无权查看该县(市)或问题，或其已不存在", status=403) from exc
 
 
 def _counted(package_items: list[PackageItem], on_file: Callable[[], None]) -> list[PackageItem]:

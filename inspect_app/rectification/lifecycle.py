@@ -13,10 +13,10 @@ Each row of the transition table also names its side effect, the notice it sends
 audience, text); notifications.py resolves the audience to accounts, so who is told about what is
 read off the same table as who may do what.
 
-Checks run in a fixed order and each maps to one HTTP status:
+Checks run in a fixed order and each refusal is an inspect_app.errors.DomainError with one HTTP status:
 404 the item is outside the user's scope (it must look non-existent), 403 the role or unit may not,
-409 the item's version is stale or its state does not allow the action, 400 the input is missing or
-invalid. All checks run before anything is changed, so a refused action leaves the item untouched.
+409 the item's version is stale or its state does not allow the action, 422 the input is missing or
+invalid (`field` names it). All checks run before anything is changed, so a refused action leaves the item untouched.
 
 Time: `now` is an aware datetime (UTC in practice). Every date rule — today in Beijing, the deadline
 in force, overdue, working days — comes from date_rules.py, the one home of those rules.
@@ -30,6 +30,7 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Any, Callable, Mapping, Protocol
 
+from inspect_app.errors import DomainError
 from inspect_app.rectification.date_rules import (add_working_days, beijing_date, effective_deadline, is_overdue,
                                                   working_days_estimated)
 from inspect_app.rectification.status import Status
@@ -166,20 +167,6 @@ class HistoryRecord:
     data: Mapping[str, Any] = field(default_factory=dict)
 
 
-class TransitionError(Exception):
-    """A refused action: `.message` is user-facing Chinese, `.http_status` is 404/403/409/400.
-
-    `.field` names the offending input (e.g. "reason") for 400 errors, so a form can show the message
-    next to the right field.
-    """
-
-    def __init__(self, message: str, http_status: int, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.http_status = http_status
-        self.field = field
-
-
 # --------------------------------------------------------------------------------------------------
 # Deadlines (pure helpers, also used by the ledger and the dashboards)
 # --------------------------------------------------------------------------------------------------
@@ -294,7 +281,7 @@ class Transition:
     """One row of the table: where an action may start, where it leads, who may do it, what it needs.
 
     `target` None means the status is unchanged. `guards` are preconditions on the item that do not
-    depend on user input (refused with 409); `requires` names the inputs that must be given (400).
+    depend on user input (refused with 409); `requires` names the inputs that must be given (422).
     """
 
     action: Action
@@ -387,22 +374,22 @@ _GUARDS: Mapping[str, tuple[Callable[[RectificationItemLike, dt.datetime], bool]
 # --------------------------------------------------------------------------------------------------
 
 
-def permission_refusal(item: RectificationItemLike, actor: Actor, action: Action | str) -> TransitionError | None:
+def permission_refusal(item: RectificationItemLike, actor: Actor, action: Action | str) -> DomainError | None:
     """Whether this actor may ever take this action on this item — scope (404), role and unit (403) —
     regardless of its state or the input; None when allowed. Routes ask this before validating a
     form, so a viewer posting bad input learns 403, not a validation message (issue 11, point 17)."""
     action = Action(action)
     if not actor.in_scope:
-        return TransitionError(NOT_FOUND_MESSAGE, 404)
+        return DomainError(NOT_FOUND_MESSAGE, status=404)
     if actor.role not in TRANSITIONS[action].roles:
-        return TransitionError(f"您无权对该事项执行“{action.label}”", 403)
+        return DomainError(f"您无权对该事项执行“{action.label}”", status=403)
     if actor.role in UNIT_BOUND_ROLES and (actor.unit_id is None or actor.unit_id != item.unit_id):
-        return TransitionError(f"该事项未指派给您所在的单位，不能执行“{action.label}”", 403)
+        return DomainError(f"该事项未指派给您所在的单位，不能执行“{action.label}”", status=403)
     return None
 
 
 def _refusal(item: RectificationItemLike, actor: Actor, transition: Transition, now: dt.datetime,
-             expected_version: int | None) -> TransitionError | None:
+             expected_version: int | None) -> DomainError | None:
     """The first reason (404, 403, 409) this actor may not start this action now, or None."""
     action = transition.action
     refusal = permission_refusal(item, actor, action)
@@ -410,13 +397,13 @@ def _refusal(item: RectificationItemLike, actor: Actor, transition: Transition, 
         return refusal
     # A stale form is the real reason when the state has moved on since the user loaded the page.
     if transition.changes_item and expected_version is not None and expected_version != item.version:
-        return TransitionError(STALE_MESSAGE, 409)
+        return DomainError(STALE_MESSAGE, status=409)
     if item.status not in transition.sources:
-        return TransitionError(f"当前状态为“{item.status.label}”，不能{action.label}", 409)
+        return DomainError(f"当前状态为“{item.status.label}”，不能{action.label}", status=409)
     for name in transition.guards:
         holds, message = _GUARDS[name]
         if not holds(item, now):
-            return TransitionError(message(item), 409)
+            return DomainError(message(item), status=409)
     return None
 
 
@@ -439,9 +426,9 @@ def allowed_actions(item: RectificationItemLike, actor: Actor,
 
 
 def _text(value: Any, field_name: str, message: str) -> str:
-    """A required text input, stripped; 400 when missing or blank."""
+    """A required text input, stripped; 422 when missing or blank."""
     if not isinstance(value, str) or not value.strip():
-        raise TransitionError(message, 400, field_name)
+        raise DomainError(message, field=field_name)
     return value.strip()
 
 
@@ -450,11 +437,11 @@ def _optional_text(value: Any) -> str:
 
 
 def _date(value: Any, field_name: str, message: str) -> dt.date:
-    """A required date input; 400 when missing or not a date (a datetime is not a date here)."""
+    """A required date input; 422 when missing or not a date (a datetime is not a date here)."""
     if value is None or value == "":
-        raise TransitionError(message, 400, field_name)
+        raise DomainError(message, field=field_name)
     if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
-        raise TransitionError("日期格式不正确", 400, field_name)
+        raise DomainError("日期格式不正确", field=field_name)
     return value
 
 
@@ -467,14 +454,14 @@ class _Effect:
 
 def _effect(item: RectificationItemLike, action: Action, actor: Actor, now: dt.datetime,
             inputs: dict[str, Any]) -> _Effect:
-    """Validate the inputs (400) and work out the changes to the item, without touching it."""
+    """Validate the inputs (422) and work out the changes to the item, without touching it."""
     deadline = effective_deadline(item)
     if action is Action.ASSIGN:
         unit_id = inputs["unit_id"]
         if unit_id is None or unit_id == "":
-            raise TransitionError("请选择责任单位", 400, "unit_id")
+            raise DomainError("请选择责任单位", field="unit_id")
         if not isinstance(unit_id, int) or isinstance(unit_id, bool) or unit_id <= 0:
-            raise TransitionError("责任单位无效", 400, "unit_id")
+            raise DomainError("责任单位无效", field="unit_id")
         person = _optional_text(inputs["person"]) or None
         assignee_id = inputs["assignee_id"] or None
         return _Effect({"unit_id": unit_id, "responsible_person": person, "assignee_id": assignee_id}, person or "",
@@ -484,7 +471,7 @@ def _effect(item: RectificationItemLike, action: Action, actor: Actor, now: dt.d
         measures = _text(inputs["text"], "text", "请填写整改措施")
         planned = _date(inputs["new_date"], "new_date", "请填写计划完成时间")
         if planned > deadline:
-            raise TransitionError(f"计划完成时间不能晚于完成时限（{format_date(deadline)}）", 400, "new_date")
+            raise DomainError(f"计划完成时间不能晚于完成时限（{format_date(deadline)}）", field="new_date")
         return _Effect({"measures": measures, "planned_date": planned}, measures,
                        {"planned_date": planned.isoformat(),
                         "previous_planned_date": item.planned_date.isoformat() if item.planned_date else None})
@@ -513,8 +500,8 @@ def _effect(item: RectificationItemLike, action: Action, actor: Actor, now: dt.d
         if inputs["new_date"] not in (None, ""):
             new = _date(inputs["new_date"], "new_date", "请填写新的完成时限")
             if new <= deadline or new < beijing_date(now):
-                raise TransitionError(
-                    f"新的完成时限须晚于原完成时限（{format_date(deadline)}），且不早于今天", 400, "new_date")
+                raise DomainError(f"新的完成时限须晚于原完成时限（{format_date(deadline)}），且不早于今天",
+                                  field="new_date")
             changes["extended_deadline"] = new
             data["new_deadline"] = new.isoformat()
         return _Effect(changes, reason, data)
@@ -529,11 +516,11 @@ def _effect(item: RectificationItemLike, action: Action, actor: Actor, now: dt.d
         days = inputs.get("working_days")
         if inputs["new_date"] in (None, "") and days not in (None, ""):
             if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 250:
-                raise TransitionError("延长的工作日数应为 1 至 250 之间的整数", 400, "working_days")
+                raise DomainError("延长的工作日数应为 1 至 250 之间的整数", field="working_days")
             inputs = {**inputs, "new_date": add_working_days(deadline, days)}
         new = _date(inputs["new_date"], "new_date", "请填写申请延期至的日期")
         if new <= deadline:
-            raise TransitionError(f"申请延期至的日期须晚于当前完成时限（{format_date(deadline)}）", 400, "new_date")
+            raise DomainError(f"申请延期至的日期须晚于当前完成时限（{format_date(deadline)}）", field="new_date")
         request = {"new_date": new.isoformat(), "reason": reason,
                    "requested_by": actor.user_id, "requested_at": now.isoformat()}
         # A new dict, never an in-place edit: JSON columns only notice reassignment.
@@ -568,7 +555,7 @@ def apply(item: RectificationItemLike, action: Action | str, actor: Actor, *, no
     """Apply one action to the item and return the history record to persist with it.
 
     Enforces, in order: scope (404), role and unit (403), stale `expected_version` and status and
-    preconditions (409), inputs (400). Only then is the item changed: status, counters, dates and
+    preconditions (409), inputs (422); each refusal a DomainError. Only then is the item changed: status, counters, dates and
     `version` += 1 (a comment changes nothing on the item). On any error the item is untouched.
 
     Inputs by action: ASSIGN unit_id (+ person, + assignee_id: the person's account, checked by the

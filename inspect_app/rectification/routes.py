@@ -9,6 +9,7 @@ from inspect_app import access, locking
 from inspect_app.access import SIGNED_IN, Permission
 from inspect_app.audit import security
 from inspect_app.documents.download_names import content_disposition
+from inspect_app.errors import DomainError
 from inspect_app.extensions import utcnow
 from inspect_app.idempotency import new_uuid
 from inspect_app.jobs import service as jobs_service
@@ -299,14 +300,6 @@ def action_form(item_id, name):
     return _detail(item, action=action, form=form)
 
 
-def _or_abort(check, *args) -> None:
-    """Run a service permission check; its 403/404 becomes the error page."""
-    try:
-        check(*args)
-    except service.ActionError as error:
-        abort(error.status)
-
-
 def _first_error(form) -> str:
     """One line above the form; the field errors are drawn under each field."""
     return next((e for errors in form.errors.values() for e in errors), "提交内容无效，请修改后重试")
@@ -319,7 +312,7 @@ def act(item_id, name):
     422 for invalid input, 409 when someone else changed the item (the latest state is shown)."""
     action = _action(name)
     item = service.load_item(item_id, current_user)
-    _or_abort(service.check_may_act, item, current_user, action)  # permission before the input is read
+    service.check_may_act(item, current_user, action)  # permission before the input is read
     form = _form_for(item, action, request.form)
     if not form.validate():
         return _detail(item, status=422, action=action, form=form, error=_first_error(form))
@@ -329,9 +322,9 @@ def act(item_id, name):
                         if f and f.filename]
     try:
         service.apply_action(item_id, current_user, action, data)
-    except service.ActionError as error:
+    except DomainError as error:
         if error.status in (403, 404):
-            abort(error.status)
+            raise
         item = service.load_item(item_id, current_user)
         # The latest state is on screen now; the form moves to its version, the text stays as typed.
         form.version.data, form.version.raw_data = item.version, [str(item.version)]
@@ -355,15 +348,15 @@ def act(item_id, name):
 def add_milestone(item_id):
     """Add a checkpoint (date + expected result) to a 长期坚持 item."""
     item = service.load_item(item_id, current_user)
-    _or_abort(service.check_may_set_milestones, item, current_user)
+    service.check_may_set_milestones(item, current_user)
     form = MilestoneForm()
     if not form.validate():
         return _detail(item, status=422, milestone_form=form)
     try:
         service.add_milestone(item_id, current_user, form.due_date.data, form.expected_result.data or "")
-    except service.ActionError as error:
+    except DomainError as error:
         if error.status in (403, 404):
-            abort(error.status)
+            raise
         if error.field and hasattr(form, error.field):
             getattr(form, error.field).errors = [error.message]
         else:

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from flask import abort, current_app
+from flask import current_app
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -24,6 +24,7 @@ from inspect_app.documents.download_names import DownloadName, download_name
 from inspect_app.documents.dates import to_china
 from inspect_app.documents.evidence_package import PackageFile, PackageItem, write_evidence_package
 from inspect_app.documents.workbook import evidence_count_label
+from inspect_app.errors import DomainError
 from inspect_app.extensions import db, utcnow
 from inspect_app.idempotency import Duplicate, create_once, new_uuid
 from inspect_app.media import processing
@@ -32,7 +33,7 @@ from inspect_app.media.models import Attachment, AttachmentKind, PhotoStage
 from inspect_app.org import service as org_service
 from inspect_app.org.models import Region, ResponsibleUnit
 from inspect_app.rectification import channels, date_rules, lifecycle, listing, notifications, search
-from inspect_app.rectification.lifecycle import Action, Actor, Status, TransitionError
+from inspect_app.rectification.lifecycle import Action, Actor, Status
 from inspect_app.rectification.models import (ItemHistory, Milestone, ProgressPost,
                                               RectificationItem)
 from inspect_app.roles import Role
@@ -40,15 +41,9 @@ from inspect_app.roles import Role
 
 MSG_UUID_TAKEN = "该进展编号已被其他事项使用，请刷新页面后重试"
 MISSING_VERSION_MESSAGE = "页面缺少事项的版本信息（可能是旧页面），未执行；请核对下方最新内容后再提交"
+MSG_FILE_NOT_FOUND = "该文件不存在或不在查看范围内"
+MSG_COUNTY_NOT_FOUND = "该县（市、区）不存在或不在查看范围内"
 NO_VERSION = 0   # versions start at 1: what a request without one is checked against
-
-
-class ActionError(Exception):
-    """A refused action for the route: Chinese `message`, HTTP `status`, the offending form `field`."""
-
-    def __init__(self, message: str, status: int, field: str | None = None):
-        super().__init__(message)
-        self.message, self.status, self.field = message, status, field
 
 
 # ---------------------------------------------------------------- loading and listing
@@ -64,7 +59,7 @@ def load_item(item_id: int, user, for_update: bool = False) -> RectificationItem
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
     item = db.session.execute(stmt).scalar_one_or_none()
     if item is None or not access.can_see_item(user, item):
-        abort(404)
+        raise DomainError(lifecycle.NOT_FOUND_MESSAGE, status=404)
     return item
 
 
@@ -79,17 +74,17 @@ def allowed_actions(item, user, now=None) -> list[Action]:
 
 
 def check_may_act(item, user, action: Action | str) -> None:
-    """Raise ActionError (404 outside scope, 403 role or unit) unless `user` may take `action` on
+    """Raise DomainError (404 outside scope, 403 role or unit) unless `user` may take `action` on
     `item` at all — the permission half of the lifecycle's check, decided before any input is read."""
     refusal = lifecycle.permission_refusal(item, actor_for(user, item), action)
     if refusal is not None:
-        raise ActionError(refusal.message, refusal.http_status)
+        raise refusal
 
 
 def check_may_set_milestones(item, user) -> None:
-    """Raise ActionError 403 unless `user` is the county side of `item` (before the form is read)."""
+    """Raise DomainError 403 unless `user` is the county side of `item` (before the form is read)."""
     if not may_set_milestones(item, user):
-        raise ActionError("您无权为该事项设置阶段目标", 403)
+        raise DomainError("您无权为该事项设置阶段目标", status=403)
 
 
 @dataclass
@@ -264,9 +259,10 @@ def check_uploads(uploads: list[Upload]) -> list[_Checked]:
                 checked.append(_Checked(upload, doc=processing.verify_document(upload.data, upload.filename)))
         except processing.RejectedUpload as error:
             if error.status == 503:  # busy: the same file will do in a moment
-                raise ActionError(f"{error.message}。整改进展未保存，请稍后再提交", 503, "files") from None
-            raise ActionError(f"文件“{upload.filename}”未能上传：{error.message}。整改进展未保存，请更换文件后重试",
-                              422, "files") from None
+                raise DomainError(f"{error.message}。整改进展未保存，请稍后再提交", status=503,
+                                  field="files") from None
+            raise DomainError(f"文件“{upload.filename}”未能上传：{error.message}。整改进展未保存，请更换文件后重试",
+                              field="files") from None
     return checked
 
 
@@ -276,7 +272,7 @@ def _store_evidence(checked: list[_Checked], post: ProgressPost, user, written: 
     try:
         return _write_evidence(checked, post, user, written)
     except processing.RejectedUpload as error:  # the disk is full (507)
-        raise ActionError(f"{error.message}。整改进展未保存", error.status, "files") from None
+        raise DomainError(f"{error.message}。整改进展未保存", status=error.status, field="files") from None
 
 
 def _write_evidence(checked: list[_Checked], post: ProgressPost, user, written: set[str]) -> list[Attachment]:
@@ -322,12 +318,12 @@ class ActionInput:
 
 def _milestone_for(item: RectificationItem, milestone_id: int | None) -> Milestone:
     if not milestone_id:
-        raise ActionError("请选择要验收的阶段目标", 422, "milestone_id")
+        raise DomainError("请选择要验收的阶段目标", field="milestone_id")
     milestone = db.session.get(Milestone, milestone_id)
     if milestone is None or milestone.item_id != item.id:
-        raise ActionError("阶段目标不存在", 422, "milestone_id")
+        raise DomainError("阶段目标不存在", field="milestone_id")
     if milestone.accepted_at is not None:
-        raise ActionError("该阶段目标已验收", 409, "milestone_id")
+        raise DomainError("该阶段目标已验收", status=409, field="milestone_id")
     return milestone
 
 
@@ -353,12 +349,12 @@ def _assignment(item: RectificationItem, data: ActionInput) -> ActionInput:
     if data.unit_id and db.session.execute(sa.select(ResponsibleUnit.id).where(
             ResponsibleUnit.id == data.unit_id, ResponsibleUnit.county_id == item.county_id,
             ResponsibleUnit.active.is_(True))).first() is None:
-        raise ActionError("请选择本县的责任单位", 422, "unit_id")
+        raise DomainError("请选择本县的责任单位", field="unit_id")
     if not data.assignee_id:
         return data
     account = next((u for u in unit_accounts(data.unit_id, item.county_id) if u.id == data.assignee_id), None)
     if account is None:
-        raise ActionError("所选责任人不是该责任单位的账号，请重新选择", 422, "assignee_id")
+        raise DomainError("所选责任人不是该责任单位的账号，请重新选择", field="assignee_id")
     return ActionInput(**{**data.__dict__, "person": account.display_name})
 
 
@@ -366,8 +362,8 @@ def apply_action(item_id: int, user, action: Action | str, data: ActionInput, no
                  dispatch: bool = True) -> ItemHistory:
     """Apply one lifecycle action for `user`, with history, audit, notifications and evidence, atomically.
 
-    Raises ActionError: 404 outside scope, 403 role/unit, 409 stale or wrong state, 422 invalid input
-    (the lifecycle's 400 becomes 422, the app's convention for a form with errors). Nothing is saved
+    Raises DomainError: 404 outside scope, 403 role/unit, 409 stale or wrong state, 422 invalid input
+    (with the offending `field`). Nothing is saved
     on any error: files are checked before the item is touched. After the commit the notices go to
     the second channels (unless `dispatch` is False: a bulk action sends once at its end).
 
@@ -384,7 +380,7 @@ def apply_action(item_id: int, user, action: Action | str, data: ActionInput, no
         else:
             history = _apply(item_id, user, action, data, now)
     except StaleDataError:
-        raise ActionError(lifecycle.STALE_MESSAGE, 409) from None
+        raise DomainError(lifecycle.STALE_MESSAGE, status=409) from None
     if dispatch:
         channels.dispatch()
     return history
@@ -397,7 +393,7 @@ def _posted(item_id: int, user, client_uuid: str) -> ItemHistory | None:
     if post is None:
         return None
     if post.item_id != item_id:
-        raise ActionError(MSG_UUID_TAKEN, 409)
+        raise DomainError(MSG_UUID_TAKEN, status=409)
     load_item(item_id, user)
     histories = db.session.execute(sa.select(ItemHistory).where(
         ItemHistory.item_id == item_id, ItemHistory.action == Action.POST_PROGRESS.value)
@@ -432,11 +428,10 @@ def _apply(item_id: int, user, action: Action, data: ActionInput, now=None) -> I
                 unit_id=data.unit_id, person=data.person, assignee_id=data.assignee_id,
                 working_days=data.working_days,
                 milestone=f"{milestone.due_date.isoformat()} {milestone.expected_result}" if milestone else None)
-        except TransitionError as error:
+        except DomainError as error:
             if expected_version == NO_VERSION and error.message == lifecycle.STALE_MESSAGE:
-                raise ActionError(MISSING_VERSION_MESSAGE, 422, "version") from None
-            raise ActionError(error.message, 422 if error.http_status == 400 else error.http_status,
-                              error.field) from None
+                raise DomainError(MISSING_VERSION_MESSAGE, field="version") from None
+            raise
         history = ItemHistory(item_id=item.id, action=step.action.value, from_status=step.from_status,
                               to_status=step.to_status, actor_id=user.id, actor_role=user.role, at=step.at,
                               note=step.note, data=dict(step.data))
@@ -501,15 +496,15 @@ def add_milestone(item_id: int, user, due_date: dt.date | None, expected: str) -
     """A 长期坚持 item's checkpoint (date + expected result), added by the county side while open."""
     item = load_item(item_id, user)
     if not may_set_milestones(item, user):
-        raise ActionError("您无权为该事项设置阶段目标", 403)
+        raise DomainError("您无权为该事项设置阶段目标", status=403)
     if item.rectification_type != "long_term":
-        raise ActionError("只有“长期坚持”类事项才能设置阶段目标", 409)
+        raise DomainError("只有“长期坚持”类事项才能设置阶段目标", status=409)
     if item.status not in lifecycle.OPEN_STATUSES:
-        raise ActionError(f"当前状态为“{item.status.label}”，不能设置阶段目标", 409)
+        raise DomainError(f"当前状态为“{item.status.label}”，不能设置阶段目标", status=409)
     if due_date is None:
-        raise ActionError("请填写阶段目标的日期", 422, "due_date")
+        raise DomainError("请填写阶段目标的日期", field="due_date")
     if not (expected or "").strip():
-        raise ActionError("请填写预期成效", 422, "expected_result")
+        raise DomainError("请填写预期成效", field="expected_result")
     milestone = Milestone(item_id=item.id, due_date=due_date, expected_result=expected.strip())
     db.session.add(milestone)
     db.session.add(ItemHistory(item_id=item.id, action="milestone_add", from_status=item.status,
@@ -551,11 +546,8 @@ def bulk_apply(item_ids: list[int], user, action: Action, data: ActionInput,
         try:
             apply_action(item_id, user, action, ActionInput(**{**data.__dict__, "version": versions.get(item_id)}),
                          dispatch=False)
-        except ActionError as error:
+        except DomainError as error:
             result.failed.append((item_id, f"{number} {error.message}"))
-        except Exception as error:  # noqa: BLE001 - 404 abort from load_item
-            db.session.rollback()
-            result.failed.append((item_id, f"{number} {getattr(error, 'description', error)}"))
         else:
             result.done.append(item)
     channels.dispatch()
@@ -607,11 +599,11 @@ def attachment_of_item(item: RectificationItem, attachment_id: int, user) -> Att
     """An evidence file or finding photo of this item that the user may see, else 404."""
     att = db.session.get(Attachment, attachment_id)
     if att is None or not access.can_see_attachment(user, att):
-        abort(404)
+        raise DomainError(MSG_FILE_NOT_FOUND, status=404)
     belongs = att.finding_id == item.finding_id if att.finding_id is not None else (
         att.progress_id is not None and db.session.get(ProgressPost, att.progress_id).item_id == item.id)
     if not belongs:
-        abort(404)
+        raise DomainError(MSG_FILE_NOT_FOUND, status=404)
     return att
 
 
@@ -753,7 +745,7 @@ def county_package_items(user, county_id: int, filters: Filters) -> tuple[Region
     its counties, the province all)."""
     region = db.session.get(Region, county_id)
     if region is None or not access.can_see_county(user, county_id):
-        abort(404)
+        raise DomainError(MSG_COUNTY_NOT_FOUND, status=404)
     filters.county = county_id
     items = list(db.session.execute(items_query(user, filters).order_by(RectificationItem.number)).unique().scalars())
     return region, evidence_package_items(user, items)

@@ -10,6 +10,7 @@ from inspect_app import access
 from inspect_app.access import Permission
 from inspect_app.auth.models import User
 from inspect_app.auth.service import active_locks, describe_lock, unlock
+from inspect_app.errors import DomainError
 from inspect_app.extensions import db
 from inspect_app.rendering import render
 from inspect_app.security import bp
@@ -57,7 +58,7 @@ def admin_password(user_id):
     if form.validate_on_submit():
         try:
             users.reset_password(current_user, user, form.password.data)
-        except users.UserError as error:
+        except DomainError as error:
             db.session.rollback()
             form.password.errors.append(error.message)
         else:

@@ -5,6 +5,7 @@ from flask_login import current_user
 from inspect_app import access, locking
 from inspect_app.access import Permission
 from inspect_app.auth.models import User
+from inspect_app.errors import DomainError
 from inspect_app.extensions import db
 from inspect_app.org.service import region_label
 from inspect_app.rendering import render
@@ -76,7 +77,7 @@ def create():
     if form.validate_on_submit():
         try:
             user = service.create_user(current_user, _values(form), form.password.data)
-        except service.UserError as error:
+        except DomainError as error:
             db.session.rollback()
             getattr(form, error.field).errors.append(error.message)
         else:
@@ -99,7 +100,7 @@ def edit(user_id):
     if request.method == "POST" and form.validate():
         try:
             service.update_user(current_user, user, _values(form), form.version.data)
-        except service.UserError as error:
+        except DomainError as error:
             db.session.rollback()
             getattr(form, error.field).errors.append(error.message)
         except locking.EditConflict as error:
@@ -132,7 +133,7 @@ def reset_password(user_id):
     if form.validate_on_submit():
         try:
             service.reset_password(current_user, user, form.password.data)
-        except service.UserError as error:
+        except DomainError as error:
             db.session.rollback()
             form.password.errors.append(error.message)
         else:

@@ -6,6 +6,7 @@ from inspect_app import access, locking
 from inspect_app.api import service as api_tokens
 from inspect_app.audit.service import changes, record
 from inspect_app.auth.models import User
+from inspect_app.errors import DomainError
 from inspect_app.extensions import db
 from inspect_app.org.models import Region, RegionLevel, ResponsibleUnit
 from inspect_app.org.service import search_regions
@@ -13,12 +14,6 @@ from inspect_app.roles import Role
 
 REGION_LEVEL_FOR_ROLE = {Role.CITY_VIEWER: RegionLevel.CITY, Role.COUNTY_COORDINATOR: RegionLevel.COUNTY,
                          Role.UNIT_RESPONDER: RegionLevel.COUNTY}
-
-
-class UserError(Exception):
-    def __init__(self, message: str, field: str):
-        super().__init__(message)
-        self.message, self.field = message, field
 
 
 def grantable_roles(actor) -> list[Role]:
@@ -85,19 +80,18 @@ def resolve_scope(role: Role, region_code: str, unit_id: int | None) -> tuple[in
         return None, None
     region = db.session.execute(sa.select(Region).where(Region.code == (region_code or ""))).scalar_one_or_none()
     if region is None or region.level != level:
-        raise UserError(f"{role.label}需要选择所属{'市' if level == RegionLevel.CITY else '县'}级区划",
-                        "region_code")
+        raise DomainError(f"{role.label}需要选择所属{'市' if level == RegionLevel.CITY else '县'}级区划", field="region_code")
     if role != Role.UNIT_RESPONDER:
         return region.id, None
     unit = db.session.get(ResponsibleUnit, unit_id) if unit_id else None
     if unit is None or unit.county_id != region.id:
-        raise UserError("请选择本县的责任单位", "unit_id")
+        raise DomainError("请选择本县的责任单位", field="unit_id")
     return region.id, unit.id
 
 
 def _check_grant(actor, role: Role, target: User | None = None):
     if role not in grantable_roles(actor) or (target is not None and target.role not in grantable_roles(actor)):
-        raise UserError("您无权授予或修改该角色", "role")
+        raise DomainError("您无权授予或修改该角色", field="role")
 
 
 def create_user(actor, values: dict, password: str) -> User:
@@ -105,9 +99,9 @@ def create_user(actor, values: dict, password: str) -> User:
     role = Role(values["role"])
     _check_grant(actor, role)
     if db.session.execute(sa.select(User.id).where(User.username == values["username"])).first():
-        raise UserError("该用户名已被使用", "username")
+        raise DomainError("该用户名已被使用", field="username")
     if not password:
-        raise UserError("请设置初始密码", "password")
+        raise DomainError("请设置初始密码", field="password")
     region_id, unit_id = resolve_scope(role, values.get("region_code"), values.get("unit_id"))
     user = User(username=values["username"], display_name=values["display_name"],
                 organisation=values.get("organisation") or "", role=role, region_id=region_id,
@@ -130,7 +124,7 @@ def update_user(actor, user: User, values: dict, seen: int | None) -> User:
     role = Role(values["role"])
     _check_grant(actor, role, user)
     if user.id == actor.id and (role != user.role or not values.get("active", True)):
-        raise UserError("不能修改自己的角色或停用自己的账户", "role")
+        raise DomainError("不能修改自己的角色或停用自己的账户", field="role")
     region_id, unit_id = resolve_scope(role, values.get("region_code"), values.get("unit_id"))
     new = {"display_name": values["display_name"], "organisation": values.get("organisation") or "",
            "role": role, "region_id": region_id, "unit_id": unit_id, "active": values.get("active", True)}
@@ -152,13 +146,13 @@ def update_user(actor, user: User, values: dict, seen: int | None) -> User:
 
 def reset_password(actor, user: User, password: str) -> None:
     """An administrator sets a new password: the user's sessions end and the user must change it at
-    the next sign-in. Who may do this is access.can_set_password (三权分立); raises UserError."""
+    the next sign-in. Who may do this is access.can_set_password (三权分立); raises DomainError."""
     from inspect_app.auth.service import reuses_recent_password
 
     if not access.can_set_password(actor, user):
-        raise UserError("您无权重置该账户的密码", "password")
+        raise DomainError("您无权重置该账户的密码", field="password")
     if reuses_recent_password(user, password):
-        raise UserError("不能使用该账户最近 5 次用过的密码", "password")
+        raise DomainError("不能使用该账户最近 5 次用过的密码", field="password")
     user.set_password(password, chosen_by_user=False)
     record("user.password_reset", obj=user, label=user.display_name, summary=f"管理员重置 {user.username} 的密码",
            after={"must_change_password": user.must_change_password})

@@ -10,6 +10,7 @@ from inspect_app.access import Permission
 from inspect_app.audit import security
 from inspect_app.documents.download_names import content_disposition
 from inspect_app.documents.dates import to_china
+from inspect_app.errors import DomainError
 from inspect_app.extensions import db
 from inspect_app.org.models import Site
 from inspect_app.problem_lists import service as problem_list_service
@@ -17,12 +18,11 @@ from inspect_app.rendering import render
 from inspect_app.visits import bp, record, service
 from inspect_app.visits.forms import AnswerForm, FindingForm, StartVisitForm
 from inspect_app.visits.models import AnswerResult, Finding
-from inspect_app.visits.service import VisitError
 
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-def _refused(error: VisitError, template: str, **context):
+def _refused(error: DomainError, template: str, **context):
     """A refused change: the fragment with the Chinese message, swapped by htmx (409/422)."""
     return render(template, status=error.status, error=error.message, **context)
 
@@ -88,7 +88,7 @@ def prepared(site_id):
         return redirect(url_for("visits.show", visit_id=visit.id))
     try:
         visit = service.prepared_visit(current_user, site, assignment)
-    except VisitError:
+    except DomainError:
         abort(404)
     return render("visits/show.html", **_screen_context(visit), prepared=True)
 
@@ -109,7 +109,7 @@ def start(site_id):
     try:
         visit, created = service.start_visit(current_user, site, assignment, client_uuid, lat=form.lat.data,
                                              lon=form.lon.data, accuracy=form.accuracy.data)
-    except VisitError as error:
+    except DomainError as error:
         flash(error.message, "error")
         return redirect(url_for("visits.county", code=site.county.code, campaign=assignment.campaign.id))
     if created or visit.uuid == client_uuid:  # this client's own visit, also when a retry raced it
@@ -174,11 +174,11 @@ def answer(visit_id, item_id):
     context = {"visit": visit, "item": item, "editable": True}
     if not form.validate():
         message = next(iter(e for errors in form.errors.values() for e in errors), "提交内容无效")
-        return _refused(VisitError(message, 422), "visits/_answer_status.html", answer=None, **context)
+        return _refused(DomainError(message), "visits/_answer_status.html", answer=None, **context)
     try:
         saved, _changed = service.save_answer(visit, item, service.clean_uuid(form.uuid.data),
                                               form.result_value(), form.note.data, current_user)
-    except VisitError as error:
+    except DomainError as error:
         db.session.rollback()
         return _refused(error, "visits/_answer_status.html", answer=None, **context)
     if not request.htmx:
@@ -220,7 +220,7 @@ def finding_create(visit_id):
     try:
         finding, _created = service.create_finding(visit, form.values(), service.clean_uuid(form.uuid.data),
                                                    current_user, item)
-    except VisitError as error:
+    except DomainError as error:
         db.session.rollback()
         form.description.errors.append(error.message)
         return _finding_form_response(visit, form, item, status=error.status)
@@ -265,7 +265,7 @@ def finding_edit(finding_id):
         return _to_visit(finding.visit_id, f"finding-{finding.id}")
     try:
         service.ensure_finding_editable(finding)
-    except VisitError as error:
+    except DomainError as error:
         flash(error.message, "error")
         return _card(finding, status=409)
     return _finding_form_response(finding.visit, _saved_form(finding), finding.item, finding=finding)
@@ -292,7 +292,7 @@ def finding_update(finding_id):
     try:
         if service.update_finding(finding, form.values(), current_user, form.version.data):
             flash("已保存问题", "success")
-    except VisitError as error:
+    except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
         return _card(finding, status=409)
@@ -316,7 +316,7 @@ def finding_delete(finding_id):
     visit_id = finding.visit_id
     try:
         service.delete_finding(finding, current_user, request.form.get("version", type=int))
-    except (VisitError, locking.EditConflict) as error:
+    except (DomainError, locking.EditConflict) as error:
         db.session.rollback()
         flash(error.message, "error")
         db.session.refresh(finding)
@@ -348,13 +348,13 @@ def submit(visit_id):
     try:
         if service.submit_visit(visit, current_user, reasons):
             flash("核查已提交", "success")
-    except VisitError as error:
+    except DomainError as error:
         db.session.rollback()
         if error.status != 422:
             flash(error.message, "error")
             return redirect(url_for("visits.show", visit_id=visit.id), code=303)
         return render("visits/submit.html", status=422, visit=visit, screen=service.visit_screen(visit),
-                      reasons=reasons, errors=error.errors, error=error.message)
+                      reasons=reasons, errors=service.reason_errors(visit, reasons), error=error.message)
     return redirect(url_for("visits.show", visit_id=visit.id), code=303)
 
 
@@ -365,7 +365,7 @@ def reopen(visit_id):
     visit = service.load_visit(visit_id)
     try:
         service.reopen_visit(visit, current_user)
-    except VisitError as error:
+    except DomainError as error:
         flash(error.message, "error")
     else:
         flash("已退回该核查，核查员可继续修改", "success")

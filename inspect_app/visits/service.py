@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from flask import abort, url_for
+from flask import url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
@@ -21,6 +21,7 @@ from inspect_app.audit.models import AuditEvent
 from inspect_app.audit.service import changes, record
 from inspect_app.campaigns.models import Campaign, Team, team_counties
 from inspect_app.checklists.models import ChecklistItem, ChecklistSection, checklist_item_site_kinds
+from inspect_app.errors import DomainError
 from inspect_app.extensions import db, utcnow
 from inspect_app.idempotency import clean_uuid, create_once, new_uuid  # noqa: F401 (used by routes)
 from inspect_app.media import service as media_service
@@ -38,17 +39,8 @@ MSG_NO_CAMPAIGN = "该县目前没有分配给您所在核查组的核查任务"
 MSG_NO_CHECKLIST = "该核查任务尚未指定核查表，请联系省级管理员"
 MSG_UUID_TAKEN = "该编号已被其他记录使用，请刷新页面后重试"
 MSG_FINDING_FROZEN = "该问题已进入问题清单，不能再修改或删除"
+MSG_VISIT_NOT_FOUND = "该核查不存在或不在查看范围内"
 MSG_FINDING_HAS_MERGED = "该问题已合并了其他问题，请先在问题清单中撤销合并后再删除"
-
-
-class VisitError(Exception):
-    """A refused visit operation; ``message`` is Chinese and shown as-is, ``status`` is the HTTP code."""
-
-    def __init__(self, message: str, status: int = 409, errors: dict[str, str] | None = None):
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.errors = errors or {}
 
 
 # ---------------------------------------------------------------- campaigns and counties
@@ -247,10 +239,10 @@ def prepared_visit(user, site: Site, assignment: Assignment) -> SiteVisit:
     SiteVisit (never added to the session) with the placeholder id, the campaign's checklist
     version and no answers, rendered by the visit screen like a just-started visit.
 
-    Raises VisitError (409) when the campaign has no checklist yet. The caller has checked the
+    Raises DomainError (409) when the campaign has no checklist yet. The caller has checked the
     site's county and the user's team (assignment_for)."""
     if not campaign_has_checklist(assignment):
-        raise VisitError(MSG_NO_CHECKLIST)
+        raise DomainError(MSG_NO_CHECKLIST, status=409)
     return SiteVisit(id=placeholder_visit_id(site), uuid="", campaign_id=assignment.campaign.id,
                      campaign=assignment.campaign, team_id=assignment.team_id, site_id=site.id, site=site,
                      county_id=site.county_id, checklist_version_id=assignment.campaign.checklist_version_id,
@@ -277,14 +269,14 @@ def start_visit(user, site: Site, assignment: Assignment, client_uuid: str, *, l
         existing = db.session.execute(sa.select(SiteVisit).where(SiteVisit.uuid == client_uuid)).scalar_one_or_none()
         if existing is not None:
             if existing.site_id != site.id:
-                raise VisitError(MSG_UUID_TAKEN)
+                raise DomainError(MSG_UUID_TAKEN, status=409)
             return existing
         return db.session.execute(sa.select(SiteVisit).where(
             SiteVisit.site_id == site.id, SiteVisit.campaign_id == assignment.campaign.id)).scalar_one_or_none()
 
     def create() -> SiteVisit:
         if assignment.campaign.checklist_version_id is None:
-            raise VisitError(MSG_NO_CHECKLIST)
+            raise DomainError(MSG_NO_CHECKLIST, status=409)
         visit = SiteVisit(uuid=client_uuid, campaign_id=assignment.campaign.id, team_id=assignment.team_id,
                           site_id=site.id, county_id=site.county_id,
                           checklist_version_id=assignment.campaign.checklist_version_id, inspector_id=user.id,
@@ -398,7 +390,7 @@ def load_visit(visit_id: int) -> SiteVisit:
                                      joinedload(SiteVisit.inspector))
         .where(SiteVisit.id == visit_id)).scalar_one_or_none()
     if visit is None or not access.can_see_object(current_user, visit):   # county, and the team's campaign
-        abort(404)
+        raise DomainError(MSG_VISIT_NOT_FOUND, status=404)
     return visit
 
 
@@ -470,7 +462,7 @@ def answer_of(visit: SiteVisit, item: ChecklistItem) -> Answer | None:
 
 def ensure_editable(visit: SiteVisit) -> None:
     if visit.status == VisitStatus.SUBMITTED:
-        raise VisitError(MSG_SUBMITTED)
+        raise DomainError(MSG_SUBMITTED, status=409)
 
 
 def _answer_once(visit: SiteVisit, item: ChecklistItem, client_uuid: str, result: AnswerResult | None,
@@ -481,7 +473,7 @@ def _answer_once(visit: SiteVisit, item: ChecklistItem, client_uuid: str, result
         # By UUID first: a twin that commits between the two reads is then found by the second.
         same = db.session.execute(sa.select(Answer).where(Answer.uuid == client_uuid)).scalar_one_or_none()
         if same is not None and (same.visit_id, same.item_id) != (visit.id, item.id):
-            raise VisitError(MSG_UUID_TAKEN)
+            raise DomainError(MSG_UUID_TAKEN, status=409)
         return same or answer_of(visit, item)
 
     def create() -> Answer:
@@ -534,18 +526,9 @@ MSG_REASON_MISSING = "请说明原因：{label}"
 MSG_REASON_LONG = "原因不超过 200 字"
 
 
-def submit_visit(visit: SiteVisit, user, reasons: dict[str, str] | None = None) -> bool:
-    """Submit a visit: from now on read-only to inspectors, its score fixed (visits.scoring).
-
-    `reasons` maps each gap's field name (`Gap.field`) to the inspector's reason; every unanswered
-    item and every 需拍照 item without a photo needs one (issue: required answers), kept with the
-    visit and in the audit trail. Returns False when already submitted (a retried submit changes
-    nothing). Raises VisitError(422) with `errors` {field: message} when a reason is missing or too
-    long; nothing is saved then."""
-    if visit.status == VisitStatus.SUBMITTED:
-        return False
-    ensure_editable(visit)
-    screen = visit_screen(visit)
+def _gap_reasons(screen: VisitScreen, reasons: dict[str, str] | None) -> tuple[list[dict], dict[str, str]]:
+    """The cleaned reasons given for the screen's gaps (as kept with the visit), and {field: message}
+    for each gap whose reason is missing, too long or not text."""
     reasons = reasons or {}
     errors: dict[str, str] = {}
     kept = []
@@ -559,8 +542,30 @@ def submit_visit(visit: SiteVisit, user, reasons: dict[str, str] | None = None) 
             errors[gap.field] = MSG_REASON_LONG
         else:
             kept.append({"item_id": gap.item.id, "code": gap.item.code, "kind": gap.kind, "reason": reason})
+    return kept, errors
+
+
+def reason_errors(visit: SiteVisit, reasons: dict[str, str] | None) -> dict[str, str]:
+    """{field: message} for each gap of `visit` whose reason in `reasons` would refuse the submit
+    (what the confirmation shows under each item after submit_visit refused with 422)."""
+    return _gap_reasons(visit_screen(visit), reasons)[1]
+
+
+def submit_visit(visit: SiteVisit, user, reasons: dict[str, str] | None = None) -> bool:
+    """Submit a visit: from now on read-only to inspectors, its score fixed (visits.scoring).
+
+    `reasons` maps each gap's field name (`Gap.field`) to the inspector's reason; every unanswered
+    item and every 需拍照 item without a photo needs one (issue: required answers), kept with the
+    visit and in the audit trail. Returns False when already submitted (a retried submit changes
+    nothing). Raises DomainError(422, `field` the first gap's) when a reason is missing or too long
+    (reason_errors gives every gap's message); nothing is saved then."""
+    if visit.status == VisitStatus.SUBMITTED:
+        return False
+    ensure_editable(visit)
+    screen = visit_screen(visit)
+    kept, errors = _gap_reasons(screen, reasons)
     if errors:
-        raise VisitError(f"还有 {len(errors)} 项需要说明原因后才能提交", 422, errors=errors)
+        raise DomainError(f"还有 {len(errors)} 项需要说明原因后才能提交", field=next(iter(errors)))
     score = screen.score
     visit.status = VisitStatus.SUBMITTED
     visit.submitted_at = utcnow()
@@ -609,7 +614,7 @@ def county_scores(campaign_id: int, county_ids) -> dict[int, scoring.Score]:
 def reopen_visit(visit: SiteVisit, user) -> None:
     """The team leader (or province admin) reopens a submitted visit for correction."""
     if visit.status != VisitStatus.SUBMITTED:
-        raise VisitError(MSG_NOT_SUBMITTED)
+        raise DomainError(MSG_NOT_SUBMITTED, status=409)
     visit.status = VisitStatus.IN_PROGRESS
     visit.reopen_count = (visit.reopen_count or 0) + 1
     record("visit.reopen", user=user, obj=visit, label=visit.site.name, before={"status": VisitStatus.SUBMITTED},
@@ -645,7 +650,7 @@ def create_finding(visit: SiteVisit, values: dict, client_uuid: str, user, item:
     def find() -> Finding | None:
         existing = db.session.execute(sa.select(Finding).where(Finding.uuid == client_uuid)).scalar_one_or_none()
         if existing is not None and existing.visit_id != visit.id:
-            raise VisitError(MSG_UUID_TAKEN)
+            raise DomainError(MSG_UUID_TAKEN, status=409)
         return existing
 
     def create() -> Finding:
@@ -668,7 +673,7 @@ def create_finding(visit: SiteVisit, values: dict, client_uuid: str, user, item:
 
 def ensure_finding_editable(finding: Finding) -> None:
     if finding.status != FindingStatus.DRAFT:
-        raise VisitError(MSG_FINDING_FROZEN)
+        raise DomainError(MSG_FINDING_FROZEN, status=409)
     if finding.visit is not None:
         ensure_editable(finding.visit)
 
@@ -704,7 +709,7 @@ def delete_finding(finding: Finding, user, version: int | None = None) -> list[s
     if version is not None:
         locking.claim(finding, version)
     if db.session.execute(sa.select(Finding.id).where(Finding.merged_into_id == finding.id).limit(1)).first():
-        raise VisitError(MSG_FINDING_HAS_MERGED)
+        raise DomainError(MSG_FINDING_HAS_MERGED, status=409)
     photos = db.session.execute(sa.select(Attachment).where(Attachment.finding_id == finding.id)).scalars().all()
     keys = {getattr(photo, column.name) for photo in photos for column in media_service.key_columns()}
     record("finding.delete", user=user, obj=finding, label=finding.description[:60],

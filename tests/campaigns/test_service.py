@@ -8,6 +8,7 @@ from inspect_app import access
 from inspect_app.audit.models import AuditEvent
 from inspect_app.campaigns import service
 from inspect_app.campaigns.models import Campaign, Team
+from inspect_app.errors import DomainError
 from inspect_app.extensions import db
 from tests.checklists.factories import make_version
 
@@ -25,7 +26,7 @@ def team(world) -> Team:
 
 def test_create_campaign_needs_a_published_version(world):
     draft = make_version("草稿")
-    with pytest.raises(service.CampaignError) as info:
+    with pytest.raises(DomainError) as info:
         service.create_campaign(values(draft), world.users["province"])
     assert info.value.field == "checklist_version_id"
     published = make_version("2023版", publish=True)
@@ -36,10 +37,10 @@ def test_create_campaign_needs_a_published_version(world):
 
 def test_end_date_before_start_and_duplicate_name_are_refused(world):
     version = make_version(publish=True)
-    with pytest.raises(service.CampaignError) as info:
+    with pytest.raises(DomainError) as info:
         service.create_campaign(values(version, end_date=date(2023, 7, 1)), world.users["province"])
     assert info.value.field == "end_date"
-    with pytest.raises(service.CampaignError) as info:
+    with pytest.raises(DomainError) as info:
         service.create_campaign(values(version, name="2022年紧密型县域医共体建设核查"), world.users["province"])
     assert info.value.field == "name"
 
@@ -60,15 +61,15 @@ def test_team_leader_is_always_a_member_and_roles_are_checked(world):
     created = service.create_team(campaign, {"name": "第九核查组", "leader_id": u["leader8"].id,
                                              "member_ids": [u["inspector8"].id]}, u["province"])
     assert [m.username for m in created.members] == ["leader8", "inspector8"]
-    with pytest.raises(service.CampaignError) as info:
+    with pytest.raises(DomainError) as info:
         service.create_team(campaign, {"name": "第十核查组", "leader_id": u["inspector8"].id, "member_ids": []},
                             u["province"])
     assert info.value.field == "leader_id"
-    with pytest.raises(service.CampaignError) as info:
+    with pytest.raises(DomainError) as info:
         service.create_team(campaign, {"name": "第十核查组", "leader_id": None, "member_ids": [u["xinye"].id]},
                             u["province"])
     assert info.value.field == "member_ids"
-    with pytest.raises(service.CampaignError) as info:
+    with pytest.raises(DomainError) as info:
         service.create_team(campaign, {"name": "第九核查组", "leader_id": None, "member_ids": []}, u["province"])
     assert info.value.field == "name"
 
@@ -98,9 +99,9 @@ def test_removing_a_member_removes_their_scope(world):
 
 def test_adding_a_city_or_a_duplicate_county_is_refused(world):
     t = team(world)
-    with pytest.raises(service.CampaignError):
+    with pytest.raises(DomainError):
         service.add_county(t, world.nanyang.id, world.users["province"])
-    with pytest.raises(service.CampaignError):
+    with pytest.raises(DomainError):
         service.add_county(t, world.xinye.id, world.users["province"])
 
 
@@ -108,7 +109,7 @@ def test_a_county_belongs_to_one_team_per_campaign(world):
     t = team(world)
     other = service.create_team(t.campaign, {"name": "第九核查组", "leader_id": None, "member_ids": []},
                                 world.users["province"])
-    with pytest.raises(service.CampaignError) as info:
+    with pytest.raises(DomainError) as info:
         service.add_county(other, world.xinye.id, world.users["province"])
     assert "已由本次核查的第八核查组负责" in info.value.message and info.value.field == "county"
     assert world.xinye not in other.counties

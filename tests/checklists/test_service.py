@@ -12,6 +12,7 @@ from inspect_app.audit.models import AuditEvent
 from inspect_app.checklists import service
 from inspect_app.checklists.models import (CheckMethod, ChecklistItem, ChecklistVersion, ChecklistTemplate,
                                            VersionStatus)
+from inspect_app.errors import DomainError
 from inspect_app.extensions import db
 from inspect_app.org.models import SiteKind
 from tests.checklists.factories import make_version, small_template
@@ -55,7 +56,7 @@ def test_create_version_from_dict_maps_kinds_and_methods(world):
 def test_create_version_refuses_unknown_site_kind_and_writes_nothing(world):
     data = small_template()
     data["sections"][0]["items"][0]["site_kinds"] = ["no_such_kind"]
-    with pytest.raises(service.ChecklistError) as info:
+    with pytest.raises(DomainError) as info:
         service.create_version_from_dict("测试核查表", "2022版", data, world.users["province"])
     assert "未知的点位类型" in info.value.message
     assert db.session.execute(sa.select(sa.func.count(ChecklistVersion.id))).scalar() == 0
@@ -64,7 +65,7 @@ def test_create_version_refuses_unknown_site_kind_and_writes_nothing(world):
 
 def test_duplicate_label_is_refused(world):
     make_version()
-    with pytest.raises(service.ChecklistError) as info:
+    with pytest.raises(DomainError) as info:
         make_version()
     assert info.value.field == "label" and "已有版本" in info.value.message
 
@@ -124,7 +125,7 @@ def test_published_version_refuses_every_edit_with_409(world):
                     lambda: service.add_item(version, _values(item, code="A99"), user),
                     lambda: service.delete_item(item, user, item.version),
                     lambda: service.publish(version, user, version.version)):
-        with pytest.raises(service.FrozenVersionError) as info:
+        with pytest.raises(DomainError) as info:
             attempt()
         assert info.value.status == 409 and "已发布" in info.value.message
     db.session.expire_all()
@@ -148,10 +149,10 @@ def test_draft_edits_are_audited(world):
 def test_item_code_clash_and_empty_site_kinds_are_refused(world):
     version = make_version()
     first, second = service.version_items(version.id)[:2]
-    with pytest.raises(service.ChecklistError) as info:
+    with pytest.raises(DomainError) as info:
         service.update_item(second, _values(second, code=first.code), world.users["province"], 1)
     assert info.value.field == "code"
-    with pytest.raises(service.ChecklistError) as info:
+    with pytest.raises(DomainError) as info:
         service.update_item(second, _values(second, site_kind_ids=[]), world.users["province"], 1)
     assert info.value.field == "site_kind_ids"
 

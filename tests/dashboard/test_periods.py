@@ -22,6 +22,7 @@ from openpyxl import load_workbook
 from inspect_app.dashboard import periods, reports, service
 from inspect_app.extensions import db
 from inspect_app.rectification.lifecycle import Status
+from inspect_app.rectification import date_rules
 from inspect_app.rectification.models import ItemHistory
 from tests.dashboard.factories import make_item, unit
 
@@ -30,7 +31,7 @@ P, W, S, C = Status.PENDING, Status.IN_PROGRESS, Status.SUBMITTED, Status.CLOSED
 
 def bj(*args) -> datetime:
     """A Beijing wall-clock time as a UTC instant."""
-    return datetime(*args, tzinfo=periods.CHINA_TZ).astimezone(timezone.utc)
+    return date_rules.beijing_wall_clock(datetime(*args))
 
 
 def step(item, action, from_status, to_status, at, **data):

@@ -13,6 +13,7 @@ from inspect_app.extensions import db
 from inspect_app.rectification import date_rules, service
 from inspect_app.rectification.lifecycle import Action, Status
 from inspect_app.rectification.models import RectificationItem
+from inspect_app.errors import DomainError
 from tests.rectification.factories import make_item, other_unit, wjw
 
 TODAY = dashboard.today()
@@ -82,7 +83,7 @@ def test_bulk_assign_and_a_refused_action_leave_it_exact(app, world, spread):
     assert sum(n for *_, n in stored) >= 4, stored
     snapshot = db.session.execute(sa.select(ClosureRollup.id, ClosureRollup.status, ClosureRollup.issued)
                                   .order_by(ClosureRollup.id)).all()
-    with pytest.raises(service.ActionError):          # stale version: nothing may change
+    with pytest.raises(DomainError):          # stale version: nothing may change
         service.apply_action(spread[0].id, world.users["xinye-wjw"], Action.WRITE_MEASURES,
                              service.ActionInput(version=99, text="措施", new_date=TODAY))
     db.session.rollback()

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from docx import Document
 
 from inspect_app.audit.models import AuditEvent
+from inspect_app.errors import DomainError
 from inspect_app.extensions import db
 from inspect_app.problem_lists import service
 from inspect_app.rectification.lifecycle import Status
@@ -108,8 +109,9 @@ def test_stale_second_request_is_409(client, login_as, xinye_list, world):
     sheet_a = service.Sheet(camp, world.xinye, None, service.team_for(camp.id, world.xinye.id))
     sheet_b = service.Sheet(camp, world.xinye, None, service.team_for(camp.id, world.xinye.id))
     service.issue(sheet_a, world.users["leader8"], date(2022, 7, 13))
-    with pytest.raises(service.AlreadyIssued):
+    with pytest.raises(DomainError) as refused:
         service.issue(sheet_b, world.users["leader8"], date(2022, 7, 13))
+    assert refused.value.status == 409 and "请勿重复下发" in refused.value.message
     assert len(items()) == 4
 
 

@@ -18,6 +18,7 @@ from inspect_app.media.models import Attachment
 from inspect_app.rectification import service
 from inspect_app.rectification.lifecycle import STALE_MESSAGE, Status
 from inspect_app.rectification.models import ItemHistory, ProgressPost, RectificationItem
+from inspect_app.errors import DomainError
 from tests.conftest import HX
 from tests.media import images
 from tests.parallel import client_for, race
@@ -79,7 +80,7 @@ def test_stale_row_in_the_session_is_caught_by_the_version_column(app, world):
     try:
         service.apply_action(item.id, user, "write_measures",
                              service.ActionInput(version=1, text="我的措施", new_date=item.deadline))
-    except service.ActionError as error:
+    except DomainError as error:
         assert error.status == 409 and error.message == STALE_MESSAGE
     else:
         raise AssertionError("a stale save was accepted")

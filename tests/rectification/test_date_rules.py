@@ -178,3 +178,92 @@ def test_working_days_agree_on_every_day_from_2024_to_2027(connection):
     for day, working in NAMED_DAYS.items():
         assert date_rules.is_working_day(day) is working, day
     assert not date_rules.calendar_covers(2027) and date_rules.is_working_day(D(2027, 10, 1))   # estimated
+
+
+# ---------------------------------------------------------------- deadline passed, report periods
+
+
+def test_past_deadline_agrees_on_dates_and_iso_text(connection):
+    """The periods' overdue test at a past instant compares a deadline read from history JSON (ISO
+    text) as well as the item's date column: both SQL forms agree with the Python rule."""
+    connection.execute(item_cases.insert(), [
+        {"id": n, "status": status, "deadline": deadline, "extended_deadline": extended, "planned_date": planned}
+        for n, (_, status, deadline, extended, planned, _today) in enumerate(ITEM_CASES)])
+    c = item_cases.c
+    as_text = sa.func.coalesce(sa.cast(c.extended_deadline, sa.String), sa.cast(c.deadline, sa.String))
+    seen = set()
+    for n, (name, _status, deadline, extended, _planned, today) in enumerate(ITEM_CASES):
+        for day in (today, deadline, deadline + dt.timedelta(days=1)):      # the day itself, the next
+            row = connection.execute(sa.select(
+                date_rules.past_deadline_sql(c.deadline, day).label("by_date"),
+                date_rules.past_deadline_sql(as_text, day, as_text=True).label("by_text"),
+            ).where(c.id == n)).one()
+            assert _flag(row.by_date) == date_rules.past_deadline(deadline, day), (name, day)
+            assert _flag(row.by_text) == date_rules.past_deadline(extended or deadline, day), (name, day)
+            seen.add(date_rules.past_deadline(deadline, day))
+    assert seen == {True, False}
+
+
+# Instants around the Beijing midnights that bound periods: the last second of a month, its first.
+PERIOD_INSTANTS = INSTANTS + [
+    dt.datetime(2022, 10, 31, 15, 59, 59, tzinfo=UTC),          # 31 October 23:59:59 Beijing
+    dt.datetime(2022, 10, 31, 16, 0, 0, tzinfo=UTC),            # 1 November 00:00 Beijing
+    dt.datetime(2022, 9, 30, 16, 0, 0, tzinfo=UTC),             # 1 October 00:00 Beijing
+    dt.datetime(2022, 9, 30, 15, 59, 59, 999999, tzinfo=UTC),   # still September in Beijing
+    dt.datetime(2022, 10, 2, 15, 59, 59, tzinfo=UTC),           # Sunday 23:59:59 Beijing: week's end
+    dt.datetime(2022, 10, 2, 16, 0, 0, tzinfo=UTC),             # Monday 00:00 Beijing: next week
+]
+
+
+def test_period_bounds_agree_with_the_beijing_date(connection):
+    """A history row belongs to a period when start_utc <= at < end_utc in SQL; that is the same as
+    its Beijing date lying in the period's days, for weeks and months and their previous periods."""
+    stored = [i if i.tzinfo else i.replace(tzinfo=UTC) for i in PERIOD_INSTANTS]
+    connection.execute(instant_cases.insert(), [{"id": n, "instant": i} for n, i in enumerate(stored)])
+    at = instant_cases.c.instant
+    periods = {p for i in PERIOD_INSTANTS for kind in ("week", "month")
+               for p in (date_rules.period_of(kind, date_rules.beijing_date(i)),
+                         date_rules.period_of(kind, date_rules.beijing_date(i)).previous())}
+    inside = 0
+    for period in periods:
+        rows = {n: inside_ for n, inside_ in connection.execute(sa.select(
+            instant_cases.c.id, sa.and_(at >= period.start_utc, at < period.end_utc)))}
+        for n, instant in enumerate(PERIOD_INSTANTS):
+            expected = period.start <= date_rules.beijing_date(instant) <= period.end
+            assert _flag(rows[n]) == expected, (period, instant)
+            inside += expected
+    assert inside >= len(PERIOD_INSTANTS) * 2          # each instant lies in its own week and month
+
+
+@pytest.mark.parametrize("kind, day, start, end, previous", [
+    ("month", D(2022, 10, 13), D(2022, 10, 1), D(2022, 10, 31), (D(2022, 9, 1), D(2022, 9, 30))),
+    ("month", D(2023, 1, 5), D(2023, 1, 1), D(2023, 1, 31), (D(2022, 12, 1), D(2022, 12, 31))),
+    ("month", D(2024, 2, 29), D(2024, 2, 1), D(2024, 2, 29), (D(2024, 1, 1), D(2024, 1, 31))),
+    ("month", D(2024, 3, 1), D(2024, 3, 1), D(2024, 3, 31), (D(2024, 2, 1), D(2024, 2, 29))),
+    ("week", D(2022, 10, 2), D(2022, 9, 26), D(2022, 10, 2), (D(2022, 9, 19), D(2022, 9, 25))),     # a Sunday
+    ("week", D(2022, 10, 3), D(2022, 10, 3), D(2022, 10, 9), (D(2022, 9, 26), D(2022, 10, 2))),     # a Monday
+    ("week", D(2026, 12, 31), D(2026, 12, 28), D(2027, 1, 3), (D(2026, 12, 21), D(2026, 12, 27))),  # across a year
+])
+def test_period_of(kind, day, start, end, previous):
+    period = date_rules.period_of(kind, day)
+    assert (period.kind, period.start, period.end) == (kind, start, end)
+    assert (period.previous().start, period.previous().end) == previous
+    assert period.start_utc == dt.datetime.combine(start, dt.time(0), tzinfo=BEIJING)    # Beijing midnights
+    assert period.end_utc == dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), tzinfo=BEIJING)
+
+
+def test_a_period_describes_its_end_or_now_while_it_runs():
+    october = date_rules.period_of("month", D(2022, 10, 1))
+    in_december = dt.datetime(2022, 12, 15, 2, 0, tzinfo=UTC)
+    assert date_rules.period_as_of(october, in_december) == dt.datetime(2022, 10, 31, 16, 0, tzinfo=UTC)
+    running = dt.datetime(2022, 10, 20, 3, 0)                                   # naive = UTC
+    assert date_rules.period_as_of(october, running) == running.replace(tzinfo=UTC)
+    assert date_rules.period_as_of(october, dt.datetime(2022, 10, 20, 11, 0, tzinfo=BEIJING)) == \
+        dt.datetime(2022, 10, 20, 3, 0, tzinfo=UTC)
+
+
+def test_a_beijing_wall_clock_time_is_the_utc_instant_eight_hours_earlier():
+    assert date_rules.beijing_wall_clock(dt.datetime(2022, 7, 25, 8, 0)) == dt.datetime(2022, 7, 25, 0, 0, tzinfo=UTC)
+    assert date_rules.beijing_wall_clock(dt.datetime(2022, 7, 25, 0, 30)) == \
+        dt.datetime(2022, 7, 24, 16, 30, tzinfo=UTC)
+    assert date_rules.beijing_date(date_rules.beijing_wall_clock(dt.datetime(2022, 7, 25, 0, 0))) == D(2022, 7, 25)

@@ -25,12 +25,12 @@ from inspect_app.rectification.lifecycle import (
     Actor,
     HistoryRecord,
     Status,
-    TransitionError,
     allowed_actions,
     apply,
     default_deadline,
     pending_extension_date,
 )
+from inspect_app.errors import DomainError
 from inspect_app.rectification import date_rules
 from inspect_app.rectification.date_rules import effective_deadline
 from inspect_app.roles import Role
@@ -257,10 +257,10 @@ def valid_inputs(action: Action, item: Item) -> dict[str, Any]:
     }[action]
 
 
-def refuse(item: Item, action: Action, who: Actor, now: dt.datetime = NOW, **inputs: Any) -> TransitionError:
+def refuse(item: Item, action: Action, who: Actor, now: dt.datetime = NOW, **inputs: Any) -> DomainError:
     """Apply, expecting a refusal that leaves the item exactly as it was."""
     before = copy.deepcopy(item)
-    with pytest.raises(TransitionError) as caught:
+    with pytest.raises(DomainError) as caught:
         apply(item, action, who, now=now, **inputs)
     assert item == before
     return caught.value
@@ -296,7 +296,7 @@ def test_permission_matrix(status, action, who):
         assert item.status is record.to_status
         return
     error = refuse(item, action, who, **valid_inputs(action, item))
-    assert error.http_status == expected
+    assert error.status == expected
     if expected == 404:
         assert "不存在" in error.message
     elif who.role not in ALLOWED_ROLES[action]:
@@ -310,13 +310,13 @@ def test_permission_matrix(status, action, who):
 def test_closed_item_cannot_be_submitted_message():
     item = ready_item(Status.CLOSED, Action.SUBMIT)
     error = refuse(item, Action.SUBMIT, COORDINATOR)
-    assert (error.http_status, error.message) == (409, "当前状态为“已销号”，不能申请销号")
+    assert (error.status, error.message) == (409, "当前状态为“已销号”，不能申请销号")
 
 
 def test_inspector_cannot_accept_message():
     item = ready_item(Status.SUBMITTED, Action.ACCEPT)
     error = refuse(item, Action.ACCEPT, INSPECTOR, opinion="同意")
-    assert (error.http_status, error.message) == (403, "您无权对该事项执行“验收通过”")
+    assert (error.status, error.message) == (403, "您无权对该事项执行“验收通过”")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -352,9 +352,9 @@ def test_allowed_actions_iff_apply_succeeds(action):
                     assert item == snapshot, "allowed_actions must not change the item"
                     try:
                         apply(item, action, who, now=now, **valid_inputs(action, item))
-                    except TransitionError as error:
+                    except DomainError as error:
                         assert not listed, (status, who, item, error.message)
-                        assert error.http_status != 400, "valid inputs were refused as invalid"
+                        assert error.status != 422, "valid inputs were refused as invalid"
                         assert item == snapshot
                     else:
                         assert listed, (status, who, snapshot)
@@ -393,12 +393,12 @@ def test_allowed_actions_defaults_to_the_current_time():
 def test_work_on_an_unassigned_item_is_refused(action):
     item = Item(status=Status.PENDING, unit_id=None)
     error = refuse(item, action, COORDINATOR, **valid_inputs(action, item))
-    assert (error.http_status, error.message) == (409, "该事项尚未指派责任单位，请先指派")
+    assert (error.status, error.message) == (409, "该事项尚未指派责任单位，请先指派")
 
 
 def test_unit_responder_cannot_touch_an_unassigned_item():
     item = Item(status=Status.PENDING, unit_id=None)
-    assert refuse(item, Action.COMMENT, RESPONDER, text="有问题").http_status == 403
+    assert refuse(item, Action.COMMENT, RESPONDER, text="有问题").status == 403
     assert allowed_actions(item, RESPONDER, NOW) == []
 
 
@@ -406,21 +406,21 @@ def test_unit_responder_cannot_touch_an_unassigned_item():
 def test_submit_needs_measures(measures):
     item = Item(status=Status.IN_PROGRESS, unit_id=UNIT, measures=measures)
     error = refuse(item, Action.SUBMIT, RESPONDER)
-    assert (error.http_status, error.message) == (409, "请先填写整改措施，再申请销号")
+    assert (error.status, error.message) == (409, "请先填写整改措施，再申请销号")
 
 
 @pytest.mark.parametrize("rtype", ["immediate", "deadline"])
 def test_milestones_only_for_long_term_items(rtype):
     item = Item(status=Status.IN_PROGRESS, unit_id=UNIT, rectification_type=rtype)
     error = refuse(item, Action.ACCEPT_MILESTONE, LEADER, opinion="好", milestone="一")
-    assert (error.http_status, error.message) == (409, "只有“长期坚持”类事项才能进行阶段验收")
+    assert (error.status, error.message) == (409, "只有“长期坚持”类事项才能进行阶段验收")
 
 
 @pytest.mark.parametrize("action", [Action.APPROVE_EXTENSION, Action.REFUSE_EXTENSION])
 def test_deciding_an_extension_needs_one_pending(action):
     item = Item(status=Status.IN_PROGRESS, unit_id=UNIT)
     error = refuse(item, action, LEADER, reason="不同意")
-    assert (error.http_status, error.message) == (409, "该事项没有待审批的延期申请")
+    assert (error.status, error.message) == (409, "该事项没有待审批的延期申请")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -476,7 +476,7 @@ def test_reassign_moves_the_item_away_from_the_old_unit():
     record = apply(item, Action.ASSIGN, COORDINATOR, now=NOW, unit_id=OTHER_UNIT)
     assert (item.unit_id, item.responsible_person) == (OTHER_UNIT, None)
     assert record.data["previous_unit_id"] == UNIT
-    assert refuse(item, Action.POST_PROGRESS, RESPONDER, text="进展").http_status == 403
+    assert refuse(item, Action.POST_PROGRESS, RESPONDER, text="进展").status == 403
 
 
 def test_write_measures_starts_the_work():
@@ -493,7 +493,7 @@ def test_write_measures_starts_the_work():
 def test_planned_date_may_equal_but_not_pass_the_effective_deadline():
     item = Item(status=Status.IN_PROGRESS, unit_id=UNIT)
     error = refuse(item, Action.WRITE_MEASURES, RESPONDER, text="措施", new_date=D(2022, 7, 26))
-    assert (error.http_status, error.field) == (400, "new_date")
+    assert (error.status, error.field) == (422, "new_date")
     assert "2022年7月25日" in error.message
     apply(item, Action.WRITE_MEASURES, RESPONDER, now=NOW, text="措施", new_date=DEADLINE)
     item.extended_deadline = D(2022, 8, 31)
@@ -563,9 +563,9 @@ def test_reopen_after_the_deadline_can_set_a_new_one():
     item = Item(status=Status.CLOSED, unit_id=UNIT, closed_at=CLOSED_AT)
     late = utc(2022, 9, 1, 2, 0)
     error = refuse(item, Action.REOPEN, LEADER, now=late, reason="复核", new_date=D(2022, 8, 31))
-    assert (error.http_status, error.field) == (400, "new_date")
+    assert (error.status, error.field) == (422, "new_date")
     error = refuse(item, Action.REOPEN, LEADER, now=NOW, reason="复核", new_date=DEADLINE)
-    assert error.http_status == 400
+    assert error.status == 422
     record = apply(item, Action.REOPEN, LEADER, now=late, reason="复核", new_date=D(2022, 9, 30))
     assert (item.deadline, item.extended_deadline) == (DEADLINE, D(2022, 9, 30))
     assert not is_overdue(item, late)
@@ -610,7 +610,7 @@ def test_a_whole_journey():
 
 
 # --------------------------------------------------------------------------------------------------
-# Required inputs (400)
+# Required inputs (422)
 # --------------------------------------------------------------------------------------------------
 
 INPUT_ERRORS = [
@@ -642,25 +642,25 @@ def test_missing_or_invalid_input(action, status, override, field_name, message)
     who = COORDINATOR if Role.COUNTY_COORDINATOR in ALLOWED_ROLES[action] else LEADER
     inputs = {**valid_inputs(action, item), **override}
     error = refuse(item, action, who, **inputs)
-    assert (error.http_status, error.field, error.message) == (400, field_name, message)
+    assert (error.status, error.field, error.message) == (422, field_name, message)
 
 
 @pytest.mark.parametrize("action", list(Action), ids=lambda a: a.value)
 def test_each_declared_requirement_is_enforced(action):
-    """Leaving out any input the table says an action requires is a 400 on that field."""
+    """Leaving out any input the table says an action requires is a 422 on that field."""
     status = next(s for s in Status if s in ALLOWED_FROM[action])
     who = actor(next(iter(ALLOWED_ROLES[action] - {Role.UNIT_RESPONDER})))
     for name in TRANSITIONS[action].requires:
         item = ready_item(status, action)
         error = refuse(item, action, who, **{**valid_inputs(action, item), name: None})
-        assert (error.http_status, error.field) == (400, name)
+        assert (error.status, error.field) == (422, name)
 
 
 def test_scope_is_checked_before_inputs_and_role_before_status():
     item = ready_item(Status.CLOSED, Action.RETURN)
-    assert refuse(item, Action.RETURN, actor(Role.INSPECTOR, in_scope=False)).http_status == 404
-    assert refuse(item, Action.RETURN, INSPECTOR).http_status == 403
-    assert refuse(item, Action.RETURN, LEADER).http_status == 409
+    assert refuse(item, Action.RETURN, actor(Role.INSPECTOR, in_scope=False)).status == 404
+    assert refuse(item, Action.RETURN, INSPECTOR).status == 403
+    assert refuse(item, Action.RETURN, LEADER).status == 409
 
 
 # --------------------------------------------------------------------------------------------------
@@ -677,7 +677,7 @@ def test_stale_version_is_refused(action):
     item = ready_item(status, action)
     item.version = 5
     error = refuse(item, action, who, expected_version=4, **valid_inputs(action, item))
-    assert (error.http_status, error.message) == (409, "该事项已被他人修改，您的操作尚未执行")
+    assert (error.status, error.message) == (409, "该事项已被他人修改，您的操作尚未执行")
     assert STALE_MESSAGE == error.message
     apply(item, action, who, now=NOW, expected_version=5, **valid_inputs(action, item))
     assert item.version == 6
@@ -719,19 +719,19 @@ def test_extension_cannot_be_asked_after_the_deadline():
     assert Action.REQUEST_EXTENSION not in allowed_actions(item, RESPONDER, FIRST_LATE_SECOND)
     error = refuse(item, Action.REQUEST_EXTENSION, RESPONDER, now=FIRST_LATE_SECOND, reason="原因",
                    new_date=D(2022, 8, 31))
-    assert (error.http_status, error.message) == (409, "已超过完成时限（2022年7月25日），不能再申请延期")
+    assert (error.status, error.message) == (409, "已超过完成时限（2022年7月25日），不能再申请延期")
 
 
 def test_extension_cannot_be_asked_twice():
     item = Item(status=Status.IN_PROGRESS, unit_id=UNIT, pending_extension=pending())
     error = refuse(item, Action.REQUEST_EXTENSION, COORDINATOR, reason="再申请", new_date=D(2022, 9, 30))
-    assert (error.http_status, error.message) == (409, "已有一项延期申请正在审批，请等待审批结果")
+    assert (error.status, error.message) == (409, "已有一项延期申请正在审批，请等待审批结果")
 
 
 def test_extension_date_must_be_later_than_the_current_deadline():
     item = Item(status=Status.IN_PROGRESS, unit_id=UNIT)
     error = refuse(item, Action.REQUEST_EXTENSION, RESPONDER, reason="原因", new_date=DEADLINE)
-    assert (error.http_status, error.field) == (400, "new_date")
+    assert (error.status, error.field) == (422, "new_date")
     assert "2022年7月25日" in error.message
     apply(item, Action.REQUEST_EXTENSION, RESPONDER, now=NOW, reason="原因", new_date=D(2022, 7, 26))
 
@@ -751,7 +751,7 @@ def test_a_second_extension_counts_from_the_extended_deadline():
     after_original = utc(2022, 8, 10, 2, 0)
     error = refuse(item, Action.REQUEST_EXTENSION, RESPONDER, now=after_original, reason="再延",
                    new_date=D(2022, 8, 31))
-    assert error.http_status == 400
+    assert error.status == 422
     apply(item, Action.REQUEST_EXTENSION, RESPONDER, now=after_original, reason="再延", new_date=D(2022, 9, 15))
     apply(item, Action.APPROVE_EXTENSION, PROVINCE, now=after_original, opinion="最后一次")
     assert (item.deadline, item.extended_deadline) == (DEADLINE, D(2022, 9, 15))
@@ -956,9 +956,10 @@ def test_action_may_be_given_by_its_code():
 
 @pytest.mark.parametrize("module", ["inspect_app/rectification/lifecycle.py", "inspect_app/roles.py"])
 def test_modules_are_pure(module):
-    """Only the standard library, inspect_app.roles, the statuses and the date rules (date_rules: the
+    """Only the standard library, inspect_app.roles, the statuses, the date rules (date_rules: the
     deadline rules and the official working-day calendar, which build SQL expressions but never run
-    a query): no Flask, no session, no database."""
+    a query) and the one domain error (inspect_app.errors, itself plain Python): no Flask, no
+    session, no database."""
     root = Path(__file__).resolve().parents[2]
     tree = ast.parse((root / module).read_text(encoding="utf-8"))
     imported = set()
@@ -968,7 +969,7 @@ def test_modules_are_pure(module):
         elif isinstance(node, ast.ImportFrom) and node.module:
             imported.add(node.module if node.module.startswith("inspect_app") else node.module.split(".")[0])
     allowed = {"__future__", "datetime", "dataclasses", "enum", "types", "typing", "zoneinfo", "inspect_app.roles",
-               "inspect_app.rectification.date_rules", "inspect_app.rectification.status"}
+               "inspect_app.rectification.date_rules", "inspect_app.rectification.status", "inspect_app.errors"}
     assert imported <= allowed
 
 
@@ -984,7 +985,7 @@ def test_extension_asked_in_working_days_counts_like_the_deadlines_at_issue():
 @pytest.mark.parametrize("days", [0, -3, 251])
 def test_extension_working_days_out_of_range_is_refused(days):
     item = Item(status=Status.IN_PROGRESS, unit_id=UNIT, deadline=D(2025, 9, 30))
-    with pytest.raises(TransitionError) as refused:
+    with pytest.raises(DomainError) as refused:
         apply(item, Action.REQUEST_EXTENSION, RESPONDER, now=dt.datetime(2025, 9, 20, 2, tzinfo=dt.timezone.utc),
               reason="节后", working_days=days)
     assert refused.value.field == "working_days" and item.pending_extension is None

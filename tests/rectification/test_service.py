@@ -10,6 +10,7 @@ from inspect_app.extensions import db
 from inspect_app.rectification import date_rules, service
 from inspect_app.rectification.lifecycle import Action, Status
 from inspect_app.rectification.models import ItemHistory, Notification, RectificationItem
+from inspect_app.errors import DomainError
 from tests.rectification.factories import make_item, wjw
 
 NOW = dt.datetime(2022, 8, 1, 2, 0, tzinfo=dt.timezone.utc)  # 2022-08-01 in Beijing
@@ -67,14 +68,14 @@ def test_filters_from_query_string_ignore_junk():
 
 def test_refused_action_leaves_no_trace(app, world):
     item = make_item(world, status=Status.IN_PROGRESS, unit=wjw(world))
-    with pytest.raises(service.ActionError) as refused:
+    with pytest.raises(DomainError) as refused:
         service.apply_action(item.id, world.users["xinye-wjw"], Action.ACCEPT, service.ActionInput(opinion="好"))
     assert refused.value.status == 403
-    with pytest.raises(service.ActionError) as missing:
+    with pytest.raises(DomainError) as missing:
         service.apply_action(item.id, world.users["xinye-wjw"], Action.POST_PROGRESS,
                              service.ActionInput(version=1, text=""))
     assert missing.value.status == 422 and missing.value.field == "text"
-    with pytest.raises(service.ActionError) as no_version:
+    with pytest.raises(DomainError) as no_version:
         service.apply_action(item.id, world.users["xinye-wjw"], Action.POST_PROGRESS, service.ActionInput(text="进展"))
     assert no_version.value.status == 422 and no_version.value.message == service.MISSING_VERSION_MESSAGE
     db.session.expire_all()

@@ -5,10 +5,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from inspect_app.api import service
 from inspect_app.api.models import ApiToken
 from inspect_app.campaigns.models import Team
 from inspect_app.documents.dates import cn_date
+from inspect_app.errors import DomainError
 from inspect_app.extensions import db
 from inspect_app.users import service as users
 from tests.conftest import HX
@@ -111,5 +111,6 @@ def test_an_owner_disabled_behind_the_apps_back_still_loses_the_token(client, wo
 
 
 def test_issue_refuses_a_validity_over_a_year(world):
-    with pytest.raises(service.TokenError):
+    with pytest.raises(DomainError) as refused:
         issue_token(world, days=400)
+    assert (refused.value.status, refused.value.field) == (422, "valid_days")

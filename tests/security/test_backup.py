@@ -125,10 +125,11 @@ def test_a_damaged_backup_is_refused(app, content, tmp_path):
 def test_pg_dump_older_than_the_server_is_named():
     """The installed pg_dump is asked for its version; a server of a later major version is refused
     with the package to install (a pg_dump older than the server cannot dump it)."""
-    from inspect_app.backup.service import BackupError, pg_tool
+    from inspect_app.backup.service import pg_tool
+    from inspect_app.errors import DomainError
     if shutil.which("pg_dump") is None:
         pytest.skip("pg_dump is not installed")
-    with pytest.raises(BackupError) as refused:
+    with pytest.raises(DomainError) as refused:
         pg_tool("pg_dump", 990000)
     assert "低于数据库服务器的主版本 99" in refused.value.message and "postgresql-client-99" in refused.value.message
     assert pg_tool("pg_dump", 90000).endswith("pg_dump")

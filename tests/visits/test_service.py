@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from inspect_app.audit.models import AuditEvent
 from inspect_app.campaigns.models import Campaign, Team
+from inspect_app.errors import DomainError
 from inspect_app.extensions import db
 from inspect_app.media.models import Attachment, PhotoStage
 from inspect_app.media.service import ingest_photo
@@ -104,7 +105,7 @@ def test_a_finding_others_were_merged_into_is_not_deleted(app, world):
     keep, merged = f.make_finding(visit), f.make_finding(visit)
     merged.status, merged.merged_into_id = FindingStatus.MERGED, keep.id
     db.session.commit()
-    with pytest.raises(service.VisitError) as refused:
+    with pytest.raises(DomainError) as refused:
         service.delete_finding(keep, world.users["inspector8"])
     assert refused.value.message == service.MSG_FINDING_HAS_MERGED
     db.session.rollback()
