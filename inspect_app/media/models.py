@@ -28,7 +28,7 @@ class Attachment(db.Model):
     """A photo (display + thumbnail derived, and the file as received kept as `original_key`) or an
     evidence document.
 
-    Exactly one owner is set: a finding, an answer or a progress post. `county_id` is copied from
+    Exactly one owner is set: a finding, an answer, a self-inspection answer or a progress post. `county_id` is copied from
     the owner so that access checks need no joins.
     """
 
@@ -45,6 +45,8 @@ class Attachment(db.Model):
     source_finding_id: Mapped[int | None] = mapped_column(sa.ForeignKey("findings.id"), index=True)
     answer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("answers.id"), index=True)
     progress_id: Mapped[int | None] = mapped_column(sa.ForeignKey("progress_posts.id"), index=True)
+    # A county's own photo of a self-inspection answer (自查, inspect_app/self_inspections).
+    self_answer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("self_answers.id"), index=True)
     sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
     mime: Mapped[str] = mapped_column(sa.String(128))
     filename: Mapped[str] = mapped_column(sa.String(255), default="")
