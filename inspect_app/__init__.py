@@ -92,6 +92,7 @@ def _register_models():
     from inspect_app.rechecks import models as _rechecks  # noqa: F401
     from inspect_app.repeats import models as _repeats  # noqa: F401
     from inspect_app.repeats import service as repeats
+    from inspect_app.self_inspections import models as _self_inspections  # noqa: F401
     from inspect_app.visits import models as _visits  # noqa: F401
 
     rollups.install()       # the dashboard's summary rows change in the same flush as the items
@@ -100,7 +101,8 @@ def _register_models():
 
 
 BLUEPRINT_PACKAGES = ("main", "auth", "org", "users", "security", "audit", "checklists", "campaigns", "visits", "media",
-                      "problem_lists", "rectification", "rechecks", "dashboard", "api", "jobs", "repeats")
+                      "problem_lists", "rectification", "rechecks", "dashboard", "api", "jobs", "repeats",
+                      "self_inspections")
 
 
 def _register_blueprints(app):
@@ -370,6 +372,7 @@ def _register_template_helpers(app):
     P = access.Permission
     navigation = [("首页", "main.index", None), ("我的核查", "visits.index", P.VISIT_RECORD),
                   ("问题清单", "problem_lists.index", P.PROBLEM_LIST_VIEW),
+                  ("县级自查", "self_inspections.index", P.SELF_INSPECTION_VIEW),
                   ("整改事项", "rectification.index", P.ITEM_VIEW),
                   ("待验收", "rectification.review_queue", P.ITEM_REVIEW),
                   ("抽查复核", "rechecks.index", P.RECHECK_VIEW),

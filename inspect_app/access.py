@@ -56,6 +56,8 @@ class Permission(str, enum.Enum):
     RECHECK_VIEW = "recheck.view"              # re-check rounds and results (回头看 / 抽查复核) in scope
     RECHECK_DRAW = "recheck.draw"              # draw a round (province admin; a leader for their campaign)
     RECHECK_RECORD = "recheck.record"          # record results (the round's team)
+    SELF_INSPECTION_VIEW = "self_inspection.view"      # 自查 and its comparison (scope: self_inspection_clause)
+    SELF_INSPECTION_RECORD = "self_inspection.record"  # a county answers and submits its own 自查
 
 
 # 三权分立 (等保2.0 三级): the system, security and audit administrators. Each manages what the
@@ -95,6 +97,10 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
                                         Role.TEAM_LEADER, Role.INSPECTOR, Role.COUNTY_COORDINATOR}),
     Permission.RECHECK_DRAW: frozenset({Role.PROVINCE_ADMIN, Role.TEAM_LEADER}),
     Permission.RECHECK_RECORD: frozenset({Role.TEAM_LEADER, Role.INSPECTOR}),
+    Permission.SELF_INSPECTION_VIEW: frozenset({Role.PROVINCE_ADMIN, Role.PROVINCE_VIEWER, Role.CITY_VIEWER,
+                                                Role.TEAM_LEADER, Role.INSPECTOR, Role.COUNTY_COORDINATOR}),
+    # The county coordinator (县医改办) answers for the county: no separate self-inspection role.
+    Permission.SELF_INSPECTION_RECORD: frozenset({Role.COUNTY_COORDINATOR}),
 }
 
 # Roles that see every county of the province.
@@ -232,6 +238,8 @@ def can_see_attachment(user, attachment) -> bool:
         from inspect_app.rechecks.models import RecheckSample
         sample = db.session.get(RecheckSample, attachment.recheck_sample_id)
         return sample is not None and can_see_recheck_sample(user, sample)
+    if attachment.self_answer_id is not None:
+        return _self_answer_visible(user, attachment)
     if attachment.progress_id is not None:
         post = db.session.get(ProgressPost, attachment.progress_id)
         item = db.session.get(RectificationItem, post.item_id) if post else None
@@ -279,6 +287,73 @@ def earlier_findings_clause(user, finding, finding_model) -> sa.ColumnElement[bo
     if not can_decide_repeat(user, finding):
         return sa.false()
     return finding_model.county_id == finding.county_id
+# ---------------------------------------------------------------- 自查 (county self-inspection)
+#
+# A self-inspection is the county's own work: while it is a draft only the county itself and the
+# province-wide roles see it. Once submitted, the inspection side sees it too: the city its
+# counties', team members their teams' (campaign, county) pairs. Only the county's coordinator
+# answers it. The comparison with the inspectors' answers shows the inspectors' results, which the
+# county side otherwise sees only once issued: the county sees its comparison once its problem list
+# of that campaign is issued.
+
+def self_inspection_clause(user, model) -> sa.ColumnElement[bool]:
+    """A WHERE clause on a SelfInspection-like model (campaign_id, county_id, status): the
+    self-inspections `user` may see."""
+    from inspect_app.self_inspections.models import SelfInspectionStatus
+
+    if not has(user, Permission.SELF_INSPECTION_VIEW):
+        return sa.false()
+    if user.role in COUNTY_ROLES or user.role in PROVINCE_WIDE:
+        return county_clause(user, model.county_id)
+    return sa.and_(model.status == SelfInspectionStatus.SUBMITTED,
+                   campaign_county_clause(user, model.campaign_id, model.county_id))
+
+
+def can_see_self_inspection(user, self_inspection) -> bool:
+    """One self-inspection, by the rule of `self_inspection_clause`."""
+    if not has(user, Permission.SELF_INSPECTION_VIEW):
+        return False
+    if user.role not in COUNTY_ROLES and user.role not in PROVINCE_WIDE and not self_inspection.submitted:
+        return False
+    return can_see_campaign_county(user, self_inspection.campaign_id, self_inspection.county_id)
+
+
+def can_record_self_inspection(user, self_inspection) -> bool:
+    """Whether `user` may answer (and submit) this self-inspection: the coordinator of its county."""
+    return has(user, Permission.SELF_INSPECTION_RECORD) and user.region_id is not None \
+        and self_inspection.county_id == user.region_id
+
+
+def self_comparison_clause(user, campaign_column, county_column) -> sa.ColumnElement[bool]:
+    """(campaign, county) pairs whose 自查 comparison `user` may see: the campaign-bound scope, and for
+    county roles only once a problem list of that campaign has been issued to the county."""
+    from inspect_app.rectification.models import ProblemList, ProblemListStatus
+
+    if not has(user, Permission.SELF_INSPECTION_VIEW):
+        return sa.false()
+    clause = campaign_county_clause(user, campaign_column, county_column)
+    if user.role in COUNTY_ROLES:
+        issued = sa.exists(sa.select(ProblemList.id).where(
+            ProblemList.campaign_id == campaign_column, ProblemList.county_id == county_column,
+            ProblemList.status == ProblemListStatus.ISSUED))
+        clause = sa.and_(clause, issued)
+    return clause
+
+
+def can_see_self_comparison(user, campaign_id: int, county_id: int) -> bool:
+    """One county's 自查 comparison in one campaign, by the rule of `self_comparison_clause`."""
+    if not _signed_in(user):
+        return False
+    return bool(db.session.execute(sa.select(self_comparison_clause(
+        user, sa.literal(campaign_id), sa.literal(county_id)))).scalar())
+
+
+def _self_answer_visible(user, attachment) -> bool:
+    """A self-inspection photo: whoever may see the self-inspection."""
+    from inspect_app.self_inspections.models import SelfAnswer
+
+    answer = db.session.get(SelfAnswer, attachment.self_answer_id)
+    return answer is not None and can_see_self_inspection(user, answer.self_inspection)
 
 
 def scope_name(user) -> str:

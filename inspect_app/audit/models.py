@@ -18,6 +18,7 @@ OBJECT_TYPE_LABELS = {
     "RectificationItem": "整改事项", "ApiToken": "API 令牌", "Photo": "照片", "Report": "统计报表",
     "Route": "页面", "Ledger": "整改台账", "AuditLog": "审计日志", "LoginThrottle": "登录锁定",
     "RecheckRound": "抽查复核轮次", "RecheckSample": "抽查复核事项",
+    "SelfInspection": "县级自查", "SelfAnswer": "自查结果",
 }
 
 # Every action code the app records (grep `record(` and `security.download(`), as the audit screen and
@@ -54,6 +55,9 @@ ACTION_LABELS = {
     "visit.submit": "提交实地核查",
     "visit.reopen": "重新打开实地核查",
     "answer.save": "保存核查结果",
+    "self_inspection.start": "开始县级自查",
+    "self_inspection.submit": "提交县级自查",
+    "self_answer.save": "保存自查结果",
     "photo.upload": "上传照片",
     "finding.create": "记录问题",
     "finding.update": "修改问题",

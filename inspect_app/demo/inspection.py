@@ -75,6 +75,12 @@ RECHECK_TONGBAI = [
         (3, AnswerResult.BASICALLY, "绩效考核结果未与薪酬挂钩", (Severity.GENERAL, RectificationType.DEADLINE)),
     ]),
 ]
+# 新野县's 自查 before the July 2022 visits: (site kind, {item index: (result, note)}); any other item
+# 符合. Item 0 of the office and of the ECG centre are over-reported (自查虚报) against XINYE_VISITS.
+XINYE_SELF_INSPECTION = [
+    ("office", {1: (AnswerResult.BASICALLY, "资产划转清单已报财政局"), 2: (AnswerResult.NONCONFORMING, "人员尚未全部到岗")}),
+    ("center_ecg", {}),
+]
 RECHECK_CAMPAIGN = "2026年紧密型县域医共体建设核查“回头看”"
 RECHECK_DAYS_AGO = 45          # the re-check began this many days before the seed runs
 
@@ -138,6 +144,21 @@ def _inspect(county: Region, plan, inspector: User, campaign: Campaign, visit_da
         done.append(visit.id)
     for visit in db.session.execute(sa.select(SiteVisit).where(SiteVisit.id.in_(done))).scalars():
         visit.started_at, visit.submitted_at = _at(visit_day, 9), _at(visit_day, 11, 30)
+    db.session.commit()
+
+
+def _self_inspect(county: Region, plan, coordinator: User, campaign: Campaign, day: date) -> None:
+    """The county's 自查 of a few sites before the visits, answered and submitted on `day`."""
+    from inspect_app.self_inspections import service as self_inspections
+
+    with acting_as(coordinator):
+        for kind, marked in plan:
+            inspection, _ = self_inspections.start(coordinator, campaign, _site(county, kind))
+            for index, row in enumerate(self_inspections.screen(inspection).rows):
+                result, note = marked.get(index, (AnswerResult.CONFORMS, ""))
+                self_inspections.save_answer(inspection, row.answer, result, note, row.answer.version, coordinator)
+            self_inspections.submit(inspection, coordinator)
+            inspection.started_at, inspection.submitted_at = _at(day, 9), _at(day, 16)
     db.session.commit()
 
 
@@ -205,6 +226,7 @@ def _first_campaign(campaign: Campaign) -> None:
     xinye, tongbai = (db.session.execute(sa.select(Region).where(Region.code == code)).scalar_one()
                       for code in ("411329", "411330"))
     inspector, leader = _user("inspector8"), _user("leader8")
+    _self_inspect(xinye, XINYE_SELF_INSPECTION, _user("xinye"), campaign, date(2022, 7, 5))
     with acting_as(inspector):
         _inspect(xinye, XINYE_VISITS, inspector, campaign, date(2022, 7, 10))
         _inspect(tongbai, TONGBAI_VISITS, inspector, campaign, date(2022, 7, 12))

@@ -973,6 +973,9 @@ def _county_short(county_name: str) -> str:
     return "你县"
 
 
+county_short = _county_short   # public: other sections of the document address the county the same way
+
+
 def _category_heading(category: str, count: int) -> str:
     category = str(category).strip() or "其他"
     if not category.endswith(("方面", "问题")):
@@ -1044,6 +1047,7 @@ def problem_list_document(
     kind: str = "反馈问题清单",
     title_suffix: str = "",
     photo_annex: Sequence[PhotoGroup] = (),
+    extra_sections: Sequence[Section] = (),
 ) -> bytes:
     """The 反馈问题清单 a team leader issues to a county.
 
@@ -1062,7 +1066,8 @@ def problem_list_document(
     Optional: the visit dates, the 主送 line (default ``'<县>医改办：'``), the
     issuer (default ``team_name``) and a date by which the 整改方案 is due.
     ``title_suffix`` (e.g. ``'（讨论稿）'``) ends the title, inside its word-broken lines;
-    ``photo_annex`` becomes 附件：问题照片 at the end.
+    ``photo_annex`` becomes 附件：问题照片 at the end. ``extra_sections`` follow the problem
+    categories as further numbered sections (e.g. 自查情况, inspect_app/self_inspections/feedback.py).
     """
     you = _county_short(county_name)
     groups = [(str(c), list(ps)) for c, ps in problems_by_category if ps]
@@ -1101,7 +1106,7 @@ def problem_list_document(
     sections = [
         Section(heading=_category_heading(cat, len(ps)), subsections=[_problem_section(p) for p in ps])
         for cat, ps in groups
-    ]
+    ] + list(extra_sections)
 
     closing: list[str] = []
     if total:

@@ -28,7 +28,8 @@ class Attachment(db.Model):
     """A photo (display + thumbnail derived, and the file as received kept as `original_key`) or an
     evidence document.
 
-    Exactly one owner is set: a finding, an answer, a progress post or a re-check sample. `county_id` is copied from
+    Exactly one owner is set: a finding, an answer, a self-inspection answer, a progress post or a re-check sample.
+    `county_id` is copied from
     the owner so that access checks need no joins.
     """
 
@@ -47,6 +48,8 @@ class Attachment(db.Model):
     progress_id: Mapped[int | None] = mapped_column(sa.ForeignKey("progress_posts.id"), index=True)
     # A photo taken on site by a re-check (回头看 / 抽查复核) of a sampled item (rechecks/).
     recheck_sample_id: Mapped[int | None] = mapped_column(sa.ForeignKey("recheck_samples.id"), index=True)
+    # A county's own photo of a self-inspection answer (自查, inspect_app/self_inspections).
+    self_answer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("self_answers.id"), index=True)
     sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
     mime: Mapped[str] = mapped_column(sa.String(128))
     filename: Mapped[str] = mapped_column(sa.String(255), default="")

@@ -47,12 +47,15 @@ def existing_photo(client_uuid: str, owner) -> Attachment | None:
 
 
 def _owner_column(owner) -> str | None:
+    from inspect_app.self_inspections.models import SelfAnswer
     from inspect_app.visits.models import Answer, Finding
 
     if isinstance(owner, Finding):
         return "finding_id"
     if isinstance(owner, Answer):
         return "answer_id"
+    if isinstance(owner, SelfAnswer):
+        return "self_answer_id"
     return None
 
 

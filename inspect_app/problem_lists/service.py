@@ -790,7 +790,17 @@ def feedback_docx(sheet: Sheet, data: Export) -> bytes:
         sheet.county.name, team_name, sheet.campaign.name, data.issued_on, groups,
         visit_start=sheet.campaign.start_date, visit_end=sheet.campaign.end_date,
         score=_score_summary(sheet), supplement_to=data.supplement_to, kind=data.kind,
-        title_suffix=DRAFT_MARK if data.draft else "", photo_annex=_photo_annex(data.rows))
+        title_suffix=DRAFT_MARK if data.draft else "", photo_annex=_photo_annex(data.rows),
+        extra_sections=_self_inspection_sections(sheet))
+
+
+def _self_inspection_sections(sheet: Sheet) -> list[official_docx.Section]:
+    """自查情况, when the county submitted a self-inspection in this campaign (issue 15)."""
+    from inspect_app.self_inspections.feedback import self_inspection_section
+
+    section = self_inspection_section(sheet.campaign.id, sheet.county.id,
+                                      official_docx.county_short(sheet.county.name))
+    return [section] if section is not None else []
 
 
 def _photo_annex(rows: list[ExportRow]) -> list[official_docx.PhotoGroup]:
