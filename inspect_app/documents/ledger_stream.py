@@ -6,7 +6,7 @@ This is the app's one ledger writer: the route's inline export, the background j
 temporary file once the next starts, so a province's 10⁵ rows cost what one row costs (issue 12,
 seen 1); nothing of earlier rows is kept but the summary counters.
 
-The print layout is issue 14's (domain.md §6, §8): fixed column widths ``LEDGER_WIDTHS`` so the 19
+The print layout is issue 14's (domain.md §6, §8): fixed column widths ``LEDGER_WIDTHS`` so the 20
 columns fit an A3 landscape page at ≥ 70 %, 宋体 as the workbook's default font (column widths
 are measured in its "0"), every cell wraps and every row stores the height
 `workbook.row_height` computes for its wrapped text — each row's height is known from its own
@@ -152,7 +152,7 @@ def write_ledger(path: str, batches: Iterable[Sequence[Row]], *, title: str, gen
         sheet.freeze_panes(1, 0)
         sheet.autofilter(0, 0, written, len(LEDGER_COLUMNS) - 1)
         sheet.repeat_rows(0)
-        # 19 columns are legible on A3 landscape only (on A4 they would print at about 55 %).
+        # 20 columns are legible on A3 landscape only (on A4 they would print at about 55 %).
         _print_setup(sheet, title, paper=8)
         _write_summary(book, summary_sheet, title=title, generated_at=generated_at,
                        figures=_merge_given(_Summary.figures(counts.total), summary), counts=counts)

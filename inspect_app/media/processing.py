@@ -27,6 +27,7 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 from inspect_app.documents.dates import CHINA_TZ
 from inspect_app.documents.workbook import safe_filename
+from inspect_app.media.proofs import image_hashes
 
 pillow_heif.register_heif_opener()
 
@@ -169,6 +170,9 @@ class ProcessedImage:
     thumb: bytes
     display_size: tuple[int, int]
     thumb_size: tuple[int, int]
+    # Perceptual hashes of the display image (media.proofs.image_hashes), 16 hex digits each.
+    phash: str | None = None
+    dhash: str | None = None
 
 
 def sniff_kind(data: bytes) -> Literal["image", "document"] | None:
@@ -251,6 +255,7 @@ def _process_image(data: bytes, pil_format: str, mime: str) -> ProcessedImage:
         thumb_target, Image.Resampling.LANCZOS, reducing_gap=2.0
     )
 
+    phashes = image_hashes(display)
     return ProcessedImage(
         sha256=hashlib.sha256(data).hexdigest(),
         mime=mime,
@@ -263,6 +268,9 @@ def _process_image(data: bytes, pil_format: str, mime: str) -> ProcessedImage:
         thumb=_encode_jpeg(thumb),
         display_size=display.size,
         thumb_size=thumb.size,
+        # Of the upright sRGB display image, so that a rotated or re-profiled copy hashes alike.
+        phash=phashes[0],
+        dhash=phashes[1],
     )
 
 

@@ -27,7 +27,7 @@ from inspect_app.documents.ledger_stream import write_ledger
 from inspect_app.documents.workbook import evidence_count_label
 from inspect_app.extensions import db, utcnow
 from inspect_app.jobs import service as jobs_service
-from inspect_app.rectification import date_rules, service
+from inspect_app.rectification import date_rules, photo_checks, service
 from inspect_app.rectification.models import RectificationItem
 
 BATCH_SIZE = 1000
@@ -52,7 +52,7 @@ def count_rows(user, filters: service.Filters, now: dt.datetime | None = None) -
     return db.session.execute(stmt.order_by(None)).scalar_one()
 
 
-def _row(n: int, item: RectificationItem, evidence: str, today: dt.date) -> dict:
+def _row(n: int, item: RectificationItem, evidence: str, today: dt.date, photo_flags: str = "") -> dict:
     dates = date_rules.item_dates(item, today)
     return {
         "序号": n, "问题编号": item.number, "县(市)": item.county.name, "核查点位": item.site.name if item.site else "",
@@ -62,14 +62,15 @@ def _row(n: int, item: RectificationItem, evidence: str, today: dt.date) -> dict
         "完成时限": dates.deadline, "整改进展(最新)": item.latest_progress,
         "整改状态": item.status.label, "是否超期": "是" if dates.overdue else "否",
         "验收意见": item.acceptance_opinion, "退回次数": item.return_count,
-        "销号日期": item.closed_at, "佐证材料数": evidence,
+        "销号日期": item.closed_at, "佐证材料数": evidence, "照片核验提示": photo_flags,
     }
 
 
 def row_batches(user, filters: service.Filters, now: dt.datetime | None = None,
                 batch_size: int = BATCH_SIZE) -> Iterator[list[dict]]:
     """The ledger's rows (dicts keyed by documents.workbook.LEDGER_COLUMNS) in batches of
-    `batch_size`, in county then number order: two statements per batch, each bounded by the batch.
+    `batch_size`, in county then number order: a few statements per batch, each bounded by the batch
+    (the items, their evidence counts, their photo checks: rectification.photo_checks).
 
     Each batch's items leave the session once their rows are made, so they do not pile up in the
     identity map (the counties, units and sites they share stay: a few thousand at most).
@@ -84,10 +85,12 @@ def row_batches(user, filters: service.Filters, now: dt.datetime | None = None,
         if not items:
             return
         counts = service.evidence_counts([i.id for i in items])
+        checks = photo_checks.check_items(items)
         rows = []
         for item in items:
             n += 1
-            rows.append(_row(n, item, evidence_count_label(*counts.get(item.id, (0, 0, 0))), today))
+            rows.append(_row(n, item, evidence_count_label(*counts.get(item.id, (0, 0, 0))), today,
+                             checks[item.id].ledger_text))
         last = items[-1]
         after = (last.county_id, last.number, last.id)
         for item in items:
