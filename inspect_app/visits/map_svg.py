@@ -17,7 +17,9 @@ from inspect_app.media.proofs import EARTH_RADIUS_KM, format_km
 
 SVG_NS = "http://www.w3.org/2000/svg"
 KM_PER_DEGREE = math.pi * EARTH_RADIUS_KM / 180   # one degree of latitude, km
-WIDTH, HEIGHT, PADDING = 800, 560, 56
+WIDTH, HEIGHT, PADDING = 800, 600, 56
+TOP = 96                 # the legend's band above the plotted area
+BOTTOM = 48              # the scale bar's band below it
 MIN_SPAN_KM = 1.0        # a map of one point still shows a kilometre around it
 NICE_KM = (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500)
 
@@ -64,19 +66,22 @@ class Projection:
 
 
 def projection_for(points: list[tuple[float, float]], width: int = WIDTH, height: int = HEIGHT,
-                   padding: int = PADDING) -> Projection:
-    """The projection that fits every (lat, lon) of `points` inside the drawing less `padding`,
-    centred on the middle of their extent; the same scale on both axes."""
+                   padding: int = PADDING, top: int = TOP, bottom: int = BOTTOM) -> Projection:
+    """The projection that fits every (lat, lon) of `points` inside the plotted area — the drawing
+    less `padding` left and right and the legend (`top`) and scale-bar (`bottom`) bands, less
+    `padding` again inside those — centred on the middle of their extent; one scale on both axes."""
+    plot_top, plot_bottom = top + padding / 2, height - bottom - padding / 2
+    cy = (plot_top + plot_bottom) / 2
     if not points:
-        return Projection(0.0, 0.0, 1.0, width / 2, height / 2)
+        return Projection(0.0, 0.0, 1.0, width / 2, cy)
     lats = [p[0] for p in points]
     lons = [p[1] for p in points]
     lat0, lon0 = (min(lats) + max(lats)) / 2, (min(lons) + max(lons)) / 2
     cos0 = math.cos(math.radians(lat0))
     span_x = max((max(lons) - min(lons)) * cos0 * KM_PER_DEGREE, MIN_SPAN_KM)
     span_y = max((max(lats) - min(lats)) * KM_PER_DEGREE, MIN_SPAN_KM)
-    scale = min((width - 2 * padding) / span_x, (height - 2 * padding) / span_y)
-    return Projection(lat0, lon0, scale, width / 2, height / 2)
+    scale = min((width - 2 * padding) / span_x, (plot_bottom - plot_top) / span_y)
+    return Projection(lat0, lon0, scale, width / 2, cy)
 
 
 def scale_bar_km(px_per_km: float, target_px: float = WIDTH / 5) -> float:
@@ -108,34 +113,66 @@ def draw(sites: list[MapSite], photos: list[MapPhoto], *, title: str, descriptio
     _sub(svg, "desc", {"id": f"{svg_id}-desc"}, description)
     _sub(svg, "rect", {"x": 0, "y": 0, "width": WIDTH, "height": HEIGHT, "fill": "#f7f9fb", "stroke": "#c9d3de"})
     _sub(svg, "text", {"x": WIDTH - 16, "y": 28, "text-anchor": "end", "font-size": 16, "fill": "#44546a"}, "北 ↑")
+    site_layer = _sub(svg, "g", {"class": "sites"})
+    squares = [project(site.lat, site.lon) for site in sites]
+    taken = [(x - 7, y - 7, x + 7, y + 7) for x, y in squares] + [(0, 0, WIDTH, TOP)]
+    for number, (site, (x, y)) in enumerate(zip(sites, squares), 1):
+        group = _sub(site_layer, "g", {"class": "site current" if site.current else "site", "data-n": number})
+        _sub(group, "title", None, f"{number} {site.name}")
+        size = 14 if site.current else 10
+        _sub(group, "rect", {"x": _fmt(x - size / 2), "y": _fmt(y - size / 2), "width": size, "height": size,
+                             "fill": "#1f4e79" if site.current else "#fff", "stroke": "#1f4e79", "stroke-width": 2})
+        text, tx, ty, anchor = _place_label(site.name, str(number), x, y, taken)
+        _sub(group, "text", {"x": _fmt(tx), "y": _fmt(ty), "text-anchor": anchor, "fill": "#1a2330",
+                             "paint-order": "stroke", "stroke": "#f7f9fb", "stroke-width": 3,
+                             "font-weight": "bold" if site.current else "normal"}, text)
     photo_layer = _sub(svg, "g", {"class": "photos"})
     for photo in photos:
         x, y = project(photo.lat, photo.lon)
-        dot = _sub(photo_layer, "circle", {"cx": _fmt(x), "cy": _fmt(y), "r": 6, "fill": COLOURS.get(photo.flag, COLOURS["unknown"]),
+        dot = _sub(photo_layer, "circle", {"cx": _fmt(x), "cy": _fmt(y), "r": 5, "fill": COLOURS.get(photo.flag, COLOURS["unknown"]),
                                            "fill-opacity": "0.85", "stroke": "#fff", "stroke-width": 1.5,
                                            "data-flag": photo.flag})
         if photo.label:
             _sub(dot, "title", None, photo.label)
-    site_layer = _sub(svg, "g", {"class": "sites"})
-    for site in sites:
-        x, y = project(site.lat, site.lon)
-        group = _sub(site_layer, "g", {"class": "site current" if site.current else "site"})
-        size = 14 if site.current else 10
-        _sub(group, "rect", {"x": _fmt(x - size / 2), "y": _fmt(y - size / 2), "width": size, "height": size,
-                             "fill": "#1f4e79" if site.current else "#fff", "stroke": "#1f4e79", "stroke-width": 2})
-        anchor = "end" if x > WIDTH - 160 else "start"
-        _sub(group, "text", {"x": _fmt(x - 10 if anchor == "end" else x + 10), "y": _fmt(y - 8), "text-anchor": anchor,
-                             "fill": "#1a2330", "paint-order": "stroke", "stroke": "#f7f9fb", "stroke-width": 3,
-                             "font-weight": "bold" if site.current else "normal"}, site.name)
     _scale_bar(svg, project.px_per_km)
     _legend(svg, max_km, {p.flag for p in photos})
     return ET.tostring(svg, encoding="unicode")
 
 
+def _text_width(text: str, size: int = 14) -> float:
+    """Roughly how wide `text` is drawn: a CJK character is one em, other characters about half."""
+    return sum(size if ord(ch) > 0x2E80 else size * 0.55 for ch in text)
+
+
+# Where a label may go around its square: (dx, dy of the baseline, anchor), nearest first.
+_LABEL_SPOTS = ((10, -8, "start"), (10, 18, "start"), (-10, -8, "end"), (-10, 18, "end"),
+                (10, -26, "start"), (-10, -26, "end"), (10, 36, "start"), (-10, 36, "end"))
+
+
+def _place_label(name: str, number: str, x: float, y: float, taken: list) -> tuple[str, float, float, str]:
+    """The first spot around (x, y) where the site's name overlaps no label, square or the legend
+    band and stays inside the drawing; else the site's number alone (its name is in the square's
+    <title> and in the page's list of sites). The chosen box joins `taken`."""
+    for text in (name, number):
+        width = _text_width(text)
+        for dx, dy, anchor in _LABEL_SPOTS:
+            left = x + dx if anchor == "start" else x + dx - width
+            box = (left, y + dy - 14, left + width, y + dy + 3)
+            inside = box[0] >= 2 and box[2] <= WIDTH - 2 and box[3] <= HEIGHT - BOTTOM
+            if inside and not any(_overlap(box, other) for other in taken):
+                taken.append(box)
+                return text, x + dx, y + dy, anchor
+    return number, x + 10, y - 8, "start"
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
 def _scale_bar(svg, px_per_km: float) -> None:
     km = scale_bar_km(px_per_km)
     length = km * px_per_km
-    x0, y0 = 20, HEIGHT - 24
+    x0, y0 = 20, HEIGHT - 18
     bar = _sub(svg, "g", {"class": "scale-bar", "data-km": f"{km:g}", "data-px": _fmt(length)})
     _sub(bar, "path", {"d": f"M{x0},{y0 - 6} V{y0} H{_fmt(x0 + length)} V{y0 - 6}", "fill": "none", "stroke": "#1a2330",
                        "stroke-width": 2})
@@ -145,6 +182,7 @@ def _scale_bar(svg, px_per_km: float) -> None:
 def _legend(svg, max_km: float, flags: set[str]) -> None:
     legend = _sub(svg, "g", {"class": "legend"})
     y = 24
+    _sub(legend, "line", {"x1": 0, "y1": TOP, "x2": WIDTH, "y2": TOP, "stroke": "#c9d3de"})
     for flag in ("near", "far", "unknown"):
         if flag not in flags:
             continue
@@ -152,4 +190,4 @@ def _legend(svg, max_km: float, flags: set[str]) -> None:
         _sub(legend, "text", {"x": 36, "y": y}, LEGEND[flag].format(km=format_km(max_km)))
         y += 22
     _sub(legend, "rect", {"x": 18, "y": y - 11, "width": 12, "height": 12, "fill": "#1f4e79"})
-    _sub(legend, "text", {"x": 36, "y": y}, "实心方块：本次核查点位；空心方块：本县其他点位")
+    _sub(legend, "text", {"x": 36, "y": y}, "实心方块：本次核查点位；空心方块：本县其他点位；数字为点位编号")

@@ -119,6 +119,7 @@ class MapView:
     points: list[PhotoPoint]
     unplaced_sites: list[Site]
     without_gps: int
+    placed_sites: list[Site]     # in the map's numbering (1, 2, …)
 
 
 def _point(photo: Attachment, site: Site, limit_km: float) -> PhotoPoint:
@@ -142,7 +143,7 @@ def _map(county: Region, photos_by_site: list[tuple[Site, list[Attachment]]], cu
                         for pt in points if pt.flag != "none"],
                        title=title, description=description, max_km=limit_km)
     return MapView(svg, points, [s for s in sites if site_position(s) is None],
-                   sum(1 for pt in points if pt.flag == "none"))
+                   sum(1 for pt in points if pt.flag == "none"), placed)
 
 
 def visit_map(visit: SiteVisit, limit_km: float) -> MapView:

@@ -33,15 +33,16 @@ def svg_of(html: str) -> str:
 
 def expected_xy(lat, lon, points):
     """The projection re-derived by hand: middle of the extent, km east = Δlon·cos(lat0)·πR/180,
-    one scale for both axes fitting 800×560 less 56 px on each side, north up."""
+    one scale for both axes fitting x 56–744 and y 124–524 (800×600 less the legend band of 96 px
+    above, the scale bar's 48 px below and margins), north up."""
     lats, lons = [p[0] for p in points], [p[1] for p in points]
     lat0, lon0 = (min(lats) + max(lats)) / 2, (min(lons) + max(lons)) / 2
     km_per_deg = math.pi * 6371.0088 / 180
     span_x = max((max(lons) - min(lons)) * math.cos(math.radians(lat0)) * km_per_deg, 1.0)
     span_y = max((max(lats) - min(lats)) * km_per_deg, 1.0)
-    scale = min((800 - 112) / span_x, (560 - 112) / span_y)
+    scale = min((744 - 56) / span_x, (524 - 124) / span_y)
     return (400 + (lon - lon0) * math.cos(math.radians(lat0)) * km_per_deg * scale,
-            280 - (lat - lat0) * km_per_deg * scale)
+            324 - (lat - lat0) * km_per_deg * scale)
 
 
 def test_svg_parses_and_puts_points_at_their_scaled_positions():
@@ -59,6 +60,7 @@ def test_svg_parses_and_puts_points_at_their_scaled_positions():
         assert float(dot.get("cx")) == pytest.approx(x, abs=0.06) and float(dot.get("cy")) == pytest.approx(y, abs=0.06)
     squares = root.findall("svg:g[@class='sites']/svg:g", NS)
     assert [g.find("svg:text", NS).text for g in squares] == ["新野县人民医院", "沙堰镇卫生院"]
+    assert [g.get("data-n") for g in squares] == ["1", "2"]
     assert squares[0].get("class") == "site current"
     for group, site in zip(squares, sites):
         rect = group.find("svg:rect", NS)
@@ -67,7 +69,9 @@ def test_svg_parses_and_puts_points_at_their_scaled_positions():
         assert centre == pytest.approx((x, y), abs=0.06)
     # Every point inside the drawing; the extent fills one axis exactly (the other is equal-scaled).
     xs = [float(d.get("cx")) for d in dots] + [expected_xy(s.lat, s.lon, points)[0] for s in sites]
-    assert all(56 - 0.1 <= x <= 744 + 0.1 for x in xs)
+    ys = [float(d.get("cy")) for d in dots] + [expected_xy(s.lat, s.lon, points)[1] for s in sites]
+    assert all(56 - 0.1 <= x <= 744 + 0.1 for x in xs) and all(124 - 0.1 <= y <= 524 + 0.1 for y in ys)
+    assert min(ys) == pytest.approx(124, abs=0.1) and max(ys) == pytest.approx(524, abs=0.1)   # north–south fills
 
 
 def test_east_and_north_kilometres_are_equally_long():
@@ -89,6 +93,19 @@ def test_scale_bar_is_a_round_length_drawn_to_scale():
     project = map_svg.projection_for([(32.5, 112.3), (32.7, 112.6)])
     assert float(bar.get("data-px")) == pytest.approx(km * project.px_per_km, abs=0.06)
     assert bar.find("svg:text", NS).text.endswith("公里")
+
+
+def test_crowded_labels_fall_back_to_the_site_number():
+    """Sites a few metres apart in a county-wide map: no two labels overlap; a name that finds no
+    room is replaced by the site's number (the name stays in the square's title and the page's list)."""
+    sites = [map_svg.MapSite(f"新野县远程诊断中心{i}", 32.52 + i * 0.00005, 112.36, current=False) for i in range(12)]
+    sites.append(map_svg.MapSite("沙堰镇卫生院", 32.40, 112.46))
+    root = parse(map_svg.draw(sites, [], title="t", description="d"))
+    texts = [g.find("svg:text", NS).text for g in root.findall("svg:g[@class='sites']/svg:g", NS)]
+    assert texts[0] == "新野县远程诊断中心0" and texts[-1] == "沙堰镇卫生院"
+    assert any(t.isdigit() for t in texts)
+    titles = [g.find("svg:title", NS).text for g in root.findall("svg:g[@class='sites']/svg:g", NS)]
+    assert titles[3] == "4 新野县远程诊断中心3"
 
 
 def test_names_are_escaped():
