@@ -167,6 +167,7 @@ def _review(filters, status=200, ticked=frozenset(), **forms):
     return render("rectification/review.html", "rectification/_review_panel.html", status=status,
                   pagination=pagination, extensions=extensions, lifecycle=lifecycle, ticked=ticked, filters=filters,
                   dates=service.item_dates([*pagination.items, *extensions.items]),
+                  proofs=photo_checks.check_items(pagination.items),
                   choices=service.filter_choices(current_user, filters.county), **forms)
 
 

@@ -107,6 +107,10 @@ def test_after_photo_that_is_the_before_photo_again_is_shown_beside_accept_and_i
     assert 'id="photo-checks"' not in clean
     assert 'id="photo-checks-accept"' not in client.get(f"/items/{honest.id}/actions/accept", headers=HX).get_data(as_text=True)
 
+    queue = client.get("/items/review").get_data(as_text=True)
+    assert queue.count("data-photo-flags=") == 1
+    assert queue.split(f'id="review-row-{item.id}"', 1)[1].split("</tr>", 1)[0].count('data-photo-flags="1"') == 1
+
     cells = ledger_cells(client)
     assert cells[item.number] == "整改后照片与整改前照片相同（1张）"
     assert cells[honest.number] in (None, "")
