@@ -198,3 +198,20 @@ def test_maps_of_another_county_answer_404(client, world, login_as, version):
     assert client.get(f"/visits/counties/{world.dancheng.code}/map").status_code == 404
     login_as("xinye")                         # county roles see no inspection visits
     assert client.get(f"/visits/counties/{world.xinye.code}/map").status_code in (403, 404)
+
+
+def test_a_site_position_typed_in_is_manual_and_both_values_are_required(client, world, login_as):
+    site = f.office_site(world.xinye)
+    values = {"name": site.name, "kind_id": site.kind_id, "community_id": site.community_id or 0,
+              "address": "", "active": "y", "version": site.version}
+    login_as("xinye")
+    half = client.post(f"/org/sites/{site.id}", headers={"HX-Request": "true"}, data={**values, "latitude": "32.52"})
+    assert half.status_code == 422 and "纬度和经度须同时填写" in half.get_data(as_text=True)
+    saved = client.post(f"/org/sites/{site.id}", headers={"HX-Request": "true"},
+                        data={**values, "latitude": "32.52062", "longitude": "112.36015"})
+    assert saved.status_code == 200 and "32.52062" in saved.get_data(as_text=True)
+    db.session.expire_all()
+    site = db.session.get(Site, site.id)
+    assert (site.latitude, site.longitude, site.position_source) == (32.52062, 112.36015, SitePositionSource.MANUAL)
+    event = db.session.execute(sa.select(AuditEvent).where(AuditEvent.action == "sites.update")).scalars().all()[-1]
+    assert event.after["latitude"] == 32.52062
