@@ -202,10 +202,15 @@ def median_position(photos: list[PhotoFacts]) -> tuple[float, float] | None:
     return statistics.median(p.gps_lat for p in located), statistics.median(p.gps_lon for p in located)
 
 
+#: The flags as the ledger's narrow 照片核验提示 column names them.
+LEDGER_LABELS = {"same_as_before": "前后照片相同", "reused": "照片重复使用", "far_from_site": "远离点位",
+                 "taken_before_finding": "拍摄早于发现"}
+
+
 def ledger_text(flags: list[ProofFlag]) -> str:
-    """The 照片核验提示 cell: one line per kind of flag with how many photos, e.g.
-    "整改后照片与整改前照片相同（1张）"; "" when nothing was found."""
+    """The 照片核验提示 cell: one line per kind of flag with how many photos, e.g. "前后照片相同1张";
+    "" when nothing was found."""
     counts: dict[str, set[int]] = {}
     for flag in flags:
         counts.setdefault(flag.code, set()).add(flag.photo_id)
-    return "\n".join(f"{title}（{len(counts[code])}张）" for code, title in FLAG_TITLES.items() if code in counts)
+    return "\n".join(f"{label}{len(counts[code])}张" for code, label in LEDGER_LABELS.items() if code in counts)

@@ -183,5 +183,5 @@ def test_median_position_ignores_one_stray_photo_and_photos_without_gps():
 def test_ledger_text_counts_photos_per_kind():
     flags = [proofs.ProofFlag("far_from_site", 1, ""), proofs.ProofFlag("same_as_before", 1, ""),
              proofs.ProofFlag("far_from_site", 2, "")]
-    assert proofs.ledger_text(flags) == "整改后照片与整改前照片相同（1张）\n拍摄位置远离核查点位（2张）"
+    assert proofs.ledger_text(flags) == "前后照片相同1张\n远离点位2张"
     assert proofs.ledger_text([]) == ""
