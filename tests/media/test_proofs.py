@@ -185,3 +185,48 @@ def test_ledger_text_counts_photos_per_kind():
              proofs.ProofFlag("far_from_site", 2, "")]
     assert proofs.ledger_text(flags) == "前后照片相同1张\n远离点位2张"
     assert proofs.ledger_text([]) == ""
+
+
+def test_flask_media_hashes_fills_in_old_photos_and_places_sites(app, world, runner):
+    """Photos stored before the hashes were kept get them from their stored display image; a site
+    without a position takes its first submitted visit's photos' median."""
+    import uuid as uuid_module
+
+    from inspect_app.extensions import db
+    from inspect_app.media import service as media_service
+    from inspect_app.media.models import PhotoStage
+    from inspect_app.org.models import Site, SitePositionSource
+    from inspect_app.visits.models import Finding, RectificationType, Severity, VisitStatus
+    from tests.visits import factories as vf
+
+    vf.make_version(n_items=2)
+    visit = vf.make_visit(vf.office_site(world.xinye), world.users["inspector8"], status=VisitStatus.SUBMITTED)
+    finding = Finding(uuid=str(uuid_module.uuid4()), campaign_id=visit.campaign_id, county_id=visit.county_id,
+                      site_id=visit.site_id, visit_id=visit.id, category="服务共同体", description="旧照片",
+                      severity=Severity.GENERAL, rectification_type=RectificationType.DEADLINE,
+                      created_by_id=world.users["inspector8"].id)
+    db.session.add(finding)
+    db.session.commit()
+    buffer = io.BytesIO()
+    camera_photo("sugarshack.mpo").save(buffer, "JPEG", quality=90, exif=images.make_exif(gps=images.GPS_NORTH_EAST))
+    photo, _ = media_service.ingest_photo(buffer.getvalue(), finding, world.users["inspector8"],
+                                          str(uuid_module.uuid4()), PhotoStage.BEFORE)
+    expected = photo.phash
+    photo.phash = photo.dhash = None                      # as stored before issue 15
+    missing = media_service.photo_attachment(processing.process_image(encoded(camera_photo("frozenpond.mpo"))),
+                                             client_uuid=str(uuid_module.uuid4()), stage=PhotoStage.BEFORE,
+                                             county_id=world.xinye.id, uploader=world.users["inspector8"],
+                                             filename="", size=1, finding_id=finding.id)
+    missing.phash = None                                  # its files were never written
+    db.session.add(missing)
+    db.session.commit()
+
+    result = runner.invoke(args=["media", "hashes"])
+    assert result.exit_code == 0, result.output
+    assert "已计算 1 张照片的图像指纹；1 张照片文件无法读取" in result.output
+    db.session.expire_all()
+    assert hamming(db.session.get(type(photo), photo.id).phash, expected) <= 2   # from the stored 1600 px JPEG
+    site = db.session.get(Site, visit.site_id)
+    assert (site.latitude, site.longitude) == pytest.approx((images.LAT_NORTH_EAST, images.LON_NORTH_EAST), abs=1e-5)
+    assert site.position_source is SitePositionSource.FIRST_VISIT
+    assert "1 个核查点位" in result.output
