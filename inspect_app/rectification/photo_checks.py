@@ -68,7 +68,8 @@ def _facts(row, item_id=None, label="") -> PhotoFacts:
 
 def _candidate_stmt():
     """Photos with the item (and its number and county) they are evidence for, if any."""
-    return (sa.select(*_FACT_COLUMNS, ProgressPost.item_id, RectificationItem.number, Region.name.label("county"))
+    return (sa.select(*_FACT_COLUMNS, ProgressPost.item_id, RectificationItem.number, RectificationItem.campaign_id,
+                      Region.name.label("county"))
             .outerjoin(ProgressPost, ProgressPost.id == Attachment.progress_id)
             .outerjoin(RectificationItem, RectificationItem.id == ProgressPost.item_id)
             .join(Region, Region.id == Attachment.county_id)
@@ -109,37 +110,52 @@ def check_items(items: list[RectificationItem]) -> dict[int, ItemProofs]:
         positions.update({row.id: (row.latitude, row.longitude) for row in db.session.execute(
             sa.select(Site.id, Site.latitude, Site.longitude).where(Site.id.in_(ids), Site.latitude.is_not(None),
                                                                     Site.longitude.is_not(None)))})
-    candidates = _candidates([p for photos in after.values() for p in photos], {item.county_id for item in with_after},
+    candidates = _Candidates([p for photos in after.values() for p in photos], {item.county_id for item in with_after},
                              {item.campaign_id for item in with_after})
     limit = max_km()
     for item in with_after:
         photos = after[item.id]
         out[item.id].flags = (proofs.same_as_before(photos, before.get(item.finding_id, []))
-                              + proofs.reused(photos, candidates)
+                              + proofs.reused(photos, candidates.for_item(item, photos))
                               + proofs.far_from_site(photos, positions.get(item.site_id), limit)
                               + proofs.taken_before_finding(photos, recorded_at.get(item.finding_id)))
     return out
 
 
-def _candidates(photos: list[PhotoFacts], county_ids: set[int], campaign_ids: set[int]) -> list[PhotoFacts]:
-    """Photos the after photos may repeat: the same bytes or the same pHash anywhere in the province
-    (indexed look-ups), and the evidence photos of the items of the same counties and campaigns (near
-    copies: a county's campaign has some 10–50 items with a few photos each)."""
-    found: dict[int, PhotoFacts] = {}
-    shas = {p.sha256 for p in photos}
-    phashes = {p.phash for p in photos if p.phash}
-    for chunk in _chunks(shas):
-        for row in db.session.execute(_candidate_stmt().where(Attachment.sha256.in_(chunk))):
-            found[row.id] = _candidate_facts(row)
-    for chunk in _chunks(phashes):
-        for row in db.session.execute(_candidate_stmt().where(Attachment.phash.in_(chunk))):
-            found[row.id] = _candidate_facts(row)
-    for chunk in _chunks(county_ids):
-        for row in db.session.execute(_candidate_stmt().where(RectificationItem.county_id.in_(chunk),
-                                                              RectificationItem.campaign_id.in_(campaign_ids),
-                                                              Attachment.phash.is_not(None))):
-            found[row.id] = _candidate_facts(row)
-    return list(found.values())
+class _Candidates:
+    """Photos the after photos of a batch may repeat: the same bytes or the same pHash anywhere in the
+    province (indexed look-ups), and the evidence photos of the items of the same counties and campaigns
+    (near copies: a county's campaign has some 10–50 items with a few photos each). Kept by SHA-256,
+    by pHash and by (county, campaign), so each item is compared with its own few only."""
+
+    def __init__(self, photos: list[PhotoFacts], county_ids: set[int], campaign_ids: set[int]) -> None:
+        self.by_sha: dict[str, list[PhotoFacts]] = defaultdict(list)
+        self.by_phash: dict[str, list[PhotoFacts]] = defaultdict(list)
+        self.by_pair: dict[tuple[int, int], list[PhotoFacts]] = defaultdict(list)
+        seen: set[int] = set()
+        queries = [Attachment.sha256.in_(chunk) for chunk in _chunks({p.sha256 for p in photos})]
+        queries += [Attachment.phash.in_(chunk) for chunk in _chunks({p.phash for p in photos if p.phash})]
+        queries += [sa.and_(RectificationItem.county_id.in_(chunk), RectificationItem.campaign_id.in_(campaign_ids),
+                            Attachment.phash.is_not(None)) for chunk in _chunks(county_ids)]
+        for where in queries:
+            for row in db.session.execute(_candidate_stmt().where(where)):
+                if row.id in seen:
+                    continue
+                seen.add(row.id)
+                facts = _candidate_facts(row)
+                self.by_sha[row.sha256].append(facts)
+                if row.phash:
+                    self.by_phash[row.phash].append(facts)
+                if row.item_id is not None:
+                    self.by_pair[(row.county_id, row.campaign_id)].append(facts)
+
+    def for_item(self, item: RectificationItem, photos: list[PhotoFacts]) -> list[PhotoFacts]:
+        """The candidates one item's after photos are compared with."""
+        found = {c.id: c for c in self.by_pair.get((item.county_id, item.campaign_id), [])}
+        for photo in photos:
+            found.update({c.id: c for c in self.by_sha.get(photo.sha256, [])})
+            found.update({c.id: c for c in self.by_phash.get(photo.phash, [])} if photo.phash else {})
+        return list(found.values())
 
 
 def check_item(item: RectificationItem) -> ItemProofs:
