@@ -49,7 +49,7 @@ def sweep_command(delete, grace_hours):
 @with_appcontext
 def hashes_command(batch_size):
     """Fill in the perceptual hashes (pHash, dHash) of photos stored before they were kept (issue 15):
-    read each one's display image once; then give each site without a position the median GPS of its
+    read each one's stored thumbnail once; then give each site without a position the median GPS of its
     first submitted visit's photos. Safe to stop and run again."""
     from inspect_app.media.service import backfill_hashes
 

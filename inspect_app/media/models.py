@@ -63,7 +63,7 @@ class Attachment(db.Model):
     original_key: Mapped[str] = mapped_column(sa.String(255), default="", server_default="")
     uploaded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Perceptual hashes of the upright sRGB display image (media.proofs): 64-bit pHash and dHash as
+    # Perceptual hashes of the upright sRGB thumbnail (media.proofs): 64-bit pHash and dHash as
     # 16 lowercase hex digits. pHash is indexed: a resized or recompressed copy usually keeps the same
     # pHash, found anywhere by this index (near copies are looked for within a county). None for
     # documents, and for photos stored before the hashes were kept until `flask media hashes` runs.

@@ -170,7 +170,7 @@ class ProcessedImage:
     thumb: bytes
     display_size: tuple[int, int]
     thumb_size: tuple[int, int]
-    # Perceptual hashes of the display image (media.proofs.image_hashes), 16 hex digits each.
+    # Perceptual hashes of the thumbnail (media.proofs.image_hashes), 16 hex digits each.
     phash: str | None = None
     dhash: str | None = None
 
@@ -255,7 +255,9 @@ def _process_image(data: bytes, pil_format: str, mime: str) -> ProcessedImage:
         thumb_target, Image.Resampling.LANCZOS, reducing_gap=2.0
     )
 
-    phashes = image_hashes(display)
+    # Of the 320 px thumbnail: the same upright sRGB picture, hashed in ~10 ms instead of ~500 ms for
+    # the 1600 px image (the hashes reduce to 32×32 and 9×8 pixels anyway; measured equal on pug.heic).
+    phashes = image_hashes(thumb)
     return ProcessedImage(
         sha256=hashlib.sha256(data).hexdigest(),
         mime=mime,
@@ -268,7 +270,7 @@ def _process_image(data: bytes, pil_format: str, mime: str) -> ProcessedImage:
         thumb=_encode_jpeg(thumb),
         display_size=display.size,
         thumb_size=thumb.size,
-        # Of the upright sRGB display image, so that a rotated or re-profiled copy hashes alike.
+        # Of the upright sRGB thumbnail, so that a rotated or re-profiled copy hashes alike.
         phash=phashes[0],
         dhash=phashes[1],
     )

@@ -11,12 +11,13 @@ A flag never blocks anything. Four are raised for an "after" (整改后, evidenc
 - ``taken_before_finding``: its EXIF time taken is before the finding was recorded.
 
 Perceptual hashes (ImageHash 4.3.2): pHash (DCT of a 32×32 greyscale, 64 bits) and dHash (gradient of
-a 9×8 greyscale, 64 bits), both of the upright sRGB display image, kept as 16 hex digits.
+a 9×8 greyscale, 64 bits), both of the upright sRGB thumbnail (320 px), kept as 16 hex digits.
 ``NEAR_DISTANCE`` was calibrated on real camera photos (tests/media/test_proofs.py, tests/data):
 a copy resized to a third and recompressed at quality 55 lies within 0–2 bits of its original, one
 also cropped by 3 % on every side within 2–12 bits; two different photos lay 24 bits apart or more,
-and the two frames of one 3DS stereo photo of the same scene 32 and 34 bits. A crop of 5 % per
-side or more may escape (up to 16 bits). A copy with the same bytes is always caught by SHA-256.
+and the two frames of one 3DS stereo photo of the same scene 32 and 34 bits. Two limits: the two
+frames of a Fujifilm 3D camera photo (lenses 75 mm apart, same instant, same framing) lie 10 bits
+apart and count as one picture; a crop of 5 % per side or more may escape (up to 16 bits). A copy with the same bytes is always caught by SHA-256.
 
 Where candidates are looked for (rectification.photo_checks): the same bytes (SHA-256) or the same
 pHash (distance 0: a resized or recompressed copy usually keeps it) anywhere, by index; near copies

@@ -216,7 +216,8 @@ def annex_photo(photo: Attachment, *labels: str) -> AnnexPhoto | None:
 
 def backfill_hashes(batch_size: int = 200, limit: int | None = None) -> tuple[int, int]:
     """Compute the perceptual hashes (media.proofs.image_hashes) of photos stored without them, from
-    each one's stored display image; returns (photos hashed, photos whose file could not be read).
+    each one's stored thumbnail (as at ingest); returns (photos hashed, photos whose file could not be
+    read).
 
     Keyset batches by id, one commit per batch, so it can be stopped and run again (`flask media
     hashes`). A photo whose file is missing keeps no hash and is counted; it is never deleted.
@@ -236,7 +237,7 @@ def backfill_hashes(batch_size: int = 200, limit: int | None = None) -> tuple[in
         for photo in rows:
             after = photo.id
             try:
-                with Image.open(io.BytesIO(storage().get(photo.display_key or photo.file_key))) as image:
+                with Image.open(io.BytesIO(storage().get(photo.thumb_key or photo.display_key))) as image:
                     photo.phash, photo.dhash = image_hashes(image.convert("RGB"))
                 done += 1
             except (OSError, ValueError):

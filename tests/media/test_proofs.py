@@ -188,7 +188,7 @@ def test_ledger_text_counts_photos_per_kind():
 
 
 def test_flask_media_hashes_fills_in_old_photos_and_places_sites(app, world, runner):
-    """Photos stored before the hashes were kept get them from their stored display image; a site
+    """Photos stored before the hashes were kept get them from their stored thumbnail; a site
     without a position takes its first submitted visit's photos' median."""
     import uuid as uuid_module
 
@@ -225,7 +225,7 @@ def test_flask_media_hashes_fills_in_old_photos_and_places_sites(app, world, run
     assert result.exit_code == 0, result.output
     assert "已计算 1 张照片的图像指纹；1 张照片文件无法读取" in result.output
     db.session.expire_all()
-    assert hamming(db.session.get(type(photo), photo.id).phash, expected) <= 2   # from the stored 1600 px JPEG
+    assert hamming(db.session.get(type(photo), photo.id).phash, expected) <= 2   # from the stored 320 px JPEG
     site = db.session.get(Site, visit.site_id)
     assert (site.latitude, site.longitude) == pytest.approx((images.LAT_NORTH_EAST, images.LON_NORTH_EAST), abs=1e-5)
     assert site.position_source is SitePositionSource.FIRST_VISIT
