@@ -134,6 +134,8 @@ class Config:
     JOB_BROKER_URL = os.environ.get("JOB_BROKER_URL", "")
     JOBS_IN_PROCESS = {"1": True, "0": False}.get(os.environ.get("JOBS_IN_PROCESS", ""))
     JOB_RESULTS_FOLDER = os.environ.get("JOB_RESULTS_FOLDER", os.path.join(INSTANCE_DIR, "exports"))
+    # 照片核验提示 (issue 15): a photo whose GPS lies farther than this (km) from its site is flagged.
+    PHOTO_SITE_MAX_KM = float(os.environ.get("PHOTO_SITE_MAX_KM", 1.0))
     # 整改台账 exports of more rows than this become a background job (smaller ones answer at once).
     LEDGER_INLINE_MAX = int(os.environ.get("LEDGER_INLINE_MAX", 2000))
     # 整改材料包 ZIPs of more files or more stored bytes than these become a background job.

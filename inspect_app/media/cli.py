@@ -42,3 +42,20 @@ def sweep_command(delete, grace_hours):
     else:
         summary += "；未删除任何文件，加 --delete 删除超过宽限期的孤立文件"
     click.echo(summary)
+
+
+@media_command.command("hashes")
+@click.option("--batch-size", type=click.IntRange(min=1), default=200, show_default=True)
+@with_appcontext
+def hashes_command(batch_size):
+    """Fill in the perceptual hashes (pHash, dHash) of photos stored before they were kept (issue 15):
+    read each one's stored thumbnail once; then give each site without a position the median GPS of its
+    first submitted visit's photos. Safe to stop and run again."""
+    from inspect_app.media.service import backfill_hashes
+
+    from inspect_app.visits.positions import place_sites_from_first_visits
+
+    done, missing = backfill_hashes(batch_size=batch_size)
+    click.echo(f"已计算 {done} 张照片的图像指纹；{missing} 张照片文件无法读取，未计算")
+    placed = place_sites_from_first_visits()
+    click.echo(f"{placed} 个核查点位按首次核查照片定位补记了位置")

@@ -3,7 +3,7 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inspect_app.documents.dates import cn_datetime
 from inspect_app.extensions import UTCDateTime, db, utcnow
@@ -68,6 +68,14 @@ class Attachment(db.Model):
     original_key: Mapped[str] = mapped_column(sa.String(255), default="", server_default="")
     uploaded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Perceptual hashes of the upright sRGB thumbnail (media.proofs): 64-bit pHash and dHash as
+    # 16 lowercase hex digits. pHash is indexed: a resized or recompressed copy usually keeps the same
+    # pHash, found anywhere by this index (near copies are looked for within a county). None for
+    # documents, and for photos stored before the hashes were kept until `flask media hashes` runs.
+    phash: Mapped[str | None] = mapped_column(sa.String(16), index=True)
+    dhash: Mapped[str | None] = mapped_column(sa.String(16))
+
+    uploaded_by = relationship("User", foreign_keys=[uploaded_by_id])
 
     @property
     def capture_labels(self) -> tuple[str, str]:

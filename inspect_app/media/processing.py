@@ -26,6 +26,7 @@ from pypdf.errors import DependencyError
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 from inspect_app.documents.workbook import safe_filename
+from inspect_app.media.proofs import image_hashes
 from inspect_app.rectification.date_rules import beijing_wall_clock
 
 pillow_heif.register_heif_opener()
@@ -169,6 +170,9 @@ class ProcessedImage:
     thumb: bytes
     display_size: tuple[int, int]
     thumb_size: tuple[int, int]
+    # Perceptual hashes of the thumbnail (media.proofs.image_hashes), 16 hex digits each.
+    phash: str | None = None
+    dhash: str | None = None
 
 
 def sniff_kind(data: bytes) -> Literal["image", "document"] | None:
@@ -251,6 +255,9 @@ def _process_image(data: bytes, pil_format: str, mime: str) -> ProcessedImage:
         thumb_target, Image.Resampling.LANCZOS, reducing_gap=2.0
     )
 
+    # Of the 320 px thumbnail: the same upright sRGB picture, hashed in ~10 ms instead of ~500 ms for
+    # the 1600 px image (the hashes reduce to 32×32 and 9×8 pixels anyway; measured equal on pug.heic).
+    phashes = image_hashes(thumb)
     return ProcessedImage(
         sha256=hashlib.sha256(data).hexdigest(),
         mime=mime,
@@ -263,6 +270,9 @@ def _process_image(data: bytes, pil_format: str, mime: str) -> ProcessedImage:
         thumb=_encode_jpeg(thumb),
         display_size=display.size,
         thumb_size=thumb.size,
+        # Of the upright sRGB thumbnail, so that a rotated or re-profiled copy hashes alike.
+        phash=phashes[0],
+        dhash=phashes[1],
     )
 
 

@@ -3,6 +3,7 @@ nothing, idempotent on the client UUID — and reading them back for access-chec
 from __future__ import annotations
 
 import hashlib
+import io
 
 import sqlalchemy as sa
 from flask import current_app
@@ -90,7 +91,7 @@ def photo_attachment(processed, *, client_uuid: str, stage: PhotoStage, county_i
                       size_bytes=size, width=processed.width, height=processed.height,
                       taken_at=processed.taken_at, gps_lat=processed.gps_lat, gps_lon=processed.gps_lon,
                       display_key=keys["display"], thumb_key=keys["thumb"], original_key=keys["original"],
-                      uploaded_by_id=uploader.id,
+                      uploaded_by_id=uploader.id, phash=processed.phash, dhash=processed.dhash,
                       source_finding_id=owner.get("finding_id"), **owner)
 
 
@@ -214,3 +215,35 @@ def annex_photo(photo: Attachment, *labels: str) -> AnnexPhoto | None:
     if photo.gps_lat is not None and photo.gps_lon is not None:
         caption.append(position)
     return AnnexPhoto(image, caption)
+
+
+def backfill_hashes(batch_size: int = 200, limit: int | None = None) -> tuple[int, int]:
+    """Compute the perceptual hashes (media.proofs.image_hashes) of photos stored without them, from
+    each one's stored thumbnail (as at ingest); returns (photos hashed, photos whose file could not be
+    read).
+
+    Keyset batches by id, one commit per batch, so it can be stopped and run again (`flask media
+    hashes`). A photo whose file is missing keeps no hash and is counted; it is never deleted.
+    """
+    from PIL import Image
+
+    from inspect_app.media.proofs import image_hashes
+
+    done = missing = 0
+    after = 0
+    while limit is None or done + missing < limit:
+        rows = list(db.session.execute(sa.select(Attachment).where(
+            Attachment.kind == AttachmentKind.PHOTO, Attachment.phash.is_(None), Attachment.id > after)
+            .order_by(Attachment.id).limit(batch_size)).scalars())
+        if not rows:
+            break
+        for photo in rows:
+            after = photo.id
+            try:
+                with Image.open(io.BytesIO(storage().get(photo.thumb_key or photo.display_key))) as image:
+                    photo.phash, photo.dhash = image_hashes(image.convert("RGB"))
+                done += 1
+            except (OSError, ValueError):
+                missing += 1
+        db.session.commit()
+    return done, missing

@@ -1,11 +1,11 @@
 """Forms for the organisation tree; the same class serves full submits and inline edits."""
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import BooleanField, FloatField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from inspect_app.forms import BaseForm
 from inspect_app.locking import VersionField
-from inspect_app.org.models import UnitCategory
+from inspect_app.org.models import SitePositionSource, UnitCategory
 
 
 def _strip(value):
@@ -19,16 +19,37 @@ class SiteForm(BaseForm):
     kind_id = SelectField("点位类型", coerce=int, validators=[DataRequired("请选择点位类型")])
     community_id = SelectField("所属医共体", coerce=int, validators=[Optional()])
     address = StringField("地址", filters=[_strip], validators=[Length(max=255, message="地址不超过 255 字")])
+    # The site's position (WGS-84, as phone GPS), for the photo checks and the visit map (issue 15).
+    latitude = FloatField("纬度（北纬，度）", validators=[Optional(), NumberRange(-90, 90, "纬度应在 -90 到 90 之间")],
+                          render_kw={"inputmode": "decimal", "placeholder": "如 32.52062"})
+    longitude = FloatField("经度（东经，度）", validators=[Optional(), NumberRange(-180, 180, "经度应在 -180 到 180 之间")],
+                           render_kw={"inputmode": "decimal", "placeholder": "如 112.36015"})
     active = BooleanField("启用", default=True)
+
+    def validate(self, extra_validators=None):
+        """The field rules, and a position has both halves or none (Optional stops a field's own chain
+        when it is empty, so the pair is checked here)."""
+        ok = super().validate(extra_validators)
+        if (self.latitude.data is None) != (self.longitude.data is None):
+            empty = self.longitude if self.longitude.data is None else self.latitude
+            empty.errors = [*empty.errors, "纬度和经度须同时填写，或同时留空"]
+            ok = False
+        return ok
 
     def set_choices(self, kinds, communities):
         self.kind_id.choices = [(0, "请选择…")] + [(k.id, k.name) for k in kinds]
         self.community_id.choices = [(0, "（不属于特定医共体）")] + [(c.id, c.name) for c in communities]
 
     def values(self) -> dict:
+        placed = self.latitude.data is not None and self.longitude.data is not None
         return {"name": self.name.data, "kind_id": self.kind_id.data,
                 "community_id": self.community_id.data or None,
-                "address": self.address.data or "", "active": bool(self.active.data)}
+                "address": self.address.data or "", "active": bool(self.active.data),
+                # A position saved with the form is the editor's (人工录入), also when it was first
+                # taken from a visit's photos and is kept unchanged: the editor has confirmed it.
+                "latitude": self.latitude.data if placed else None,
+                "longitude": self.longitude.data if placed else None,
+                "position_source": SitePositionSource.MANUAL if placed else None}
 
 
 class UnitForm(BaseForm):

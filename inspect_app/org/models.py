@@ -103,6 +103,15 @@ class MedicalCommunity(Versioned, db.Model):
     county: Mapped[Region] = relationship()
 
 
+class SitePositionSource(str, enum.Enum):
+    MANUAL = "manual"            # typed in by whoever keeps the county's sites
+    FIRST_VISIT = "first_visit"  # the median GPS of the photos of the site's first submitted visit
+
+    @property
+    def label(self) -> str:
+        return {"manual": "人工录入", "first_visit": "首次核查照片定位"}[self.value]
+
+
 class Site(Versioned, db.Model):
     """A place an inspector visits (核查点位), in one county and optionally one 医共体."""
 
@@ -115,6 +124,14 @@ class Site(Versioned, db.Model):
     name: Mapped[str] = mapped_column(sa.String(128))
     address: Mapped[str] = mapped_column(sa.String(255), default="")
     active: Mapped[bool] = mapped_column(default=True)
+    # Where the site is (WGS-84 decimal degrees, as phones write GPS EXIF), optional: photo checks
+    # (media.proofs.far_from_site) and the visit map use it. Set by hand, or from the first submitted
+    # visit's photos when none was set (visits.service.submit_visit); a manual position is never
+    # overwritten by a visit.
+    latitude: Mapped[float | None] = mapped_column(sa.Float)
+    longitude: Mapped[float | None] = mapped_column(sa.Float)
+    position_source: Mapped[SitePositionSource | None] = mapped_column(
+        sa.Enum(SitePositionSource, native_enum=False, length=16))
 
     county: Mapped[Region] = relationship()
     community: Mapped[MedicalCommunity | None] = relationship()

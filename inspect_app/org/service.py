@@ -193,7 +193,8 @@ class EntitySpec:
 
 ENTITIES = {
     "sites": EntitySpec("sites", Site, "核查点位", access.Permission.SITE_MANAGE,
-                        ("name", "kind_id", "community_id", "address", "active")),
+                        ("name", "kind_id", "community_id", "address", "active", "latitude", "longitude",
+                         "position_source")),
     "units": EntitySpec("units", ResponsibleUnit, "责任单位", access.Permission.UNIT_MANAGE,
                         ("name", "category", "active")),
     "communities": EntitySpec("communities", MedicalCommunity, "医共体", access.Permission.ORG_MANAGE,

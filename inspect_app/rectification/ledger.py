@@ -27,7 +27,7 @@ from inspect_app.documents.ledger_stream import write_ledger
 from inspect_app.documents.workbook import evidence_count_label
 from inspect_app.extensions import db, utcnow
 from inspect_app.jobs import service as jobs_service
-from inspect_app.rectification import date_rules, service
+from inspect_app.rectification import date_rules, photo_checks, service
 from inspect_app.rectification.models import RectificationItem
 from inspect_app.repeats import service as repeats
 
@@ -53,7 +53,8 @@ def count_rows(user, filters: service.Filters, now: dt.datetime | None = None) -
     return db.session.execute(stmt.order_by(None)).scalar_one()
 
 
-def _row(n: int, item: RectificationItem, evidence: str, today: dt.date, repeat: str = "") -> dict:
+def _row(n: int, item: RectificationItem, evidence: str, today: dt.date, repeat: str = "",
+         photo_flags: str = "") -> dict:
     dates = date_rules.item_dates(item, today)
     return {
         "序号": n, "问题编号": item.number, "县(市)": item.county.name, "核查点位": item.site.name if item.site else "",
@@ -63,15 +64,15 @@ def _row(n: int, item: RectificationItem, evidence: str, today: dt.date, repeat:
         "完成时限": dates.deadline, "整改进展(最新)": item.latest_progress,
         "整改状态": item.status.label, "是否超期": "是" if dates.overdue else "否",
         "验收意见": item.acceptance_opinion, "退回次数": item.return_count,
-        "销号日期": item.closed_at, "佐证材料数": evidence, "屡查屡犯": repeat,
+        "销号日期": item.closed_at, "佐证材料数": evidence, "屡查屡犯": repeat, "照片核验提示": photo_flags,
     }
 
 
 def row_batches(user, filters: service.Filters, now: dt.datetime | None = None,
                 batch_size: int = BATCH_SIZE) -> Iterator[list[dict]]:
     """The ledger's rows (dicts keyed by documents.workbook.LEDGER_COLUMNS) in batches of
-    `batch_size`, in county then number order: three statements per batch (items, evidence counts,
-    屡查屡犯 marks), each bounded by the batch.
+    `batch_size`, in county then number order: four statements per batch (the items, their evidence
+    counts, their 屡查屡犯 marks, their photo checks: rectification.photo_checks), each bounded by the batch.
 
     Each batch's items leave the session once their rows are made, so they do not pile up in the
     identity map (the counties, units and sites they share stay: a few thousand at most).
@@ -87,12 +88,13 @@ def row_batches(user, filters: service.Filters, now: dt.datetime | None = None,
             return
         counts = service.evidence_counts([i.id for i in items])
         marks = repeats.marks(i.finding_id for i in items)
+        checks = photo_checks.check_items(items)
         rows = []
         for item in items:
             n += 1
             mark = marks.get(item.finding_id)
             rows.append(_row(n, item, evidence_count_label(*counts.get(item.id, (0, 0, 0))), today,
-                             mark.ledger_text if mark else ""))
+                             mark.ledger_text if mark else "", checks[item.id].ledger_text))
         last = items[-1]
         after = (last.county_id, last.number, last.id)
         for item in items:

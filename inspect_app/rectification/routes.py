@@ -17,7 +17,7 @@ from inspect_app.jobs.routes import progress as job_progress
 from inspect_app.media.models import AttachmentKind
 from inspect_app.org import service as org_service
 from inspect_app.rectification import bp, channels, date_rules, lifecycle, notifications, service
-from inspect_app.rectification import evidence_jobs
+from inspect_app.rectification import evidence_jobs, photo_checks
 from inspect_app.rectification import ledger as ledger_export
 from inspect_app.rectification.forms import (FORMS, BulkAcceptForm, BulkAssignForm, BulkExtensionForm, BulkReturnForm,
                                              MilestoneForm, NoticeEmailForm)
@@ -168,6 +168,7 @@ def _review(filters, status=200, ticked=frozenset(), **forms):
     return render("rectification/review.html", "rectification/_review_panel.html", status=status,
                   pagination=pagination, extensions=extensions, lifecycle=lifecycle, ticked=ticked, filters=filters,
                   dates=service.item_dates([*pagination.items, *extensions.items]),
+                  proofs=photo_checks.check_items(pagination.items),
                   choices=service.filter_choices(current_user, filters.county), **forms)
 
 
@@ -259,7 +260,7 @@ def _detail(item, status=200, action=None, form=None, error=None, milestone_form
                   before=service.before_photos(item), after=service.after_photos(posts),
                   milestones=service.milestones(item), milestone_form=milestone_form or MilestoneForm(formdata=None),
                   can_add_milestone=service.can_add_milestone(item, current_user), lifecycle=lifecycle,
-                  dates=service.item_dates([item])[item.id],
+                  dates=service.item_dates([item])[item.id], proofs=photo_checks.check_item(item),
                   history_label=history_label, history_dates=history_dates)
 
 
@@ -296,7 +297,8 @@ def action_form(item_id, name):
     form = _form_for(item, action)
     if wants_fragment():
         return render("rectification/item.html", "rectification/_action_form.html", item=item,
-                      open_action=action, form=form, error=None)
+                      open_action=action, form=form, error=None,
+                      proofs=photo_checks.check_item(item) if action is Action.ACCEPT else None)
     return _detail(item, action=action, form=form)
 
 

@@ -15,7 +15,7 @@ from inspect_app.extensions import db
 from inspect_app.org.models import Site
 from inspect_app.problem_lists import service as problem_list_service
 from inspect_app.rendering import render
-from inspect_app.visits import bp, record, service
+from inspect_app.visits import bp, positions, record, service
 from inspect_app.visits.forms import AnswerForm, FindingForm, StartVisitForm
 from inspect_app.visits.models import AnswerResult, Finding
 
@@ -138,6 +138,29 @@ def show(visit_id):
     """The visit screen: the site kind's items by section, answers, findings and photos."""
     visit = service.load_visit(visit_id)
     return render("visits/show.html", **_screen_context(visit))
+
+
+@bp.get("/<int:visit_id>/map")
+@access.rule(Permission.VISIT_VIEW)
+def visit_map(visit_id):
+    """核查照片位置图: the county's sites and where this visit's photos were taken (server-drawn SVG),
+    for whoever may see the visit (its county; for team roles, their team's campaign)."""
+    visit = service.load_visit(visit_id)
+    return render("visits/map.html", visit=visit, county=visit.site.county, campaign=visit.campaign,
+                  view=positions.visit_map(visit, positions.limit_km()))
+
+
+@bp.get("/counties/<code>/map")
+@access.rule(Permission.VISIT_VIEW)
+def county_map(code):
+    """The county's sites and the photo positions of every visit of its latest campaign (or the one
+    named by ?campaign=); same scope as the county's site list."""
+    county = access.get_county_or_404(code)
+    assignment = service.assignment_for(current_user, county.id, request.args.get("campaign", type=int))
+    if assignment is None:
+        abort(404)
+    return render("visits/map.html", visit=None, county=county, campaign=assignment.campaign,
+                  view=positions.county_map(county, assignment.campaign.id, positions.limit_km()))
 
 
 @bp.get("/<int:visit_id>/record.docx")

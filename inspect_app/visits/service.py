@@ -29,7 +29,7 @@ from inspect_app.media.models import Attachment
 from inspect_app.org.models import Region, Site, SiteKind
 from inspect_app.repeats import service as repeats
 from inspect_app.text import NUL_MESSAGE, clean_text, has_nul
-from inspect_app.visits import scoring
+from inspect_app.visits import positions, scoring
 from inspect_app.visits.models import (AnswerResult, Answer, Finding, FindingStatus, RectificationType,
                                        Severity, SiteVisit, VisitStatus)
 
@@ -575,6 +575,8 @@ def submit_visit(visit: SiteVisit, user, reasons: dict[str, str] | None = None) 
     record("visit.submit", user=user, obj=visit, label=visit.site.name, before={"status": VisitStatus.IN_PROGRESS},
            after={"status": VisitStatus.SUBMITTED, "answered": screen.answered, "total": screen.total,
                   "score": score.percent, "veto": visit.veto_codes, "reasons": kept})
+    # A site without a position takes the median GPS of this, its first submitted visit's photos.
+    positions.place_site_from_visit(visit, user)
     db.session.commit()
     return True
 
