@@ -77,7 +77,7 @@ def test_sheets_header_freeze_and_filter(ledger):
     assert [c.value for c in ws[1]] == list(LEDGER_COLUMNS)
     assert all(c.font.b for c in ws[1])
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == "A1:T9"
+    assert ws.auto_filter.ref == "A1:U9"
     assert ws.max_row == 9
 
 
@@ -178,7 +178,7 @@ def test_given_summary_overrides_and_rate_recomputed():
     f = summary_figures(wb["汇总"])
     assert f["问题总数"] == 10 and f["已销号"] == 4 and f["销号率"] == pytest.approx(0.4)
     ws = wb["整改台账"]
-    assert ws.max_row == 1 and ws.auto_filter.ref == "A1:T1"
+    assert ws.max_row == 1 and ws.auto_filter.ref == "A1:U1"
 
 
 def test_empty_ledger_has_zero_rate():
