@@ -90,15 +90,15 @@ LEDGER_COLUMNS: tuple[str, ...] = (
 )
 LEDGER_DATE_COLUMNS: tuple[str, ...] = ("完成时限", "销号日期")
 LEDGER_INT_COLUMNS: tuple[str, ...] = ("序号", "退回次数", "佐证材料数")
-#: Column widths (Excel units) of the 整改台账: 210 units in all, so the 21 columns fit the width of an
+#: Column widths (Excel units) of the 整改台账: 209 units in all, so the 21 columns fit the width of an
 #: A3 landscape page at about 92 % in Excel/WPS (long text wraps inside its column, the row grows to fit).
-#: 屡查屡犯 and 照片核验提示 (issue 15) took their 17 units from 整改措施, 整改进展(最新), 问题描述, 验收意见,
-#: 核查点位 and 佐证材料数.
+#: 屡查屡犯 (7) and 照片核验提示 (10), issue 15, took their width from 整改措施, 整改进展(最新), 问题描述,
+#: 验收意见 and 核查点位.
 LEDGER_WIDTHS: dict[str, float] = {
-    "序号": 4.5, "问题编号": 14, "县(市)": 7, "核查点位": 11, "问题描述": 23, "问题类别": 9,
+    "序号": 4.5, "问题编号": 14, "县(市)": 7, "核查点位": 11, "问题描述": 22, "问题类别": 9,
     "严重程度": 5.5, "整改类型": 7, "整改措施": 16, "责任单位": 11, "责任人": 7, "完成时限": 11.5,
-    "整改进展(最新)": 15.5, "整改状态": 7, "是否超期": 5.5, "验收意见": 12, "退回次数": 5.5,
-    "销号日期": 11.5, "佐证材料数": 9.5, "屡查屡犯": 7, "照片核验提示": 10,
+    "整改进展(最新)": 15, "整改状态": 7, "是否超期": 5.5, "验收意见": 11, "退回次数": 5.5,
+    "销号日期": 11.5, "佐证材料数": 11, "屡查屡犯": 7, "照片核验提示": 10,
 }
 
 #: The 反馈问题清单 export (use with ``build_simple_table(..., date_columns=("完成时限",))``).
