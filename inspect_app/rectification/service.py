@@ -182,7 +182,7 @@ def search_items(user, filters: Filters, page: int, per_page: int | None = None,
     """One page of the items list, effective deadline then 问题编号: after or before a keyset cursor
     (the pager's links), else by page number; the count is bounded (listing.py)."""
     per_page = per_page or current_app.config["PAGE_SIZE"]
-    if 0 < len(filters.q) < search.FTS_MIN_CHARS:
+    if filters.q and not search.indexed(filters.q, db.engine.dialect.name):
         # No index serves 1–2 characters: the search looks at a bounded window of the list (listing.py).
         return listing.page_of(items_query(user, dataclasses.replace(filters, q="")), page, per_page,
                                after=after, before=before, count_limit=listing.SHORT_SEARCH_COUNT_LIMIT,
