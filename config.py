@@ -138,6 +138,8 @@ class Config:
     PHOTO_SITE_MAX_KM = float(os.environ.get("PHOTO_SITE_MAX_KM", 1.0))
     # 整改台账 exports of more rows than this become a background job (smaller ones answer at once).
     LEDGER_INLINE_MAX = int(os.environ.get("LEDGER_INLINE_MAX", 2000))
+    # 周报 / 月报 downloads over more items than this become a background job (smaller ones answer at once).
+    REPORT_INLINE_MAX = int(os.environ.get("REPORT_INLINE_MAX", 20000))
     # 整改材料包 ZIPs of more files or more stored bytes than these become a background job.
     EVIDENCE_INLINE_MAX_FILES = int(os.environ.get("EVIDENCE_INLINE_MAX_FILES", 200))
     EVIDENCE_INLINE_MAX_BYTES = int(os.environ.get("EVIDENCE_INLINE_MAX_BYTES", 100 * 1024 * 1024))

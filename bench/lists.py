@@ -91,6 +91,10 @@ def _audit_rows() -> int:
              "seq": start + n, "prev_hash": "0" * 64, "hash": "0" * 64} for n in range(AUDIT_ROWS - have)]
     for chunk in range(0, len(rows), 5000):
         db.session.execute(sa.insert(AuditEvent), rows[chunk:chunk + 5000])
+    # Move the chain's head past them, or the app's next audit row takes a seq they hold (and a
+    # bench sharing this database, e.g. bench/jobs.py, fails with an IntegrityError).
+    db.session.execute(sa.text("UPDATE audit_chain_head SET seq = :seq, hash = :hash"),
+                       {"seq": rows[-1]["seq"], "hash": rows[-1]["hash"]})
     db.session.commit()
     return AUDIT_ROWS
 
@@ -98,7 +102,7 @@ def _audit_rows() -> int:
 def prepare(url: str):
     """The app on the dataset (generated when empty) and the accounts and URLs to measure."""
     from inspect_app.campaigns.models import Campaign
-    from inspect_app.dashboard.gen_data import generate
+    from bench.gen_data import generate
     from inspect_app.extensions import db
     from inspect_app.org.models import Region
     from inspect_app.rectification import listing
@@ -109,7 +113,7 @@ def prepare(url: str):
     with app.app_context():
         count = db.session.scalar(sa.select(sa.func.count()).select_from(Item))
         if not count:
-            print("  generating province data (flask gen-data) …", flush=True)
+            print("  generating province data (bench/gen_data.py) …", flush=True)
             count = generate("province", echo=lambda *_: None)["items"]
         audit = _audit_rows()
         busiest = db.session.execute(sa.select(Item.county_id, sa.func.count()).group_by(Item.county_id)

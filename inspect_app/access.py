@@ -439,9 +439,7 @@ def get_city_or_404(code: str) -> Region:
     city = _region_by_code(code, RegionLevel.CITY)
     if city is None:
         abort(404)
-    if current_user.role not in PROVINCE_WIDE and db.session.execute(
-            sa.select(Region.id).where(Region.parent_id == city.id, county_clause(current_user, Region.id))
-            .limit(1)).first() is None:
+    if not can_see_city(current_user, city.id):
         abort(404)
     return city
 
@@ -518,6 +516,12 @@ def recheck_campaigns_clause(user, column) -> sa.ColumnElement[bool]:
     if not has(user, Permission.RECHECK_DRAW):
         return sa.false()
     return sa.true() if user.role == Role.PROVINCE_ADMIN else column.in_(led_campaigns(user))
+def can_see_city(user, city_id: int) -> bool:
+    """Whether the user may see a city: at least one of its counties lies inside their scope."""
+    if user.role in PROVINCE_WIDE:
+        return True
+    return db.session.execute(sa.select(Region.id).where(Region.parent_id == city_id, county_clause(user, Region.id))
+                              .limit(1)).first() is not None
 
 
 # ---------------------------------------------------------------- what actions

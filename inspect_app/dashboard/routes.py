@@ -6,12 +6,15 @@ from flask_login import current_user
 from inspect_app import access
 from inspect_app.access import Permission
 from inspect_app.audit import security
-from inspect_app.dashboard import bp, charts, reports, service
+from inspect_app.dashboard import bp, charts, report_jobs, reports, service
 from inspect_app.dashboard.forms import filter_form, report_form
 from inspect_app.documents.download_names import content_disposition
 from inspect_app.rectification import date_rules
 from inspect_app.rectification.service import load_item
-from inspect_app.rendering import render
+from inspect_app.errors import DomainError
+from inspect_app.jobs import service as jobs_service
+from inspect_app.jobs.routes import progress as job_progress
+from inspect_app.rendering import render, wants_fragment
 from inspect_app.roles import Role
 
 RANKING_LIMIT = 60      # above this many counties the page shows the most behind (and a "show all" link)
@@ -123,19 +126,25 @@ def item(ident):
 
 # ---------------------------------------------------------------- 周报 / 月报
 
-def _report():
+def _report_request(args, fmt: str = "docx"):
+    """(form, report_jobs.Request) from a report's arguments (query string or posted form)."""
     campaigns = service.campaigns(current_user)
-    form = report_form(request.args, campaigns)
+    form = report_form(args, campaigns)
     campaign_id = None if form.campaign.data == "all" else int(form.campaign.data)
-    return form, reports.build(current_user, campaign_id, form.kind.data, form.day_or_today(), _scope_region())
+    return form, report_jobs.Request(fmt, form.kind.data, form.day_or_today(), campaign_id, _scope_region(args))
 
 
-def _scope_region():
+def _report():
+    form, asked = _report_request(request.args)
+    return form, report_jobs.build(current_user, asked)
+
+
+def _scope_region(args):
     """The county or city asked for (?county= / ?city=, 404 outside the scope); None: the user's own."""
-    code = request.args.get("county") or ""
+    code = args.get("county") or ""
     if code:
         return access.get_county_or_404(code)
-    code = request.args.get("city") or ""
+    code = args.get("city") or ""
     if code:
         return access.get_city_or_404(code)
     return None
@@ -154,13 +163,31 @@ def report_page():
 @bp.get("/reports/download.<any(docx, xlsx):fmt>")
 @access.rule(Permission.DASHBOARD_VIEW)
 def report_download(fmt):
-    """The report as a DOCX (official circular layout) or an XLSX (the figures)."""
-    _form, report = _report()
-    if fmt == "docx":
-        body, mimetype = reports.to_docx(report, current_user), \
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-    else:
-        body, mimetype = reports.to_xlsx(report), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    """The report as a DOCX (official circular layout) or an XLSX (the figures). Over more than
+    report_jobs.inline_max() items, a page offering it as a background job instead (a GET changes
+    nothing)."""
+    _form, asked = _report_request(request.args, fmt)
+    if report_jobs.is_large(current_user, asked):
+        return render("dashboard/report_large.html", asked=asked, title=report_jobs.title(current_user, asked),
+                      items=report_jobs.item_count(current_user, asked))
+    report = report_jobs.build(current_user, asked)
+    body = report_jobs.render_file(report, fmt, current_user)
     name = report.download_name(fmt)
     security.download("export.report", object_type="Report", label=name.display)
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": content_disposition(name)})
+    return Response(body, mimetype=report_jobs.MIMETYPES[fmt],
+                    headers={"Content-Disposition": content_disposition(name)})
+
+
+@bp.post("/report-jobs")
+@access.rule(Permission.DASHBOARD_VIEW)
+def report_job():
+    """Start a 周报/月报 download as a background job over the posted arguments (format, kind, day,
+    campaign, county or city: 404 outside the scope); answers its progress fragment (htmx) or page."""
+    fmt = request.form.get("fmt", "")
+    if fmt not in report_jobs.MIMETYPES:
+        raise DomainError("请选择 Word 或 Excel 格式", status=422, field="fmt")
+    _form, asked = _report_request(request.form, fmt)
+    job = jobs_service.create(current_user, "report", asked.params(), report_jobs.title(current_user, asked))
+    if not wants_fragment():
+        return redirect(url_for("jobs.detail", job_id=job.id))
+    return job_progress(job, status=201)

@@ -12,6 +12,7 @@ from inspect_app.jobs.models import JobState
 from inspect_app.rendering import render, wants_fragment
 
 MIMETYPES = {".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+             ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
              ".zip": "application/zip"}
 
 

@@ -48,11 +48,13 @@ ERROR_MAX = 500
 @dataclass(frozen=True)
 class Kind:
     """A kind of job: its label, the permission its owner needs (to make it and to download its
-    result) and its runner."""
+    result), its runner, and the unit its progress counts in (行 for rows; "" for a job counted in
+    steps, whose progress shows only the percentage)."""
 
     label: str
     permission: Permission
     runner: Callable[[Job, Callable[[int, int], None]], tuple[str, str]]
+    unit: str = "行"
 
 
 KINDS: dict[str, Kind] = {}

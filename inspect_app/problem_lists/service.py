@@ -608,16 +608,18 @@ def issue(sheet: Sheet, user, issued_on: date, deadlines: dict[int, date] | None
         for item, item_id in zip(items, _reserve_ids(RectificationItem, len(items))):
             item.id = item_id
         db.session.add_all(items)
-        history_ids = _reserve_ids(ItemHistory, len(items))
         audit_ids = iter(_reserve_ids(AuditEvent, len(items) + 1))
+        # The history rows are plain rows (one INSERT after the items', no ORM objects: building and
+        # flushing 300 of them was a third of the issue's time; nothing listens to their flush).
+        note = f"{team.name if team else '核查组'}下发{plist.title}"
+        history = []
         for seq, (finding, item) in enumerate(zip(findings, items), start=1):
             finding.status = FindingStatus.ISSUED
             finding.position = seq
-            db.session.add(ItemHistory(id=history_ids[seq - 1], item_id=item.id, action="issue", from_status=None,
-                                       to_status=Status.PENDING, actor_id=user.id, actor_role=user.role, at=issued_at,
-                                       note=f"{team.name if team else '核查组'}下发{plist.title}",
-                                       data={"number": item.number, "finding_id": finding.id,
-                                             "deadline": item.deadline.isoformat()}))
+            history.append({"item_id": item.id, "action": "issue", "from_status": None, "to_status": Status.PENDING,
+                            "actor_id": user.id, "actor_role": user.role, "at": issued_at, "note": note,
+                            "data": {"number": item.number, "finding_id": finding.id,
+                                     "deadline": item.deadline.isoformat()}})
             record("item.issue", obj=item, label=item.number, after={"status": Status.PENDING.label,
                                                                      "deadline": item.deadline},
                    summary=f"下发整改事项 {item.number}").id = next(audit_ids)
@@ -625,6 +627,8 @@ def issue(sheet: Sheet, user, issued_on: date, deadlines: dict[int, date] | None
                after={"status": ProblemListStatus.ISSUED, "issued_on": issued_on, "items": len(findings),
                       "sequence": next_sequence},
                summary=f"下发{plist.title}，共 {len(findings)} 个问题").id = next(audit_ids)
+        db.session.flush()
+        db.session.execute(sa.insert(ItemHistory), history)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

@@ -350,6 +350,7 @@ _COVERED_YEARS = frozenset(d.year for d in chinese_calendar.constants.holidays)
 # The calendar's exceptions to Monday–Friday: holidays that fall on a weekday, weekend days worked.
 _WEEKDAY_HOLIDAYS = tuple(sorted(d for d in chinese_calendar.constants.holidays if d.weekday() < 5))
 _WEEKEND_WORKDAYS = tuple(sorted(d for d in chinese_calendar.constants.workdays if d.weekday() >= 5))
+_WEEKDAY_HOLIDAY_SET, _WEEKEND_WORKDAY_SET = frozenset(_WEEKDAY_HOLIDAYS), frozenset(_WEEKEND_WORKDAYS)
 
 
 def calendar_covers(year: int) -> bool:
@@ -360,9 +361,11 @@ def calendar_covers(year: int) -> bool:
 def is_working_day(day: date) -> bool:
     """Whether `day` is a working day in mainland China: Monday–Friday unless an official holiday,
     plus the weekend days moved into working days (调休); Monday–Friday for an uncovered year."""
-    if calendar_covers(day.year):
-        return chinese_calendar.is_workday(day)
-    return day.weekday() < 5
+    # The two exception sets, not chinese_calendar.is_workday: that validates each date against the
+    # min and max of its whole table (≈ 0.3 ms a call), which made issuing 300 findings cost seconds.
+    if day in _WEEKEND_WORKDAY_SET:
+        return True
+    return day.weekday() < 5 and day not in _WEEKDAY_HOLIDAY_SET
 
 
 def is_working_day_sql(day) -> sa.ColumnElement[bool]:

@@ -82,7 +82,10 @@ def _candidate_facts(row) -> PhotoFacts:
 
 
 def check_items(items: list[RectificationItem]) -> dict[int, ItemProofs]:
-    """The photo flags of each item (an entry for every item, empty when nothing was found)."""
+    """The photo flags of each item (an entry for every item, empty when nothing was found).
+
+    `items` are RectificationItems or plain rows with the same `id`, `finding_id`, `site_id`,
+    `county_id` and `campaign_id` (the ledger reads plain columns)."""
     out = {item.id: ItemProofs() for item in items}
     if not items:
         return out

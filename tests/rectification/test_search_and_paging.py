@@ -190,3 +190,47 @@ def test_search_and_sort_are_answered_by_their_indexes(world, described):
     overdue = service.items_query(province, service.Filters(bucket="overdue")) \
         .order_by(key, RectificationItem.number).limit(21)
     assert "effective_deadline" in _plan(overdue)
+
+
+def test_a_typed_page_number_seeks_to_the_same_rows_as_paging_through(client, login_as, world, app, monkeypatch):
+    """page=N without a cursor finds the key of the row before the page and continues from it: the
+    same rows as turning pages with 下一页, and an empty page past the end."""
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 3)
+    for n in range(10):
+        make_item(world, deadline=dt.date(2022, 8, 1 + n % 4), commit=False)
+    db.session.commit()
+    login_as("xinye")
+    pages, url = [], "/items/"
+    while url:
+        body = client.get(url, headers=ROWS).get_data(as_text=True)
+        pages.append(numbers_in(body))
+        found = re.search(r'id="items-next" href="([^"]+)"', body)
+        url = html.unescape(found.group(1)) if found else None
+    assert [len(p) for p in pages] == [3, 3, 3, 1]
+    for n, expected in enumerate(pages, start=1):
+        assert numbers_in(client.get(f"/items/?page={n}", headers=ROWS).get_data(as_text=True)) == expected
+    past = client.get("/items/?page=9", headers=ROWS)
+    assert past.status_code == 200 and numbers_in(past.get_data(as_text=True)) == []
+
+
+def test_a_short_search_looks_at_a_bounded_window_and_continues_past_it(client, login_as, world, monkeypatch):
+    """1–2 characters: at most SHORT_SEARCH_WINDOW rows (list order) per page turn; a page that the
+    window leaves short says so, counts 至少 N, and 下一页 continues after the window."""
+    early = [make_item(world, deadline=dt.date(2022, 8, 1), description=f"档案缺失（{n}）", commit=False)
+             for n in range(4)]
+    late = make_item(world, deadline=dt.date(2022, 9, 30), description="心电图机未校准", commit=False)
+    db.session.commit()
+    login_as("xinye")
+    monkeypatch.setattr(listing, "SHORT_SEARCH_WINDOW", 3)
+    first = client.get("/items/?q=心电", headers=ROWS).get_data(as_text=True)
+    assert numbers_in(first) == [] and 'id="items-window"' in first and "下一页" in first
+    assert 'id="items-total">共 至少 0 项' in first
+    url = html.unescape(re.search(r'id="items-next" href="([^"]+)"', first).group(1))
+    second = client.get(url, headers=ROWS).get_data(as_text=True)
+    assert numbers_in(second) == [late.number] and 'id="items-window"' not in second
+    assert 'id="items-next"' not in second
+    assert set(numbers_in(client.get("/items/?q=档案", headers=ROWS).get_data(as_text=True))) \
+        == {item.number for item in early[:3]}       # the window's matches, the fourth after it
+    monkeypatch.setattr(listing, "SHORT_SEARCH_WINDOW", 20_000)
+    assert search_numbers(client, "心电") == {late.number}
+    assert search_numbers(client, "档案") == {item.number for item in early}
