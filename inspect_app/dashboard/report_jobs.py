@@ -21,6 +21,7 @@ from inspect_app import access
 from inspect_app.access import Permission
 from inspect_app.auth.models import User
 from inspect_app.dashboard import periods, reports
+from inspect_app.errors import DomainError
 from inspect_app.documents.download_names import DownloadName
 from inspect_app.extensions import db
 from inspect_app.jobs import service as jobs_service
@@ -101,7 +102,7 @@ def title(user, request: Request) -> str:
 
 
 def from_params(owner, params: dict) -> Request:
-    """The request stored with a job, resolved again for its owner; JobError (in Chinese) when the
+    """The request stored with a job, resolved again for its owner; DomainError (in Chinese) when the
     county or city asked for is no longer inside the owner's scope or the parameters are unusable."""
     try:
         fmt, kind = params["fmt"], params["kind"]
@@ -109,9 +110,9 @@ def from_params(owner, params: dict) -> Request:
         campaign = params.get("campaign", "all")
         campaign_id = None if campaign == "all" else int(campaign)
     except (KeyError, ValueError, TypeError) as exc:
-        raise jobs_service.JobError("报告参数无效，请回到周报/月报页面重新下载") from exc
+        raise DomainError("报告参数无效，请回到周报/月报页面重新下载") from exc
     if fmt not in MIMETYPES or kind not in ("week", "month"):
-        raise jobs_service.JobError("报告参数无效，请回到周报/月报页面重新下载")
+        raise DomainError("报告参数无效，请回到周报/月报页面重新下载")
     region = None
     if params.get("county") or params.get("city"):
         level = RegionLevel.COUNTY if params.get("county") else RegionLevel.CITY
@@ -121,9 +122,9 @@ def from_params(owner, params: dict) -> Request:
         visible = region is not None and (access.can_see_county(owner, region.id) if level == RegionLevel.COUNTY
                                           else access.can_see_city(owner, region.id))
         if not visible:
-            raise jobs_service.JobError("无权查看该县(市)或市，或其已不存在")
+            raise DomainError("无权查看该县(市)或市，或其已不存在")
     if campaign_id is not None and campaign_id not in {c.id for c in _campaigns(owner)}:
-        raise jobs_service.JobError("无权查看该核查任务，或其已不存在")
+        raise DomainError("无权查看该核查任务，或其已不存在")
     return Request(fmt, kind, day, campaign_id, region)
 
 
