@@ -132,10 +132,12 @@ class Cluster:
                 process.wait()
 
 
-def start(tmp: Path, env: dict[str, str], names=("a", "b"), workers: int = 1, threads: int = 4) -> Cluster:
+def start(tmp: Path, env: dict[str, str], names=("a", "b"), workers: int = 1, threads: int = 4,
+          ports: dict[str, int] | None = None, nginx_port: int | None = None) -> Cluster:
     """Start one gunicorn per name (gthread workers, INSTANCE_NAME=name, access log in `tmp`) and
     nginx with a round-robin upstream over them; `env` is the app's environment (DATABASE_URL,
-    SECRET_KEY, STORAGE_BACKEND and S3_* …), shared by every instance. Raises RuntimeError with the
+    SECRET_KEY, STORAGE_BACKEND and S3_* …), shared by every instance. `ports` (name -> port) and
+    `nginx_port` fix the loopback ports (default: free ones). Raises RuntimeError with the
     process's log when one does not come up (the ones already started are stopped)."""
     nginx, gunicorn = find_nginx(), find_gunicorn()
     if not nginx or not gunicorn:
@@ -145,7 +147,7 @@ def start(tmp: Path, env: dict[str, str], names=("a", "b"), workers: int = 1, th
     cluster = Cluster(tmp)
     try:
         for name in names:
-            port = free_port()
+            port = (ports or {}).get(name) or free_port()
             uploads = tmp / f"{name}-uploads"
             log = tmp / f"{name}-error.log"
             process_env = {**os.environ, **env, "INSTANCE_NAME": name, "UPLOAD_FOLDER": str(uploads),
@@ -161,7 +163,7 @@ def start(tmp: Path, env: dict[str, str], names=("a", "b"), workers: int = 1, th
             cluster.processes.append(process)
             cluster.instances[name] = f"http://127.0.0.1:{port}"
             _wait_until_up(f"{cluster.instances[name]}/healthz", process, log)
-        port = free_port()
+        port = nginx_port or free_port()
         servers = "\n".join(f"        server {url.removeprefix('http://')};" for url in cluster.instances.values())
         (tmp / "nginx.conf").write_text(NGINX_CONF.format(
             tmp=tmp, port=port, servers=servers, body=CLIENT_MAX_BODY, instances=len(names),
