@@ -419,7 +419,7 @@ def main() -> int:
     cluster = layout.start(tmp, env, workers=args.workers, threads=args.threads,
                            ports={"a": a_port, "b": b_port}, nginx_port=nginx_port)
     try:
-        load_before = os.getloadavg()
+        load_before, cpu_before = os.getloadavg(), time.process_time()
         samples: list[Sample] = []
         begin = time.perf_counter() + 3600            # set once everyone is signed in
         clients = [Client(cluster.url, p, args.seed + n, begin, args.think, samples) for n, p in enumerate(personas)]
@@ -432,10 +432,11 @@ def main() -> int:
             client.start()
         for client in clients:
             client.join(args.warmup + args.seconds + TIMEOUT_S + 5)
-        load_after = os.getloadavg()
+        load_after, client_cpu = os.getloadavg(), time.process_time() - cpu_before
         measured = [s for s in samples if s.started >= measure_from]
         print(f"  load average {load_before[0]:.1f} before, {load_after[0]:.1f} after (1-min; {os.cpu_count()} "
-              f"cores, shared)")
+              f"cores, shared); the load generator itself used {client_cpu:.0f} s of CPU in "
+              f"{args.warmup + args.seconds:.0f} s")
         report(measured, args.seconds)
         for client in clients:
             if client.failure:
