@@ -417,7 +417,7 @@ def main() -> int:
            "HSTS_SECONDS": "0", "DATABASE_URL": args.url, "STORAGE_BACKEND": "file"}
     tmp = Path(tempfile.mkdtemp(prefix="bench-mixed-"))
     cluster = layout.start(tmp, env, workers=args.workers, threads=args.threads,
-                           ports={"a": a_port, "b": b_port}, nginx_port=nginx_port)
+                           ports={"a": a_port, "b": b_port}, nginx_port=nginx_port, wait_seconds=300)
     try:
         load_before, cpu_before = os.getloadavg(), time.process_time()
         samples: list[Sample] = []
