@@ -363,9 +363,20 @@ def generate(scale: str = "province", items: int | None = None, seed: int = 2022
     db.session.commit()
     rollups.rebuild()          # the bulk inserts above bypass the ORM flush that keeps them in step
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(sa.text("ANALYZE"))
         db.session.commit()
+        _vacuum_analyze(["rectification_items", "item_history", "findings", "closure_rollups", "problem_lists"])
     return {"counties": len(counties), "campaigns": len(campaigns), **total}
+
+
+def _vacuum_analyze(tables: list[str]) -> None:
+    """PostgreSQL: VACUUM (ANALYZE) the bulk-loaded tables, as autovacuum would soon do on a live
+    server — without it the visibility map is empty and the planner refuses index-only scans (the
+    dashboard's median read 168,834 heap rows and sorted them at 10⁶ items, 366 ms, instead of
+    walking ix_rectification_items_campaign_close_seconds), and a server with autovacuum off never
+    catches up. VACUUM runs outside a transaction: its own autocommit connection."""
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(sa.text("VACUUM (ANALYZE) " + ", ".join(f'"{name}"' for name in tables)))
+        connection.execute(sa.text("ANALYZE"))
 
 
 def _lifecycle_history(issued_at, status, closed_at, closure, returns, now, deadline, extended) -> list[tuple]:
