@@ -95,6 +95,13 @@ def _audit_rows(wanted: int = AUDIT_ROWS) -> int:
                  "seq": start + n, "prev_hash": "0" * 64, "hash": "0" * 64}
                 for n in range(chunk, min(chunk + 5000, wanted - have))]
         db.session.execute(sa.insert(AuditEvent), rows)
+    # Move the chain's head past them, or the app's next audit row takes seq 1 again and fails.
+    from inspect_app.audit.chain import HEAD_ID, AuditChainHead as ChainHead
+    last = wanted - have + start - 1
+    if db.session.get(ChainHead, HEAD_ID) is None:
+        db.session.add(ChainHead(id=HEAD_ID, seq=last, hash="0" * 64))
+    else:
+        db.session.execute(sa.update(ChainHead).where(ChainHead.id == HEAD_ID).values(seq=last, hash="0" * 64))
     db.session.commit()
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(sa.text("ANALYZE audit_events"))
