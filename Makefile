@@ -72,6 +72,7 @@ bench: setup
 	$(BIN)/python bench/file_safety.py
 	$(BIN)/python bench/jobs.py
 	$(BIN)/python bench/lists.py
+	$(BIN)/python bench/mixed_load.py    # skips with a message without /usr/sbin/nginx
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor

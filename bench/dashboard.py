@@ -1,6 +1,6 @@
 """Benchmark the dashboard page and the JSON API against the bare aggregate SQL (the floor).
 
-Run:  python bench/dashboard.py [--runs N] [--national] [--skip-sqlite] [--skip-pg]
+Run:  python bench/dashboard.py [--runs N] [--national] [--skip-sqlite] [--skip-pg] [--skip-province]
 
 For each database it builds (once, then reuses) a synthetic dataset with bench/gen_data.py:
 - SQLite  province scale (~10⁵ items)  in $BENCH_SQLITE (default /tmp/bench_dashboard.sqlite)
@@ -229,13 +229,15 @@ def main() -> int:
     parser.add_argument("--national", action="store_true", help="also PostgreSQL at national scale (~10⁶ items)")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-pg", action="store_true")
+    parser.add_argument("--skip-province", action="store_true", help="PostgreSQL at national scale only")
     args = parser.parse_args()
     targets = []
     if not args.skip_sqlite:
         targets.append(("SQLite", "province",
                         "sqlite:///" + os.environ.get("BENCH_SQLITE", "/tmp/bench_dashboard.sqlite")))
     if not args.skip_pg:
-        targets.append(("PostgreSQL", "province", os.environ.get("BENCH_PG_URL", f"{PG_BASE}/bench_dashboard")))
+        if not args.skip_province:
+            targets.append(("PostgreSQL", "province", os.environ.get("BENCH_PG_URL", f"{PG_BASE}/bench_dashboard")))
         if args.national:
             targets.append(("PostgreSQL", "national",
                             os.environ.get("BENCH_PG_NATIONAL_URL", f"{PG_BASE}/bench_dashboard_national")))

@@ -1,6 +1,6 @@
 """Benchmark the background jobs' heavy work at province scale (≈10⁵ items), never failing.
 
-Run:  python bench/jobs.py [--skip-sqlite] [--skip-pg] [--scale province]
+Run:  python bench/jobs.py [--skip-sqlite] [--skip-pg] [--scale province] [--campaign largest|ID]
 
 For each database it builds (once, then reuses) a synthetic dataset with the data generator
 (`flask gen-data`, called through `generate_data` so it keeps working wherever the generator lives)
@@ -9,6 +9,8 @@ and prints side by side:
 
 - the 整改台账 of the whole province as a background job (jobs.service.run: keyset batches, the
   streaming writer, progress per batch): seconds and peak memory (MB above the process before it);
+  with `--campaign`, of one campaign (`largest`: the one with most items — the issue's "one
+  campaign at 10⁶" on a national data set, e.g. BENCH_JOBS_PG_URL=…/bench_national --skip-sqlite);
 - the floor: the same rows read by one plain streamed SELECT of the same columns and written by the
   bare streaming writer (XlsxWriter constant_memory, plain values, no styles, no summary) — seconds
   and peak MB; the ratio job ÷ floor (target ≤ 2×, peak ≤ 300 MB);
@@ -113,7 +115,20 @@ def _vm(field: str) -> float:
     return 0.0
 
 
-def _measure_job(app) -> dict:
+def _campaign_id(app, campaign: str | None) -> int | None:
+    """None (every campaign), the campaign with most items (`largest`) or the id given."""
+    if not campaign:
+        return None
+    if campaign != "largest":
+        return int(campaign)
+    from inspect_app.extensions import db
+    from inspect_app.rectification.models import RectificationItem as Item
+    with app.app_context():
+        return db.session.execute(sa.select(Item.campaign_id).group_by(Item.campaign_id)
+                                  .order_by(sa.func.count().desc()).limit(1)).scalar_one()
+
+
+def _measure_job(app, campaign_id: int | None = None) -> dict:
     from inspect_app.auth.models import User
     from inspect_app.extensions import db
     from inspect_app.jobs import queue, service
@@ -122,7 +137,8 @@ def _measure_job(app) -> dict:
     with app.app_context():
         user = db.session.execute(sa.select(User).where(User.username == "bench-province")).scalar_one()
         queue.flush()
-        job = service.create(user, "ledger", {}, "全省整改台账（压测）")
+        job = service.create(user, "ledger", {"campaign": campaign_id} if campaign_id else {},
+                             "全省整改台账（压测）")
         job_id = job.id
         db.session.expunge_all()
         before = _vm("VmRSS")
@@ -136,7 +152,7 @@ def _measure_job(app) -> dict:
                 "error": job.error, "bytes": size}
 
 
-def _measure_floor(app) -> dict:
+def _measure_floor(app, campaign_id: int | None = None) -> dict:
     import xlsxwriter
 
     from inspect_app.extensions import db
@@ -151,6 +167,7 @@ def _measure_floor(app) -> dict:
                          Item.closed_at) \
             .join(Region, Region.id == Item.county_id).outerjoin(Site, Site.id == Item.site_id) \
             .outerjoin(ResponsibleUnit, ResponsibleUnit.id == Item.unit_id) \
+            .where(Item.campaign_id == campaign_id if campaign_id else sa.true()) \
             .order_by(Item.county_id, Item.number, Item.id)
         before = _vm("VmRSS")
         started, cpu = time.perf_counter(), time.process_time()
@@ -187,7 +204,7 @@ def _counting(app):
     return seen
 
 
-def _measure_reminders(app) -> dict:
+def _measure_reminders(app, _campaign_id=None) -> dict:
     from inspect_app.rectification.notifications import send_reminders
     seen = _counting(app)
     out = {}
@@ -200,7 +217,7 @@ def _measure_reminders(app) -> dict:
     return out
 
 
-def _measure_issue(app) -> dict:
+def _measure_issue(app, _campaign_id=None) -> dict:
     """Issue a 3-finding list first (statements compiled, caches warm, as in a running server), then
     time a 300-finding one."""
     seen = _counting(app)
@@ -249,9 +266,10 @@ def _issue_list(findings: int, seen: list) -> dict:
 MEASURES = {"job": _measure_job, "floor": _measure_floor, "reminders": _measure_reminders, "issue": _measure_issue}
 
 
-def _in_child(url: str, what: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--one", what, "--url", url], capture_output=True, text=True,
-                         cwd=REPO_ROOT)
+def _in_child(url: str, what: str, campaign_id: int | None = None) -> dict:
+    extra = ["--campaign", str(campaign_id)] if campaign_id else []
+    out = subprocess.run([sys.executable, __file__, "--one", what, "--url", url, *extra], capture_output=True,
+                         text=True, cwd=REPO_ROOT)
     if out.returncode != 0:
         return {"failed": out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "failed"}
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -263,20 +281,28 @@ def main() -> None:
     parser.add_argument("--skip-pg", action="store_true")
     parser.add_argument("--scale", default="province")
     parser.add_argument("--prepare-only", action="store_true")
+    parser.add_argument("--campaign", help="ledger of one campaign: its id, or `largest` (most items)")
+    parser.add_argument("--only-ledger", action="store_true", help="skip send-reminders and issuing")
     parser.add_argument("--one", choices=sorted(MEASURES), help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(MEASURES[args.one](_app(args.url))))
+        app = _app(args.url)
+        print(json.dumps(MEASURES[args.one](app, _campaign_id(app, args.campaign))))
         return
     for label, url in DATABASES.items():
         if (label == "SQLite" and args.skip_sqlite) or (label == "PostgreSQL" and args.skip_pg):
             continue
         print(f"{label} ({args.scale}): {url}", flush=True)
-        prepare(url, args.scale)
+        app = prepare(url, args.scale)
         if args.prepare_only:
             continue
-        job, floor = _in_child(url, "job"), _in_child(url, "floor")
+        campaign_id = _campaign_id(app, args.campaign)
+        if campaign_id:
+            print(f"  one campaign: id {campaign_id}")
+        load = os.getloadavg()
+        print(f"  load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} cores", flush=True)
+        job, floor = _in_child(url, "job", campaign_id), _in_child(url, "floor", campaign_id)
         if "failed" in job or "failed" in floor:
             print(f"  ledger: job {job} floor {floor}")
         else:
@@ -290,6 +316,8 @@ def main() -> None:
             # fairer ratio on a shared machine, where wall time follows the other processes' load.
             print(f"  CPU seconds   job {job['cpu']:.1f} s, floor {floor['cpu']:.1f} s: "
                   f"{job['cpu'] / floor['cpu'] if floor['cpu'] else float('nan'):.2f}×")
+        if args.only_ledger:
+            continue
         reminders = _in_child(url, "reminders")
         if "failed" in reminders:
             print(f"  send-reminders: {reminders['failed']}")

@@ -1,6 +1,6 @@
 """Benchmark the monthly report (月报) against the bare SQL for the same figures, in the same run.
 
-Run:  python bench/monthly_report.py [--runs N] [--national] [--skip-sqlite] [--skip-pg]
+Run:  python bench/monthly_report.py [--runs N] [--national] [--skip-sqlite] [--skip-pg] [--skip-province]
 
 It uses the datasets bench/dashboard.py builds (bench/gen_data.py on the first run; the same
 databases and environment variables), and reports, never failing, the median and p95 seconds of the
@@ -124,13 +124,15 @@ def main() -> int:
     parser.add_argument("--national", action="store_true", help="also PostgreSQL at national scale (~10⁶ items)")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-pg", action="store_true")
+    parser.add_argument("--skip-province", action="store_true", help="PostgreSQL at national scale only")
     args = parser.parse_args()
     targets = []
     if not args.skip_sqlite:
         targets.append(("SQLite", "province",
                         "sqlite:///" + os.environ.get("BENCH_SQLITE", "/tmp/bench_dashboard.sqlite")))
     if not args.skip_pg:
-        targets.append(("PostgreSQL", "province", os.environ.get("BENCH_PG_URL", f"{PG_BASE}/bench_dashboard")))
+        if not args.skip_province:
+            targets.append(("PostgreSQL", "province", os.environ.get("BENCH_PG_URL", f"{PG_BASE}/bench_dashboard")))
         if args.national:
             targets.append(("PostgreSQL", "national",
                             os.environ.get("BENCH_PG_NATIONAL_URL", f"{PG_BASE}/bench_dashboard_national")))

@@ -132,10 +132,13 @@ class Cluster:
                 process.wait()
 
 
-def start(tmp: Path, env: dict[str, str], names=("a", "b"), workers: int = 1, threads: int = 4) -> Cluster:
+def start(tmp: Path, env: dict[str, str], names=("a", "b"), workers: int = 1, threads: int = 4,
+          ports: dict[str, int] | None = None, nginx_port: int | None = None, wait_seconds: float = 60) -> Cluster:
     """Start one gunicorn per name (gthread workers, INSTANCE_NAME=name, access log in `tmp`) and
     nginx with a round-robin upstream over them; `env` is the app's environment (DATABASE_URL,
-    SECRET_KEY, STORAGE_BACKEND and S3_* …), shared by every instance. Raises RuntimeError with the
+    SECRET_KEY, STORAGE_BACKEND and S3_* …), shared by every instance. `ports` (name -> port) and
+    `nginx_port` fix the loopback ports (default: free ones); `wait_seconds` is how long each process
+    may take to answer (a loaded machine imports the app slowly). Raises RuntimeError with the
     process's log when one does not come up (the ones already started are stopped)."""
     nginx, gunicorn = find_nginx(), find_gunicorn()
     if not nginx or not gunicorn:
@@ -145,7 +148,7 @@ def start(tmp: Path, env: dict[str, str], names=("a", "b"), workers: int = 1, th
     cluster = Cluster(tmp)
     try:
         for name in names:
-            port = free_port()
+            port = (ports or {}).get(name) or free_port()
             uploads = tmp / f"{name}-uploads"
             log = tmp / f"{name}-error.log"
             process_env = {**os.environ, **env, "INSTANCE_NAME": name, "UPLOAD_FOLDER": str(uploads),
@@ -160,8 +163,8 @@ def start(tmp: Path, env: dict[str, str], names=("a", "b"), workers: int = 1, th
                 stderr=subprocess.STDOUT)
             cluster.processes.append(process)
             cluster.instances[name] = f"http://127.0.0.1:{port}"
-            _wait_until_up(f"{cluster.instances[name]}/healthz", process, log)
-        port = free_port()
+            _wait_until_up(f"{cluster.instances[name]}/healthz", process, log, wait_seconds)
+        port = nginx_port or free_port()
         servers = "\n".join(f"        server {url.removeprefix('http://')};" for url in cluster.instances.values())
         (tmp / "nginx.conf").write_text(NGINX_CONF.format(
             tmp=tmp, port=port, servers=servers, body=CLIENT_MAX_BODY, instances=len(names),
@@ -173,7 +176,7 @@ def start(tmp: Path, env: dict[str, str], names=("a", "b"), workers: int = 1, th
                                    stdout=subprocess.DEVNULL, stderr=open(log, "a"))
         cluster.processes.append(process)
         cluster.url = f"http://127.0.0.1:{port}"
-        _wait_until_up(f"{cluster.url}/healthz", process, log)
+        _wait_until_up(f"{cluster.url}/healthz", process, log, wait_seconds)
     except BaseException:
         cluster.stop()
         raise

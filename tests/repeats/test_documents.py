@@ -50,7 +50,7 @@ def test_ledger_ends_with_the_repeat_column(client, login_as, world, rounds):
     res = client.get("/items/ledger.xlsx")
     ws = load_workbook(io.BytesIO(res.data))["整改台账"]
     header = [c.value for c in ws[1]]
-    assert header == list(LEDGER_COLUMNS) and header[-1] == "屡查屡犯" and header[-2] == "佐证材料数"
+    assert header == list(LEDGER_COLUMNS) and header[-2] == "屡查屡犯" and header[-3] == "佐证材料数"
     rows = {r[4]: dict(zip(header, r)) for r in ws.iter_rows(min_row=2, values_only=True)}
     assert rows["一办六部人员又被原单位抽回"]["屡查屡犯"] == "2022年"
     assert rows["远程心电经费未列入预算"]["屡查屡犯"] in (None, "")
