@@ -37,6 +37,7 @@ FIELD_LABELS = {
     "site_id": "核查点位", "finding_id": "问题", "severity": "严重程度", "category": "问题类别",
     "rectification_type": "整改类型", "measures": "整改措施", "suggestion": "整改建议",
     "result": "核查结果", "note": "说明", "title": "标题", "unit": "责任单位",
+    "latitude": "纬度", "longitude": "经度", "position_source": "位置来源",
 }
 
 # Internal bookkeeping that changes with every edit and says nothing to a reader.

@@ -34,6 +34,7 @@ ACTION_LABELS = {
     "org.import": "导入组织架构",
     "sites.create": "新增核查点位",
     "sites.update": "修改核查点位",
+    "site.position": "按首次核查照片定位点位",
     "units.create": "新增责任单位",
     "units.update": "修改责任单位",
     "communities.create": "新增医共体",
