@@ -173,7 +173,7 @@ def link_automatically(finding: Finding, user=None) -> list[RepeatLink]:
     """Bring `finding`'s automatic links in line with the matching rule (the caller commits), in
     both directions: to the earlier campaigns' findings it repeats, and from the later campaigns'
     findings that repeat it (an earlier campaign's finding recorded after the later one's — the
-    later one is `finding_id`, this one, or the finding it was merged into, `earlier_finding_id`).
+    later one is `finding_id`, this one `earlier_finding_id`; a merged finding does not look back).
 
     New matches become SUGGESTED auto links; a SUGGESTED auto link that no longer matches (its item
     or site changed) is withdrawn. Pairs with any other history — confirmed, unlinked, made by
@@ -182,9 +182,12 @@ def link_automatically(finding: Finding, user=None) -> list[RepeatLink]:
     with db.session.no_autoflush:
         matches = matching_earlier(finding)
         existing = _links_of(finding.id)
-        target = finding.merged_into_id or finding.id      # what the county received
-        later_matches = matching_later(finding) if finding.status != FindingStatus.MERGED else set()
-        existing_later = {link.finding_id: link for link in db.session.execute(
+        # A merged finding is represented by the one it was merged into (carry_links), whose own
+        # links are not this finding's to withdraw: only a finding in its own right looks back.
+        target = finding.id
+        merged = finding.status == FindingStatus.MERGED or finding.merged_into_id is not None
+        later_matches = set() if merged else matching_later(finding)
+        existing_later = {} if merged else {link.finding_id: link for link in db.session.execute(
             sa.select(RepeatLink).where(RepeatLink.earlier_finding_id == target)).scalars()}
     added = []
     for earlier_id in sorted(matches - existing.keys()):
@@ -194,14 +197,15 @@ def link_automatically(finding: Finding, user=None) -> list[RepeatLink]:
             _withdraw(link, user)
     for later_id in sorted(later_matches - existing_later.keys()):
         added.append(_suggest(later_id, target, finding.county_id, user))
-    for later_id, link in existing_later.items():
-        if later_id in later_matches or link.origin is not LinkOrigin.AUTO \
-                or link.state is not LinkState.SUGGESTED:
-            continue
-        later = db.session.get(Finding, later_id)
+    stale = [link for later_id, link in existing_later.items() if later_id not in later_matches
+             and link.origin is LinkOrigin.AUTO and link.state is LinkState.SUGGESTED]
+    if stale:
+        # A later finding may match one merged into this finding rather than this one: it stays.
         with db.session.no_autoflush:
-            still = later is not None and target in matching_earlier(later)   # e.g. via a merged one
-        if not still:
+            for child in db.session.execute(sa.select(Finding).where(Finding.merged_into_id == finding.id)).scalars():
+                later_matches |= matching_later(child)
+    for link in stale:
+        if link.finding_id not in later_matches:
             _withdraw(link, user)
     return added
 
