@@ -112,11 +112,13 @@ PROBLEM_LIST_COLUMNS: tuple[str, ...] = (
     "整改类型",
     "完成时限",
     "整改建议",
+    "屡查屡犯",
 )
 #: Column widths of the 反馈问题清单 export: 136 units, an A4 landscape page at about 95 % (80 % in LibreOffice).
+#: 屡查屡犯 (the earlier campaigns' years, "2022年、2023年", issue 15) took its 8 from 整改建议 and 核查点位.
 PROBLEM_LIST_WIDTHS: dict[str, float] = {
-    "序号": 4.5, "问题编号": 14.5, "问题类别": 11, "核查点位": 16, "问题描述": 36, "严重程度": 5.5,
-    "整改类型": 7, "完成时限": 11.5, "整改建议": 30,
+    "序号": 4.5, "问题编号": 14.5, "问题类别": 11, "核查点位": 13, "问题描述": 36, "严重程度": 5.5,
+    "整改类型": 7, "完成时限": 11.5, "整改建议": 25, "屡查屡犯": 8,
 }
 #: The page-number footer of every printed sheet (Excel/LibreOffice codes &P and &N).
 PAGE_FOOTER = "第 &P 页 共 &N 页"

@@ -827,16 +827,19 @@ def _score_summary(sheet: Sheet) -> tuple[float, int, list[str]] | None:
     return score.percent, submitted_visit_count(sheet.campaign.id, sheet.county.id), score.vetoed
 
 
-XLSX_COLUMNS = ["序号", "问题编号", "问题类别", "核查点位", "问题描述", "严重程度", "整改类型", "完成时限", "整改建议"]
+XLSX_COLUMNS = list(workbook.PROBLEM_LIST_COLUMNS)
 
 
 def feedback_xlsx(sheet: Sheet, data: Export) -> bytes:
     """The list as one Excel sheet that prints: title rows (title; campaign, county, date), the
     header repeated on every page, county / campaign / date in the print header, page numbers in
-    the footer, real date cells and row heights for the wrapped text."""
+    the footer, real date cells and row heights for the wrapped text. The last column, 屡查屡犯,
+    names the earlier campaigns' years an item repeats (repeats.marks, one query), else is empty."""
+    marks = repeats.marks(r.finding_id for r in data.rows)
     rows = [{"序号": r.seq, "问题编号": r.number, "问题类别": r.category, "核查点位": r.site,
              "问题描述": r.description, "严重程度": r.severity, "整改类型": r.rectification_type,
-             "完成时限": r.deadline, "整改建议": r.measures} for r in data.rows]
+             "完成时限": r.deadline, "整改建议": r.measures,
+             "屡查屡犯": marks[r.finding_id].years_text if r.finding_id in marks else ""} for r in data.rows]
     title = data.kind + (DRAFT_MARK if data.draft else "")
     issued = iso_date(data.issued_on)
     team = sheet.team.name if sheet.team else "核查组"

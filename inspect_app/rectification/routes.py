@@ -24,6 +24,7 @@ from inspect_app.rectification.forms import (FORMS, BulkAcceptForm, BulkAssignFo
 from inspect_app.rectification.lifecycle import Action
 from inspect_app.rectification.models import history_dates, history_label
 from inspect_app.rendering import render, wants_fragment
+from inspect_app.repeats import service as repeats
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -69,6 +70,10 @@ def _index_context(filters, bulk_form=None, ticked=frozenset(), rows_only=False)
         _prepare_assign(bulk_form, current_user.region_id)
     choices = {} if rows_only else service.filter_choices(current_user, filters.county)
     return dict(pagination=pagination, filters=filters, choices=choices,
+                # 屡查屡犯: one query for the page's items; the list is already in the user's scope, so
+                # whoever holds PROBLEM_LIST_MANAGE may decide on what it shows (access.can_decide_repeats_in)
+                repeat_marks=repeats.marks(item.finding_id for item in pagination.items),
+                can_decide_repeats=access.has(current_user, Permission.PROBLEM_LIST_MANAGE),
                 can_assign=can_assign, bulk_form=bulk_form, ticked=ticked, lifecycle=lifecycle,
                 dates=service.item_dates(pagination.items),
                 show_county=current_user.role not in access.COUNTY_ROLES,
@@ -261,6 +266,8 @@ def _detail(item, status=200, action=None, form=None, error=None, milestone_form
                   milestones=service.milestones(item), milestone_form=milestone_form or MilestoneForm(formdata=None),
                   can_add_milestone=service.can_add_milestone(item, current_user), lifecycle=lifecycle,
                   dates=service.item_dates([item])[item.id], proofs=photo_checks.check_item(item),
+                repeat_mark=repeats.marks([item.finding_id]).get(item.finding_id),
+                can_decide_repeat=access.can_decide_repeats_in(current_user, item.campaign_id, item.county_id),
                   history_label=history_label, history_dates=history_dates)
 
 

@@ -29,7 +29,10 @@ was merged into, which is what the county received. A finding recorded without a
 
 Links (`RepeatLink`) are made when a finding is recorded (`link_automatically`, called by
 `visits.service.create_finding`) and re-checked when its checklist item or site changes, or
-removed when it is deleted (`_follow_findings`, a flush listener: whoever changes the row). An
+removed when it is deleted (`_follow_findings`, a flush listener: whoever changes the row). Both
+directions are looked at: a 2022 finding entered after 2023's is linked from the 2023 one. A
+finding merged into another hands its links to that one (`carry_links`); one unmerged is matched
+afresh. An
 automatic link is 待确认 until the leader confirms it or unlinks it; an unlinked pair is kept and
 never suggested again; the leader may also link by hand. Suggested and confirmed links both mark
 the finding as a repeat (the link was made by a rule the province set; the leader's decision only
@@ -74,14 +77,53 @@ def _earlier_campaigns(campaign_id: int) -> sa.Select:
     return sa.select(Campaign.id).where(Campaign.start_date < this)
 
 
+def _item_key(item_id: int | None):
+    """(template id, item code) of a checklist item — what makes items equal across campaigns."""
+    if item_id is None:
+        return None
+    return db.session.execute(sa.select(ChecklistVersion.template_id, ChecklistItem.code).join(
+        ChecklistVersion, ChecklistVersion.id == ChecklistItem.version_id).where(
+        ChecklistItem.id == item_id)).one_or_none()
+
+
+def _later_campaigns(campaign_id: int) -> sa.Select:
+    """SELECT of the ids of the campaigns that started after `campaign_id` did."""
+    this = sa.select(Campaign.start_date).where(Campaign.id == campaign_id).scalar_subquery()
+    return sa.select(Campaign.id).where(Campaign.start_date > this)
+
+
+def matching_later(finding: Finding) -> set[int]:
+    """Ids of the later campaigns' findings that repeat `finding` by the rule in the module
+    docstring — the other direction of `matching_earlier`, for an earlier campaign's finding
+    recorded (or corrected) after the later one (data entry of 2022 after 2023's). Findings merged
+    into another are left out (the one they were merged into carries their links); empty without
+    a checklist item."""
+    if finding.item_id is None or finding.site_id is None:
+        return set()
+    key = _item_key(finding.item_id)
+    if key is None:
+        return set()
+    later = aliased(Finding)
+    stmt = (sa.select(later.id)
+            .join(ChecklistItem, ChecklistItem.id == later.item_id)
+            .join(ChecklistVersion, ChecklistVersion.id == ChecklistItem.version_id)
+            .where(ChecklistVersion.template_id == key.template_id, ChecklistItem.code == key.code,
+                   later.county_id == finding.county_id, later.status != FindingStatus.MERGED,
+                   later.campaign_id.in_(_later_campaigns(finding.campaign_id))))
+    if _is_county_level(finding.site_id):
+        stmt = stmt.join(Site, Site.id == later.site_id).join(SiteKind, SiteKind.id == Site.kind_id) \
+            .where(SiteKind.group.in_(COUNTY_LEVEL_GROUPS))
+    else:
+        stmt = stmt.where(later.site_id == finding.site_id)
+    return set(db.session.execute(stmt).scalars()) - {finding.id}
+
+
 def matching_earlier(finding: Finding) -> set[int]:
     """Ids of the earlier campaigns' findings `finding` repeats by the rule in the module docstring
     (a merged finding replaced by the one it was merged into); empty without a checklist item."""
     if finding.item_id is None or finding.site_id is None:
         return set()
-    key = db.session.execute(sa.select(ChecklistVersion.template_id, ChecklistItem.code).join(
-        ChecklistVersion, ChecklistVersion.id == ChecklistItem.version_id).where(
-        ChecklistItem.id == finding.item_id)).one_or_none()
+    key = _item_key(finding.item_id)
     if key is None:
         return set()
     earlier = aliased(Finding)
@@ -112,8 +154,26 @@ def _audit(action: str, link: RepeatLink, summary: str, user=None, before=None, 
            before=before, after={"earlier_finding_id": link.earlier_finding_id, **after}, summary=summary)
 
 
+def _suggest(finding_id: int, earlier_id: int, county_id: int, user) -> RepeatLink:
+    link = RepeatLink(finding_id=finding_id, earlier_finding_id=earlier_id, county_id=county_id,
+                      origin=LinkOrigin.AUTO, state=LinkState.SUGGESTED, created_at=utcnow(),
+                      created_by_id=getattr(user, "id", None))
+    db.session.add(link)
+    _audit("repeat.suggest", link, "自动关联往年同一问题（屡查屡犯，待组长确认）", user=user)
+    return link
+
+
+def _withdraw(link: RepeatLink, user) -> None:
+    _audit("repeat.withdraw", link, "核查项或核查点位已改变，撤回自动关联", user=user,
+           before={"state": link.state}, after={"state": "withdrawn"})
+    db.session.delete(link)
+
+
 def link_automatically(finding: Finding, user=None) -> list[RepeatLink]:
-    """Bring `finding`'s automatic links in line with the matching rule (the caller commits).
+    """Bring `finding`'s automatic links in line with the matching rule (the caller commits), in
+    both directions: to the earlier campaigns' findings it repeats, and from the later campaigns'
+    findings that repeat it (an earlier campaign's finding recorded after the later one's — the
+    later one is `finding_id`, this one `earlier_finding_id`; a merged finding does not look back).
 
     New matches become SUGGESTED auto links; a SUGGESTED auto link that no longer matches (its item
     or site changed) is withdrawn. Pairs with any other history — confirmed, unlinked, made by
@@ -122,30 +182,87 @@ def link_automatically(finding: Finding, user=None) -> list[RepeatLink]:
     with db.session.no_autoflush:
         matches = matching_earlier(finding)
         existing = _links_of(finding.id)
+        # A merged finding is represented by the one it was merged into (carry_links), whose own
+        # links are not this finding's to withdraw: only a finding in its own right looks back.
+        target = finding.id
+        merged = finding.status == FindingStatus.MERGED or finding.merged_into_id is not None
+        later_matches = set() if merged else matching_later(finding)
+        existing_later = {} if merged else {link.finding_id: link for link in db.session.execute(
+            sa.select(RepeatLink).where(RepeatLink.earlier_finding_id == target)).scalars()}
     added = []
     for earlier_id in sorted(matches - existing.keys()):
-        link = RepeatLink(finding_id=finding.id, earlier_finding_id=earlier_id, county_id=finding.county_id,
-                          origin=LinkOrigin.AUTO, state=LinkState.SUGGESTED, created_at=utcnow(),
-                          created_by_id=getattr(user, "id", None))
-        db.session.add(link)
-        _audit("repeat.suggest", link, "自动关联往年同一问题（屡查屡犯，待组长确认）", user=user)
-        added.append(link)
+        added.append(_suggest(finding.id, earlier_id, finding.county_id, user))
     for earlier_id, link in existing.items():
         if earlier_id not in matches and link.origin is LinkOrigin.AUTO and link.state is LinkState.SUGGESTED:
-            _audit("repeat.withdraw", link, "核查项或核查点位已改变，撤回自动关联", user=user,
-                   before={"state": link.state}, after={"state": "withdrawn"})
-            db.session.delete(link)
+            _withdraw(link, user)
+    for later_id in sorted(later_matches - existing_later.keys()):
+        added.append(_suggest(later_id, target, finding.county_id, user))
+    stale = [link for later_id, link in existing_later.items() if later_id not in later_matches
+             and link.origin is LinkOrigin.AUTO and link.state is LinkState.SUGGESTED]
+    if stale:
+        # A later finding may match one merged into this finding rather than this one: it stays.
+        with db.session.no_autoflush:
+            for child in db.session.execute(sa.select(Finding).where(Finding.merged_into_id == finding.id)).scalars():
+                later_matches |= matching_later(child)
+    for link in stale:
+        if link.finding_id not in later_matches:
+            _withdraw(link, user)
     return added
 
 
+#: Which of two links on the same pair wins when a merge brings them together: a leader's decision
+#: over a suggestion (an unlinked pair stays unlinked: never suggested again).
+def _decided_rank(link: RepeatLink) -> int:
+    return 0 if link.state is LinkState.SUGGESTED else 1
+
+
+def carry_links(merged: Finding, keep_id: int, user=None) -> None:
+    """`merged` was merged into the finding `keep_id` (problem_lists.service.merge): its 屡查屡犯
+    links move to that finding, in both directions (the caller commits).
+
+    A pair the kept finding already has is not duplicated: the decided link (confirmed or
+    unlinked) wins over a suggestion, and between two decided ones the kept finding's own stays;
+    the merged finding's row is then removed. Each move is in the audit trail."""
+    with db.session.no_autoflush:
+        own = db.session.execute(sa.select(RepeatLink).where(sa.or_(
+            RepeatLink.finding_id == merged.id, RepeatLink.earlier_finding_id == merged.id))).scalars().all()
+        kept = db.session.execute(sa.select(RepeatLink).where(sa.or_(
+            RepeatLink.finding_id == keep_id, RepeatLink.earlier_finding_id == keep_id))).scalars().all()
+    pairs = {(link.finding_id, link.earlier_finding_id): link for link in kept}
+    for link in own:
+        pair = (keep_id if link.finding_id == merged.id else link.finding_id,
+                keep_id if link.earlier_finding_id == merged.id else link.earlier_finding_id)
+        before = {"finding_id": link.finding_id, "earlier_finding_id": link.earlier_finding_id,
+                  "state": link.state}
+        there = pairs.get(pair)
+        if there is not None:
+            if _decided_rank(link) > _decided_rank(there):
+                there.state, there.origin = link.state, link.origin
+                there.decided_by_id, there.decided_at = link.decided_by_id, link.decided_at
+            _audit("repeat.merge", there, f"问题 #{merged.id} 已合并到本问题，其屡查屡犯关联并入", user=user,
+                   before=before, after={"state": there.state, "origin": there.origin})
+            db.session.delete(link)
+            continue
+        link.finding_id, link.earlier_finding_id = pair
+        pairs[pair] = link
+        _audit("repeat.merge", link, f"问题 #{merged.id} 已合并到本问题，其屡查屡犯关联随之转移", user=user,
+               before=before)
+
+
 def _follow_findings(session: Session, _context, _instances) -> None:
-    """Flush listener: a finding whose checklist item or site changed is matched again; a deleted
-    finding's links go with it (SQLite does not enforce the ON DELETE CASCADE)."""
+    """Flush listener: a finding whose checklist item or site changed, or whose merge was undone,
+    is matched again (both directions); a finding merged into another hands its links to that one
+    (carry_links); a deleted finding's links go with it (SQLite does not enforce the ON DELETE
+    CASCADE)."""
     for obj in list(session.dirty):
         if isinstance(obj, Finding) and obj.id is not None:
             state = sa.inspect(obj)
-            if state.attrs.item_id.history.has_changes() or state.attrs.site_id.history.has_changes():
-                link_automatically(obj)
+            merged = state.attrs.merged_into_id.history
+            if merged.has_changes() and obj.merged_into_id is not None:
+                carry_links(obj, obj.merged_into_id)
+            elif merged.has_changes() or state.attrs.item_id.history.has_changes() \
+                    or state.attrs.site_id.history.has_changes():
+                link_automatically(obj)     # a changed item or site, or a merge undone
     deleted = [obj.id for obj in session.deleted if isinstance(obj, Finding) and obj.id is not None]
     if deleted:
         with session.no_autoflush:

@@ -207,14 +207,14 @@ def test_simple_table_problem_list():
         {"序号": 1, "问题编号": "XY-001", "问题类别": "管理共同体", "核查点位": "医共体管理办公室",
          "问题描述": "一办六部未实体化运行" * 8, "严重程度": "较重", "整改类型": "限期整改",
          "完成时限": date(2022, 8, 25), "整改建议": "集中办公"},
-        [2, "XY-002", "服务共同体", "远程心电诊断中心", "未联通", "严重", "立行立改", "2022-07-31", ""],
+        [2, "XY-002", "服务共同体", "远程心电诊断中心", "未联通", "严重", "立行立改", "2022-07-31", "", "2021年"],
     ]
     data = build_simple_table("新野县反馈问题清单", PROBLEM_LIST_COLUMNS, rows, date_columns=("完成时限",))
     wb = openpyxl.load_workbook(io.BytesIO(data))
     ws = wb.active
     assert ws.title == "新野县反馈问题清单"
     assert [c.value for c in ws[1]] == list(PROBLEM_LIST_COLUMNS)
-    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:I3"
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:J3"
     assert ws["H2"].is_date and ws["H2"].value == datetime(2022, 8, 25)
     assert ws["H3"].is_date and ws["H3"].value == datetime(2022, 7, 31)  # ISO string parsed
     assert ws["A3"].value == 2 and ws["A3"].data_type == "n"

@@ -39,32 +39,33 @@ def test_rates_by_county_and_section_against_hand_counts(world, rounds):
     make_findings(world, rounds)
     province = world.users["province"]
     rates = service.repeat_rates(province, Filters(campaign_id=rounds.second.id))
-    # 新野县 2 of 3 (the merged one is not counted), 桐柏县 0 of 2; A 1 of 1, B 1 of 3, no item 0 of 1.
-    assert figures(rates) == ([("411329", 3, 2), ("411330", 2, 0)],
-                              [("A", 1, 1), ("B", 3, 1), ("", 1, 0)], (5, 2))
-    assert round(rates.counties[0].rate, 4) == 0.6667 and rates.total.rate == 0.4
+    # 新野县 3 of 3 (the merged one is not counted, but its link to 2022's B01 went to the B02 it was
+    # merged into), 桐柏县 0 of 2; A 1 of 1, B 2 of 3, no item 0 of 1.
+    assert figures(rates) == ([("411329", 3, 3), ("411330", 2, 0)],
+                              [("A", 1, 1), ("B", 3, 2), ("", 1, 0)], (5, 3))
+    assert rates.counties[0].rate == 1.0 and rates.total.rate == 0.6
     assert rates.sections[0].name == "责任共同体" and rates.sections[2].name.startswith("未关联核查项")
     first = service.repeat_rates(province, Filters(campaign_id=rounds.first.id))
     assert figures(first)[2] == (3, 0)                   # the first round repeats nothing
-    assert figures(service.repeat_rates(province, Filters()))[2] == (8, 2)          # every campaign
+    assert figures(service.repeat_rates(province, Filters()))[2] == (8, 3)          # every campaign
     assert figures(service.repeat_rates(province, Filters(campaign_id=rounds.second.id,
                                                           county_id=world.tongbai.id)))[2] == (2, 0)
     # An unlinked pair no longer counts.
     link = db.session.execute(sa.select(RepeatLink).order_by(RepeatLink.id)).scalars().first()
     service.unlink(link, world.users["leader8"])
-    assert figures(service.repeat_rates(province, Filters(campaign_id=rounds.second.id)))[2] == (5, 1)
+    assert figures(service.repeat_rates(province, Filters(campaign_id=rounds.second.id)))[2] == (5, 2)
 
 
 def test_rates_stay_in_the_users_scope(world, rounds):
     make_findings(world, rounds)
     second = Filters(campaign_id=rounds.second.id)
-    assert figures(service.repeat_rates(world.users["leader8"], second))[2] == (5, 2)
+    assert figures(service.repeat_rates(world.users["leader8"], second))[2] == (5, 3)
     assert figures(service.repeat_rates(world.users["leader9"], second))[2] == (0, 0)     # another campaign's team
-    assert figures(service.repeat_rates(world.users["nanyang"], second))[2] == (5, 2)
+    assert figures(service.repeat_rates(world.users["nanyang"], second))[2] == (5, 3)
     xinye = world.users["xinye"]
     assert figures(service.repeat_rates(xinye, second))[2] == (0, 0)      # drafts are the inspectors'
     issue(world, rounds.second, world.xinye)
-    assert figures(service.repeat_rates(xinye, second))[0] == [("411329", 3, 2)]   # never 桐柏县
+    assert figures(service.repeat_rates(xinye, second))[0] == [("411329", 3, 3)]   # never 桐柏县
     assert figures(service.repeat_rates(world.users["tongbai"], second))[2] == (0, 0)
 
 
@@ -74,7 +75,7 @@ def test_dashboard_page_shows_the_rates(client, login_as, world, rounds):
     page = client.get(f"/dashboard/?campaign={rounds.second.id}").get_data(as_text=True)
     assert 'id="repeat-rates"' in page and "屡查屡犯率" in page
     section = page[page.index('id="repeat-rates"'):]
-    assert "40.0%" in section and "66.7%" in section and "新野县" in section and "责任共同体" in section
+    assert "60.0%" in section and "100.0%" in section and "新野县" in section and "责任共同体" in section
     county = client.get(f"/dashboard/county/411330?campaign={rounds.second.id}",
                         headers={"HX-Request": "true"}).get_data(as_text=True)
     section = county[county.index('id="repeat-rates"'):]
