@@ -323,6 +323,40 @@ def _record(sample_id, user, outcome: RecheckResult, note: str, version, item_ve
     return sample
 
 
+def add_photo(sample_id: int, user, *, data: bytes, filename: str, client_uuid: str | None,
+              result_uuid: str | None) -> tuple[Attachment, bool]:
+    """Attach one more photo to a recorded result, as part of the same submission; returns
+    (photo, created).
+
+    The offline queue sends a re-check result first (without files) and then each chosen photo as
+    its own record, carrying its own client UUID and the result's (`result_uuid`). A photo is
+    accepted only when the sample's result was recorded by that submission (the sample's
+    `client_uuid` equals `result_uuid`): a result recorded by anyone else, or a photo sent before
+    its result, is refused with 409, so nothing is added to a final result afterwards. Idempotent
+    on `client_uuid` (a resend returns the first photo, created False, also once the result is
+    final). Refusals (DomainError): 404 out of scope, 403 not the round's team, 409 as above, 422 a
+    missing UUID or more than MAX_PHOTOS photos; media.processing.RejectedUpload for a bad file
+    (its own status, 409 when the UUID is another owner's). Audited as photo.upload."""
+    uuid = clean_uuid(client_uuid)
+    if uuid is None:
+        raise DomainError("缺少照片编号，请刷新页面后重试", 422)
+    sample = _load_sample(sample_id, user)
+    if not access.can_record_recheck(user, sample.round):
+        raise DomainError("您不是该复核轮次的核查组成员，不能上传复核照片", 403)
+    existing = media_service.existing_photo(uuid, sample)
+    if existing is not None:
+        return existing, False
+    if sample.result is None:
+        raise DomainError("该事项的复核结果尚未记录，照片须随复核结果提交", 409)
+    if clean_uuid(result_uuid) is None or clean_uuid(result_uuid) != sample.client_uuid:
+        raise DomainError(f"该事项的复核结果已记录为“{sample.result.label}”，不能再追加照片", 409)
+    count = db.session.execute(sa.select(sa.func.count()).select_from(Attachment).where(
+        Attachment.recheck_sample_id == sample.id)).scalar()
+    if count >= MAX_PHOTOS:
+        raise DomainError(f"每项最多上传 {MAX_PHOTOS} 张照片", 422, "photos")
+    return media_service.ingest_photo(data, sample, user, uuid, PhotoStage.OTHER, filename=filename)
+
+
 def _reopen(item: RectificationItem, sample: RecheckSample, user, outcome: RecheckResult, note: str,
             item_version: int, now) -> None:
     """The lifecycle's RECHECK transition, with history, audit and notices (the caller commits)."""
