@@ -94,15 +94,9 @@ def offline(round_id):
     rnd = service.load_round(round_id, current_user)
     if not access.can_record_recheck(current_user, rnd):
         raise DomainError("您不是该复核轮次的核查组成员", 403)
-    cards = _cards(service.samples_of(rnd, current_user))
-    photos = []
-    for card in cards:
-        for p in list(card["before"]) + list(card["evidence"]) + list(card["photos"]):
-            photos += [url_for("media.thumb", attachment_id=p.id), url_for("media.display", attachment_id=p.id)]
     return jsonify(kind="recheck", county={"code": f"recheck-{rnd.id}", "name": rnd.name},
-                   campaign={"id": rnd.campaign_id, "name": rnd.campaign.name}, sites=[], items=len(cards),
-                   photos=list(dict.fromkeys(photos)),
-                   pages=[url_for("rechecks.field", round_id=rnd.id), url_for("rechecks.show", round_id=rnd.id)])
+                   campaign={"id": rnd.campaign_id, "name": rnd.campaign.name}, sites=[],
+                   **service.offline_parts(rnd, current_user))
 
 
 def _cards(samples, forms=None):

@@ -218,6 +218,39 @@ def photos_of(sample_ids) -> dict[int, list[Attachment]]:
     return out
 
 
+# ---------------------------------------------------------------- 离线准备
+
+def offline_parts(rnd: RecheckRound, user) -> dict:
+    """What a tablet keeps to fill in a round's re-check screen offline, JSON-ready:
+    ``{"items": N, "pages": [the screen, the round's page], "photos": [URL path, …]}`` where
+    `photos` are the thumbnail and display URLs of every photo the screen shows (整改前, 整改后 and
+    re-check photos of the samples the user sees), in screen order without repeats. The caller has
+    checked access.can_record_recheck. Two queries per sample (its progress posts and its finding's
+    photos) plus one."""
+    from flask import url_for
+    from inspect_app.rectification import service as items_service
+    samples = samples_of(rnd, user)
+    taken = photos_of([s.id for s in samples])
+    urls = []
+    for s in samples:
+        posts = items_service.progress_posts(s.item)
+        for p in items_service.before_photos(s.item) + items_service.after_photos(posts) + taken[s.id]:
+            urls += [url_for("media.thumb", attachment_id=p.id), url_for("media.display", attachment_id=p.id)]
+    return {"items": len(samples), "photos": list(dict.fromkeys(urls)),
+            "pages": [url_for("rechecks.field", round_id=rnd.id), url_for("rechecks.show", round_id=rnd.id)]}
+
+
+def offline_rounds(user, team_id: int, county_id: int) -> list[RecheckRound]:
+    """The open rounds of `team_id` with a sampled item in the county, whose results the user
+    records (a member or the leader of that team) — the re-check screens the county's visits
+    离线准备 keeps too. Oldest first."""
+    rounds = db.session.execute(sa.select(RecheckRound).where(
+        RecheckRound.team_id == team_id, RecheckRound.status == RoundStatus.OPEN,
+        RecheckRound.id.in_(sa.select(RecheckSample.round_id).where(RecheckSample.county_id == county_id)))
+        .order_by(RecheckRound.id)).scalars()
+    return [r for r in rounds if access.can_record_recheck(user, r)]
+
+
 # ---------------------------------------------------------------- recording a result
 
 @dataclass

@@ -20,7 +20,10 @@
      one another tablet started first: it is joined) replaces the placeholder in every queued
      record, which then go in order as any other.
    - An existing finding edited or deleted offline is queued with the version its card was drawn
-     from: a stale one comes back 409 and the page shows the saved text beside the user's (kept). */
+     from: a stale one comes back 409 and the page shows the saved text beside the user's (kept).
+   - A re-check result (rechecks/) made offline is queued as the result, then one record per photo
+     (as a finding and its photos); 离线准备 of a round's screen — or of a county, which keeps the
+     open rounds of the team there too — also puts the photos shown on it in the photo cache. */
 (function () {
   "use strict";
   // hx-boost runs a page's scripts again on each boosted visit: install the listeners once.
@@ -1119,7 +1122,8 @@
         var two = function (n) { return String(n).padStart(2, "0"); };
         var what = prep.kind === "recheck"
           ? "已保存 " + prep.items + " 个复核事项的页面和佐证照片，可离线填写"
-          : prep.sites.length + " 个点位、" + prep.pages.length + " 个页面";
+          : prep.sites.length + " 个点位、" + prep.pages.length + " 个页面" +
+            (prep.rechecks ? "（含 " + prep.rechecks + " 个复核轮次的现场复核页面）" : "");
         note.textContent = "已离线准备：" + what + "（" +
           (when.getMonth() + 1) + "月" + when.getDate() + "日 " + two(when.getHours()) + ":" + two(when.getMinutes()) + "）";
       }
@@ -1160,7 +1164,7 @@
         return database().then(function (db) {
           return db.put("prepared", { code: code, at: Date.now(), sites: bundle.sites, pages: bundle.pages,
                                       campaign: bundle.campaign, county: bundle.county, kind: bundle.kind || "visits",
-                                      items: bundle.items || 0 });
+                                      items: bundle.items || 0, rechecks: bundle.rechecks || 0 });
         });
       }).then(function () { return showPrepared(button); })
       .catch(function () { if (note) { note.textContent = "离线准备失败，请联网后重试"; } })

@@ -248,3 +248,22 @@ def test_offline_bundle_names_the_screen_and_its_evidence_photos(client, world, 
                                 f"/media/{after.id}/thumb", f"/media/{after.id}/display"]
     assert all(client.get(url).status_code == 200 for url in bundle["photos"])
     assert "第一张照片" not in client.get(f"/rechecks/{rnd.id}/field").text
+
+
+def test_county_offline_preparation_keeps_the_open_rounds_of_the_team(client, world, login_as):
+    from tests.rechecks.factories import with_evidence
+    closed_items(world, {(world.xinye, Severity.SERIOUS): 2})
+    rnd = service.draw_round(world.users["province"], campaign().id, team8().id, "新野复核", count=1, seed=3)
+    before, after = with_evidence(world, rnd.samples[0].item, PHOTO, PHOTO2)
+    login_as("inspector8")
+    xinye = client.get(f"/visits/counties/{world.xinye.code}/offline").json
+    assert xinye["rechecks"] == 1
+    assert f"/rechecks/{rnd.id}/field" in xinye["pages"] and f"/rechecks/{rnd.id}" in xinye["pages"]
+    assert xinye["photos"] == [f"/media/{before.id}/thumb", f"/media/{before.id}/display",
+                               f"/media/{after.id}/thumb", f"/media/{after.id}/display"]
+    tongbai = client.get(f"/visits/counties/{world.tongbai.code}/offline").json   # no sample there
+    assert tongbai["rechecks"] == 0 and not any("/rechecks/" in p for p in tongbai["pages"])
+    # a round whose results are all recorded is no longer kept
+    sample = rnd.samples[0]
+    assert _result(client, sample).status_code == 200
+    assert client.get(f"/visits/counties/{world.xinye.code}/offline").json["rechecks"] == 0
