@@ -48,6 +48,7 @@ def existing_photo(client_uuid: str, owner) -> Attachment | None:
 
 
 def _owner_column(owner) -> str | None:
+    from inspect_app.rechecks.models import RecheckSample
     from inspect_app.self_inspections.models import SelfAnswer
     from inspect_app.visits.models import Answer, Finding
 
@@ -57,6 +58,8 @@ def _owner_column(owner) -> str | None:
         return "answer_id"
     if isinstance(owner, SelfAnswer):
         return "self_answer_id"
+    if isinstance(owner, RecheckSample):
+        return "recheck_sample_id"
     return None
 
 

@@ -1,12 +1,13 @@
 """Views of the re-check rounds (回头看 / 抽查复核): the list, drawing a round, a round's page with
 its reproduction check, the tablet re-check screen, recording a result, and the dashboard panel."""
-from flask import flash, jsonify, redirect, request, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from inspect_app import access
 from inspect_app.access import Permission
 from inspect_app.errors import DomainError
 from inspect_app.idempotency import new_uuid
+from inspect_app.media.processing import MSG_EMPTY, RejectedUpload
 from inspect_app.rechecks import bp, figures, service
 from inspect_app.rechecks.forms import DrawForm, ResultForm
 from inspect_app.rechecks.models import RecheckResult
@@ -85,14 +86,17 @@ def field(round_id):
 @bp.get("/<int:round_id>/offline")
 @access.rule(Permission.RECHECK_RECORD)
 def offline(round_id):
-    """离线准备 of a round's re-check screen, in the shape offline.js keeps for a county's visits:
-    the pages the service worker is to keep (the screen and the round's page)."""
+    """离线准备 of a round's re-check screen, in the shape offline.js keeps for a county's visits
+    (``kind: "recheck"``): the pages the service worker is to keep (the screen and the round's
+    page), ``items`` (how many sampled items the screen shows) and ``photos``, the thumbnail and
+    display URLs of every 整改前 / 整改后 photo on the screen, which offline.js puts in the photo
+    cache so that the closing evidence shows offline without having been seen online."""
     rnd = service.load_round(round_id, current_user)
     if not access.can_record_recheck(current_user, rnd):
         raise DomainError("您不是该复核轮次的核查组成员", 403)
-    return jsonify(county={"code": f"recheck-{rnd.id}", "name": rnd.name},
+    return jsonify(kind="recheck", county={"code": f"recheck-{rnd.id}", "name": rnd.name},
                    campaign={"id": rnd.campaign_id, "name": rnd.campaign.name}, sites=[],
-                   pages=[url_for("rechecks.field", round_id=rnd.id), url_for("rechecks.show", round_id=rnd.id)])
+                   **service.offline_parts(rnd, current_user))
 
 
 def _cards(samples, forms=None):
@@ -118,7 +122,8 @@ def record(sample_id):
     state; the offline queue (Accept: application/json): JSON; a plain post: back to the screen.
     Invalid input re-renders the card with the typed text (422); a stale version answers 409."""
     form = ResultForm(request.form)
-    # "photos" from the form; "photo" (one) from the offline queue, which sends one file per record.
+    # "photos" from the form ("photo" still accepted: the offline queue now sends the result without
+    # files and each photo afterwards to upload_photo).
     photos = [service.Photo(f.filename or "photo.jpg", f.read())
               for f in request.files.getlist("photos") + request.files.getlist("photo") if f and f.filename]
     wants_json = "application/json" in request.headers.get("Accept", "")
@@ -144,6 +149,29 @@ def record(sample_id):
         flash(f"已记录复核结果：{sample.result.label}", "success")
         return redirect(url_for("rechecks.field", round_id=sample.round_id))
     return _card(sample)
+
+
+@bp.post("/samples/<int:sample_id>/photos")
+@access.rule(Permission.RECHECK_RECORD)
+def upload_photo(sample_id):
+    """One photo of a result recorded offline, sent by the queue after the result (form: ``photo``,
+    its ``uuid`` and the result's ``result_uuid``); see service.add_photo for the 409 rule. JSON
+    like the media uploads: {"id", "uuid", "gallery", "html"} or {"error"} with its status."""
+    upload = request.files.get("photo")
+    if upload is None:
+        return jsonify(error=MSG_EMPTY), 400
+    try:
+        photo, _created = service.add_photo(sample_id, current_user, data=upload.read(),
+                                            filename=upload.filename or "", client_uuid=request.form.get("uuid"),
+                                            result_uuid=request.form.get("result_uuid"))
+    except RejectedUpload as rejected:
+        return jsonify(error=rejected.message), rejected.status
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        return jsonify(error=error.message), error.status
+    return jsonify(id=photo.id, uuid=photo.uuid, gallery=f"sample-{sample_id}-photos",
+                   html=render_template("media/_thumb.html", photo=photo))
 
 
 def _card(sample, form=None, error=None, status=200):

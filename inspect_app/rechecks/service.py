@@ -218,6 +218,39 @@ def photos_of(sample_ids) -> dict[int, list[Attachment]]:
     return out
 
 
+# ---------------------------------------------------------------- 离线准备
+
+def offline_parts(rnd: RecheckRound, user) -> dict:
+    """What a tablet keeps to fill in a round's re-check screen offline, JSON-ready:
+    ``{"items": N, "pages": [the screen, the round's page], "photos": [URL path, …]}`` where
+    `photos` are the thumbnail and display URLs of every photo the screen shows (整改前, 整改后 and
+    re-check photos of the samples the user sees), in screen order without repeats. The caller has
+    checked access.can_record_recheck. Two queries per sample (its progress posts and its finding's
+    photos) plus one."""
+    from flask import url_for
+    from inspect_app.rectification import service as items_service
+    samples = samples_of(rnd, user)
+    taken = photos_of([s.id for s in samples])
+    urls = []
+    for s in samples:
+        posts = items_service.progress_posts(s.item)
+        for p in items_service.before_photos(s.item) + items_service.after_photos(posts) + taken[s.id]:
+            urls += [url_for("media.thumb", attachment_id=p.id), url_for("media.display", attachment_id=p.id)]
+    return {"items": len(samples), "photos": list(dict.fromkeys(urls)),
+            "pages": [url_for("rechecks.field", round_id=rnd.id), url_for("rechecks.show", round_id=rnd.id)]}
+
+
+def offline_rounds(user, team_id: int, county_id: int) -> list[RecheckRound]:
+    """The open rounds of `team_id` with a sampled item in the county, whose results the user
+    records (a member or the leader of that team) — the re-check screens the county's visits
+    离线准备 keeps too. Oldest first."""
+    rounds = db.session.execute(sa.select(RecheckRound).where(
+        RecheckRound.team_id == team_id, RecheckRound.status == RoundStatus.OPEN,
+        RecheckRound.id.in_(sa.select(RecheckSample.round_id).where(RecheckSample.county_id == county_id)))
+        .order_by(RecheckRound.id)).scalars()
+    return [r for r in rounds if access.can_record_recheck(user, r)]
+
+
 # ---------------------------------------------------------------- recording a result
 
 @dataclass
@@ -321,6 +354,40 @@ def _record(sample_id, user, outcome: RecheckResult, note: str, version, item_ve
         media_service.store_photo_files(processed, photo.data)
     channels.dispatch()
     return sample
+
+
+def add_photo(sample_id: int, user, *, data: bytes, filename: str, client_uuid: str | None,
+              result_uuid: str | None) -> tuple[Attachment, bool]:
+    """Attach one more photo to a recorded result, as part of the same submission; returns
+    (photo, created).
+
+    The offline queue sends a re-check result first (without files) and then each chosen photo as
+    its own record, carrying its own client UUID and the result's (`result_uuid`). A photo is
+    accepted only when the sample's result was recorded by that submission (the sample's
+    `client_uuid` equals `result_uuid`): a result recorded by anyone else, or a photo sent before
+    its result, is refused with 409, so nothing is added to a final result afterwards. Idempotent
+    on `client_uuid` (a resend returns the first photo, created False, also once the result is
+    final). Refusals (DomainError): 404 out of scope, 403 not the round's team, 409 as above, 422 a
+    missing UUID or more than MAX_PHOTOS photos; media.processing.RejectedUpload for a bad file
+    (its own status, 409 when the UUID is another owner's). Audited as photo.upload."""
+    uuid = clean_uuid(client_uuid)
+    if uuid is None:
+        raise DomainError("缺少照片编号，请刷新页面后重试", 422)
+    sample = _load_sample(sample_id, user)
+    if not access.can_record_recheck(user, sample.round):
+        raise DomainError("您不是该复核轮次的核查组成员，不能上传复核照片", 403)
+    existing = media_service.existing_photo(uuid, sample)
+    if existing is not None:
+        return existing, False
+    if sample.result is None:
+        raise DomainError("该事项的复核结果尚未记录，照片须随复核结果提交", 409)
+    if clean_uuid(result_uuid) is None or clean_uuid(result_uuid) != sample.client_uuid:
+        raise DomainError(f"该事项的复核结果已记录为“{sample.result.label}”，不能再追加照片", 409)
+    count = db.session.execute(sa.select(sa.func.count()).select_from(Attachment).where(
+        Attachment.recheck_sample_id == sample.id)).scalar()
+    if count >= MAX_PHOTOS:
+        raise DomainError(f"每项最多上传 {MAX_PHOTOS} 张照片", 422, "photos")
+    return media_service.ingest_photo(data, sample, user, uuid, PhotoStage.OTHER, filename=filename)
 
 
 def _reopen(item: RectificationItem, sample: RecheckSample, user, outcome: RecheckResult, note: str,

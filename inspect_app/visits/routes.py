@@ -64,12 +64,24 @@ def county(code):
 def county_offline(code):
     """离线准备: what the tablet keeps to work in this county without a network, as JSON (the
     county's sites, the campaign's checklist version, the pages to keep). Same scope as the county
-    page; only those who may record visits prepare."""
+    page; only those who may record visits prepare. Besides visits.service.offline_bundle's keys:
+    ``rechecks`` (how many open re-check rounds of the user's team with items in this county are
+    kept too) and ``photos`` (the evidence photos on their screens, for the photo cache)."""
     county = access.get_county_or_404(code)
     assignment = service.assignment_for(current_user, county.id)
     if assignment is None:
         abort(404)
-    return jsonify(service.offline_bundle(county, assignment))
+    bundle = service.offline_bundle(county, assignment)
+    # The open re-check rounds (抽查复核) of the user's team with items in this county: their screens
+    # and the evidence photos on them are kept too (rechecks.service.offline_parts).
+    from inspect_app.rechecks import service as rechecks
+    bundle.update(rechecks=0, photos=[])
+    for rnd in rechecks.offline_rounds(current_user, assignment.team_id, county.id):
+        parts = rechecks.offline_parts(rnd, current_user)
+        bundle["pages"] += parts["pages"]
+        bundle["photos"] += [u for u in parts["photos"] if u not in bundle["photos"]]
+        bundle["rechecks"] += 1
+    return jsonify(bundle)
 
 
 @bp.get("/sites/<int:site_id>/new")

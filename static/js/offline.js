@@ -20,13 +20,17 @@
      one another tablet started first: it is joined) replaces the placeholder in every queued
      record, which then go in order as any other.
    - An existing finding edited or deleted offline is queued with the version its card was drawn
-     from: a stale one comes back 409 and the page shows the saved text beside the user's (kept). */
+     from: a stale one comes back 409 and the page shows the saved text beside the user's (kept).
+   - A re-check result (rechecks/) made offline is queued as the result, then one record per photo
+     (as a finding and its photos); 离线准备 of a round's screen — or of a county, which keeps the
+     open rounds of the team there too — also puts the photos shown on it in the photo cache. */
 (function () {
   "use strict";
   // hx-boost runs a page's scripts again on each boosted visit: install the listeners once.
   if (window.inspectQueue) { window.inspectQueue.refresh(); return; }
 
   var PAGES = "inspect-pages-v1";   // the service worker's page cache (static/js/sw.js)
+  var PHOTOS = "inspect-photos-v1"; // and its photo cache (thumbnails, display images)
   var MAX_DELAY = 60000;
   var STATE_LABELS = { pending: "排队中", sending: "发送中…", refused: "被拒绝" };
 
@@ -195,7 +199,9 @@
   /* The scaled-down photo replaces the chosen one, keeping the name resize gave it (or the chosen
      file's, as a .jpg when resize made a JPEG). Done once, here or by the loop before sending. */
   function resized(rec) {
-    return window.inspectPhotos.resize(rec.blob).then(function (blob) {
+    // photos.js scales down; a page without it (none should be) sends the photo as chosen.
+    var resize = window.inspectPhotos ? window.inspectPhotos.resize(rec.blob) : Promise.resolve(rec.blob);
+    return resize.then(function (blob) {
       var base = rec.blobName.replace(/\.[^.]+$/, "");
       rec.blobName = blob.name || (blob === rec.blob ? rec.blobName : base + (blob.type === "image/jpeg" ? ".jpg" : ""));
       rec.blob = blob;
@@ -219,22 +225,41 @@
     }).catch(function () { /* the loop scales it before sending */ });
   }
 
-  /* A re-check result (rechecks/, 抽查复核) made offline: its fields and at most the first photo chosen
-     (a queue record carries one file), sent with the form's UUID and versions, so a resend records it
-     once and a stale one comes back 409 with the server's reason. */
+  /* A re-check result (rechecks/, 抽查复核) made offline: its fields first (the form's UUID and
+     versions: a resend records it once, a stale one comes back 409 with the server's reason), then
+     one record per chosen photo, as a finding's photos follow the finding. Each photo carries its own
+     UUID and the result's (result_uuid): the server attaches it only to the result recorded by this
+     submission (rechecks.service.add_photo). */
   function addRecheck(form, url, formData) {
     var files = formData.getAll("photos").filter(function (f) { return f && f.size; });
-    var rec = { kind: "recheck", url: url, fields: entries(formData), uuid: formData.get("uuid") };
-    if (files.length) { rec.blob = files[0]; rec.blobName = files[0].name || "photo.jpg"; }
-    stamp(rec);
+    var uuid = formData.get("uuid");
+    var fields = entries(formData).filter(function (pair) { return pair[0] !== "photos"; });
+    var rec = stamp({ kind: "recheck", url: url, fields: fields, uuid: uuid,
+                      label: "复核结果" + (files.length ? "（" + files.length + " 张照片）" : "") });
+    var photoUrl = url.replace(/\/result$/, "/photos");
+    var photos = files.map(function (file) {
+      return photoRecord(photoUrl, [["result_uuid", uuid]], file, null, null);
+    });
     var card = form.closest(".recheck-card");
-    var note = document.createElement("p");
+    var note = document.createElement("div");
     note.className = "alert alert-info";
     note.setAttribute("data-recheck-queued", "");
-    note.textContent = "复核结果已保存在本机，排队中，联网后自动提交" + (files.length > 1 ? "（离线时仅随附第一张照片）" : "");
+    note.textContent = "复核结果已保存在本机，排队中，联网后自动提交" + (files.length ? "（含 " + files.length + " 张照片）" : "");
+    if (files.length) {
+      var grid = document.createElement("div");
+      grid.className = "photo-grid";
+      files.forEach(function (file, i) {
+        var img = document.createElement("img");
+        img.className = "queued-thumb";
+        img.alt = "待同步照片 " + (i + 1);
+        img.src = URL.createObjectURL(file);
+        grid.appendChild(img);
+      });
+      note.appendChild(grid);
+    }
     form.replaceWith(note);
-    if (card) { card.setAttribute("data-queued", rec.uuid); }
-    return store([rec]);
+    if (card) { card.setAttribute("data-queued", uuid); }
+    return store([rec].concat(photos));
   }
 
   function addStart(form, url, formData, siteId) {
@@ -764,7 +789,7 @@
       var queued = document.querySelector('[data-queued="' + rec.uuid + '"] [data-recheck-queued]');
       var data = {};
       try { data = JSON.parse(text); } catch (e) { /* a page */ }
-      if (queued) { queued.textContent = "复核结果已提交：" + (data.label || "") + "（事项" + (data.item_status || "") + "）"; }
+      if (queued) { queued.firstChild.textContent = "复核结果已提交：" + (data.label || "") + "（事项" + (data.item_status || "") + "）"; }
       return;
     }
     if (!window.htmx) { return; }
@@ -1095,7 +1120,11 @@
       if (note && prep) {
         var when = new Date(prep.at);
         var two = function (n) { return String(n).padStart(2, "0"); };
-        note.textContent = "已离线准备：" + prep.sites.length + " 个点位、" + prep.pages.length + " 个页面（" +
+        var what = prep.kind === "recheck"
+          ? "已保存 " + prep.items + " 个复核事项的页面和佐证照片，可离线填写"
+          : prep.sites.length + " 个点位、" + prep.pages.length + " 个页面" +
+            (prep.rechecks ? "（含 " + prep.rechecks + " 个复核轮次的现场复核页面）" : "");
+        note.textContent = "已离线准备：" + what + "（" +
           (when.getMonth() + 1) + "月" + when.getDate() + "日 " + two(when.getHours()) + ":" + two(when.getMinutes()) + "）";
       }
     });
@@ -1120,9 +1149,22 @@
           });
         }));
       }).then(function () {
+        // The photos the kept pages show (a re-check screen's 整改前 / 整改后 evidence), put in the
+        // service worker's photo cache (its CacheFirst route answers them from there offline).
+        if (!bundle.photos || !bundle.photos.length) { return null; }
+        return caches.open(PHOTOS).then(function (cache) {
+          return Promise.all(bundle.photos.map(function (url) {
+            return fetch(url, { credentials: "same-origin" }).then(function (response) {
+              if (!response.ok || response.redirected) { throw new Error(); }
+              return cache.put(url, response);
+            });
+          }));
+        });
+      }).then(function () {
         return database().then(function (db) {
           return db.put("prepared", { code: code, at: Date.now(), sites: bundle.sites, pages: bundle.pages,
-                                      campaign: bundle.campaign, county: bundle.county });
+                                      campaign: bundle.campaign, county: bundle.county, kind: bundle.kind || "visits",
+                                      items: bundle.items || 0, rechecks: bundle.rechecks || 0 });
         });
       }).then(function () { return showPrepared(button); })
       .catch(function () { if (note) { note.textContent = "离线准备失败，请联网后重试"; } })

@@ -9,17 +9,20 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from inspect_app.extensions import db
-from inspect_app.rechecks.models import RecheckRound
+from inspect_app.rechecks.models import RecheckResult, RecheckRound, RecheckSample
+from inspect_app.rectification.lifecycle import Action
+from inspect_app.rectification.models import ItemHistory
 from inspect_app.rectification.lifecycle import Status
 from inspect_app.rectification.models import RectificationItem
 from inspect_app.visits.models import Severity
 from inspect_app.media.models import Attachment
 from inspect_app.rechecks import service
 from tests.browser.support import SW_CONTROLS, allow_console_errors, sign_in, sign_out
-from tests.rechecks.factories import campaign, closed_items, team8
+from tests.rechecks.factories import campaign, closed_items, team8, with_evidence
 
 pytestmark = pytest.mark.browser
 PHOTO = os.path.join(os.path.dirname(__file__), "..", "data", "xmp_test.jpg")
+PHOTO2 = os.path.join(os.path.dirname(__file__), "..", "data", "sugarshack.mpo")   # a camera MPO: JPEG inside
 
 
 def test_recheck_round_reopens_an_item_and_shows_on_the_dashboard(live_server, portrait, world, password):
@@ -78,10 +81,12 @@ def test_recheck_round_reopens_an_item_and_shows_on_the_dashboard(live_server, p
     expect(row).to_contain_text("20.7% – 100.0%")  # its Wilson 95% interval
 
 
-def test_recheck_screen_prepared_offline_queues_the_result_and_sends_it(live_server, portrait, world, password):
-    """离线准备 keeps the re-check screen; offline, reloaded from the kept copy, a result with a photo is
-    queued on the tablet; back online the queue sends it (once) and the item is reopened."""
-
+def test_recheck_screen_prepared_offline_records_a_result_with_two_photos(live_server, portrait, world, password):
+    """离线准备 keeps the re-check screen and the evidence photos on it (never seen online before:
+    the photo cache is emptied first); offline, reloaded from the kept copy, the 整改前 / 整改后
+    thumbnails show and a result with TWO photos is queued (the result, then one record per photo);
+    back online the queue sends them: the result is recorded once, both photos are attached to the
+    sample and the item is reopened."""
     page = portrait
     # requests made offline (htmx logs the bell's failed poll)
     allow_console_errors(page, "ERR_INTERNET_DISCONNECTED", "net::ERR_FAILED", "htmx:afterRequest", "htmx:sendError")
@@ -89,30 +94,52 @@ def test_recheck_screen_prepared_offline_queues_the_result_and_sends_it(live_ser
     rnd = service.draw_round(world.users["province"], campaign().id, team8().id, "离线复核", count=1, seed=5)
     sample_id = rnd.samples[0].id
     item_id = rnd.samples[0].item_id
+    with_evidence(world, db.session.get(RectificationItem, item_id), PHOTO, PHOTO2)
 
     sign_in(page, live_server, "inspector8", password)
     page.goto(f"{live_server}/rechecks/{rnd.id}/field")
     page.evaluate(SW_CONTROLS)
+    page.evaluate("caches.delete('inspect-photos-v1')")   # 离线准备 alone must keep them
     with page.expect_response(lambda r: r.url.endswith(f"/rechecks/{rnd.id}/offline")):
         page.click("#recheck-offline-prepare")
-    expect(page.locator("[data-offline-prepared]")).to_contain_text("已离线准备")
+    expect(page.locator("[data-offline-prepared]")).to_contain_text("已保存 1 个复核事项的页面和佐证照片，可离线填写")
+    assert page.evaluate("caches.open('inspect-photos-v1').then((c) => c.keys()).then((k) => k.length)") == 4
 
     page.context.set_offline(True)
     page.reload()                                       # the kept copy of the screen
     card = page.locator(f"#sample-{sample_id}")
-    card.locator("input[name=result][value=false]").check()
-    card.locator("textarea[name=note]").fill("现场无任何整改痕迹")
-    card.locator("input[name=photos]").set_input_files(PHOTO)
+    for alt in ("整改前照片 1", "整改后照片 1"):
+        img = card.locator(f"img[alt='{alt}']")
+        img.scroll_into_view_if_needed()
+        page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=img.element_handle())
+    card.locator("input[name=result][value=on_paper]").check()
+    card.locator("textarea[name=note]").fill("仅有制度文件，现场设备未安装")
+    card.locator("input[name=photos]").set_input_files([PHOTO, PHOTO2])
     card.locator(f"#sample-{sample_id}-submit").click()
-    expect(card.locator("[data-recheck-queued]")).to_contain_text("排队中")
+    queued = card.locator("[data-recheck-queued]")
+    expect(queued).to_contain_text("排队中")
+    expect(queued).to_contain_text("含 2 张照片")
+    expect(page.locator("#sync-queue .sync-summary")).to_contain_text("3 条待同步")
+    expect(page.locator("body")).not_to_contain_text("第一张照片")
     assert db.session.get(RectificationItem, item_id).status is Status.CLOSED
 
+    posted = []
+    page.on("response", lambda r: posted.append((r.url.split(live_server)[-1], r.status))
+            if r.request.method == "POST" and "/rechecks/samples/" in r.url else None)
     with page.expect_response(lambda r: f"/rechecks/samples/{sample_id}/result" in r.url and r.status == 200):
         page.context.set_offline(False)
         page.evaluate("window.dispatchEvent(new Event('online'))")
-    expect(card.locator("[data-recheck-queued]")).to_contain_text("复核结果已提交：虚假整改")
-    db.session.expire_all()
-    assert db.session.get(RectificationItem, item_id).status is Status.IN_PROGRESS
-    assert db.session.execute(sa.select(sa.func.count()).select_from(Attachment).where(
-        Attachment.recheck_sample_id == sample_id)).scalar() == 1
+    expect(queued).to_contain_text("复核结果已提交：书面整改")
+    expect(page.locator("#sync-queue .sync-summary")).to_have_text("已全部同步")
+    assert posted == [(f"/rechecks/samples/{sample_id}/result", 200), (f"/rechecks/samples/{sample_id}/photos", 200),
+                      (f"/rechecks/samples/{sample_id}/photos", 200)]
 
+    db.session.expire_all()
+    sample = db.session.get(RecheckSample, sample_id)
+    assert sample.result is RecheckResult.ON_PAPER and sample.note == "仅有制度文件，现场设备未安装"
+    assert db.session.get(RectificationItem, item_id).status is Status.IN_PROGRESS
+    assert db.session.execute(sa.select(sa.func.count()).select_from(ItemHistory).where(
+        ItemHistory.item_id == item_id, ItemHistory.action == Action.RECHECK.value)).scalar() == 1
+    photos = db.session.execute(sa.select(Attachment).where(Attachment.recheck_sample_id == sample_id)).scalars().all()
+    assert len(photos) == 2 and len({p.uuid for p in photos}) == 2
+    assert sorted(p.filename.split(".")[0] for p in photos) == ["sugarshack", "xmp_test"]   # both, not one twice

@@ -50,3 +50,35 @@ def other_campaign_with_leader(world, username="leader9"):
     db.session.commit()
     world.users[username] = leader
     return leader
+
+
+def with_evidence(world, item, before_path, after_path):
+    """Give a closed item real photos, as a true closure has: the finding's 整改前 photo (as an
+    inspector uploads it) and a progress post by the unit with its 整改后 photo. Returns
+    (before, after) attachments."""
+    from inspect_app.idempotency import new_uuid
+    from inspect_app.media import processing
+    from inspect_app.media import service as media_service
+    from inspect_app.media.models import PhotoStage
+    from inspect_app.rectification.models import ProgressPost
+    from inspect_app.visits.models import Finding
+
+    with open(before_path, "rb") as f:
+        data = f.read()
+    before, _ = media_service.ingest_photo(data, db.session.get(Finding, item.finding_id), world.users["inspector8"],
+                                           new_uuid(), PhotoStage.BEFORE, filename="before.jpg")
+    with open(after_path, "rb") as f:
+        data = f.read()
+    author = world.users["xinye-wjw"]
+    post = ProgressPost(uuid=new_uuid(), item_id=item.id, county_id=item.county_id, author_id=author.id,
+                        text="已完成整改，附现场照片")
+    db.session.add(post)
+    db.session.flush()
+    processed = processing.process_image(data)
+    media_service.store_photo_files(processed, data)
+    after = media_service.photo_attachment(processed, client_uuid=new_uuid(), stage=PhotoStage.AFTER,
+                                           county_id=item.county_id, uploader=author, filename="after.jpg",
+                                           size=len(data), progress_id=post.id)
+    db.session.add(after)
+    db.session.commit()
+    return before, after

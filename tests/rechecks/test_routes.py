@@ -149,3 +149,121 @@ def test_dashboard_panel_by_county_with_interval(client, world, login_as):
     login_as("tongbai")
     assert "新野县" not in client.get("/rechecks/panel", headers=HX).text
     assert client.get("/rechecks/panel?county=411329", headers=HX).status_code == 404
+
+
+# ---------------------------------------------------------------- photos of a result queued offline
+
+RESULT_UUID = "5d0c1f7a-8e2b-4c6d-9f31-2a7b8c9d0e12"
+PHOTO2 = os.path.join(os.path.dirname(__file__), "..", "data", "sugarshack.mpo")
+
+
+def _photo(client, sample_id, uuid, result_uuid=RESULT_UUID, path=PHOTO, **kwargs):
+    with open(path, "rb") as fh:
+        data = {"uuid": uuid, "result_uuid": result_uuid, "photo": (io.BytesIO(fh.read()), os.path.basename(path))}
+    return client.post(f"/rechecks/samples/{sample_id}/photos", data=data, content_type="multipart/form-data",
+                       headers={"Accept": "application/json"}, **kwargs)
+
+
+def _result(client, sample, uuid=RESULT_UUID):
+    return client.post(f"/rechecks/samples/{sample.id}/result", headers={"Accept": "application/json"}, data={
+        "result": "on_paper", "note": "仅有制度文件", "version": str(sample.version),
+        "item_version": str(sample.item.version), "uuid": uuid})
+
+
+def _photos_of(sample_id):
+    from inspect_app.media.models import Attachment
+    db.session.expire_all()
+    return db.session.execute(sa.select(Attachment).where(Attachment.recheck_sample_id == sample_id)
+                              .order_by(Attachment.id)).scalars().all()
+
+
+def test_photos_queued_after_their_result_are_attached_once_each(client, world, login_as):
+    from inspect_app.audit.models import AuditEvent
+    rnd = a_round(world)
+    sample = rnd.samples[0]
+    login_as("inspector8")
+    assert _result(client, sample).status_code == 200
+    first = _photo(client, sample.id, "11111111-2222-4333-8444-555555555501")
+    second = _photo(client, sample.id, "11111111-2222-4333-8444-555555555502", path=PHOTO2)
+    again = _photo(client, sample.id, "11111111-2222-4333-8444-555555555501")   # a resend
+    assert (first.status_code, second.status_code, again.status_code) == (200, 200, 200)
+    assert again.json["id"] == first.json["id"] and first.json["gallery"] == f"sample-{sample.id}-photos"
+    photos = _photos_of(sample.id)
+    assert [p.id for p in photos] == [first.json["id"], second.json["id"]]
+    assert {p.county_id for p in photos} == {sample.county_id} and photos[0].sha256 != photos[1].sha256
+    assert db.session.execute(sa.select(sa.func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "photo.upload")).scalar() == 2
+    # the screen shows them with the recorded result
+    assert client.get(f"/media/{first.json['id']}/thumb").status_code == 200
+
+
+def test_a_photo_is_refused_before_its_result_and_for_another_submission(client, world, login_as):
+    rnd = a_round(world)
+    sample, other = rnd.samples[0], rnd.samples[1]
+    login_as("inspector8")
+    early = _photo(client, sample.id, "11111111-2222-4333-8444-555555555511")
+    assert early.status_code == 409 and "尚未记录" in early.json["error"]
+    assert _result(client, sample).status_code == 200
+    late = _photo(client, sample.id, "11111111-2222-4333-8444-555555555512",
+                  result_uuid="99999999-2222-4333-8444-555555555599")
+    assert late.status_code == 409 and "不能再追加照片" in late.json["error"]
+    assert _photo(client, sample.id, "11111111-2222-4333-8444-555555555513", result_uuid="").status_code == 409
+    # a photo's UUID is its own: the same one for another sample is refused
+    assert _result(client, other, uuid="5d0c1f7a-8e2b-4c6d-9f31-2a7b8c9d0e13").status_code == 200
+    assert _photo(client, sample.id, "11111111-2222-4333-8444-555555555514").status_code == 200
+    taken = _photo(client, other.id, "11111111-2222-4333-8444-555555555514",
+                   result_uuid="5d0c1f7a-8e2b-4c6d-9f31-2a7b8c9d0e13")
+    assert taken.status_code == 409
+    assert len(_photos_of(sample.id)) == 1 and _photos_of(other.id) == []
+    bad = client.post(f"/rechecks/samples/{sample.id}/photos", headers={"Accept": "application/json"},
+                      data={"uuid": "11111111-2222-4333-8444-555555555515", "result_uuid": RESULT_UUID,
+                            "photo": (io.BytesIO(b"not an image"), "x.jpg")}, content_type="multipart/form-data")
+    assert bad.status_code == 400 and bad.json["error"]   # as the media uploads answer a bad file
+
+
+def test_photo_route_access_and_csrf(client, world, login_as):
+    rnd = a_round(world)
+    sample = next(s for s in rnd.samples if s.county_id == world.xinye.id)
+    login_as("inspector8")
+    assert _result(client, sample).status_code == 200
+    assert _photo(client, sample.id, "11111111-2222-4333-8444-555555555521", csrf=False).status_code == 400
+    login_as("xinye")          # a county coordinator may not record
+    assert _photo(client, sample.id, "11111111-2222-4333-8444-555555555522").status_code == 403
+    other_campaign_with_leader(world)
+    login_as("leader9")        # another campaign's team: the sample does not exist for it
+    assert _photo(client, sample.id, "11111111-2222-4333-8444-555555555523").status_code == 404
+    assert _photos_of(sample.id) == []
+
+
+def test_offline_bundle_names_the_screen_and_its_evidence_photos(client, world, login_as):
+    from tests.rechecks.factories import with_evidence
+    rnd = a_round(world)
+    sample = rnd.samples[0]
+    before, after = with_evidence(world, sample.item, PHOTO, PHOTO2)
+    login_as("inspector8")
+    bundle = client.get(f"/rechecks/{rnd.id}/offline").json
+    assert bundle["kind"] == "recheck" and bundle["items"] == len(rnd.samples)
+    assert bundle["pages"] == [f"/rechecks/{rnd.id}/field", f"/rechecks/{rnd.id}"]
+    assert bundle["photos"] == [f"/media/{before.id}/thumb", f"/media/{before.id}/display",
+                                f"/media/{after.id}/thumb", f"/media/{after.id}/display"]
+    assert all(client.get(url).status_code == 200 for url in bundle["photos"])
+    assert "第一张照片" not in client.get(f"/rechecks/{rnd.id}/field").text
+
+
+def test_county_offline_preparation_keeps_the_open_rounds_of_the_team(client, world, login_as):
+    from tests.rechecks.factories import with_evidence
+    closed_items(world, {(world.xinye, Severity.SERIOUS): 2})
+    rnd = service.draw_round(world.users["province"], campaign().id, team8().id, "新野复核", count=1, seed=3)
+    before, after = with_evidence(world, rnd.samples[0].item, PHOTO, PHOTO2)
+    login_as("inspector8")
+    xinye = client.get(f"/visits/counties/{world.xinye.code}/offline").json
+    assert xinye["rechecks"] == 1
+    assert f"/rechecks/{rnd.id}/field" in xinye["pages"] and f"/rechecks/{rnd.id}" in xinye["pages"]
+    assert xinye["photos"] == [f"/media/{before.id}/thumb", f"/media/{before.id}/display",
+                               f"/media/{after.id}/thumb", f"/media/{after.id}/display"]
+    tongbai = client.get(f"/visits/counties/{world.tongbai.code}/offline").json   # no sample there
+    assert tongbai["rechecks"] == 0 and not any("/rechecks/" in p for p in tongbai["pages"])
+    # a round whose results are all recorded is no longer kept
+    sample = rnd.samples[0]
+    assert _result(client, sample).status_code == 200
+    assert client.get(f"/visits/counties/{world.xinye.code}/offline").json["rechecks"] == 0
