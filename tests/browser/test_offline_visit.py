@@ -227,6 +227,28 @@ def test_starting_a_site_offline_is_queued_and_sent_once(live_server, portrait, 
     expect(page).to_have_url(re.compile(rf"/visits/{visits[0].id}$"))
 
 
+# The number of records in the offline queue's IndexedDB store (offline.js deletes a record in the
+# transaction that follows its response).
+QUEUE_COUNT = """() => new Promise(resolve => {
+  const open = indexedDB.open("inspect-offline");
+  open.onsuccess = () => {
+    const db = open.result;
+    const count = db.transaction("records").objectStore("records").count();
+    count.onsuccess = () => { db.close(); resolve(count.result); };
+  };
+  open.onerror = () => resolve(-1);
+})"""
+
+
+def wait_for_empty_queue(page, timeout_s: float = 30) -> None:
+    """Poll the queue's store (each poll a round trip into the page, no sleeping) until it is empty;
+    fail after `timeout_s`, the usual bound of a Playwright wait."""
+    import time
+    deadline = time.monotonic() + timeout_s
+    while (count := page.evaluate(QUEUE_COUNT)) != 0:
+        assert time.monotonic() < deadline, f"the offline queue still holds {count} record(s)"
+
+
 def test_a_kept_page_older_than_what_was_sent_shows_what_was_sent(live_server, portrait, world, password, tmp_path):
     """Found by the soak (bench/offline_soak.py): the page the service worker kept predates records
     already sent; reloaded offline, it must show them (else the next change of that item would
@@ -246,11 +268,13 @@ def test_a_kept_page_older_than_what_was_sent_shows_what_was_sent(live_server, p
     with page.expect_response(lambda r: r.url.endswith("/answer") and "未见会议纪要" in (r.request.post_data or "")):
         first.locator("textarea").dispatch_event("change")
     expect(page.locator("#sync-queue")).to_contain_text("已全部同步")
-    first.locator("input[data-photo-input]").set_input_files(_photo(tmp_path, 1))
+    with page.expect_response(lambda r: r.url.endswith("/photos") and r.request.method == "POST"):
+        first.locator("input[data-photo-input]").set_input_files(_photo(tmp_path, 1))
     expect(page.locator(f"#gallery-item-{items[0].id} .gallery-item:not(.is-queued)")).to_have_count(1)
     # The gallery shows the server's answer before the queue has let go of the photo's record (an
-    # IndexedDB write a reload would abort, seen under load): wait for the queue to be empty.
-    expect(page.locator("#sync-queue")).to_contain_text("已全部同步")
+    # IndexedDB write a reload would abort, seen under load), and "已全部同步" may still be the text
+    # from before the photo was queued: wait until the queue's store itself is empty.
+    wait_for_empty_queue(page)
 
     page.context.set_offline(True)
     page.reload()
