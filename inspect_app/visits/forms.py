@@ -18,9 +18,9 @@ def _uuid(_form, field):
         raise ValidationError("缺少或无效的记录编号，请刷新页面后重试")
 
 
-def _known_result(_form, field):
+def _known_result(form, field):
     if field.data and field.data not in {r.value for r in AnswerResult}:
-        raise ValidationError("核查结果无效，请重新选择")
+        raise ValidationError(f"{form.RESULT_NAME}无效，请重新选择")
 
 
 class StartVisitForm(BaseForm):
@@ -31,9 +31,10 @@ class StartVisitForm(BaseForm):
     accuracy = FloatField(validators=[Optional()])
 
 
-class AnswerForm(BaseForm):
-    """One item's answer, posted on every change (autosave)."""
-    uuid = HiddenField(validators=[_uuid])
+class ResultNoteForm(BaseForm):
+    """A checklist item's result (符合/基本符合/不符合/不适用) and note, posted on every change: the
+    inspectors' answer (AnswerForm) and the county's own (self_inspections.forms.SelfAnswerForm)."""
+    RESULT_NAME = "核查结果"     # named in the message for an unknown result
     # No radio chosen yet (a note typed first) posts no result at all: that is "not answered".
     result = SelectField(choices=[("", "")] + [(r.value, r.label) for r in AnswerResult], default="",
                          validate_choice=False, validators=[_known_result])
@@ -42,6 +43,11 @@ class AnswerForm(BaseForm):
 
     def result_value(self) -> AnswerResult | None:
         return AnswerResult(self.result.data) if self.result.data else None
+
+
+class AnswerForm(ResultNoteForm):
+    """One item's answer, posted on every change (autosave), under the client's UUID."""
+    uuid = HiddenField(validators=[_uuid])
 
 
 class FindingForm(BaseForm):
