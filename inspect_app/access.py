@@ -51,6 +51,7 @@ class Permission(str, enum.Enum):
     ITEM_REVIEW = "item.review"                # the acceptance queue (accept / return / extensions)
     LEDGER_EXPORT = "ledger.export"
     DASHBOARD_VIEW = "dashboard.view"          # closure rates and reports for one's scope
+    REPORT_EXPORT = "report.export"            # 周报/月报 as a background job: a POST that only reads
     API_TOKEN_MANAGE = "api_token.manage"
     SECURITY_MANAGE = "security.manage"        # sign-in locks and the admin-class accounts' passwords
     RECHECK_VIEW = "recheck.view"              # re-check rounds and results (回头看 / 抽查复核) in scope
@@ -91,6 +92,8 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.LEDGER_EXPORT: _ALL_BUSINESS_ROLES - {Role.SYSTEM_ADMIN},
     Permission.DASHBOARD_VIEW: frozenset({Role.PROVINCE_ADMIN, Role.PROVINCE_VIEWER, Role.CITY_VIEWER,
                                           Role.TEAM_LEADER, Role.COUNTY_COORDINATOR}),
+    Permission.REPORT_EXPORT: frozenset({Role.PROVINCE_ADMIN, Role.PROVINCE_VIEWER, Role.CITY_VIEWER,
+                                         Role.TEAM_LEADER, Role.COUNTY_COORDINATOR}),   # as DASHBOARD_VIEW
     Permission.API_TOKEN_MANAGE: frozenset({Role.SYSTEM_ADMIN, Role.PROVINCE_ADMIN}),
     Permission.SECURITY_MANAGE: frozenset({Role.SECURITY_ADMIN}),
     Permission.RECHECK_VIEW: frozenset({Role.PROVINCE_ADMIN, Role.PROVINCE_VIEWER, Role.CITY_VIEWER,

@@ -148,4 +148,4 @@ def run_job(job, report: Callable[[int, int], None]) -> tuple[str, DownloadName]
     return path, found.download_name(request.fmt)
 
 
-jobs_service.register("report", jobs_service.Kind("周报/月报", Permission.DASHBOARD_VIEW, run_job, unit=""))
+jobs_service.register("report", jobs_service.Kind("周报/月报", Permission.REPORT_EXPORT, run_job, unit=""))

@@ -179,7 +179,7 @@ def report_download(fmt):
 
 
 @bp.post("/report-jobs")
-@access.rule(Permission.DASHBOARD_VIEW)
+@access.rule(Permission.REPORT_EXPORT)
 def report_job():
     """Start a 周报/月报 download as a background job over the posted arguments (format, kind, day,
     campaign, county or city: 404 outside the scope); answers its progress fragment (htmx) or page."""
